@@ -1,0 +1,2 @@
+//! `runbook-actions`: the `aws:*` actions of Automation runbooks, one module per action, each
+//! written against the engine's host interfaces only.

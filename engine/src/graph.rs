@@ -1,0 +1,278 @@
+//! The step graph: which step can run after which, built once from a document with petgraph.
+//! It serves the validator's graph rules (unreachable steps, references to steps that cannot
+//! have run yet, unconditional cycles) and `runbook graph`.
+//!
+//! Nodes are the steps (loop bodies included) plus one `End` node. Edges say why control can
+//! pass: success, failure, a branch choice, a cancel, or entering and leaving a loop body.
+
+use indexmap::IndexMap;
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::{Dfs, EdgeRef};
+
+use crate::document::{Document, OnCancel, OnFailure, Step};
+
+/// Why control can pass from one step to another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EdgeKind {
+    /// After success: the next step in list order.
+    Next,
+    /// After success: `nextStep`.
+    NextStep,
+    /// After failure: `onFailure: step:X`, or `Continue` (which goes on as after success).
+    Failure,
+    /// An `aws:branch` choice or its `Default`.
+    Branch,
+    /// `onCancel: step:X`.
+    Cancel,
+    /// An `aws:loop` step starting its body.
+    LoopBody,
+    /// The end of a loop body, back to its loop step (next iteration or leave).
+    LoopBack,
+}
+
+/// A node of the graph.
+#[derive(Clone, Copy, Debug)]
+pub enum GraphNode<'a> {
+    /// A step.
+    Step(&'a Step),
+    /// The end of the run.
+    End,
+}
+
+/// The step graph of a document.
+#[derive(Debug)]
+pub struct StepGraph<'a> {
+    /// The graph itself.
+    pub graph: DiGraph<GraphNode<'a>, EdgeKind>,
+    /// Step name to node (the first step of that name).
+    index: IndexMap<&'a str, NodeIndex>,
+    /// The `End` node.
+    pub end: NodeIndex,
+    /// The first step, where the run starts.
+    pub start: Option<NodeIndex>,
+}
+
+impl<'a> StepGraph<'a> {
+    /// Builds the graph of `document`.
+    pub fn build(document: &'a Document) -> Self {
+        let mut graph = DiGraph::new();
+        let mut index = IndexMap::new();
+        for step in document.all_steps() {
+            let node = graph.add_node(GraphNode::Step(step));
+            index.entry(step.name.value.as_str()).or_insert(node);
+        }
+        let end = graph.add_node(GraphNode::End);
+        let start =
+            document.steps.first().and_then(|step| index.get(step.name.value.as_str()).copied());
+        let mut this = Self { graph, index, end, start };
+        this.add_body(&document.steps, end);
+        this
+    }
+
+    /// The node of the step named `name`.
+    pub fn node(&self, name: &str) -> Option<NodeIndex> {
+        self.index.get(name).copied()
+    }
+
+    /// The step at `node` (`None` for `End`).
+    pub fn step(&self, node: NodeIndex) -> Option<&'a Step> {
+        match self.graph[node] {
+            GraphNode::Step(step) => Some(step),
+            GraphNode::End => None,
+        }
+    }
+
+    /// Adds the edges of a list of steps whose fall-through after the last step goes to `exit`.
+    fn add_body(&mut self, steps: &'a [Step], exit: NodeIndex) {
+        for (position, step) in steps.iter().enumerate() {
+            let Some(from) = self.node(&step.name.value) else { continue };
+            let fall_through = steps
+                .get(position + 1)
+                .and_then(|next| self.node(&next.name.value))
+                .unwrap_or(exit);
+            // RULINGS 1: after success, isEnd ends the run; else nextStep; else list order.
+            let success = if step.is_end() {
+                (self.end, EdgeKind::Next)
+            } else if let Some(next) = &step.next_step {
+                (self.node(&next.value).unwrap_or(self.end), EdgeKind::NextStep)
+            } else {
+                (fall_through, EdgeKind::Next)
+            };
+            self.graph.add_edge(from, success.0, success.1);
+            match step.on_failure() {
+                OnFailure::Step(target) => {
+                    if let Some(to) = self.node(target) {
+                        self.graph.add_edge(from, to, EdgeKind::Failure);
+                    }
+                }
+                OnFailure::Abort => {
+                    self.graph.add_edge(from, self.end, EdgeKind::Failure);
+                }
+                OnFailure::Continue => {}
+            }
+            if let OnCancel::Step(target) = step.on_cancel()
+                && let Some(to) = self.node(target)
+            {
+                self.graph.add_edge(from, to, EdgeKind::Cancel);
+            }
+            if let Some(branch) = &step.branch_inputs {
+                let targets = branch
+                    .choices
+                    .iter()
+                    .filter_map(|choice| choice.next_step.as_ref())
+                    .chain(branch.default.as_ref());
+                for target in targets {
+                    if let Some(to) = self.node(&target.value) {
+                        self.graph.add_edge(from, to, EdgeKind::Branch);
+                    }
+                }
+            }
+            if let Some(body) = &step.loop_inputs
+                && let Some(first) =
+                    body.steps.first().and_then(|first| self.node(&first.name.value))
+            {
+                self.graph.add_edge(from, first, EdgeKind::LoopBody);
+                self.add_body(&body.steps, from);
+                // The body's fall-through returns to the loop step.
+                if let Some(last) = body.steps.last().and_then(|last| self.node(&last.name.value)) {
+                    let edge = self.graph.find_edge(last, from);
+                    if let Some(edge) = edge
+                        && self.graph[edge] == EdgeKind::Next
+                    {
+                        self.graph[edge] = EdgeKind::LoopBack;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every node reachable from the start, following every kind of edge.
+    pub fn reachable(&self) -> Vec<bool> {
+        let mut seen = vec![false; self.graph.node_count()];
+        if let Some(start) = self.start {
+            let mut dfs = Dfs::new(&self.graph, start);
+            while let Some(node) = dfs.next(&self.graph) {
+                seen[node.index()] = true;
+            }
+        }
+        seen
+    }
+
+    /// Every node reachable from `from` by at least one edge.
+    pub fn successors_closure(&self, from: NodeIndex) -> Vec<bool> {
+        let mut seen = vec![false; self.graph.node_count()];
+        let mut stack: Vec<NodeIndex> =
+            self.graph.neighbors_directed(from, Direction::Outgoing).collect();
+        while let Some(node) = stack.pop() {
+            if !std::mem::replace(&mut seen[node.index()], true) {
+                stack.extend(self.graph.neighbors_directed(node, Direction::Outgoing));
+            }
+        }
+        seen
+    }
+
+    /// Cycles that a run would go round forever when every step succeeds: cycles of
+    /// success edges (list order and `nextStep`) that no branch or loop can leave. Each cycle is
+    /// given as the steps in order, starting from its first step in the document.
+    pub fn unconditional_cycles(&self) -> Vec<Vec<&'a Step>> {
+        let mut cycles = Vec::new();
+        let mut on_cycle = vec![false; self.graph.node_count()];
+        for start in self.graph.node_indices() {
+            if on_cycle[start.index()] {
+                continue;
+            }
+            // Success edges leave every node at most once, so following them is a walk.
+            let mut walk = vec![start];
+            let mut node = start;
+            while let Some(next) = self.success_edge(node) {
+                if let Some(position) = walk.iter().position(|seen| *seen == next) {
+                    if position == 0 {
+                        for member in &walk {
+                            on_cycle[member.index()] = true;
+                        }
+                        cycles.push(walk.iter().filter_map(|n| self.step(*n)).collect());
+                    }
+                    break;
+                }
+                walk.push(next);
+                node = next;
+            }
+        }
+        cycles
+    }
+
+    /// The unconditional success edge out of `node`, if it has exactly that (branch and loop
+    /// steps decide at run time, so they have none).
+    fn success_edge(&self, node: NodeIndex) -> Option<NodeIndex> {
+        let step = self.step(node)?;
+        if step.branch_inputs.is_some() || step.loop_inputs.is_some() {
+            return None;
+        }
+        self.graph
+            .edges_directed(node, Direction::Outgoing)
+            .find(|edge| matches!(edge.weight(), EdgeKind::Next | EdgeKind::NextStep))
+            .map(|edge| edge.target())
+            .filter(|target| *target != self.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Format;
+
+    fn document(steps: &str) -> Document {
+        let text = format!("schemaVersion: '0.3'\nmainSteps:\n{steps}");
+        Document::parse("t.yaml", text, Format::Yaml).unwrap()
+    }
+
+    fn names(steps: &[&Step]) -> Vec<String> {
+        steps.iter().map(|s| s.name.value.clone()).collect()
+    }
+
+    #[test]
+    fn next_step_cycles_are_found_with_their_trace() {
+        let doc = document(
+            "- {name: a, action: aws:sleep, inputs: {}, nextStep: b}\n- {name: b, action: aws:sleep, inputs: {}, nextStep: a}\n",
+        );
+        let graph = StepGraph::build(&doc);
+        let cycles = graph.unconditional_cycles();
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(names(&cycles[0]), ["a", "b"]);
+    }
+
+    #[test]
+    fn branch_cycles_are_not_unconditional() {
+        let doc = document(
+            "- {name: a, action: aws:sleep, inputs: {}}\n- name: b\n  action: aws:branch\n  inputs: {Choices: [{NextStep: a, Variable: '{{ X }}', StringEquals: y}]}\n",
+        );
+        assert!(StepGraph::build(&doc).unconditional_cycles().is_empty());
+    }
+
+    #[test]
+    fn loop_bodies_return_to_their_loop() {
+        let doc = document(
+            "- name: l\n  action: aws:loop\n  inputs:\n    Steps:\n    - {name: i1, action: aws:sleep, inputs: {}}\n    - {name: i2, action: aws:sleep, inputs: {}}\n- {name: after, action: aws:sleep, inputs: {}}\n",
+        );
+        let graph = StepGraph::build(&doc);
+        assert!(graph.unconditional_cycles().is_empty());
+        let i2 = graph.node("i2").unwrap();
+        let l = graph.node("l").unwrap();
+        let edge = graph.graph.find_edge(i2, l).unwrap();
+        assert_eq!(graph.graph[edge], EdgeKind::LoopBack);
+        let reach = graph.successors_closure(graph.node("i1").unwrap());
+        assert!(reach[graph.node("after").unwrap().index()]);
+    }
+
+    #[test]
+    fn reachability_follows_every_edge_kind() {
+        let doc = document(
+            "- {name: a, action: aws:sleep, inputs: {}, isEnd: true, onFailure: 'step:c'}\n- {name: b, action: aws:sleep, inputs: {}}\n- {name: c, action: aws:sleep, inputs: {}}\n",
+        );
+        let graph = StepGraph::build(&doc);
+        let reach = graph.reachable();
+        assert!(!reach[graph.node("b").unwrap().index()]);
+        assert!(reach[graph.node("c").unwrap().index()]);
+    }
+}

@@ -1,0 +1,103 @@
+//! The one JSON-level AWS interface every action is written against: a call is a service, an
+//! operation and its parameters as JSON (spelled as boto3 and runbooks spell them), and its
+//! answer is a JSON response or an API error. Mocks, a local emulator and AWS itself are
+//! interchangeable behind it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::BoxFuture;
+
+/// One AWS API call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiRequest {
+    /// The service's boto3 name (`ec2`, `ssm`, `s3`).
+    pub service: String,
+    /// The operation's name (`DescribeInstances`).
+    pub api: String,
+    /// The request parameters (`{"InstanceIds": ["i-0abc"]}`).
+    pub params: Value,
+}
+
+impl ApiRequest {
+    /// A call of `service`'s `api` with `params`.
+    pub fn new(service: impl Into<String>, api: impl Into<String>, params: Value) -> Self {
+        Self { service: service.into(), api: api.into(), params }
+    }
+}
+
+impl fmt::Display for ApiRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}({})", self.service, self.api, self.params)
+    }
+}
+
+/// An error answered by an AWS API (or by whatever stands in for it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// The error code (`InvalidInstanceID.NotFound`, `ThrottlingException`).
+    pub code: String,
+    /// The error message.
+    pub message: String,
+    /// The HTTP status, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into(), status: None }
+    }
+
+    /// Sets the HTTP status.
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Whether the error is throttling, which the service retries with backoff.
+    pub fn is_throttling(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "Throttling"
+                | "ThrottlingException"
+                | "ThrottledException"
+                | "RequestThrottledException"
+                | "TooManyRequestsException"
+                | "ProvisionedThroughputExceededException"
+                | "TransactionInProgressException"
+                | "RequestLimitExceeded"
+                | "BandwidthLimitExceeded"
+                | "LimitExceededException"
+                | "RequestThrottled"
+                | "SlowDown"
+                | "PriorRequestNotComplete"
+                | "EC2ThrottledException"
+        ) || self.status == Some(429)
+    }
+}
+
+/// A backend that answers AWS calls.
+pub trait AwsBackend: Send + Sync {
+    /// Makes `request` and returns the response as JSON, in the shape boto3 returns it.
+    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn _obj_safe(_: &dyn AwsBackend) {}
+
+    #[test]
+    fn throttling_is_recognised_by_code_or_status() {
+        assert!(ApiError::new("ThrottlingException", "slow down").is_throttling());
+        assert!(ApiError::new("Whatever", "x").with_status(429).is_throttling());
+        assert!(!ApiError::new("InvalidInstanceID.NotFound", "x").is_throttling());
+    }
+}

@@ -1,0 +1,19 @@
+//! The interfaces the engine needs from its host: AWS, time, and (later) approvals, scripts,
+//! documents and observers. Each has a real implementation and a scripted one for tests, so
+//! the engine itself never touches the network, the clock or the terminal.
+
+pub mod aws;
+pub mod clock;
+pub mod script;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use aws::{ApiError, ApiRequest, AwsBackend};
+pub use clock::{Clock, SystemClock, VirtualClock, virtual_runtime};
+pub use script::{
+    ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner, ScriptSource,
+};
+
+/// A boxed future that can move between threads, as host interfaces return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

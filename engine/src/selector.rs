@@ -1,0 +1,207 @@
+//! `JSONPath` selectors of step outputs, `PropertySelector` and the like (SPEC 4.3).
+//!
+//! Selectors are compiled with `serde_json_path` (RFC 9535) after a light normalisation for
+//! the forms the service accepts and the RFC does not: a missing leading `$` (`Role.Arn`) and
+//! member names with characters such as `-` in dot notation (`$.Payload.my-key`).
+//!
+//! What a selector yields follows the service: a *definite* path (only names and indexes)
+//! yields the one value it points at; a path with a deep scan, wildcard, slice, union or filter
+//! yields the list of everything it matched.
+
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+/// A compiled selector.
+#[derive(Clone, Debug)]
+pub struct Selector {
+    path: JsonPath,
+    definite: bool,
+    text: String,
+}
+
+impl Selector {
+    /// Compiles `text`. The error message says where the selector stops making sense.
+    pub fn compile(text: &str) -> Result<Self, String> {
+        let normalized = normalize(text.trim());
+        let path = JsonPath::parse(&normalized).map_err(|error| error.to_string())?;
+        Ok(Self { definite: is_definite(&normalized), path, text: text.to_string() })
+    }
+
+    /// The selector as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the selector points at one value (no scan, wildcard, slice or filter).
+    pub fn is_definite(&self) -> bool {
+        self.definite
+    }
+
+    /// What the selector yields from `value`: the value itself for a definite path, the list of
+    /// matches otherwise; `None` when nothing matches.
+    pub fn select(&self, value: &Value) -> Option<Value> {
+        let nodes = self.path.query(value).all();
+        if self.definite {
+            nodes.first().map(|node| (*node).clone())
+        } else if nodes.is_empty() {
+            None
+        } else {
+            Some(Value::Array(nodes.into_iter().cloned().collect()))
+        }
+    }
+}
+
+/// Rewrites the service's lenient forms into RFC 9535 syntax.
+fn normalize(text: &str) -> String {
+    let text = if text.starts_with('$') {
+        text.to_string()
+    } else if text.starts_with('.') || text.starts_with('[') {
+        format!("${text}")
+    } else {
+        format!("$.{text}")
+    };
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if let Some(open) = quote {
+            out.push(c);
+            if c == '\\' {
+                if let Some(escaped) = chars.next() {
+                    out.push(escaped);
+                }
+            } else if c == open {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' if depth > 0 => {
+                quote = Some(c);
+                out.push(c);
+            }
+            '[' => {
+                depth += 1;
+                out.push(c);
+            }
+            ']' => {
+                depth = depth.saturating_sub(1);
+                out.push(c);
+            }
+            '.' if depth == 0 => {
+                if chars.peek() == Some(&'.') {
+                    chars.next();
+                    out.push_str("..");
+                    continue;
+                }
+                let mut name = String::new();
+                while let Some(&next) = chars.peek() {
+                    if next == '.' || next == '[' {
+                        break;
+                    }
+                    name.push(next);
+                    chars.next();
+                }
+                let shorthand = name == "*"
+                    || name.chars().next().is_some_and(|first| !first.is_ascii_digit())
+                        && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+                if shorthand || name.is_empty() {
+                    out.push('.');
+                    out.push_str(&name);
+                } else {
+                    out.push_str("['");
+                    out.push_str(&name.replace('\\', "\\\\").replace('\'', "\\'"));
+                    out.push_str("']");
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a normalised path has only name and index segments.
+fn is_definite(path: &str) -> bool {
+    if path.contains("..") {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut chars = path.chars();
+    while let Some(c) = chars.next() {
+        if let Some(open) = quote {
+            if c == '\\' {
+                chars.next();
+            } else if c == open {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' if depth > 0 => quote = Some(c),
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '*' => return false,
+            '?' | ':' | ',' if depth > 0 => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn select(selector: &str, value: &Value) -> Option<Value> {
+        Selector::compile(selector).unwrap().select(value)
+    }
+
+    #[test]
+    fn definite_paths_yield_the_value() {
+        let value =
+            json!({"Reservations": [{"Instances": [{"State": {"Name": "running", "Code": 16}}]}]});
+        assert_eq!(
+            select("$.Reservations[0].Instances[0].State.Name", &value),
+            Some(json!("running"))
+        );
+        assert_eq!(select("$.Reservations[0].Instances[0].State.Code", &value), Some(json!(16)));
+        assert_eq!(select("$.Reservations[1]", &value), None);
+    }
+
+    #[test]
+    fn scans_and_filters_yield_lists() {
+        let value = json!({"Reservations": [
+            {"Instances": [{"ImageId": "ami-1", "State": {"Name": "stopped"}}]},
+            {"Instances": [{"ImageId": "ami-2", "State": {"Name": "running"}}]}]});
+        assert_eq!(
+            select("$.Reservations..Instances[?(@.State.Name != 'running')].ImageId", &value),
+            Some(json!(["ami-1"]))
+        );
+        assert_eq!(select("$..ImageId", &value), Some(json!(["ami-1", "ami-2"])));
+        assert_eq!(select("$..Missing", &value), None);
+    }
+
+    #[test]
+    fn lenient_forms_are_accepted() {
+        let value = json!({"Role": {"Arn": "arn:x"}, "Payload": {"my-key": 1}});
+        assert_eq!(select("Role.Arn", &value), Some(json!("arn:x")));
+        assert_eq!(select(".Role.Arn", &value), Some(json!("arn:x")));
+        assert_eq!(select("$.Payload.my-key", &value), Some(json!(1)));
+    }
+
+    #[test]
+    fn broken_selectors_are_errors() {
+        assert!(Selector::compile("$.Images[").is_err());
+        assert!(Selector::compile("$.Images[?(@.a == )]").is_err());
+    }
+
+    #[test]
+    fn quotes_inside_filters_are_left_alone() {
+        let value = json!({"Tags": [{"Key": "a.b", "Value": "x"}]});
+        assert_eq!(select("$.Tags[?(@.Key == 'a.b')].Value", &value), Some(json!(["x"])));
+    }
+}

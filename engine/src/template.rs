@@ -1,0 +1,254 @@
+//! `{{ }}` templates: finding the references in a string (SPEC section 5).
+//!
+//! A reference is `{{`, optional spaces, one of the name forms below, optional spaces, `}}`.
+//! Anything else that starts with `{{` is literal text (RULINGS 11).
+//!
+//! | form | meaning |
+//! |---|---|
+//! | `Name` | a parameter |
+//! | `step.Output` | an output of a step (also `loop.CurrentIteration`) |
+//! | `variable:NAME` | a runbook variable |
+//! | `global:NAME` | a system variable (`ACCOUNT_ID`, `REGION`, ...) |
+//! | `automation:NAME` | an automation variable (`EXECUTION_ID`) |
+//! | `ssm:/path` | a Parameter Store value (parameter defaults only) |
+
+use std::fmt;
+
+/// A string split into literal text and references.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    /// The parts, in order.
+    pub parts: Vec<Part>,
+}
+
+/// A piece of a template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Literal text.
+    Text(String),
+    /// A `{{ reference }}`.
+    Ref(Reference),
+}
+
+/// A reference, with where it sits in its string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// What it refers to.
+    pub target: Target,
+    /// The reference as written, braces included.
+    pub written: String,
+    /// Character offset of the opening braces in the string.
+    pub offset: usize,
+}
+
+/// What a reference refers to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// `{{ Name }}`: a parameter.
+    Parameter(String),
+    /// `{{ step.Output }}`.
+    StepOutput {
+        /// The step's name.
+        step: String,
+        /// The output's name (everything after the first dot).
+        output: String,
+    },
+    /// `{{ variable:NAME }}`.
+    Variable(String),
+    /// `{{ global:NAME }}`.
+    Global(String),
+    /// `{{ automation:NAME }}`.
+    Automation(String),
+    /// `{{ ssm:/path/name }}`.
+    ParameterStore(String),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Parameter(name) => f.write_str(name),
+            Self::StepOutput { step, output } => write!(f, "{step}.{output}"),
+            Self::Variable(name) => write!(f, "variable:{name}"),
+            Self::Global(name) => write!(f, "global:{name}"),
+            Self::Automation(name) => write!(f, "automation:{name}"),
+            Self::ParameterStore(path) => write!(f, "ssm:{path}"),
+        }
+    }
+}
+
+/// The system variables the service documents (SPEC 5.1).
+pub const GLOBAL_VARIABLES: &[&str] =
+    &["ACCOUNT_ID", "REGION", "AWS_PARTITION", "DATE", "DATE_TIME"];
+
+/// The automation variables the service documents.
+pub const AUTOMATION_VARIABLES: &[&str] = &["EXECUTION_ID"];
+
+impl Template {
+    /// Splits `text` into literal text and references.
+    pub fn parse(text: &str) -> Self {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(open) = rest.find("{{") {
+            let after = &rest[open + 2..];
+            let reference = after.find("}}").and_then(|close| {
+                let inner = &after[..close];
+                parse_target(inner.trim()).map(|target| (target, close))
+            });
+            match reference {
+                Some((target, close)) => {
+                    literal.push_str(&rest[..open]);
+                    if !literal.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut literal)));
+                    }
+                    let end = open + 2 + close + 2;
+                    let offset_chars = offset + rest[..open].chars().count();
+                    parts.push(Part::Ref(Reference {
+                        target,
+                        written: rest[open..end].to_string(),
+                        offset: offset_chars,
+                    }));
+                    offset += rest[..end].chars().count();
+                    rest = &rest[end..];
+                }
+                None => {
+                    // Not a reference: keep the braces as text and look further on.
+                    literal.push_str(&rest[..open + 2]);
+                    offset += rest[..open + 2].chars().count();
+                    rest = &rest[open + 2..];
+                }
+            }
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        Self { parts }
+    }
+
+    /// The single reference when the template is exactly one reference and nothing else
+    /// (a "whole value", which keeps the referenced value's type).
+    pub fn as_whole_reference(&self) -> Option<&Reference> {
+        match self.parts.as_slice() {
+            [Part::Ref(reference)] => Some(reference),
+            _ => None,
+        }
+    }
+
+    /// Whether the template has any reference.
+    pub fn has_references(&self) -> bool {
+        self.parts.iter().any(|part| matches!(part, Part::Ref(_)))
+    }
+
+    /// The references, in order.
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Ref(reference) => Some(reference),
+            Part::Text(_) => None,
+        })
+    }
+}
+
+/// Whether `text` might hold a reference (a cheap test before parsing).
+pub fn may_have_references(text: &str) -> bool {
+    text.contains("{{")
+}
+
+fn is_name(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn parse_target(inner: &str) -> Option<Target> {
+    if let Some((prefix, name)) = inner.split_once(':') {
+        let name = name.trim();
+        return match prefix.trim() {
+            "variable" if is_name(name) => Some(Target::Variable(name.to_string())),
+            "global" if is_name(name) => Some(Target::Global(name.to_string())),
+            "automation" if is_name(name) => Some(Target::Automation(name.to_string())),
+            "ssm" if is_parameter_store_name(name) => {
+                Some(Target::ParameterStore(name.to_string()))
+            }
+            _ => None,
+        };
+    }
+    match inner.split_once('.') {
+        None if is_name(inner) => Some(Target::Parameter(inner.to_string())),
+        Some((step, output))
+            if is_name(step)
+                && !output.is_empty()
+                && output.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) =>
+        {
+            Some(Target::StepOutput { step: step.to_string(), output: output.to_string() })
+        }
+        _ => None,
+    }
+}
+
+fn is_parameter_store_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/:".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(text: &str) -> Vec<Target> {
+        Template::parse(text).references().map(|r| r.target.clone()).collect()
+    }
+
+    #[test]
+    fn finds_every_reference_form() {
+        assert_eq!(
+            targets(
+                "{{ A }}-{{b.C}}-{{ variable:V }}-{{global:REGION}}-{{automation:EXECUTION_ID}}-{{ ssm:/a/b }}"
+            ),
+            [
+                Target::Parameter("A".into()),
+                Target::StepOutput { step: "b".into(), output: "C".into() },
+                Target::Variable("V".into()),
+                Target::Global("REGION".into()),
+                Target::Automation("EXECUTION_ID".into()),
+                Target::ParameterStore("/a/b".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_whole_reference_is_recognised() {
+        let template = Template::parse("{{ InstanceIds }}");
+        assert_eq!(template.as_whole_reference().unwrap().written, "{{ InstanceIds }}");
+        assert!(Template::parse("x{{ InstanceIds }}").as_whole_reference().is_none());
+    }
+
+    #[test]
+    fn braces_that_are_not_references_stay_text() {
+        let template = Template::parse("{{ not a ref }} and {{ok}} and {{ unclosed");
+        assert_eq!(
+            template.parts,
+            [
+                Part::Text("{{ not a ref }} and ".into()),
+                Part::Ref(Reference {
+                    target: Target::Parameter("ok".into()),
+                    written: "{{ok}}".into(),
+                    offset: 20
+                }),
+                Part::Text(" and {{ unclosed".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn offsets_count_characters() {
+        let template = Template::parse("é{{a}}");
+        assert_eq!(template.references().next().unwrap().offset, 1);
+    }
+
+    #[test]
+    fn step_outputs_keep_everything_after_the_first_dot() {
+        assert_eq!(
+            targets("{{ s.Out.Inner }}"),
+            [Target::StepOutput { step: "s".into(), output: "Out.Inner".into() }]
+        );
+    }
+}

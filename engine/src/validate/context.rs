@@ -1,0 +1,154 @@
+//! What the rules share: the document, its step graph, and every `{{ }}` reference in it with
+//! the place it is used.
+
+use crate::document::{Document, Step};
+use crate::graph::StepGraph;
+use crate::syntax::{Node, NodeKind, Position, Span};
+use crate::template::{Reference, Template, may_have_references};
+
+/// A reference and where it is used.
+#[derive(Debug)]
+pub struct Use<'a> {
+    /// The step whose inputs hold it; `None` for `assumeRole` and parameter defaults.
+    pub step: Option<&'a Step>,
+    /// The parameter whose default holds it.
+    pub parameter: Option<&'a str>,
+    /// The field path of the string that holds it.
+    pub path: String,
+    /// The reference's own span (the string's span when it spans several lines).
+    pub span: Span,
+    /// The reference.
+    pub reference: Reference,
+    /// Whether the string is exactly this reference.
+    pub whole: bool,
+}
+
+/// Everything a rule may look at.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The document.
+    pub document: &'a Document,
+    /// Its step graph.
+    pub graph: StepGraph<'a>,
+    /// Every step, loop bodies included, in source order.
+    pub steps: Vec<&'a Step>,
+    /// Every reference, in source order.
+    pub uses: Vec<Use<'a>>,
+}
+
+impl<'a> Context<'a> {
+    /// Prepares the context of `document`.
+    pub fn new(document: &'a Document) -> Self {
+        let steps = document.all_steps();
+        let mut uses = Vec::new();
+        let mut collector = Collector { document, uses: &mut uses };
+        if let Some(role) = &document.assume_role {
+            let node = Node::new(NodeKind::Str(role.value.clone()), role.span);
+            collector.node(&node, "assumeRole".into(), None, None);
+        }
+        for parameter in &document.parameters {
+            if let Some(default) = &parameter.default {
+                let path = format!("parameters.{}.default", parameter.name.value);
+                collector.node(default, path, None, Some(&parameter.name.value));
+            }
+        }
+        for step in &steps {
+            let Some(inputs) = step.inputs.as_ref().and_then(Node::as_map) else { continue };
+            for entry in inputs {
+                // A loop's nested steps are steps of their own.
+                if step.loop_inputs.is_some() && entry.key == "Steps" {
+                    continue;
+                }
+                let mut path = format!("{}.inputs", step.path);
+                crate::syntax::push_key(&mut path, &entry.key);
+                collector.node(&entry.value, path, Some(step), None);
+            }
+        }
+        let graph = StepGraph::build(document);
+        Self { document, graph, steps, uses }
+    }
+
+    /// The step named `name`.
+    pub fn step(&self, name: &str) -> Option<&'a Step> {
+        self.steps.iter().copied().find(|step| step.name.value == name)
+    }
+
+    /// The loop step whose body holds `step`, if any.
+    pub fn enclosing_loop(&self, step: &Step) -> Option<&'a Step> {
+        self.steps.iter().copied().find(|candidate| {
+            candidate
+                .loop_inputs
+                .as_ref()
+                .is_some_and(|body| body.steps.iter().any(|inner| std::ptr::eq(inner, step)))
+        })
+    }
+}
+
+struct Collector<'a, 'u> {
+    document: &'a Document,
+    uses: &'u mut Vec<Use<'a>>,
+}
+
+impl<'a> Collector<'a, '_> {
+    fn node(
+        &mut self,
+        node: &Node,
+        path: String,
+        step: Option<&'a Step>,
+        parameter: Option<&'a str>,
+    ) {
+        let mut path = path;
+        let base_len = path.len();
+        let mut found = Vec::new();
+        let mut relative = String::new();
+        node.walk(&mut relative, &mut |relative_path, node| {
+            if let NodeKind::Str(text) = &node.kind
+                && may_have_references(text)
+            {
+                found.push((relative_path.to_string(), node.span, text.clone()));
+            }
+        });
+        for (relative_path, span, text) in found {
+            path.truncate(base_len);
+            if !relative_path.is_empty() {
+                if !relative_path.starts_with('[') {
+                    path.push('.');
+                }
+                path.push_str(&relative_path);
+            }
+            let template = Template::parse(&text);
+            let whole = template.as_whole_reference().is_some();
+            for reference in template.references() {
+                let span = self.reference_span(span, reference);
+                self.uses.push(Use {
+                    step,
+                    parameter,
+                    path: path.clone(),
+                    span,
+                    reference: reference.clone(),
+                    whole,
+                });
+            }
+        }
+    }
+
+    /// The span of the reference itself when its string is on one line (plain or quoted).
+    fn reference_span(&self, string: Span, reference: &Reference) -> Span {
+        if string.start.line != string.end.line {
+            return string;
+        }
+        let quoted = self
+            .document
+            .source
+            .line(string.start.line)
+            .and_then(|line| line.chars().nth(string.start.column as usize - 1))
+            .is_some_and(|c| c == '"' || c == '\'');
+        let column =
+            string.start.column + u32::from(quoted) + u32::try_from(reference.offset).unwrap_or(0);
+        let length = u32::try_from(reference.written.chars().count()).unwrap_or(0);
+        Span::new(
+            Position::new(string.start.line, column),
+            Position::new(string.start.line, column + length),
+        )
+    }
+}

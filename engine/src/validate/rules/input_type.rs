@@ -1,0 +1,148 @@
+//! RB008 `input-type`: a literal input value of the wrong type (a list where the action takes
+//! text, a word where it takes a number). Values with `{{ }}` references are checked when the
+//! step runs, since their type is only known then.
+//!
+//! The check is as lenient as the service: numbers and booleans pass for text, digit strings
+//! for integers, `"true"`/`"false"` for booleans, and JSON text for maps.
+
+use crate::catalog::{InputType, ValueType};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::syntax::{Node, NodeKind, push_key};
+use crate::template::Template;
+use crate::validate::{Context, Rule};
+
+pub(super) const RULE: Rule = Rule {
+    code: Code { id: "RB008", name: "input-type" },
+    summary: "literal input values have the type the action takes",
+    check,
+};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for step in &cx.steps {
+        let Some(spec) = step.spec() else { continue };
+        let Some(entries) = step.inputs.as_ref().and_then(|inputs| inputs.as_map()) else {
+            continue;
+        };
+        for entry in entries {
+            let Some(input) = spec.input(&entry.key) else { continue };
+            if let Some(found) = mismatch(input.ty, &entry.value) {
+                let mut path = format!("{}.inputs", step.path);
+                push_key(&mut path, &entry.key);
+                out.push(
+                    Diagnostic::error(
+                        RULE.code,
+                        format!("`{}` takes {}, found {found}", entry.key, describe(input.ty)),
+                    )
+                    .step(&step.name.value)
+                    .path(path)
+                    .span(entry.value.span),
+                );
+            }
+        }
+    }
+}
+
+fn describe(ty: InputType) -> String {
+    match ty {
+        InputType::Value(ValueType::String) => "text (String)".into(),
+        InputType::Value(ValueType::Integer) => "a whole number (Integer)".into(),
+        InputType::Value(ValueType::Boolean) => "true or false (Boolean)".into(),
+        InputType::Value(ValueType::StringList) => "a list of text (StringList)".into(),
+        InputType::Value(ValueType::StringMap) => "a map (StringMap)".into(),
+        InputType::Value(ValueType::MapList) => "a list of maps (MapList)".into(),
+        InputType::Map => "a map".into(),
+        InputType::List => "a list".into(),
+        InputType::Any => "any value".into(),
+    }
+}
+
+/// Whether the text holds a `{{ }}` reference, whose type is only known at run time.
+fn templated(node: &Node) -> bool {
+    node.as_str().is_some_and(|text| Template::parse(text).has_references())
+}
+
+/// What was found instead, when `node` does not fit `ty`.
+fn mismatch(ty: InputType, node: &Node) -> Option<String> {
+    if templated(node) || matches!(node.kind, NodeKind::Null) {
+        return None;
+    }
+    let found = || Some(node.type_name().to_string());
+    match ty {
+        InputType::Any => None,
+        InputType::Value(ValueType::String) => {
+            matches!(node.kind, NodeKind::Seq(_) | NodeKind::Map(_))
+                .then(|| node.type_name().into())
+        }
+        InputType::Value(ValueType::Integer) => match &node.kind {
+            NodeKind::Int(_) => None,
+            NodeKind::Str(text) if text.trim().parse::<i64>().is_ok() => None,
+            NodeKind::Str(text) => Some(format!("`{text}`")),
+            _ => found(),
+        },
+        InputType::Value(ValueType::Boolean) => match &node.kind {
+            NodeKind::Bool(_) => None,
+            NodeKind::Str(text)
+                if text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false") =>
+            {
+                None
+            }
+            NodeKind::Str(text) => Some(format!("`{text}`")),
+            _ => found(),
+        },
+        InputType::Value(ValueType::StringList) => match &node.kind {
+            NodeKind::Seq(items) => items
+                .iter()
+                .find(|item| {
+                    matches!(item.kind, NodeKind::Seq(_) | NodeKind::Map(_)) && !templated(item)
+                })
+                .map(|item| format!("a list holding {}", item.type_name())),
+            _ => found(),
+        },
+        InputType::Value(ValueType::StringMap) | InputType::Map => match &node.kind {
+            NodeKind::Map(_) => None,
+            NodeKind::Str(text) if serde_json::from_str::<serde_json::Map<_, _>>(text).is_ok() => {
+                None
+            }
+            _ => found(),
+        },
+        InputType::Value(ValueType::MapList) => match &node.kind {
+            NodeKind::Seq(items) => items
+                .iter()
+                .find(|item| !matches!(item.kind, NodeKind::Map(_)) && !templated(item))
+                .map(|item| format!("a list holding {}", item.type_name())),
+            _ => found(),
+        },
+        InputType::List => {
+            (!matches!(node.kind, NodeKind::Seq(_))).then(|| node.type_name().into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::testing::{messages, runbook};
+
+    #[test]
+    fn wrong_literals_are_reported() {
+        let bad = runbook(
+            "- name: a\n  action: aws:changeInstanceState\n  inputs: {InstanceIds: i-1, DesiredState: [stopped], Force: maybe}\n",
+        );
+        assert_eq!(
+            messages(RULE.code, &bad),
+            [
+                "`InstanceIds` takes a list of text (StringList), found a string",
+                "`DesiredState` takes text (String), found a list",
+                "`Force` takes true or false (Boolean), found `maybe`",
+            ]
+        );
+    }
+
+    #[test]
+    fn lenient_spellings_and_references_pass() {
+        let good = runbook(
+            "- name: a\n  action: aws:changeInstanceState\n  inputs: {InstanceIds: '{{ Ids }}', DesiredState: stopped, Force: 'true'}\n- name: b\n  action: aws:runInstances\n  inputs: {ImageId: ami-1, MaxInstanceCount: '1', MinInstanceCount: 1}\n",
+        );
+        assert!(messages(RULE.code, &good).is_empty());
+    }
+}

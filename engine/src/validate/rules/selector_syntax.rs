@@ -1,0 +1,84 @@
+//! RB018 `selector-syntax`: output `Selector`s and `PropertySelector`s must be `JSONPath` the
+//! service can evaluate (SPEC 4.3).
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::selector::Selector;
+use crate::syntax::Span;
+use crate::template::Template;
+use crate::validate::{Context, Rule};
+
+pub(super) const RULE: Rule = Rule {
+    code: Code { id: "RB018", name: "selector-syntax" },
+    summary: "selectors are valid JSONPath",
+    check,
+};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for step in &cx.steps {
+        let mut selectors: Vec<(&str, Span, String)> = step
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(index, output)| {
+                (
+                    output.selector.value.as_str(),
+                    output.selector.span,
+                    format!("{}.outputs[{index}].Selector", step.path),
+                )
+            })
+            .collect();
+        if let Some(node) = step.input("PropertySelector")
+            && let Some(text) = node.as_str()
+        {
+            selectors.push((text, node.span, format!("{}.inputs.PropertySelector", step.path)));
+        }
+        for (text, span, path) in selectors {
+            if Template::parse(text).has_references() {
+                continue;
+            }
+            if let Err(error) = Selector::compile(text) {
+                out.push(
+                    Diagnostic::error(
+                        RULE.code,
+                        format!("selector `{text}` is not valid JSONPath: {error}"),
+                    )
+                    .step(&step.name.value)
+                    .path(path)
+                    .span(span)
+                    .hint("selectors look like $.Reservations[0].Instances[0].State.Name"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::testing::{check as run, runbook};
+
+    #[test]
+    fn broken_selectors_are_reported() {
+        let found = run(
+            RULE.code,
+            &runbook(
+                "- name: a\n  action: aws:assertAwsResourceProperty\n  inputs: {Service: s, Api: A, PropertySelector: '$.a[', DesiredValues: [x]}\n  outputs: [{Name: X, Selector: '$.ok'}]\n",
+            ),
+        );
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.starts_with("selector `$.a[` is not valid JSONPath"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(found[0].path, "mainSteps[0].inputs.PropertySelector");
+    }
+
+    #[test]
+    fn lenient_selectors_pass() {
+        let good = runbook(
+            "- name: a\n  action: aws:executeAwsApi\n  inputs: {Service: s, Api: A}\n  outputs: [{Name: X, Selector: Role.Arn}, {Name: Y, Selector: '$.Payload.my-key'}]\n",
+        );
+        assert!(run(RULE.code, &good).is_empty());
+    }
+}

@@ -1,0 +1,2 @@
+//! The `runbook` command.
+fn main() {}
