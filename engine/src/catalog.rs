@@ -214,7 +214,8 @@ pub static ACTIONS: [ActionSpec; 23] = [
             opt("NotificationArn", STRING),
             opt("Message", STRING),
             opt("MinRequiredApprovals", INTEGER),
-            req("Approvers", STRING_LIST),
+            // Needed unless a Change Manager template gives `EnhancedApprovals` instead.
+            opt("Approvers", STRING_LIST),
             opt("EnhancedApprovals", InputType::Any),
         ],
         outputs: &[
@@ -235,6 +236,8 @@ pub static ACTIONS: [ActionSpec; 23] = [
     ActionSpec {
         name: "aws:branch",
         inputs: &[req("Choices", MAP_LIST), opt("Default", STRING)],
+        // Undocumented: the step the branch chose. AWS's own runbooks read it.
+        outputs: &[out("NextStep", ValueType::String)],
         ..PLAIN
     },
     ActionSpec {
@@ -244,6 +247,7 @@ pub static ACTIONS: [ActionSpec; 23] = [
             opt("CheckStateOnly", BOOLEAN),
             req("DesiredState", STRING),
             opt("Force", BOOLEAN),
+            opt("FailOnUnexpectedStopped", BOOLEAN),
             opt("AdditionalInfo", STRING),
         ],
         default_timeout: Some(3600),
@@ -357,7 +361,9 @@ pub static ACTIONS: [ActionSpec; 23] = [
             opt("Script", STRING),
             opt("Attachment", STRING),
         ],
-        outputs: &[out("Payload", ValueType::StringMap)],
+        // `OutputPayload` is not in the action's documentation, but the service records it (the
+        // whole response as JSON text) and AWS's own runbooks read it.
+        outputs: &[out("Payload", ValueType::StringMap), out("OutputPayload", ValueType::String)],
         max_timeout: Some(600),
         ..PLAIN
     },
@@ -385,13 +391,15 @@ pub static ACTIONS: [ActionSpec; 23] = [
             opt("LogType", STRING),
             opt("ClientContext", STRING),
             opt("InputPayload", STRING_MAP),
-            opt("Payload", STRING),
+            // Documented as JSON text; AWS's own runbooks also give a map.
+            opt("Payload", InputType::Any),
         ],
         outputs: &[
             out("StatusCode", ValueType::Integer),
             out("FunctionError", ValueType::String),
             out("LogResult", ValueType::String),
             out("Payload", ValueType::String),
+            out("OutputPayload", ValueType::String),
         ],
         max_timeout: Some(300),
         ..PLAIN
@@ -421,6 +429,8 @@ pub static ACTIONS: [ActionSpec; 23] = [
     },
     ActionSpec {
         name: "aws:pause",
+        // Undocumented, but AWS's own runbooks give a `Message` to show while paused.
+        inputs: &[opt("Message", STRING)],
         default_timeout: Some(SEVEN_DAYS),
         max_timeout: Some(THIRTY_DAYS),
         cancel_target: false,

@@ -92,8 +92,14 @@ impl<'a> StepGraph<'a> {
                 .and_then(|next| self.node(&next.name.value))
                 .unwrap_or(exit);
             // RULINGS 1: after success, isEnd ends the run; else nextStep; else list order.
+            // Inside a loop body isEnd ends the pass, back to the loop: AWS's own do-while loops
+            // put it on their last step.
             let success = if step.is_end() {
-                (self.end, EdgeKind::Next)
+                if exit == self.end {
+                    (self.end, EdgeKind::Next)
+                } else {
+                    (exit, EdgeKind::LoopBack)
+                }
             } else if let Some(next) = &step.next_step {
                 (self.node(&next.value).unwrap_or(self.end), EdgeKind::NextStep)
             } else {
@@ -263,6 +269,16 @@ mod tests {
         assert_eq!(graph.graph[edge], EdgeKind::LoopBack);
         let reach = graph.successors_closure(graph.node("i1").unwrap());
         assert!(reach[graph.node("after").unwrap().index()]);
+    }
+
+    #[test]
+    fn is_end_in_a_loop_body_returns_to_the_loop() {
+        let doc = document(
+            "- name: l\n  action: aws:loop\n  inputs:\n    Steps:\n    - {name: i1, action: aws:sleep, inputs: {}, isEnd: true}\n    - {name: i2, action: aws:sleep, inputs: {}}\n",
+        );
+        let graph = StepGraph::build(&doc);
+        let edge = graph.graph.find_edge(graph.node("i1").unwrap(), graph.node("l").unwrap());
+        assert_eq!(edge.map(|e| graph.graph[e]), Some(EdgeKind::LoopBack));
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Runbook parameters: the values they accept.
 //!
 //! `allowedPattern` is a Java regular expression in the service. [`Pattern`] compiles it with
-//! `fancy-regex`, which has the look-around Java has and real runbooks use, and matches the way
-//! Java's `find()` and Go's `MatchString` do: anywhere in the value, unless anchored.
+//! `fancy-regex`, which has the look-around Java has and real runbooks use, after translating
+//! the two Java habits the Rust syntax reads differently (see [`from_java`]), and matches the
+//! way Java's `find()` and Go's `MatchString` do: anywhere in the value, unless anchored.
+
+use std::fmt::Write;
 
 use crate::syntax::{Node, NodeKind};
 
@@ -13,7 +16,7 @@ pub struct Pattern(fancy_regex::Regex);
 impl Pattern {
     /// Compiles `pattern`; the error says why it is not a valid regular expression.
     pub fn new(pattern: &str) -> Result<Self, String> {
-        fancy_regex::RegexBuilder::new(pattern)
+        fancy_regex::RegexBuilder::new(&from_java(pattern))
             .backtrack_limit(1_000_000)
             .build()
             .map(Self)
@@ -24,6 +27,144 @@ impl Pattern {
     pub fn is_match(&self, text: &str) -> bool {
         self.0.is_match(text).unwrap_or(false)
     }
+}
+
+/// Translates a Java regular expression into the syntax `fancy-regex` reads the same way:
+///
+/// - `\w`, `\d` and `\s` are ASCII-only in Java but Unicode-aware in Rust, which also makes
+///   long counted repetitions such as `[\w]{1,1017}` too large to compile; they are spelled out
+///   as ASCII classes.
+/// - In a character class, Java reads `-` next to a class escape (`[\w-.]`) as a literal dash;
+///   Rust reads it as a range and refuses it, so the dash is escaped.
+/// - Java's `\uXXXX` escapes are UTF-16: a surrogate pair is one character beyond U+FFFF.
+/// - Counted repetitions above [`MAX_REPETITION`] (`^.{1,262144}$`) would compile to an
+///   enormous automaton; their upper bound is dropped, which changes nothing for parameter
+///   values (the API takes at most 512 characters per value).
+pub fn from_java(pattern: &str) -> String {
+    drop_huge_bounds(&translate_escapes(pattern))
+}
+
+/// The largest repetition bound kept as written.
+pub const MAX_REPETITION: u32 = 4096;
+
+fn drop_huge_bounds(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open..];
+        let close = after.find('}');
+        let bounds = close.map(|close| &after[1..close]);
+        match (close, bounds.and_then(|b| b.split_once(','))) {
+            (Some(close), Some((min, max)))
+                if min.bytes().all(|b| b.is_ascii_digit())
+                    && max.parse::<u32>().is_ok_and(|max| max > MAX_REPETITION)
+                    && !rest[..open].ends_with('\\') =>
+            {
+                out.push('{');
+                out.push_str(min);
+                out.push_str(",}");
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn translate_escapes(pattern: &str) -> String {
+    fn expansion(escape: char, in_class: bool) -> Option<&'static str> {
+        Some(match (escape, in_class) {
+            ('w', false) => "[0-9A-Za-z_]",
+            ('d', false) => "[0-9]",
+            ('s', false) => r"[\t\n\x0B\x0C\r ]",
+            ('W', false) => "[^0-9A-Za-z_]",
+            ('D', false) => "[^0-9]",
+            ('S', false) => r"[^\t\n\x0B\x0C\r ]",
+            ('w', true) => "0-9A-Za-z_",
+            ('d', true) => "0-9",
+            ('s', true) => r"\t\n\x0B\x0C\r ",
+            _ => return None,
+        })
+    }
+    let is_class_escape = |c: char| "wdsWDS".contains(c);
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut depth = 0usize;
+    let mut previous_was_class_escape = false;
+    let mut index = 0;
+    while index < chars.len() {
+        let c = chars[index];
+        let in_class = depth > 0;
+        match c {
+            '\\' if chars.get(index + 1) == Some(&'u') => {
+                if let Some((code, used)) = utf16_escape(&chars[index..]) {
+                    let _ = write!(out, "\\x{{{code:X}}}");
+                    index += used;
+                } else {
+                    out.push_str("\\u");
+                    index += 2;
+                }
+                previous_was_class_escape = false;
+                continue;
+            }
+            '\\' if index + 1 < chars.len() => {
+                let escaped = chars[index + 1];
+                match expansion(escaped, in_class) {
+                    Some(text) => out.push_str(text),
+                    None => {
+                        out.push('\\');
+                        out.push(escaped);
+                    }
+                }
+                previous_was_class_escape = in_class && is_class_escape(escaped);
+                index += 2;
+                continue;
+            }
+            '[' => depth += 1,
+            ']' if in_class => depth -= 1,
+            '-' if in_class => {
+                let next_is_class_escape = chars.get(index + 1) == Some(&'\\')
+                    && chars.get(index + 2).is_some_and(|&n| is_class_escape(n));
+                if previous_was_class_escape || next_is_class_escape {
+                    out.push_str("\\-");
+                    previous_was_class_escape = false;
+                    index += 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+        previous_was_class_escape = false;
+        index += 1;
+    }
+    out
+}
+
+/// Reads `\uXXXX` (or a surrogate pair `\uD83D\uDE00`) at the start of `chars`: the code
+/// point and how many characters it took.
+fn utf16_escape(chars: &[char]) -> Option<(u32, usize)> {
+    let unit = |at: usize| -> Option<u32> {
+        if chars.get(at) != Some(&'\\') || chars.get(at + 1) != Some(&'u') {
+            return None;
+        }
+        let hex: String = chars.get(at + 2..at + 6)?.iter().collect();
+        u32::from_str_radix(&hex, 16).ok()
+    };
+    let first = unit(0)?;
+    if (0xD800..0xDC00).contains(&first)
+        && let Some(second) = unit(6).filter(|second| (0xDC00..0xE000).contains(second))
+    {
+        return Some((0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00), 12));
+    }
+    // A lone surrogate is not a character; read it as the last one before the surrogates.
+    let code = if (0xD800..0xE000).contains(&first) { 0xD7FF } else { first };
+    Some((code, 6))
 }
 
 /// The text of each item of a value: the items of a list, or the value itself.
@@ -46,5 +187,23 @@ mod tests {
         assert!(!pattern.is_match("bucket-"));
         assert!(Pattern::new("[0-9]+").unwrap().is_match("abc123"));
         assert!(Pattern::new("(unclosed").is_err());
+    }
+
+    #[test]
+    fn java_class_habits_are_translated() {
+        let pattern =
+            Pattern::new(r"^arn:aws[a-z0-9-]*:iam::\d{12}:role\/[\w-\/.@+=,]{1,1017}$").unwrap();
+        assert!(pattern.is_match("arn:aws:iam::123456789012:role/a-b/c.d"));
+        assert!(!pattern.is_match("arn:aws:iam::123456789012:role/é"));
+        assert!(Pattern::new(r"^[\w._-~]{1,255}$").unwrap().is_match("a~b"));
+        assert_eq!(from_java(r"[\w-.]"), r"[0-9A-Za-z_\-.]");
+        assert_eq!(from_java(r"\d+\.\w"), r"[0-9]+\.[0-9A-Za-z_]");
+        let xml =
+            Pattern::new(r"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*$").unwrap();
+        assert!(xml.is_match("text 😀"));
+        assert!(Pattern::new("^.{1,262144}$").unwrap().is_match("query"));
+        assert_eq!(from_java("a{2,5}b{1,99999}"), "a{2,5}b{1,}");
+        // Java refuses this range too: `_` comes after `/`.
+        assert!(Pattern::new(r"^[A-Za-z0-9_-\/.]{1,512}$").is_err());
     }
 }

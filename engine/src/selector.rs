@@ -95,6 +95,10 @@ fn normalize(text: &str) -> String {
                     out.push_str("..");
                     continue;
                 }
+                // `$.Items.[0]`: Jayway-style paths put a dot before brackets.
+                if chars.peek() == Some(&'[') {
+                    continue;
+                }
                 let mut name = String::new();
                 while let Some(&next) = chars.peek() {
                     if next == '.' || next == '[' {
@@ -191,6 +195,8 @@ mod tests {
         assert_eq!(select("Role.Arn", &value), Some(json!("arn:x")));
         assert_eq!(select(".Role.Arn", &value), Some(json!("arn:x")));
         assert_eq!(select("$.Payload.my-key", &value), Some(json!(1)));
+        let list = json!({"Items": [{"Id": 7}]});
+        assert_eq!(select("$.Items.[0].Id", &list), Some(json!(7)));
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub(super) fn build(source: Source) -> Result<Document, LoadError> {
         let value = &entry.value;
         match entry.key.as_str() {
             "schemaVersion" => {}
+            "description" if matches!(value.kind, NodeKind::Null) => {}
             "description" => document.description = builder.text(value, "description", None),
             "assumeRole" => document.assume_role = builder.text(value, "assumeRole", None),
             "parameters" => {
@@ -527,7 +528,7 @@ impl Builder {
                     step.branch_inputs = Some(self.branch(inputs, &inputs_path, step_name));
                 }
                 "aws:loop" => {
-                    step.loop_inputs = Some(self.loop_inputs(inputs, &inputs_path, step_name))
+                    step.loop_inputs = Some(self.loop_inputs(inputs, &inputs_path, step_name));
                 }
                 _ => {}
             }

@@ -1,11 +1,13 @@
-//! YAML text to a [`Node`] tree, on top of the event parser of `saphyr-parser`.
+//! YAML text to a [`Node`] tree, on top of the event parser of `granit-parser` (the parser of
+//! `serde-saphyr`: pure Rust, no unsafe code, and as lenient as the service's reader about
+//! flow collections that close at their parent's indentation, which real runbooks rely on).
 //!
 //! Scalars are resolved with the YAML 1.2 core schema plus the YAML 1.1 booleans
 //! (`yes`/`no`/`on`/`off` in their three casings), because the service reads runbooks with a
 //! YAML 1.1 reader and authors write `isCritical: True`. Anchors, aliases and merge keys (`<<`)
 //! are applied; duplicate keys are an error, as are alias bombs and absurd nesting.
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YamlSpan, Tag};
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span as YamlSpan, Tag};
 
 use super::{Entry, MAX_ALIAS_NODES, MAX_DEPTH, Node, NodeKind, Position, Span, SyntaxError};
 
@@ -17,7 +19,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         let (event, span) = event.map_err(|error| scan_error(&error))?;
         let span = convert_span(span);
         match event {
-            Event::DocumentStart(_) => {
+            Event::DocumentStart(..) => {
                 documents += 1;
                 if documents > 1 {
                     return Err(SyntaxError {
@@ -34,10 +36,16 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 let node = builder.alias(anchor, span)?;
                 builder.value(node, 0, false)?;
             }
-            Event::SequenceStart(anchor, _) => builder.open(Frame::seq(span, anchor))?,
-            Event::MappingStart(anchor, _) => builder.open(Frame::map(span, anchor))?,
+            Event::SequenceStart(_, anchor, _) => builder.open(Frame::seq(span, anchor))?,
+            Event::MappingStart(_, anchor, _) => builder.open(Frame::map(span, anchor))?,
             Event::SequenceEnd | Event::MappingEnd => builder.close(span)?,
-            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+            Event::UnresolvedAlias(name) => {
+                return Err(SyntaxError {
+                    message: format!("alias `*{name}` to an unknown anchor"),
+                    span,
+                });
+            }
+            _ => {}
         }
     }
     Ok(builder.root.unwrap_or_else(|| Node::new(NodeKind::Null, Span::default())))
@@ -46,7 +54,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
 fn scan_error(error: &ScanError) -> SyntaxError {
     let marker = error.marker();
     let position = Position::new(to_u32(marker.line()), to_u32(marker.col() + 1));
-    SyntaxError { message: error.info().to_string(), span: Span::at(position) }
+    SyntaxError { message: error.info(), span: Span::at(position) }
 }
 
 fn convert_span(span: YamlSpan) -> Span {
@@ -218,7 +226,7 @@ fn count_nodes(node: &Node) -> usize {
 /// tag (`!!str`, `!!int`, ...) forces the type; other tags are ignored.
 fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> NodeKind {
     if let Some(tag) = tag.filter(|tag| tag.is_yaml_core_schema()) {
-        return match tag.suffix.as_str() {
+        return match tag.suffix() {
             "int" | "float" | "bool" | "null" => resolve_plain(text),
             _ => NodeKind::Str(text.to_string()),
         };

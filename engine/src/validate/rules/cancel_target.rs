@@ -1,7 +1,8 @@
 //! RB010 `cancel-target`: the service's limits on cancel chains (SPEC 10.14). `onCancel` may
 //! not point to an `aws:approve`, `aws:copyImage`, `aws:createImage`, `aws:createStack`,
-//! `aws:createTags`, `aws:loop`, `aws:pause`, `aws:runInstances` or `aws:sleep` step, and
-//! `aws:loop` and `aws:updateVariable` steps may not have `onCancel` at all.
+//! `aws:createTags`, `aws:loop`, `aws:pause`, `aws:runInstances` or `aws:sleep` step (an
+//! error). `aws:loop` and `aws:updateVariable` steps do not support `onCancel`; AWS's own
+//! runbooks still write it on `aws:updateVariable`, so it is a warning that it has no effect.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::document::{OnCancel, Spanned, Step};
@@ -19,9 +20,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let path = format!("{}.onCancel", step.path);
         if let Some(spec) = step.spec().filter(|spec| !spec.on_cancel) {
             out.push(
-                Diagnostic::error(
+                Diagnostic::warning(
                     RULE.code,
-                    format!("`{}` steps cannot have `onCancel`", spec.name),
+                    format!("`{}` steps do not support `onCancel`; it has no effect", spec.name),
                 )
                 .step(&step.name.value)
                 .path(&path)
@@ -61,7 +62,7 @@ mod tests {
             messages(RULE.code, &bad),
             [
                 "`onCancel` cannot go to `wait`: the service does not run `aws:sleep` steps on cancel",
-                "`aws:updateVariable` steps cannot have `onCancel`",
+                "`aws:updateVariable` steps do not support `onCancel`; it has no effect",
             ]
         );
     }

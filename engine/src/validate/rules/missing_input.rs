@@ -17,6 +17,7 @@ const ONE_OF: &[(&str, &[&str])] = &[
     ("aws:runCommand", &["InstanceIds", "Targets"]),
     ("aws:createStack", &["TemplateBody", "TemplateURL"]),
     ("aws:sleep", &["Duration", "Timestamp"]),
+    ("aws:approve", &["Approvers", "EnhancedApprovals"]),
 ];
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

@@ -2,8 +2,12 @@
 //! its type (SPEC 10.12: a Boolean default is `true`/`false`, an Integer default a bare whole
 //! number), `allowedValues`, `allowedPattern`, and the item and character limits.
 //!
-//! Empty-string defaults (`default: ''`), the service's idiom for "optional", are exempt from
-//! the pattern and limits; Parameter Store defaults are checked when they are read.
+//! A default of the wrong type is an error: the service refuses the document. A default that
+//! breaks `allowedValues`, `allowedPattern` or the limits is a warning: the document is
+//! accepted, and only a run that uses the default fails to start. Empty-string defaults
+//! (`default: ''`, the service's idiom for "optional") are exempt from the pattern and limits;
+//! Parameter Store defaults are checked when they are read; build-time placeholders
+//! (`%%ROLE=X%%`, `${X}`) are left to the build that replaces them.
 
 use crate::catalog::ValueType;
 use crate::diagnostic::{Code, Diagnostic};
@@ -25,23 +29,44 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if is_parameter_store(default) {
             continue;
         }
-        let report = |message: String| {
-            Diagnostic::error(RULE.code, message)
+        if matches!(default.kind, NodeKind::Null) {
+            out.push(
+                Diagnostic::warning(
+                    RULE.code,
+                    format!(
+                        "the default of `{}` is null, which is read as no value",
+                        parameter.name.value
+                    ),
+                )
                 .path(format!("parameters.{}.default", parameter.name.value))
                 .span(default.span)
-        };
+                .hint("write `default: ''` for an empty default"),
+            );
+            continue;
+        }
+        let path = format!("parameters.{}.default", parameter.name.value);
         let ty = ty.value.value_type();
         if let Some(problem) = type_problem(ty, default) {
-            out.push(report(format!(
-                "the default of `{}` is not a valid {ty}: {problem}",
-                parameter.name.value
-            )));
+            let message =
+                format!("the default of `{}` is not a valid {ty}: {problem}", parameter.name.value);
+            out.push(Diagnostic::error(RULE.code, message).path(&path).span(default.span));
+            continue;
+        }
+        if has_placeholder(default) {
             continue;
         }
         for message in constraint_problems(parameter, default) {
-            out.push(report(message));
+            out.push(Diagnostic::warning(RULE.code, message).path(&path).span(default.span));
         }
     }
+}
+
+/// Whether the value holds a build-time placeholder (`%%ROLE=X%%`, `${X}`), which a build step
+/// replaces before the document reaches the service.
+fn has_placeholder(node: &Node) -> bool {
+    item_texts(node).iter().any(|text| {
+        text.find("%%").is_some_and(|start| text[start + 2..].contains("%%")) || text.contains("${")
+    })
 }
 
 fn is_parameter_store(node: &Node) -> bool {
@@ -156,7 +181,7 @@ fn constraint_problems(parameter: &Parameter, default: &Node) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::testing::messages;
+    use crate::validate::testing::{check, messages};
 
     fn with_parameters(parameters: &str) -> String {
         format!("schemaVersion: '0.3'\nparameters:\n{parameters}mainSteps: []\n")
@@ -192,6 +217,17 @@ mod tests {
                 "the default of `D` has 6 characters, more than maxChars 3",
             ]
         );
+    }
+
+    #[test]
+    fn constraint_problems_are_warnings_and_placeholders_are_skipped() {
+        let text = with_parameters(
+            "  A: {type: String, default: abc, allowedPattern: '^[0-9]+$'}\n  Role: {type: String, default: '%%ROLE=X%%', allowedPattern: '^arn:'}\n  N: {type: String, default: }\n",
+        );
+        let found = check(RULE.code, &text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.iter().all(|d| !d.is_error()));
+        assert_eq!(found[1].message, "the default of `N` is null, which is read as no value");
     }
 
     #[test]

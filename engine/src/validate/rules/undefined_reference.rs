@@ -1,6 +1,9 @@
 //! RB012 `undefined-reference`: a `{{ }}` reference to a parameter, variable, step or step
 //! output that the runbook does not define. Outputs are the ones a step declares plus the ones
 //! its action always has (SPEC section 6).
+//!
+//! Maintenance window pseudo parameters (`{{ TARGET_ID }}`, `{{ RESOURCE_ID }}`, ...) have a
+//! value only when a maintenance window task starts the runbook; they are a warning.
 
 use crate::diagnostic::{Code, Diagnostic, closest};
 use crate::document::{Document, Step};
@@ -13,8 +16,33 @@ pub(super) const RULE: Rule = Rule {
     check,
 };
 
+/// The pseudo parameters maintenance window tasks fill in before the runbook starts.
+const MAINTENANCE_WINDOW_PARAMETERS: &[&str] = &[
+    "TARGET_ID",
+    "TARGET_TYPE",
+    "RESOURCE_ID",
+    "WINDOW_ID",
+    "WINDOW_TASK_ID",
+    "WINDOW_TARGET_ID",
+    "WINDOW_EXECUTION_ID",
+    "TASK_EXECUTION_ID",
+    "LOGGING_S3_BUCKET_NAME",
+    "LOGGING_S3_KEY_PREFIX",
+    "LOGGING_S3_REGION",
+];
+
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for use_ in &cx.uses {
+        if let Target::Parameter(name) = &use_.reference.target
+            && cx.document.parameter(name).is_none()
+            && MAINTENANCE_WINDOW_PARAMETERS.contains(&name.as_str())
+        {
+            let message = format!(
+                "`{name}` is a maintenance window pseudo parameter: it has a value only when a maintenance window task starts the runbook"
+            );
+            out.push(located(Diagnostic::warning(RULE.code, message), use_));
+            continue;
+        }
         let problem = match &use_.reference.target {
             Target::Parameter(name) => (cx.document.parameter(name).is_none()).then(|| {
                 let names = cx.document.parameters.iter().map(|p| p.name.value.as_str());
@@ -131,6 +159,16 @@ mod tests {
         assert_eq!(found[0].hint.as_deref(), Some("did you mean `InstanceId`?"));
         assert_eq!(found[0].path, "mainSteps[0].inputs.A");
         assert_eq!(found[0].span.unwrap().start.column, 38);
+    }
+
+    #[test]
+    fn maintenance_window_pseudo_parameters_are_warnings() {
+        let text = format!(
+            "{HEAD}- {{name: a, action: aws:sleep, inputs: {{Duration: '{{{{ TARGET_ID }}}}'}}}}\n"
+        );
+        let found = run(RULE.code, &text);
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].is_error());
     }
 
     #[test]

@@ -1,4 +1,8 @@
 //! RB005 `unknown-action`: the step's action is not one of the service's 23 actions.
+//!
+//! AWS's own documents use a few internal actions that are not public
+//! ([`INTERNAL_ACTIONS`]); the service runs them, so they are a warning (they cannot run here),
+//! not an error.
 
 use crate::catalog;
 use crate::diagnostic::{Code, Diagnostic, closest};
@@ -10,10 +14,26 @@ pub(super) const RULE: Rule = Rule {
     check,
 };
 
+/// Actions found only in AWS's own documents, run by the service but not documented.
+pub(crate) const INTERNAL_ACTIONS: &[&str] =
+    &["aws:putServerUpgradeMetrics", "aws:shareSQLMedia", "aws:installDistributorPackageOnAzure"];
+
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for step in &cx.steps {
         let action = &step.action.value;
         if action.is_empty() || step.spec().is_some() {
+            continue;
+        }
+        if INTERNAL_ACTIONS.contains(&action.as_str()) {
+            out.push(
+                Diagnostic::warning(
+                    RULE.code,
+                    format!("`{action}` is an internal action of AWS's own documents; it cannot run here"),
+                )
+                .step(&step.name.value)
+                .path(format!("{}.action", step.path))
+                .span(step.action.span),
+            );
             continue;
         }
         let mut diagnostic = Diagnostic::error(RULE.code, format!("unknown action `{action}`"))
@@ -43,5 +63,13 @@ mod tests {
         assert!(
             run(RULE.code, &runbook("- {name: a, action: aws:sleep, inputs: {}}\n")).is_empty()
         );
+    }
+
+    #[test]
+    fn internal_actions_are_warnings() {
+        let found =
+            run(RULE.code, &runbook("- {name: a, action: aws:shareSQLMedia, inputs: {}}\n"));
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].is_error());
     }
 }

@@ -1,0 +1,58 @@
+//! Command-line arguments and dispatch to the subcommands.
+
+mod files;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// How a command ended, as its exit code says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Outcome {
+    /// Everything passed (exit 0).
+    Success,
+    /// A runbook has errors, a run did not succeed, or a test failed (exit 1).
+    Failure,
+    /// Bad usage or unreadable input (exit 2).
+    UsageError,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Success => ExitCode::SUCCESS,
+            Outcome::Failure => ExitCode::from(1),
+            Outcome::UsageError => ExitCode::from(2),
+        }
+    }
+}
+
+/// Run, validate and unit-test AWS Systems Manager Automation runbooks locally.
+#[derive(Debug, Parser)]
+#[command(name = "runbook", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check runbooks against the service's rules.
+    Validate(validate::Args),
+}
+
+/// Parses the command line and runs the subcommand.
+pub(crate) fn run() -> anyhow::Result<Outcome> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let outcome = if error.use_stderr() { Outcome::UsageError } else { Outcome::Success };
+            let _ = error.print();
+            return Ok(outcome);
+        }
+    };
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+    }
+}

@@ -1,0 +1,92 @@
+//! `runbook validate`: check runbooks and print the findings as text, JSON or SARIF.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use runbook_engine::Document;
+use runbook_engine::document::LoadErrorKind;
+use runbook_engine::validate::validate;
+
+use super::Outcome;
+use super::files;
+use crate::render::{self, Checked, FileResult};
+
+/// Arguments of `runbook validate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Runbook files, or folders to search for `.yaml`, `.yml` and `.json` runbooks.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// How to print the findings.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+}
+
+/// The output formats of `runbook validate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    /// Findings with the source line marked, for people.
+    Human,
+    /// One JSON document with every finding.
+    Json,
+    /// SARIF 2.1.0, which CI systems show inline.
+    Sarif,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
+    let (found, problems) = files::collect(&args.paths, files::is_runbook_name);
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    let mut checked = Checked::default();
+    for file in found {
+        let text = match std::fs::read(&file.path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    eprintln!(
+                        "error: cannot read {}: the file is not UTF-8 text",
+                        file.path.display()
+                    );
+                    checked.unreadable += 1;
+                    continue;
+                }
+            },
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", file.path.display());
+                checked.unreadable += 1;
+                continue;
+            }
+        };
+        let format = runbook_engine::document::Format::from_path(&file.path);
+        match Document::parse(&file.path, text.clone(), format) {
+            Ok(document) => {
+                let report = validate(&document);
+                checked.files.push(FileResult::Checked { document, report });
+            }
+            // Folders hold other YAML and JSON too (test files, mock files, Command documents):
+            // only files named on the command line must be Automation runbooks.
+            Err(error)
+                if !file.explicit && matches!(error.kind, LoadErrorKind::NotAutomation(_)) =>
+            {
+                checked.skipped += 1;
+            }
+            Err(error) => checked.files.push(FileResult::Failed { error, text }),
+        }
+    }
+    let output = match args.format {
+        OutputFormat::Human => render::human::report(&checked, render::human::use_color()),
+        OutputFormat::Json => render::json::report(&checked),
+        OutputFormat::Sarif => render::sarif::report(&checked),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(output.as_bytes())?;
+    stdout.flush()?;
+    Ok(if !problems.is_empty() || checked.unreadable > 0 {
+        Outcome::UsageError
+    } else if checked.has_errors() {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
+}
