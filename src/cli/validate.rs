@@ -62,7 +62,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         match Document::parse(&file.path, text.clone(), format) {
             Ok(document) => {
                 let report = validate(&document);
-                checked.files.push(FileResult::Checked { document, report });
+                checked.files.push(FileResult::Checked { document: Box::new(document), report });
             }
             // Folders hold other YAML and JSON too (test files, mock files, Command documents):
             // only files named on the command line must be Automation runbooks.

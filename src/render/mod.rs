@@ -11,7 +11,7 @@ use runbook_engine::validate::Report;
 /// The outcome of checking one file.
 pub(crate) enum FileResult {
     /// The file loaded and was validated.
-    Checked { document: Document, report: Report },
+    Checked { document: Box<Document>, report: Report },
     /// The file could not be loaded as a runbook.
     Failed { error: LoadError, text: String },
 }
