@@ -1,1 +1,15 @@
-//! Integration tests of the `runbook` workspace, as one binary.
+//! Integration tests of the `runbook` workspace, as one binary:
+//!
+//! - `cli`: the `runbook` command driven as users drive it;
+//! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
+//! - `load_errors`: each way a file can fail to load, pinned to its position;
+//! - `robustness`: mutated corpus files never panic the loader or the validator;
+//! - `schemas`: the checked-in JSON Schemas match what the code generates.
+
+mod support;
+
+mod cli;
+mod corpus;
+mod load_errors;
+mod robustness;
+mod schemas;

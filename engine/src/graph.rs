@@ -178,31 +178,60 @@ impl<'a> StepGraph<'a> {
         seen
     }
 
+    /// Whether a path of at least one edge leads from `from` to `to`. The search stops as soon
+    /// as it finds `to`, so the usual question (is an earlier step upstream of this one?) costs
+    /// about the distance between them.
+    pub fn leads_to(&self, from: NodeIndex, to: NodeIndex, search: &mut Search) -> bool {
+        search.begin(self.graph.node_count());
+        let mut stack: Vec<NodeIndex> =
+            self.graph.neighbors_directed(from, Direction::Outgoing).collect();
+        while let Some(node) = stack.pop() {
+            if node == to {
+                return true;
+            }
+            if search.visit(node) {
+                stack.extend(self.graph.neighbors_directed(node, Direction::Outgoing));
+            }
+        }
+        false
+    }
+
     /// Cycles that a run would go round forever when every step succeeds: cycles of
     /// success edges (list order and `nextStep`) that no branch or loop can leave. Each cycle is
     /// given as the steps in order, starting from its first step in the document.
     pub fn unconditional_cycles(&self) -> Vec<Vec<&'a Step>> {
+        const UNSEEN: u32 = u32::MAX;
+        const DONE: u32 = u32::MAX - 1;
+        // Success edges leave every node at most once, so following them is a walk. Each node
+        // is walked once: it carries the walk's number while the walk is on it, then DONE.
+        let mut mark = vec![UNSEEN; self.graph.node_count()];
         let mut cycles = Vec::new();
-        let mut on_cycle = vec![false; self.graph.node_count()];
-        for start in self.graph.node_indices() {
-            if on_cycle[start.index()] {
+        for (walk_number, start) in self.graph.node_indices().enumerate() {
+            if mark[start.index()] != UNSEEN {
                 continue;
             }
-            // Success edges leave every node at most once, so following them is a walk.
+            let walk_number = u32::try_from(walk_number).unwrap_or(DONE - 1);
             let mut walk = vec![start];
+            mark[start.index()] = walk_number;
             let mut node = start;
             while let Some(next) = self.success_edge(node) {
-                if let Some(position) = walk.iter().position(|seen| *seen == next) {
-                    if position == 0 {
-                        for member in &walk {
-                            on_cycle[member.index()] = true;
-                        }
-                        cycles.push(walk.iter().filter_map(|n| self.step(*n)).collect());
+                match mark[next.index()] {
+                    UNSEEN => {
+                        mark[next.index()] = walk_number;
+                        walk.push(next);
+                        node = next;
                     }
-                    break;
+                    seen if seen == walk_number => {
+                        let position = walk.iter().position(|n| *n == next).unwrap_or(0);
+                        cycles
+                            .push(walk[position..].iter().filter_map(|n| self.step(*n)).collect());
+                        break;
+                    }
+                    _ => break,
                 }
-                walk.push(next);
-                node = next;
+            }
+            for member in walk {
+                mark[member.index()] = DONE;
             }
         }
         cycles
@@ -220,6 +249,32 @@ impl<'a> StepGraph<'a> {
             .find(|edge| matches!(edge.weight(), EdgeKind::Next | EdgeKind::NextStep))
             .map(|edge| edge.target())
             .filter(|target| *target != self.end)
+    }
+}
+
+/// Reusable scratch space for [`StepGraph::leads_to`], so that many searches do not each
+/// allocate and clear a visited set.
+#[derive(Debug, Default)]
+pub struct Search {
+    stamp: u32,
+    visited: Vec<u32>,
+}
+
+impl Search {
+    fn begin(&mut self, nodes: usize) {
+        if self.visited.len() != nodes || self.stamp == u32::MAX {
+            self.visited = vec![0; nodes];
+            self.stamp = 0;
+        }
+        self.stamp += 1;
+    }
+
+    /// Marks `node` visited; whether it was new.
+    fn visit(&mut self, node: NodeIndex) -> bool {
+        let slot = &mut self.visited[node.index()];
+        let new = *slot != self.stamp;
+        *slot = self.stamp;
+        new
     }
 }
 

@@ -33,6 +33,7 @@ pub mod duration;
 pub mod graph;
 pub mod host;
 pub mod params;
+pub mod schema;
 pub mod selector;
 pub mod syntax;
 pub mod template;

@@ -16,11 +16,29 @@ pub struct Pattern(fancy_regex::Regex);
 impl Pattern {
     /// Compiles `pattern`; the error says why it is not a valid regular expression.
     pub fn new(pattern: &str) -> Result<Self, String> {
-        fancy_regex::RegexBuilder::new(&from_java(pattern))
+        let translated = from_java(pattern);
+        fancy_regex::RegexBuilder::new(&translated)
             .backtrack_limit(1_000_000)
             .build()
             .map(Self)
-            .map_err(|error| error.to_string())
+            .map_err(|error| {
+                // fancy-regex hands most patterns to `regex`, whose own message says precisely
+                // what is wrong ("invalid character class range ..."); prefer it.
+                regex::Regex::new(&translated)
+                    .err()
+                    .and_then(|inner| {
+                        inner
+                            .to_string()
+                            .lines()
+                            .rev()
+                            .find(|l| l.starts_with("error:"))
+                            .map(String::from)
+                    })
+                    .map_or_else(
+                        || error.to_string(),
+                        |line| line.trim_start_matches("error: ").to_string(),
+                    )
+            })
     }
 
     /// Whether `text` matches. A pattern too costly to evaluate counts as no match.

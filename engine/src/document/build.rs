@@ -778,7 +778,7 @@ mod tests {
         .unwrap();
         assert!(doc.problems.is_empty(), "{:?}", doc.problems);
         let step = &doc.steps[0];
-        assert_eq!(step.is_critical.as_ref().unwrap().value, false);
+        assert!(!step.is_critical.as_ref().unwrap().value);
         assert_eq!(step.timeout_seconds.as_ref().unwrap().value, 600);
         assert_eq!(step.on_failure.as_ref().unwrap().value, OnFailure::Step("b".into()));
         assert_eq!(step.path, "mainSteps[0]");

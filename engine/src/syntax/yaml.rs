@@ -364,12 +364,12 @@ mod tests {
 
     #[test]
     fn alias_bombs_are_stopped() {
+        use std::fmt::Write;
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
         for level in 1..9 {
             let prev = level - 1;
-            text.push_str(&format!(
-                "a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
-            ));
+            let items = vec![format!("*a{prev}"); 9].join(", ");
+            writeln!(text, "a{level}: &a{level} [{items}]").unwrap();
         }
         let error = parse(&text).unwrap_err();
         assert!(error.message.contains("aliases expand"), "{}", error.message);

@@ -1,6 +1,8 @@
 //! What the rules share: the document, its step graph, and every `{{ }}` reference in it with
 //! the place it is used.
 
+use indexmap::IndexMap;
+
 use crate::document::{Document, Step};
 use crate::graph::StepGraph;
 use crate::syntax::{Node, NodeKind, Position, Span};
@@ -34,6 +36,8 @@ pub struct Context<'a> {
     pub steps: Vec<&'a Step>,
     /// Every reference, in source order.
     pub uses: Vec<Use<'a>>,
+    /// Step name to step (the first of that name).
+    by_name: IndexMap<&'a str, &'a Step>,
 }
 
 impl<'a> Context<'a> {
@@ -65,12 +69,16 @@ impl<'a> Context<'a> {
             }
         }
         let graph = StepGraph::build(document);
-        Self { document, graph, steps, uses }
+        let mut by_name = IndexMap::with_capacity(steps.len());
+        for step in &steps {
+            by_name.entry(step.name.value.as_str()).or_insert(*step);
+        }
+        Self { document, graph, steps, uses, by_name }
     }
 
     /// The step named `name`.
     pub fn step(&self, name: &str) -> Option<&'a Step> {
-        self.steps.iter().copied().find(|step| step.name.value == name)
+        self.by_name.get(name).copied()
     }
 
     /// The loop step whose body holds `step`, if any.

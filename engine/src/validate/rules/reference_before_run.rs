@@ -2,9 +2,8 @@
 //! have run before it, because no path of the step graph leads from that step to this one.
 //! At run time such a reference fails the step (RULINGS 12).
 
-use indexmap::IndexMap;
-
 use crate::diagnostic::{Code, Diagnostic};
+use crate::graph::Search;
 use crate::template::Target;
 use crate::validate::{Context, Rule};
 
@@ -17,7 +16,7 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let mut closures = IndexMap::new();
+    let mut search = Search::default();
     for use_ in &cx.uses {
         let (Some(user), Target::StepOutput { step, output }) = (use_.step, &use_.reference.target)
         else {
@@ -28,9 +27,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        let reachable =
-            closures.entry(source).or_insert_with(|| cx.graph.successors_closure(source));
-        if !reachable[user_node.index()] {
+        if !cx.graph.leads_to(source, user_node, &mut search) {
             let message = if step == &user.name.value {
                 format!("step `{step}` reads its own output `{output}`, which it does not have yet")
             } else {

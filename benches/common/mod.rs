@@ -1,0 +1,79 @@
+//! Inputs shared by the benchmarks: the corpus and generated runbooks of any length.
+
+#![allow(dead_code, reason = "each benchmark uses a different part")]
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// The corpus texts, read once: (name, text, is JSON).
+pub(crate) fn corpus() -> Vec<(String, String, bool)> {
+    let root = std::env::var_os("RUNBOOK_CORPUS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+        PathBuf::from,
+    );
+    let mut files = Vec::new();
+    for repository in
+        std::fs::read_dir(&root).expect("the corpus is at ../shared/corpus or RUNBOOK_CORPUS")
+    {
+        let repository = repository.unwrap().path();
+        if !repository.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(repository).unwrap() {
+            let path = file.unwrap().path();
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_string();
+            if ["yaml", "yml", "json"].contains(&ext.as_str()) {
+                let text = std::fs::read_to_string(&path).unwrap();
+                files.push((path.display().to_string(), text, ext == "json"));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A runbook of `steps` chained steps: API calls whose outputs feed the next step, with a
+/// branch every tenth step and a sleep every seventh, as long runbooks are written.
+pub(crate) fn generated(steps: usize) -> String {
+    let mut text = String::from(
+        "schemaVersion: '0.3'\ndescription: generated\nparameters:\n  Seed:\n    type: String\n    default: seed\nmainSteps:\n",
+    );
+    for index in 0..steps {
+        let previous = if index == 0 {
+            "{{ Seed }}".to_string()
+        } else {
+            format!("{{{{ step{}.Value }}}}", index - 1)
+        };
+        if index % 10 == 9 {
+            let _ = write!(
+                text,
+                "  - name: step{index}\n    action: aws:branch\n    inputs:\n      Choices:\n        - NextStep: step{next}\n          Variable: '{{{{ Seed }}}}'\n          StringEquals: seed\n      Default: step{next}\n",
+                next = (index + 1).min(steps - 1)
+            );
+            // Keep the chain of values going across the branch.
+            let _ = write!(text, "");
+            let _ = previous;
+            continue;
+        }
+        if index % 7 == 6 {
+            let _ = write!(
+                text,
+                "  - name: step{index}\n    action: aws:sleep\n    inputs:\n      Duration: PT1S\n"
+            );
+            continue;
+        }
+        let source = last_value_step(index);
+        let input =
+            source.map_or_else(|| "{{ Seed }}".to_string(), |s| format!("{{{{ step{s}.Value }}}}"));
+        let _ = write!(
+            text,
+            "  - name: step{index}\n    action: aws:executeAwsApi\n    inputs:\n      Service: ssm\n      Api: GetParameter\n      Name: '/chain/{index}/{input}'\n    outputs:\n      - Name: Value\n        Selector: $.Parameter.Value\n        Type: String\n"
+        );
+    }
+    text
+}
+
+/// The latest step before `index` that has a `Value` output.
+fn last_value_step(index: usize) -> Option<usize> {
+    (0..index).rev().find(|i| i % 10 != 9 && i % 7 != 6)
+}
