@@ -204,6 +204,29 @@ fn the_context_carries_what_the_run_gives_it() {
 }
 
 #[test]
+fn the_run_s_aws_settings_reach_the_script_and_the_runner_s_own_do_not() {
+    let runner = python();
+    let script = "import os\n\ndef h(e, c):\n    return {k: os.environ.get(k) for k in ('AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'RUNBOOK_SCRIPT_AWS', 'RUNBOOK_SCRIPT_CONTEXT')}\n";
+    let mut request = inline(script, "h", json!({}));
+    request.env = vec![
+        ("AWS_ENDPOINT_URL".to_string(), "http://127.0.0.1:5000".to_string()),
+        ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
+        (CONTEXT_ENV.to_string(), "{}".to_string()),
+        (MOCK_AWS_ENV.to_string(), "mock".to_string()),
+    ];
+    let output = run_ok(&runner, request);
+    assert_eq!(
+        output.payload,
+        json!({
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "RUNBOOK_SCRIPT_AWS": null,
+            "RUNBOOK_SCRIPT_CONTEXT": null,
+        })
+    );
+}
+
+#[test]
 #[allow(clippy::disallowed_methods, reason = "the test measures that the limit is real time")]
 fn a_script_past_its_limit_is_stopped_with_its_children() {
     let runner = python();
