@@ -97,25 +97,28 @@ pub(crate) fn supervise(mut command: Command, limit: Duration) -> io::Result<Fin
     let mut child = command.spawn()?;
     let lifeline = child.stdin.take();
     let (sender, events) = mpsc::channel();
-    if let Some(stdout) = child.stdout.take() {
-        spawn_reader(stdout, Stream::Stdout, sender.clone())?;
-    }
-    if let Some(stderr) = child.stderr.take() {
-        spawn_reader(stderr, Stream::Stderr, sender.clone())?;
-    }
-    drop(sender);
-
     let mut supervisor = Supervisor::new(events);
-    let deadline = Deadline::after(limit);
-    let mut status = supervisor.wait(&mut child, &deadline)?;
+    let waited = start_readers(&mut child, &sender).and_then(|()| {
+        drop(sender);
+        supervisor.wait(&mut child, &Deadline::after(limit))
+    });
+    let mut status = match waited {
+        Ok(status) => status,
+        Err(error) => {
+            // A process nobody watches must not outlive its step.
+            let _ = stop(&mut child, lifeline);
+            return Err(error);
+        }
+    };
     let timed_out = status.is_none();
     if timed_out {
         status = stop(&mut child, lifeline);
     }
     supervisor.drain(&Deadline::after(DRAIN_GRACE));
     if supervisor.open > 0 {
-        // The script has ended, but processes it started still hold its output. The service
-        // does not keep a script's leftovers running; neither do we.
+        // The script has ended, but processes it started still hold its output open; they
+        // would outlive the step, so they end with it. The group's id cannot have been reused:
+        // an id stays taken while a group of that id has members.
         kill_group(child.id());
         supervisor.drain(&Deadline::after(DRAIN_GRACE));
     }
@@ -184,6 +187,16 @@ enum Stream {
 enum Event {
     Output(Stream, Vec<u8>),
     Closed,
+}
+
+fn start_readers(child: &mut Child, sender: &Sender<Event>) -> io::Result<()> {
+    if let Some(stdout) = child.stdout.take() {
+        spawn_reader(stdout, Stream::Stdout, sender.clone())?;
+    }
+    if let Some(stderr) = child.stderr.take() {
+        spawn_reader(stderr, Stream::Stderr, sender.clone())?;
+    }
+    Ok(())
 }
 
 fn spawn_reader(
