@@ -242,17 +242,38 @@ fn a_script_past_its_limit_is_stopped_with_its_children() {
     // What the script printed before it was stopped is kept.
     let child: u32 = error.stdout.trim().parse().expect("the script printed its child's id");
     if cfg!(target_os = "linux") {
-        let proc = PathBuf::from(format!("/proc/{child}"));
-        let gone = (0..100).any(|_| {
-            let state = std::fs::read_to_string(proc.join("stat")).unwrap_or_default();
-            // Gone, or a zombie waiting for its new parent to reap it.
-            let ended = state.is_empty() || state.split_whitespace().nth(2) == Some("Z");
-            if !ended {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            ended
-        });
-        assert!(gone, "the script's child {child} is still running");
+        assert!(has_ended(child), "the script's child {child} is still running");
+    }
+}
+
+/// Whether process `pid` has ended (gone, or a zombie waiting to be reaped), waiting up to
+/// two seconds for it. Reads `/proc`, so it only answers on Linux.
+fn has_ended(pid: u32) -> bool {
+    let stat = PathBuf::from(format!("/proc/{pid}/stat"));
+    (0..100).any(|_| {
+        let state = std::fs::read_to_string(&stat).unwrap_or_default();
+        let ended = state.is_empty() || state.split_whitespace().nth(2) == Some("Z");
+        if !ended {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ended
+    })
+}
+
+#[test]
+#[allow(clippy::disallowed_methods, reason = "the test measures real time")]
+fn a_script_s_leftover_processes_end_with_its_step() {
+    let runner = python();
+    let script =
+        "import subprocess\n\ndef h(e, c):\n    return subprocess.Popen(['sleep', '30']).pid\n";
+    let started = std::time::Instant::now();
+    let output = run_ok(&runner, inline(script, "h", json!({})));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "the step waited {took:?} for its leftovers");
+    let leftover = output.payload.as_u64().expect("the script returned its child's id");
+    if cfg!(target_os = "linux") {
+        let leftover = u32::try_from(leftover).expect("a process id");
+        assert!(has_ended(leftover), "the script's child {leftover} is still running");
     }
 }
 
