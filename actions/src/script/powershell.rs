@@ -1,0 +1,180 @@
+//! The PowerShell runner: each script runs with `pwsh` in a child process of its own, through
+//! an embedded wrapper that hands the step's `InputPayload` over as the service does (the
+//! `InputPayload` environment variable, holding JSON) and writes what the script returns to a
+//! result file.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use runbook_engine::host::{
+    BoxFuture, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
+    ScriptSource,
+};
+
+use super::process::{self, ScratchDir};
+use super::{Runtime, Version, finish, read_outcome, run_on_blocking_pool, with_warnings};
+
+/// The wrapper script, written next to the step's script for each run.
+const WRAPPER: &str = include_str!("wrapper.ps1");
+
+/// The file the step's script is written to.
+const SCRIPT_FILE: &str = "customer_script.ps1";
+
+/// Runs PowerShell scripts with a local `pwsh`.
+#[derive(Clone, Debug)]
+pub struct PowerShellRunner {
+    /// `pwsh` as the user named it; `None` to look it up on `PATH`.
+    named: Option<PathBuf>,
+    /// Where `pwsh` is and its version, found once.
+    found: Arc<OnceLock<Result<(PathBuf, Version), String>>>,
+}
+
+impl Default for PowerShellRunner {
+    fn default() -> Self {
+        Self::new(None)
+    }
+}
+
+impl PowerShellRunner {
+    /// A runner using `pwsh`, or `pwsh` from `PATH` when `None`.
+    pub fn new(pwsh: Option<PathBuf>) -> Self {
+        Self { named: pwsh, found: Arc::new(OnceLock::new()) }
+    }
+
+    /// Where `pwsh` is and its version, or why it cannot be used.
+    pub fn find(&self) -> Result<(PathBuf, Version), String> {
+        self.found.get_or_init(|| self.look_up()).clone()
+    }
+
+    /// Runs one script to completion on the current thread (see
+    /// [`PythonRunner::run_blocking`](super::PythonRunner::run_blocking)).
+    pub fn run_blocking(&self, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+        let Some(Runtime::PowerShell(wanted)) = Runtime::parse(&request.runtime) else {
+            return Err(ScriptError::new(
+                ScriptErrorKind::InvalidInput,
+                format!("`{}` is not a PowerShell runtime", request.runtime),
+            ));
+        };
+        let (pwsh, version) = self.find().map_err(|reason| {
+            ScriptError::new(
+                ScriptErrorKind::RuntimeNotFound,
+                format!(
+                    "PowerShell is not installed: {reason}, and step `{step}` needs {runtime}; \
+                     install PowerShell 7 (https://aka.ms/powershell) or give the step a \
+                     stand-in result in the mock file (scripts: {{{step}: {{returns: ...}}}})",
+                    step = request.step,
+                    runtime = request.runtime,
+                ),
+            )
+        })?;
+        let mut warnings = Vec::new();
+        if let Some(wanted) = wanted
+            && !wanted.same_release(version)
+        {
+            warnings.push(format!(
+                "step `{}` asks for {}; it runs with PowerShell {version} ({})",
+                request.step,
+                request.runtime,
+                pwsh.display()
+            ));
+        }
+        let outcome = ScratchDir::new()
+            .map_err(|error| {
+                internal(format!("cannot make a directory to run the script in: {error}"))
+            })
+            .and_then(|scratch| run_in(&pwsh, &scratch, request, &mut warnings));
+        match outcome {
+            Ok(output) => Ok(ScriptOutput { warnings, ..output }),
+            Err(error) => Err(with_warnings(error, &warnings)),
+        }
+    }
+
+    fn look_up(&self) -> Result<(PathBuf, Version), String> {
+        let pwsh = match &self.named {
+            Some(path) => path.clone(),
+            None => find_on_path("pwsh").ok_or("`pwsh` was not found on PATH")?,
+        };
+        let output = Command::new(&pwsh)
+            .args(["-NoLogo", "-NoProfile", "-NonInteractive", "-Command"])
+            .arg("$PSVersionTable.PSVersion.ToString()")
+            .output()
+            .map_err(|error| match error.kind() {
+                io::ErrorKind::NotFound => format!("{} was not found", pwsh.display()),
+                _ => format!("{} cannot be started: {error}", pwsh.display()),
+            })?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        match Version::parse(text.trim()) {
+            Some(version) if output.status.success() => Ok((pwsh, version)),
+            _ => Err(format!("{} did not report a PowerShell version", pwsh.display())),
+        }
+    }
+}
+
+impl ScriptRunner for PowerShellRunner {
+    fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
+        let runner = self.clone();
+        run_on_blocking_pool(move || runner.run_blocking(&request))
+    }
+}
+
+fn run_in(
+    pwsh: &Path,
+    scratch: &ScratchDir,
+    request: &ScriptRequest,
+    warnings: &mut Vec<String>,
+) -> Result<ScriptOutput, ScriptError> {
+    let dir = scratch.path();
+    // The service requires `Script` for PowerShell; an attachment only brings files along.
+    let ScriptSource::Inline(code) = &request.source else {
+        return Err(ScriptError::new(
+            ScriptErrorKind::InvalidInput,
+            "a PowerShell step needs `Script`: its attachment can only bring files the script uses",
+        ));
+    };
+    let script_path = dir.join(SCRIPT_FILE);
+    let wrapper_path = dir.join("runbook_wrapper.ps1");
+    let result_path = dir.join("result.json");
+    std::fs::write(&script_path, code)
+        .and_then(|()| std::fs::write(&wrapper_path, WRAPPER))
+        .map_err(|error| internal(format!("cannot write the script: {error}")))?;
+
+    let mut command = Command::new(pwsh);
+    command.args(["-NoLogo", "-NoProfile", "-NonInteractive"]);
+    if cfg!(windows) {
+        command.args(["-ExecutionPolicy", "Bypass"]);
+    }
+    command
+        .arg("-File")
+        .arg(&wrapper_path)
+        .arg("-ScriptPath")
+        .arg(&script_path)
+        .arg("-ResultPath")
+        .arg(&result_path)
+        .current_dir(dir)
+        .env("InputPayload", request.input_payload.to_string())
+        .envs(request.env.iter().map(|(name, value)| (name, value)));
+    let finished = process::supervise(command, request.timeout)
+        .map_err(|error| internal(format!("cannot start {}: {error}", pwsh.display())))?;
+    warnings.extend(finished.notes.iter().cloned());
+    let outcome = read_outcome(&result_path, &finished, request.timeout)?;
+    finish(outcome, finished, warnings)
+}
+
+/// The first file named `program` in the directories of `PATH`.
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let names: &[String] = &if cfg!(windows) {
+        vec![format!("{program}.exe"), program.to_string()]
+    } else {
+        vec![program.to_string()]
+    };
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+fn internal(message: String) -> ScriptError {
+    ScriptError::new(ScriptErrorKind::Internal, message)
+}

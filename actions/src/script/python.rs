@@ -1,0 +1,285 @@
+//! The Python runner: each script runs in a child process of its own, started from a small
+//! embedded bootstrap program that loads the script, calls its handler and writes the result
+//! to a file of its own.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use runbook_engine::host::{
+    BoxFuture, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
+    ScriptSource,
+};
+use serde_json::{Value, json};
+
+use super::process::{self, ScratchDir};
+use super::{Runtime, Version, finish, read_outcome, run_on_blocking_pool, with_warnings};
+
+/// The bootstrap program, passed to the interpreter with `-c`.
+const BOOTSTRAP: &str = include_str!("bootstrap.py");
+
+/// The file an inline script is written to, as the service names it in tracebacks.
+const INLINE_FILE: &str = "customer_script.py";
+
+/// Runs Python scripts with a local interpreter.
+#[derive(Clone, Debug)]
+pub struct PythonRunner {
+    /// The interpreter as named (`python3`, or the user's path).
+    interpreter: PathBuf,
+    /// Whether the interpreter was named by the user rather than looked up on `PATH`.
+    named: bool,
+    /// The interpreter's executable and version, asked once.
+    resolved: Arc<OnceLock<Result<Interpreter, ScriptError>>>,
+}
+
+/// A Python interpreter that has answered.
+#[derive(Clone, Debug)]
+struct Interpreter {
+    /// The executable itself (`sys.executable`), so that a version manager's shim, which can
+    /// take longer to start than Python, runs once rather than for every step.
+    executable: PathBuf,
+    version: Version,
+}
+
+impl Default for PythonRunner {
+    fn default() -> Self {
+        Self::new(None)
+    }
+}
+
+impl PythonRunner {
+    /// A runner using `interpreter`, or `python3` from `PATH` when `None`.
+    pub fn new(interpreter: Option<PathBuf>) -> Self {
+        let named = interpreter.is_some();
+        Self {
+            interpreter: interpreter.unwrap_or_else(|| PathBuf::from("python3")),
+            named,
+            resolved: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The interpreter as named: `python3`, or the path given to [`PythonRunner::new`].
+    pub fn interpreter(&self) -> &Path {
+        &self.interpreter
+    }
+
+    /// The executable scripts run with, once the interpreter has answered.
+    pub fn executable(&self) -> Result<PathBuf, ScriptError> {
+        self.resolve().map(|interpreter| interpreter.executable)
+    }
+
+    /// The interpreter's version (asked once, then remembered).
+    pub fn version(&self) -> Result<Version, ScriptError> {
+        self.resolve().map(|interpreter| interpreter.version)
+    }
+
+    fn resolve(&self) -> Result<Interpreter, ScriptError> {
+        self.resolved.get_or_init(|| self.probe()).clone()
+    }
+
+    /// Runs one script to completion on the current thread. This blocks and reads the real
+    /// clock: async callers go through [`ScriptRunner::run`], which moves it to tokio's
+    /// blocking pool.
+    pub fn run_blocking(&self, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+        let Some(Runtime::Python(wanted)) = Runtime::parse(&request.runtime) else {
+            return Err(ScriptError::new(
+                ScriptErrorKind::InvalidInput,
+                format!("`{}` is not a Python runtime", request.runtime),
+            ));
+        };
+        let interpreter = self.resolve()?;
+        let mut warnings = Vec::new();
+        if let Some(wanted) = wanted
+            && !wanted.same_release(interpreter.version)
+        {
+            warnings.push(format!(
+                "step `{}` asks for {}; it runs with Python {} ({})",
+                request.step,
+                request.runtime,
+                interpreter.version,
+                interpreter.executable.display()
+            ));
+        }
+        let outcome = ScratchDir::new()
+            .map_err(|error| {
+                internal(format!("cannot make a directory to run the script in: {error}"))
+            })
+            .and_then(|scratch| {
+                self.run_in(&interpreter.executable, &scratch, request, &mut warnings)
+            });
+        match outcome {
+            Ok(output) => Ok(ScriptOutput { warnings, ..output }),
+            Err(error) => Err(with_warnings(error, &warnings)),
+        }
+    }
+
+    fn run_in(
+        &self,
+        executable: &Path,
+        scratch: &ScratchDir,
+        request: &ScriptRequest,
+        warnings: &mut Vec<String>,
+    ) -> Result<ScriptOutput, ScriptError> {
+        let dir = scratch.path();
+        let (source, hide) = place_source(dir, &request.source)?;
+        let result_path = dir.join("result.json");
+        let request_path = dir.join("request.json");
+        let description = json!({
+            "step": request.step,
+            "handler": request.handler,
+            "source": source,
+            "payload": request.input_payload,
+            "result": text_of(&result_path)?,
+            "hide": hide,
+            // `process::supervise` makes the process lead its own group only on Unix.
+            "lifeline": cfg!(unix),
+        });
+        std::fs::write(&request_path, description.to_string())
+            .map_err(|error| internal(format!("cannot write the script's request: {error}")))?;
+
+        let mut command = Command::new(executable);
+        command
+            .args(["-B", "-u", "-c", BOOTSTRAP])
+            .arg(&request_path)
+            .current_dir(dir)
+            .env("PYTHONIOENCODING", "utf-8")
+            .envs(request.env.iter().map(|(name, value)| (name, value)));
+        let finished = process::supervise(command, request.timeout)
+            .map_err(|error| self.start_error(&error))?;
+        warnings.extend(finished.notes.iter().cloned());
+        let outcome = read_outcome(&result_path, &finished, request.timeout)?;
+        finish(outcome, finished, warnings)
+    }
+
+    fn probe(&self) -> Result<Interpreter, ScriptError> {
+        const PROBE: &str =
+            "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3])); print(sys.executable)";
+        let output = Command::new(&self.interpreter)
+            .args(["-c", PROBE])
+            .output()
+            .map_err(|error| self.start_error(&error))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut lines = text.lines();
+        let version = lines.next().and_then(Version::parse).filter(|_| output.status.success());
+        // An embedded Python can leave `sys.executable` empty; the name then has to do.
+        let executable = lines
+            .next()
+            .map(str::trim)
+            .filter(|path| !path.is_empty())
+            .map_or_else(|| self.interpreter.clone(), PathBuf::from);
+        match version {
+            Some(version) if version.major == 3 => Ok(Interpreter { executable, version }),
+            Some(version) => Err(ScriptError::new(
+                ScriptErrorKind::RuntimeNotFound,
+                format!(
+                    "{} is Python {version}; aws:executeScript scripts need Python 3",
+                    self.interpreter.display()
+                ),
+            )),
+            None => {
+                let errors = String::from_utf8_lossy(&output.stderr);
+                let reason = errors.lines().rev().find(|line| !line.trim().is_empty());
+                Err(ScriptError::new(
+                    ScriptErrorKind::RuntimeNotFound,
+                    format!(
+                        "{} did not report a Python version{}",
+                        self.interpreter.display(),
+                        reason.map(|line| format!(": {line}")).unwrap_or_default()
+                    ),
+                ))
+            }
+        }
+    }
+
+    fn start_error(&self, error: &io::Error) -> ScriptError {
+        if error.kind() != io::ErrorKind::NotFound {
+            return internal(format!("cannot start {}: {error}", self.interpreter.display()));
+        }
+        let message = if self.named {
+            format!("Python is not installed: {} was not found", self.interpreter.display())
+        } else {
+            "Python is not installed: `python3` was not found on PATH; install Python 3 or name \
+             an interpreter with --python"
+                .to_string()
+        };
+        ScriptError::new(ScriptErrorKind::RuntimeNotFound, message)
+    }
+}
+
+impl ScriptRunner for PythonRunner {
+    fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
+        let runner = self.clone();
+        run_on_blocking_pool(move || runner.run_blocking(&request))
+    }
+}
+
+/// Puts the script where the bootstrap will load it. Returns the bootstrap's `source` and the
+/// path prefixes to hide from tracebacks, each with what to show instead.
+fn place_source(dir: &Path, source: &ScriptSource) -> Result<(Value, Value), ScriptError> {
+    let dir_prefix = format!("{}{}", dir.display(), std::path::MAIN_SEPARATOR);
+    match source {
+        ScriptSource::Inline(code) => {
+            let path = dir.join(INLINE_FILE);
+            std::fs::write(&path, code)
+                .map_err(|error| internal(format!("cannot write the script: {error}")))?;
+            let placed =
+                json!({ "kind": "inline", "path": text_of(&path)?, "display": INLINE_FILE });
+            Ok((placed, json!([[dir_prefix, ""]])))
+        }
+        ScriptSource::Attachment { name, path } => {
+            if !path.is_file() {
+                return Err(ScriptError::new(
+                    ScriptErrorKind::InvalidInput,
+                    format!("attachment {name} was not found at {}", path.display()),
+                ));
+            }
+            let extension = Path::new(name)
+                .extension()
+                .or_else(|| path.extension())
+                .and_then(|extension| extension.to_str())
+                .map(str::to_ascii_lowercase);
+            match extension.as_deref() {
+                Some("py") => {
+                    let file_name = Path::new(name)
+                        .file_name()
+                        .map_or_else(|| "attachment.py".into(), std::ffi::OsStr::to_os_string);
+                    let placed_path = dir.join(file_name);
+                    std::fs::copy(path, &placed_path).map_err(|error| {
+                        internal(format!("cannot copy attachment {name}: {error}"))
+                    })?;
+                    let placed =
+                        json!({ "kind": "file", "path": text_of(&placed_path)?, "display": name });
+                    Ok((placed, json!([[dir_prefix, ""]])))
+                }
+                Some("zip") => {
+                    let absolute = std::path::absolute(path).map_err(|error| {
+                        internal(format!("cannot find attachment {name}: {error}"))
+                    })?;
+                    let zip_path = text_of(&absolute)?;
+                    let placed = json!({ "kind": "zip", "path": zip_path, "display": name });
+                    let zip_prefix = zip_path.to_string();
+                    Ok((placed, json!([[zip_prefix, name], [dir_prefix, ""]])))
+                }
+                _ => Err(ScriptError::new(
+                    ScriptErrorKind::InvalidInput,
+                    format!("attachment {name} is neither a .py nor a .zip file"),
+                )),
+            }
+        }
+    }
+}
+
+/// A path as text for the bootstrap's request, which is JSON.
+fn text_of(path: &Path) -> Result<&str, ScriptError> {
+    path.to_str().ok_or_else(|| {
+        ScriptError::new(
+            ScriptErrorKind::InvalidInput,
+            format!("the path {} is not valid UTF-8, which Python cannot be given", path.display()),
+        )
+    })
+}
+
+fn internal(message: String) -> ScriptError {
+    ScriptError::new(ScriptErrorKind::Internal, message)
+}
