@@ -2,8 +2,9 @@
 //! `aws:executeScript` stand-ins.
 //!
 //! A script gets JSON values as variables and returns a JSON value. It cannot touch the world:
-//! rhai has no file or network functions, `import` is compiled out (the `no_module` feature), and
-//! `eval` is disabled. It cannot run away either: operations, call depth, expression depth,
+//! rhai has no file or network functions, `import` and `timestamp()` are compiled out (the
+//! `no_module` and `no_time` features, so answers are the same on every run), and `eval` is
+//! disabled. It cannot run away either: operations, call depth, expression depth,
 //! string, array and map sizes, variables and functions are capped, and a real-time deadline
 //! stops whatever the caps let through. `print` and `debug` are captured, never written to the
 //! terminal.
@@ -525,6 +526,16 @@ mod tests {
     fn eval_is_disabled() {
         let error = Sandbox::shared().compile(r#"eval("1")"#, &[]).expect_err("eval is refused");
         assert!(error.message.contains("eval"), "{error}");
+    }
+
+    #[test]
+    fn scripts_cannot_read_the_clock() {
+        // Answers must be the same on every run: `timestamp()` is compiled out (`no_time`).
+        let error = run("let t = timestamp(); 1").expect_err("no clock");
+        assert!(
+            matches!(&error.kind, FailureKind::Runtime { message, .. } if message.contains("timestamp")),
+            "{error}"
+        );
     }
 
     #[test]

@@ -520,3 +520,49 @@ fn layout(node: &Node, text: &str) -> ScriptLayout {
         ScriptLayout::Unknown
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written schema and the parser must accept the same keys.
+    #[test]
+    fn the_schema_names_the_keys_the_parser_accepts() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../../schemas/mock-file.schema.json"))
+                .expect("the schema is JSON");
+        let keys = |pointer: &str| -> Vec<String> {
+            let properties = schema.pointer(pointer).and_then(Value::as_object);
+            properties.expect(pointer).keys().cloned().collect()
+        };
+        let expected =
+            |keys: &[&str]| -> Vec<String> { keys.iter().map(|key| (*key).to_string()).collect() };
+        assert_eq!(keys("/properties"), expected(FILE_KEYS));
+        assert_eq!(keys("/$defs/rule/properties"), expected(RULE_KEYS));
+        assert_eq!(keys("/$defs/sequenceItem/properties"), expected(SEQUENCE_ITEM_KEYS));
+        assert_eq!(keys("/$defs/apiError/oneOf/1/properties"), expected(ERROR_KEYS));
+        assert_eq!(keys("/$defs/approval/oneOf/1/properties"), expected(APPROVAL_KEYS));
+        assert_eq!(keys("/$defs/scriptStandIn/properties"), expected(STAND_IN_KEYS));
+        assert_eq!(schema.pointer("/$defs/decision/enum"), Some(&serde_json::json!(DECISIONS)));
+        let answers: Vec<Value> =
+            RULE_ANSWER_KEYS.iter().map(|key| serde_json::json!({"required": [key]})).collect();
+        assert_eq!(schema.pointer("/$defs/rule/oneOf"), Some(&Value::Array(answers)));
+    }
+
+    #[test]
+    fn layouts_are_told_apart() {
+        let node = |text: &str| {
+            let tree = runbook_engine::syntax::parse_yaml(text).expect("yaml");
+            tree.get("s").cloned().expect("s")
+        };
+        let plain = node("s: a + b\n");
+        assert_eq!(layout(&plain, "a + b"), ScriptLayout::Inline { offset: 0 });
+        let quoted = node("s: 'a + b'\n");
+        assert_eq!(layout(&quoted, "a + b"), ScriptLayout::Inline { offset: 1 });
+        let block = node("s: |\n  a\n  b\n");
+        assert_eq!(layout(&block, "a\nb\n"), ScriptLayout::Block);
+        let escaped = runbook_engine::syntax::parse_json(r#"{"s": "a\nb"}"#).expect("json");
+        let escaped = escaped.get("s").expect("s");
+        assert_eq!(layout(escaped, "a\nb"), ScriptLayout::Unknown);
+    }
+}
