@@ -35,7 +35,8 @@ use serde_json::Value;
 /// The caps a [`Sandbox`] puts on every script it runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SandboxLimits {
-    /// The most operations (rhai's unit of work) one evaluation may take.
+    /// The most operations (rhai's unit of work) one evaluation may take; 0 for no limit (the
+    /// time limit still applies).
     pub max_operations: u64,
     /// The deepest function calls may nest.
     pub max_call_levels: usize,
@@ -53,7 +54,8 @@ pub struct SandboxLimits {
     pub max_variables: usize,
     /// The most functions a script may define.
     pub max_functions: usize,
-    /// The longest one evaluation may run, in real time.
+    /// The longest one evaluation may run, in real time. The clock is read every 256
+    /// operations, so a script stops shortly after it.
     pub time_limit: Duration,
     /// How much `print` and `debug` output is kept per evaluation, in bytes; the rest is dropped.
     pub max_printed_bytes: usize,

@@ -1,7 +1,8 @@
-//! The cost of one mock answer, scripted in rhai and canned, measured over 10,000 calls.
+//! The cost of one mock answer, scripted in rhai and canned, measured over 10,000 calls, and
+//! how long a runaway script runs before the sandbox stops it.
 //!
 //! Ignored by default (timing is noise in a debug build). Run it in release:
-//! `cargo test --release -p runbook-aws --test mock_bench -- --ignored --nocapture`.
+//! `cargo test --release -p runbook-aws --test mock_bench -- --ignored --nocapture --test-threads=1`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -58,4 +59,22 @@ fn cost_of_one_mock_answer() {
         per_call(plain)
     );
     assert_eq!(aws.call_counts(), [u64::from(CALLS), u64::from(CALLS)]);
+}
+
+#[test]
+#[ignore = "a benchmark; run in release with --ignored --nocapture"]
+fn time_to_stop_a_runaway_script() {
+    let text = "aws:\n  - {service: ec2, api: A, script: 'loop { }'}\n";
+    let file = MockFile::parse(Path::new("mocks.yaml"), text).expect("valid mock file");
+    let aws = MockAws::new(Arc::new(file));
+    let request = ApiRequest::new("ec2", "A", json!({}));
+    let mut stops = 0;
+    #[allow(clippy::disallowed_methods, reason = "a benchmark measures real time")]
+    let start = Instant::now();
+    for _ in 0..10 {
+        stops += u32::from(aws.answer(&request).is_err());
+    }
+    let each = start.elapsed() / 10;
+    eprintln!("a `loop {{}}` script is stopped by the operation limit after {each:?}");
+    assert_eq!(stops, 10);
 }

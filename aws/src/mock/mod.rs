@@ -6,8 +6,9 @@
 //! aws:
 //!   - service: ec2
 //!     api: DescribeInstances
-//!     params: {InstanceIds: [i-0abc]}       # optional; see `matching` for the rules
+//!     params: {InstanceIds: [i-0abc]}       # optional: the call must have these
 //!     returns: {Reservations: []}           # or error: {code: ..., message: ..., status: 400}
+//!                                           # or error: "Code: message"
 //!   - service: ec2
 //!     api: DescribeInstanceStatus
 //!     sequence:                             # in order; the last answer repeats
@@ -24,6 +25,37 @@
 //!
 //! [`MockFile`] is the parsed file; [`MockAws`] answers calls from it as an
 //! [`AwsBackend`](runbook_engine::host::AwsBackend), one per run.
+//!
+//! How a call finds its rule:
+//! - `service` and `api` are compared exactly (`api` as runbooks spell it, `DescribeInstances`);
+//!   the first rule in file order whose `params` also match answers.
+//! - `params` match recursively: a map matches a map that has every key it names (the call may
+//!   have more); a list matches a list of the same length item by item, in order; `null`
+//!   matches a missing key; numbers match by value (`1` and `1.0`); other scalars must be
+//!   equal, type included (`"5"` is not `5`).
+//! - A call no rule answers gets the API error `MockNotFound`, whose message shows the call and
+//!   the closest rule (the parameter that differs, or the API or service with a close name).
+//!
+//! Reading a file reports every problem at once, in file order, each with its
+//! `file:line:column` and field path; unknown keys are errors and come with the closest key.
+//! Scripts are compiled when the file is read, in a shared [`Sandbox`].
+//!
+//! ```
+//! use std::{path::Path, sync::Arc};
+//! use runbook_aws::mock::{MockAws, MockFile};
+//! use runbook_engine::host::ApiRequest;
+//! use serde_json::json;
+//!
+//! let text = "aws:\n  - {service: ec2, api: StopInstances, sequence: [{error: Throttling}, {returns: {}}]}\n";
+//! let aws = MockAws::new(Arc::new(MockFile::parse(Path::new("mocks.yaml"), text)?));
+//! let stop = ApiRequest::new("ec2", "StopInstances", json!({"InstanceIds": ["i-1"]}));
+//! assert_eq!(aws.answer(&stop).unwrap_err().code, "Throttling");
+//! assert_eq!(aws.answer(&stop)?, json!({}));
+//! let reboot = ApiRequest::new("ec2", "RebootInstances", json!({}));
+//! assert_eq!(aws.answer(&reboot).unwrap_err().code, "MockNotFound");
+//! assert!(aws.unused_rules().is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod backend;
 mod error;
