@@ -2,5 +2,9 @@
 //! ([`AwsBackend`](runbook_engine::host::AwsBackend)).
 //!
 //! - `mock`: scripted answers from a mock file, for dry-runs and tests.
+//! - `sandbox`: the rhai sandbox that runs the scripts of mock files.
 //! - `model`: the AWS API models botocore publishes, loaded lazily.
 //! - `client`: a signed HTTP client driven by those models, for a local emulator or AWS.
+
+pub mod mock;
+pub mod sandbox;

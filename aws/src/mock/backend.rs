@@ -1,0 +1,314 @@
+//! [`MockAws`]: the AWS backend that answers calls from a [`MockFile`], counting the calls each
+//! rule answers.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use runbook_engine::diagnostic::closest;
+use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture};
+use runbook_engine::syntax::Span;
+use serde_json::Value;
+
+use super::matching::{compare, params_match};
+use super::{MockAnswer, MockFile, MockRule, MockScript};
+use crate::sandbox::FailureKind;
+
+/// The error code of a call that no rule answers.
+pub const MOCK_NOT_FOUND: &str = "MockNotFound";
+/// The error code of a call whose mock script failed (rather than answering an API error).
+pub const MOCK_SCRIPT_ERROR: &str = "MockScriptError";
+
+/// The longest a JSON value is shown in a message before it is cut.
+const MAX_SHOWN_JSON: usize = 300;
+
+/// Answers AWS calls from a mock file. Use one per run: each rule counts the calls it answered,
+/// for `sequence` positions, the `calls` of scripts and [`unused_rules`](Self::unused_rules).
+#[derive(Debug)]
+pub struct MockAws {
+    file: Arc<MockFile>,
+    /// For each rule of `file.aws`, how many calls it has answered.
+    calls: Vec<AtomicU64>,
+    printed: Mutex<Vec<PrintedLine>>,
+}
+
+/// A rule that answered no call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnusedRule {
+    /// The rule's field path (`aws[3]`).
+    pub path: String,
+    /// The service of the calls it answers.
+    pub service: String,
+    /// The API of the calls it answers.
+    pub api: String,
+    /// The file it is written in.
+    pub origin: PathBuf,
+    /// Where it is written.
+    pub span: Span,
+}
+
+impl fmt::Display for UnusedRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {} ({}.{}) answered no call",
+            self.origin.display(),
+            self.span,
+            self.path,
+            self.service,
+            self.api
+        )
+    }
+}
+
+/// A line a mock script printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrintedLine {
+    /// The field path of the script that printed it (`aws[2].script`).
+    pub script: String,
+    /// What it printed.
+    pub text: String,
+}
+
+impl MockAws {
+    /// A backend answering from `file`, with every rule's count at zero.
+    pub fn new(file: Arc<MockFile>) -> Self {
+        let calls = file.aws.iter().map(|_| AtomicU64::new(0)).collect();
+        Self { file, calls, printed: Mutex::new(Vec::new()) }
+    }
+
+    /// The mock file it answers from.
+    pub fn file(&self) -> &MockFile {
+        &self.file
+    }
+
+    /// Answers `request`: the first rule whose service, API and params match answers it, with
+    /// the answer its count of earlier calls selects.
+    pub fn answer(&self, request: &ApiRequest) -> Result<Value, ApiError> {
+        let found = self.file.aws.iter().enumerate().find(|(_, rule)| {
+            rule.service == request.service
+                && rule.api == request.api
+                && rule.params.as_ref().is_none_or(|params| params_match(params, &request.params))
+        });
+        let Some((index, rule)) = found else {
+            return Err(ApiError::new(MOCK_NOT_FOUND, self.not_found_message(request)));
+        };
+        let calls = self.calls.get(index).map_or(0, |count| count.fetch_add(1, Ordering::Relaxed));
+        match rule.answer_for(calls) {
+            Some(MockAnswer::Returns(response)) => Ok(response.clone()),
+            Some(MockAnswer::Error(error)) => Err(error.clone()),
+            Some(MockAnswer::Script(script)) => self.run_script(rule, script, request, calls),
+            // The parser never builds a rule without answers.
+            None => {
+                Err(ApiError::new(MOCK_SCRIPT_ERROR, format!("mock {} has no answer", rule.path)))
+            }
+        }
+    }
+
+    /// How many calls each rule of the file has answered, in the file's order.
+    pub fn call_counts(&self) -> Vec<u64> {
+        self.calls.iter().map(|count| count.load(Ordering::Relaxed)).collect()
+    }
+
+    /// The rules that answered no call, in the file's order.
+    pub fn unused_rules(&self) -> Vec<UnusedRule> {
+        self.file
+            .aws
+            .iter()
+            .zip(&self.calls)
+            .filter(|(_, count)| count.load(Ordering::Relaxed) == 0)
+            .map(|(rule, _)| UnusedRule {
+                path: rule.path.clone(),
+                service: rule.service.clone(),
+                api: rule.api.clone(),
+                origin: self.file.origin.clone(),
+                span: rule.span,
+            })
+            .collect()
+    }
+
+    /// What mock scripts have printed so far, in order.
+    pub fn printed(&self) -> Vec<PrintedLine> {
+        self.printed.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn keep_printed(&self, script: &MockScript, lines: Vec<String>) {
+        if lines.is_empty() {
+            return;
+        }
+        let mut printed = self.printed.lock().unwrap_or_else(PoisonError::into_inner);
+        printed.extend(
+            lines.into_iter().map(|text| PrintedLine { script: script.path.clone(), text }),
+        );
+    }
+
+    fn run_script(
+        &self,
+        rule: &MockRule,
+        script: &MockScript,
+        request: &ApiRequest,
+        calls: u64,
+    ) -> Result<Value, ApiError> {
+        let no_params = Value::Object(serde_json::Map::new());
+        let params = if request.params.is_null() { &no_params } else { &request.params };
+        let calls = Value::from(calls);
+        let failed = |kind: &FailureKind| {
+            ApiError::new(
+                MOCK_SCRIPT_ERROR,
+                format!(
+                    "the mock script {} for {}.{} ({}): {kind}",
+                    script.path,
+                    rule.service,
+                    rule.api,
+                    script.location(kind)
+                ),
+            )
+        };
+        match script.script.eval(&[("params", params), ("calls", &calls)]) {
+            Ok(evaluation) => {
+                self.keep_printed(script, evaluation.printed);
+                match evaluation.value {
+                    response @ Value::Object(_) => Ok(response),
+                    other => Err(failed(&FailureKind::Output(format!(
+                        "the script returned {}; return a map (the API's response) or call \
+                         error(code, message)",
+                        json_type(&other)
+                    )))),
+                }
+            }
+            Err(failure) => {
+                self.keep_printed(script, failure.printed);
+                match failure.kind {
+                    FailureKind::ApiError(error) => Err(error),
+                    kind => Err(failed(&kind)),
+                }
+            }
+        }
+    }
+
+    /// Why no rule answers `request`, with the rule that comes closest.
+    fn not_found_message(&self, request: &ApiRequest) -> String {
+        let params =
+            if request.params.is_null() { "{}".to_string() } else { shown(&request.params) };
+        let call = format!("no mock answers {}.{} {params}", request.service, request.api);
+        let rules = &self.file.aws;
+        let location = |rule: &MockRule| format!("{}:{}", self.file.origin.display(), rule.span);
+
+        // Same API, other parameters: show where the closest rule's parameters differ.
+        let closest_rule = rules
+            .iter()
+            .filter(|rule| rule.service == request.service && rule.api == request.api)
+            .filter_map(|rule| {
+                let params = rule.params.as_ref()?;
+                Some((rule, compare(params, &request.params)))
+            })
+            .min_by_key(|(_, comparison)| {
+                (comparison.differences.len(), std::cmp::Reverse(comparison.agreements))
+            });
+        if let Some((rule, comparison)) = closest_rule {
+            let differences = comparison.differences;
+            let Some(first) = differences.first() else {
+                return call;
+            };
+            let has = match &first.actual {
+                Some(actual) => format!("the call has {}", shown(actual)),
+                None => "the call does not have it".to_string(),
+            };
+            let more = match differences.len() {
+                1 => String::new(),
+                2 => " (and 1 more difference)".to_string(),
+                count => format!(" (and {} more differences)", count - 1),
+            };
+            return format!(
+                "{call}; the closest mock, {} at {}, wants {} = {} but {has}{more}",
+                rule.path,
+                location(rule),
+                first.path,
+                shown(&first.expected)
+            );
+        }
+
+        // Same service, other APIs: the likely typo, or what the service's mocks answer.
+        let same_service: Vec<&MockRule> =
+            rules.iter().filter(|rule| rule.service == request.service).collect();
+        if !same_service.is_empty() {
+            let apis = unique(same_service.iter().map(|rule| rule.api.as_str()));
+            if let Some(api) = closest(&request.api, apis.iter().copied()) {
+                let rule = same_service.iter().find(|rule| rule.api == api);
+                let at = rule.map(|rule| format!(" ({} at {})", rule.path, location(rule)));
+                return format!(
+                    "{call}; the closest mock is for {}.{api}{}",
+                    request.service,
+                    at.unwrap_or_default()
+                );
+            }
+            return format!("{call}; the mocks for {} answer {}", request.service, apis.join(", "));
+        }
+
+        // Another service altogether.
+        if rules.is_empty() {
+            return format!("{call}; the mocks have no `aws` rules");
+        }
+        let services = unique(rules.iter().map(|rule| rule.service.as_str()));
+        match closest(&request.service, services.iter().copied()) {
+            Some(service) => {
+                format!("{call}; no mock is for {}, the closest is {service}", request.service)
+            }
+            None => format!(
+                "{call}; no mock is for {}, the mocks are for {}",
+                request.service,
+                services.join(", ")
+            ),
+        }
+    }
+}
+
+impl AwsBackend for MockAws {
+    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
+        Box::pin(async move { self.answer(&request) })
+    }
+}
+
+/// Names in first-seen order, once each.
+fn unique<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for name in names {
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    seen
+}
+
+/// A value as compact JSON, cut when it is long.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= MAX_SHOWN_JSON {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX_SHOWN_JSON).collect();
+    format!("{cut}…")
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn _send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<MockAws>();
+        check::<MockFile>();
+    }
+}
