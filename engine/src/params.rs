@@ -1,4 +1,5 @@
-//! Runbook parameters: the values they accept.
+//! Runbook parameters: binding the values a run starts with (types, defaults, required
+//! parameters and constraints, with the service's messages), and the values they accept.
 //!
 //! `allowedPattern` is a Java regular expression in the service. [`Pattern`] compiles it with
 //! `fancy-regex`, which has the look-around Java has and real runbooks use, after translating
@@ -7,7 +8,190 @@
 
 use std::fmt::Write;
 
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::catalog::ValueType;
+use crate::document::{Document, Parameter};
+use crate::host::ParameterStore;
+use crate::record::as_text;
 use crate::syntax::{Node, NodeKind};
+use crate::template::{Target, Template};
+
+/// A parameter value the run cannot start with. The messages follow the service's
+/// `InvalidAutomationExecutionParametersException` texts where they are known.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParameterError {
+    /// The parameter at fault.
+    pub parameter: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ParameterError {
+    fn new(parameter: &str, message: String) -> Self {
+        Self { parameter: parameter.to_string(), message }
+    }
+
+    pub(crate) fn default_reference(parameter: &str, message: &str) -> Self {
+        Self::new(
+            parameter,
+            format!("Parameter \"{parameter}\" cannot take its default: {message}."),
+        )
+    }
+}
+
+/// Binds the values a run starts with to the runbook's parameters: given values are coerced to
+/// their parameter's type, missing ones take their default (`{{ ssm:/name }}` read from
+/// `store`), and every value is checked against its parameter's constraints. Defaults that hold
+/// other references are returned as written; the executor resolves them.
+pub async fn bind_parameters(
+    document: &Document,
+    given: &IndexMap<String, Value>,
+    store: &dyn ParameterStore,
+) -> Result<IndexMap<String, Value>, ParameterError> {
+    if let Some(unknown) = given.keys().find(|name| document.parameter(name).is_none()) {
+        let known: Vec<&str> = document.parameters.iter().map(|p| p.name.value.as_str()).collect();
+        let mut message = format!("Parameter \"{unknown}\" is not defined in the runbook.");
+        if let Some(close) = crate::diagnostic::closest(unknown, known.iter().copied()) {
+            let _ = write!(message, " Did you mean \"{close}\"?");
+        }
+        return Err(ParameterError::new(unknown, message));
+    }
+    let mut bound = IndexMap::with_capacity(document.parameters.len());
+    for parameter in &document.parameters {
+        let name = parameter.name.value.as_str();
+        let ty = parameter.ty.as_ref().map_or(ValueType::String, |ty| ty.value.value_type());
+        let (value, from_default) = match given.get(name) {
+            Some(value) => (value.clone(), false),
+            None => match &parameter.default {
+                None => {
+                    return Err(ParameterError::new(
+                        name,
+                        format!("Missing required parameter: {name} in user inputs."),
+                    ));
+                }
+                Some(default) => (default_value(name, default, store).await?, true),
+            },
+        };
+        if from_default && value.as_str().is_some_and(|text| Template::parse(text).has_references())
+        {
+            bound.insert(name.to_string(), value);
+            continue;
+        }
+        let value = if value.is_null() {
+            null_value(ty)
+        } else {
+            crate::execute::coerce_value(&value, ty).map_err(|problem| {
+                ParameterError::new(name, format!("Parameter \"{name}\" has value {problem}."))
+            })?
+        };
+        check_constraints(parameter, &value, from_default)?;
+        bound.insert(name.to_string(), value);
+    }
+    Ok(bound)
+}
+
+/// The value of a null default (`default:` with nothing after it): empty.
+fn null_value(ty: ValueType) -> Value {
+    match ty {
+        ValueType::StringList | ValueType::MapList => Value::Array(Vec::new()),
+        ValueType::StringMap => Value::Object(serde_json::Map::new()),
+        _ => Value::String(String::new()),
+    }
+}
+
+async fn default_value(
+    name: &str,
+    default: &Node,
+    store: &dyn ParameterStore,
+) -> Result<Value, ParameterError> {
+    if let Some(text) = default.as_str()
+        && let Some(reference) = Template::parse(text).as_whole_reference()
+        && let Target::ParameterStore(path) = &reference.target
+    {
+        return store.get(path).await.map_err(|message| {
+            ParameterError::new(
+                name,
+                format!("Parameter \"{name}\" cannot read its default {text}: {message}."),
+            )
+        });
+    }
+    Ok(default.to_json())
+}
+
+fn check_constraints(
+    parameter: &Parameter,
+    value: &Value,
+    from_default: bool,
+) -> Result<(), ParameterError> {
+    let name = parameter.name.value.as_str();
+    let fail = |message: String| Err(ParameterError::new(name, message));
+    let items: Vec<String> = match value {
+        Value::Array(items) => items.iter().map(as_text).collect(),
+        other => vec![as_text(other)],
+    };
+    if let Some(allowed) = &parameter.allowed_values {
+        let allowed: Vec<String> = allowed.value.iter().filter_map(Node::scalar_text).collect();
+        // An empty default means "not given"; it is not checked against the list.
+        let skip = from_default && value.as_str() == Some("");
+        if let Some(item) = items.iter().find(|item| !skip && !allowed.contains(item)) {
+            return fail(format!(
+                "Parameter \"{name}\" has value \"{item}\" not found in [{}].",
+                allowed.join(", ")
+            ));
+        }
+    }
+    let empty = value.as_str() == Some("");
+    if let Some(pattern) = parameter.allowed_pattern.as_ref().filter(|_| !empty) {
+        let compiled = Pattern::new(&pattern.value).map_err(|error| {
+            ParameterError::new(
+                name,
+                format!("Parameter \"{name}\" has an invalid allowedPattern: {error}."),
+            )
+        })?;
+        if let Some(item) = items.iter().find(|item| !compiled.is_match(item)) {
+            return fail(format!(
+                "Parameter \"{name}\" has value \"{item}\" that does not match the allowedPattern {}.",
+                pattern.value
+            ));
+        }
+    }
+    if let Value::Array(list) = value {
+        let count = list.len() as u64;
+        if let Some(min) = parameter.min_items.as_ref().filter(|min| count < min.value) {
+            return fail(format!(
+                "Parameter \"{name}\" has {count} items, fewer than minItems {}.",
+                min.value
+            ));
+        }
+        if let Some(max) = parameter.max_items.as_ref().filter(|max| count > max.value) {
+            return fail(format!(
+                "Parameter \"{name}\" has {count} items, more than maxItems {}.",
+                max.value
+            ));
+        }
+    }
+    if !empty {
+        for item in &items {
+            let chars = item.chars().count() as u64;
+            if let Some(min) = parameter.min_chars.as_ref().filter(|min| chars < min.value) {
+                return fail(format!(
+                    "Parameter \"{name}\" has value \"{item}\" with {chars} characters, fewer than minChars {}.",
+                    min.value
+                ));
+            }
+            if let Some(max) = parameter.max_chars.as_ref().filter(|max| chars > max.value) {
+                return fail(format!(
+                    "Parameter \"{name}\" has value \"{item}\" with {chars} characters, more than maxChars {}.",
+                    max.value
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// A compiled `allowedPattern`.
 #[derive(Debug)]

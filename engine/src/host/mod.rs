@@ -1,16 +1,24 @@
-//! The interfaces the engine needs from its host: AWS, time, and (later) approvals, scripts,
-//! documents and observers. Each has a real implementation and a scripted one for tests, so
+//! The interfaces the engine needs from its host: AWS, time, approvals, scripts, Parameter
+//! Store, child runbooks and observers. Each has a real implementation and a scripted one for tests, so
 //! the engine itself never touches the network, the clock or the terminal.
 
+pub mod approver;
 pub mod aws;
 pub mod clock;
+pub mod documents;
+pub mod observer;
+pub mod parameter_store;
 pub mod script;
 
 use std::future::Future;
 use std::pin::Pin;
 
+pub use approver::{ApprovalRequest, Approver, Decision, FixedApprover, WaitKind};
 pub use aws::{ApiError, ApiRequest, AwsBackend};
 pub use clock::{Clock, SystemClock, VirtualClock, virtual_runtime};
+pub use documents::{DocumentStore, FolderDocuments, NoDocuments};
+pub use observer::{Event, NoObserver, Observer, RunRef};
+pub use parameter_store::{AwsParameterStore, MapParameterStore, ParameterStore};
 pub use script::{
     ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner, ScriptSource,
 };

@@ -1,0 +1,336 @@
+//! The contract between the engine and the actions that talk to the outside world: an
+//! [`Action`] gets its resolved inputs and a [`StepContext`] (AWS calls, the clock, scripts),
+//! and answers an [`ActionOutput`] or a [`StepFailure`]. The control actions (`aws:branch`,
+//! `aws:loop`, ...) are part of the executor itself, in `execute/control/`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::run::Shared;
+use crate::host::{
+    ApiError, ApiRequest, BoxFuture, Event, ScriptError, ScriptOutput, ScriptRequest,
+};
+use crate::record::{CallRecord, FailureStage, FailureType};
+
+/// One `aws:*` action.
+pub trait Action: Send + Sync {
+    /// The action's name (`aws:executeAwsApi`).
+    fn name(&self) -> &'static str;
+
+    /// Runs one attempt with `inputs` (templates resolved). The engine applies the step's
+    /// timeout around this future and retries it per `maxAttempts`.
+    fn run<'a>(
+        &'a self,
+        inputs: Value,
+        cx: &'a StepContext<'a>,
+    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>>;
+}
+
+/// What an action produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActionOutput {
+    /// The response that declared output selectors read (`$.Payload.x` reads `Payload`).
+    pub response: Value,
+    /// Outputs the action always has (SPEC section 6), by name.
+    pub outputs: IndexMap<String, Value>,
+    /// What a script printed.
+    pub stdout: String,
+    /// What a script wrote to standard error.
+    pub stderr: String,
+}
+
+impl ActionOutput {
+    /// An output whose response is `response` and which has no predefined outputs.
+    pub fn response(response: Value) -> Self {
+        Self { response, ..Self::default() }
+    }
+
+    /// Adds a predefined output.
+    #[must_use]
+    pub fn with_output(mut self, name: &str, value: Value) -> Self {
+        self.outputs.insert(name.to_string(), value);
+        self
+    }
+}
+
+/// Why a step attempt failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The attempt ran longer than the step's timeout (or a wait never ended).
+    Timeout,
+    /// An AWS API answered an error.
+    Api {
+        /// The error code.
+        code: String,
+    },
+    /// The inputs are not what the action takes.
+    InvalidInputs,
+    /// A checked value was not the desired one.
+    AssertionFailed,
+    /// An approval was rejected.
+    Rejected,
+    /// The run was cancelled during the step.
+    Cancelled,
+    /// The action cannot run here.
+    Unsupported,
+    /// The action itself failed (a script raised, a child run failed, ...).
+    Action,
+}
+
+/// A failed step attempt: data that feeds `maxAttempts`, `onFailure` and the record.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StepFailure {
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// What happened, as the step's `FailureMessage`.
+    pub message: String,
+    /// What a script printed before failing.
+    pub stdout: String,
+    /// What a script wrote to standard error before failing.
+    pub stderr: String,
+}
+
+impl StepFailure {
+    /// A failure of `kind` with `message`.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), stdout: String::new(), stderr: String::new() }
+    }
+
+    /// The action failed.
+    pub fn action(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Action, message)
+    }
+
+    /// The inputs are wrong.
+    pub fn invalid_inputs(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::InvalidInputs, message)
+    }
+
+    /// An AWS API error, with the call it answered.
+    pub fn api(request: &str, error: &ApiError) -> Self {
+        Self::new(
+            FailureKind::Api { code: error.code.clone() },
+            format!("{request} failed: {}: {}", error.code, error.message),
+        )
+    }
+
+    /// The action cannot run here.
+    pub fn unsupported(action: &str) -> Self {
+        Self::new(
+            FailureKind::Unsupported,
+            format!("unsupported action `{action}`: this engine cannot run it yet"),
+        )
+    }
+
+    pub(crate) fn stage_and_type(&self) -> (FailureStage, FailureType) {
+        match &self.kind {
+            FailureKind::InvalidInputs => (FailureStage::InputValidation, FailureType::Action),
+            FailureKind::Api { code } if code.contains("Throttl") => {
+                (FailureStage::Invocation, FailureType::Throttling)
+            }
+            FailureKind::Api { code }
+                if code.contains("AccessDenied") || code.contains("Unauthorized") =>
+            {
+                (FailureStage::Invocation, FailureType::Permission)
+            }
+            FailureKind::AssertionFailed => {
+                (FailureStage::PostVerification, FailureType::Verification)
+            }
+            FailureKind::Unsupported => (FailureStage::PreVerification, FailureType::Internal),
+            _ => (FailureStage::Invocation, FailureType::Action),
+        }
+    }
+}
+
+/// Reads an action's inputs into its typed form; errors name the field.
+pub fn parse_inputs<T: DeserializeOwned>(action: &str, inputs: Value) -> Result<T, StepFailure> {
+    serde_json::from_value(inputs).map_err(|error| {
+        StepFailure::invalid_inputs(format!("invalid inputs for {action}: {error}"))
+    })
+}
+
+/// What a step can use while it runs.
+pub struct StepContext<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) step: &'a str,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl StepContext<'_> {
+    /// The step's name.
+    pub fn step(&self) -> &str {
+        self.step
+    }
+
+    /// The step's timeout per attempt, if it has one (`timeoutSeconds` or the action's default).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The current time on the run's clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.shared.host.clock.now()
+    }
+
+    /// Waits on the run's clock.
+    pub async fn sleep(&self, duration: Duration) {
+        self.shared.host.clock.sleep(duration).await;
+    }
+
+    /// The run's execution id.
+    pub fn execution_id(&self) -> &str {
+        &self.shared.run_ref.execution_id
+    }
+
+    /// The region the run is in.
+    pub fn region(&self) -> &str {
+        &self.shared.host.context.region
+    }
+
+    /// The account the run is in.
+    pub fn account_id(&self) -> &str {
+        &self.shared.host.context.account_id
+    }
+
+    /// The partition (`aws`, `aws-cn`, ...).
+    pub fn partition(&self) -> &str {
+        &self.shared.host.context.partition
+    }
+
+    /// Makes an AWS call through the run's backend. Every call is recorded with its answer;
+    /// throttling errors are retried with exponential backoff on the run's clock, as the
+    /// service does, up to [`THROTTLE_RETRIES`] times.
+    pub async fn call(&self, service: &str, api: &str, params: Value) -> Result<Value, ApiError> {
+        let mut delay = Duration::from_secs(1);
+        let mut retries = 0;
+        loop {
+            let request = ApiRequest::new(service, api, params.clone());
+            let answer = self.shared.host.aws.call(request).await;
+            let call = CallRecord {
+                step_name: self.step.to_string(),
+                service: service.to_string(),
+                api: api.to_string(),
+                params: params.clone(),
+                response: answer.as_ref().ok().cloned(),
+                error: answer.as_ref().err().cloned(),
+                time: self.now(),
+            };
+            self.shared.emit(&Event::AwsCall { run: &self.shared.run_ref, call: &call });
+            self.shared.record_call(call);
+            match answer {
+                Err(error) if error.is_throttling() && retries < THROTTLE_RETRIES => {
+                    retries += 1;
+                    self.sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs a script through the host's script runner and reports what it printed.
+    pub async fn run_script(&self, request: ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+        let result = self.shared.host.scripts.run(request).await;
+        let (stdout, stderr) = match &result {
+            Ok(output) => (output.stdout.as_str(), output.stderr.as_str()),
+            Err(error) => (error.stdout.as_str(), error.stderr.as_str()),
+        };
+        if !stdout.is_empty() || !stderr.is_empty() {
+            self.shared.emit(&Event::ScriptOutput {
+                run: &self.shared.run_ref,
+                step: self.step,
+                stdout,
+                stderr,
+            });
+        }
+        result
+    }
+
+    /// Where the attachment `name` of the runbook's `files` is on disk: in the attachments
+    /// folder the host gave, else next to the runbook.
+    pub fn attachment(&self, name: &str) -> Option<PathBuf> {
+        let context = &self.shared.host.context;
+        let candidates = context
+            .attachments
+            .iter()
+            .cloned()
+            .chain(self.shared.document.source.path.parent().map(PathBuf::from));
+        candidates.map(|folder| folder.join(name)).find(|path| path.is_file())
+    }
+
+    /// Environment variables a script needs to reach the same AWS the run uses.
+    pub fn script_environment(&self) -> Vec<(String, String)> {
+        self.shared.host.context.script_environment.clone()
+    }
+
+    /// Whether `name` is an attachment the runbook declares in `files`.
+    pub fn declares_attachment(&self, name: &str) -> bool {
+        self.shared.document.files.iter().any(|file| file.name.value == name)
+    }
+}
+
+/// How many times a throttled call is retried before its error fails the step.
+pub const THROTTLE_RETRIES: u32 = 5;
+
+/// The actions a run can use, by name.
+#[derive(Clone, Default)]
+pub struct Actions {
+    actions: IndexMap<&'static str, Arc<dyn Action>>,
+}
+
+impl std::fmt::Debug for Actions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.actions.keys()).finish()
+    }
+}
+
+impl Actions {
+    /// No actions (the control actions are always available).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `action`, replacing any of the same name.
+    pub fn register(&mut self, action: impl Action + 'static) -> &mut Self {
+        self.actions.insert(action.name(), Arc::new(action));
+        self
+    }
+
+    /// The action named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Action>> {
+        self.actions.get(name)
+    }
+
+    /// The names of the registered actions.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.actions.keys().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn _obj_safe(_: &dyn Action) {}
+
+    #[test]
+    fn input_errors_name_the_action() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code, reason = "only the error matters here")]
+        struct Inputs {
+            #[serde(rename = "ImageId")]
+            image_id: String,
+        }
+        let error = parse_inputs::<Inputs>("aws:deleteImage", serde_json::json!({})).unwrap_err();
+        assert_eq!(error.message, "invalid inputs for aws:deleteImage: missing field `ImageId`");
+        assert_eq!(error.kind, FailureKind::InvalidInputs);
+    }
+}

@@ -1,0 +1,97 @@
+//! `aws:approve` and `aws:pause`: the step waits (status `Waiting`) for a decision from the
+//! host's approver. Approve (or resume) succeeds; a rejection fails the step naming who
+//! rejected and why (RULINGS 19); no decision before the step's timeout (7 days by default)
+//! ends it `TimedOut`. A decision stands for all the approvals the step needs.
+
+use serde_json::{Value, json};
+
+use super::super::action::{ActionOutput, FailureKind, StepFailure};
+use super::super::plan::PlannedStep;
+use super::super::run::Run;
+use crate::host::{ApprovalRequest, Decision, Event, WaitKind};
+
+impl Run {
+    pub(crate) async fn approve(
+        &self,
+        step: &PlannedStep,
+        inputs: &Value,
+    ) -> Result<ActionOutput, StepFailure> {
+        let approvers: Vec<String> = match inputs.get("Approvers") {
+            Some(Value::Array(items)) => items.iter().map(crate::record::as_text).collect(),
+            Some(Value::String(one)) => vec![one.clone()],
+            _ => Vec::new(),
+        };
+        let min = inputs
+            .get("MinRequiredApprovals")
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()));
+        let min = u32::try_from(min.unwrap_or(1)).unwrap_or(u32::MAX);
+        if !approvers.is_empty() && min as usize > approvers.len() {
+            return Err(StepFailure::invalid_inputs(format!(
+                "`MinRequiredApprovals` is {min}, but there are only {} approvers",
+                approvers.len()
+            )));
+        }
+        let decision =
+            self.wait_for_decision(step, WaitKind::Approval, approvers, inputs, min).await;
+        let record = json!([{
+            "Approver": decision.approver,
+            "Decision": if decision.approve { "Approve" } else { "Reject" },
+            "Comment": decision.comment.clone().unwrap_or_default(),
+            "DecisionTime": self.host().clock.now().to_string(),
+        }]);
+        if !decision.approve {
+            let comment = decision.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
+            return Err(StepFailure::new(
+                FailureKind::Rejected,
+                format!("the approval was rejected by {}{comment}", decision.approver),
+            ));
+        }
+        Ok(ActionOutput::default()
+            .with_output("ApprovalStatus", json!("Approved"))
+            .with_output("ApproverDecisions", record))
+    }
+
+    pub(crate) async fn pause(
+        &self,
+        step: &PlannedStep,
+        inputs: &Value,
+    ) -> Result<ActionOutput, StepFailure> {
+        let decision = self.wait_for_decision(step, WaitKind::Pause, Vec::new(), inputs, 1).await;
+        if decision.approve {
+            Ok(ActionOutput::default())
+        } else {
+            Err(StepFailure::new(
+                FailureKind::Rejected,
+                format!("the pause was stopped by {}", decision.approver),
+            ))
+        }
+    }
+
+    /// Waits for the approver's decision; without one, waits until the step's timeout ends it.
+    async fn wait_for_decision(
+        &self,
+        step: &PlannedStep,
+        kind: WaitKind,
+        approvers: Vec<String>,
+        inputs: &Value,
+        min_required_approvals: u32,
+    ) -> Decision {
+        let request = ApprovalRequest {
+            execution_id: self.shared.run_ref.execution_id.clone(),
+            step: step.name.clone(),
+            kind,
+            approvers,
+            message: inputs.get("Message").map(crate::record::as_text),
+            min_required_approvals,
+        };
+        self.shared.emit(&Event::Waiting {
+            run: &self.shared.run_ref,
+            step: &step.name,
+            request: &request,
+        });
+        match self.host().approver.decide(&request).await {
+            Some(decision) => decision,
+            None => std::future::pending().await,
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `aws:executeAutomation` (SPEC 6.11, RULINGS 20): runs another runbook, found by name in the
+//! host's document store, as a child run in the same process with its own record, at most five
+//! levels deep. Its outputs are the child's: `Output` (the child's outputs in the order it
+//! declares them), `ExecutionId` and `Status`. The step fails when the child does not end
+//! `Success`.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+
+use super::super::action::{ActionOutput, StepFailure};
+use super::super::plan::{Plan, PlannedStep};
+use super::super::run::Run;
+use crate::record::{Execution, Status, as_string_list};
+
+impl Run {
+    pub(crate) async fn execute_automation(
+        &mut self,
+        _step: &PlannedStep,
+        inputs: &Value,
+    ) -> Result<(ActionOutput, Box<Execution>), StepFailure> {
+        let Some(name) = inputs.get("DocumentName").and_then(Value::as_str) else {
+            return Err(StepFailure::invalid_inputs("`DocumentName` must be text"));
+        };
+        for unsupported in ["Targets", "TargetMaps", "TargetLocations", "TargetLocationsURL"] {
+            if inputs.get(unsupported).is_some() {
+                return Err(StepFailure::new(
+                    super::super::action::FailureKind::Unsupported,
+                    format!(
+                        "unsupported input `{unsupported}` of aws:executeAutomation: child runs over targets are not supported yet"
+                    ),
+                ));
+            }
+        }
+        let parameters = runtime_parameters(inputs.get("RuntimeParameters"))?;
+        let document = self.host().documents.load(name).map_err(StepFailure::action)?;
+        let report = crate::validate::validate(&document);
+        if let Some(error) = report.errors().next() {
+            let location = error
+                .span
+                .map(|s| format!(":{}:{}", s.start.line, s.start.column))
+                .unwrap_or_default();
+            return Err(StepFailure::action(format!(
+                "the runbook `{name}` has errors: {}{location}: {}",
+                document.source.path.display(),
+                error.message
+            )));
+        }
+        let plan = Arc::new(Plan::new(document));
+        let child = self
+            .child_run(plan.clone(), parameters)
+            .await
+            .map_err(|message| StepFailure::action(format!("cannot start `{name}`: {message}")))?;
+        let mut output_values = Vec::new();
+        for declared in &plan.document.outputs {
+            if let Some(value) = child.outputs.get(&declared.value) {
+                output_values.extend(as_string_list(value).into_iter().map(Value::String));
+            }
+        }
+        let status = child.automation_execution_status;
+        let action = ActionOutput::default()
+            .with_output("Output", Value::Array(output_values))
+            .with_output("ExecutionId", json!(child.automation_execution_id))
+            .with_output("Status", json!(status.as_str()));
+        let child = Box::new(child);
+        if status != Status::Success {
+            let reason =
+                child.failure_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            self.pending_child = Some(child);
+            return Err(StepFailure::action(format!(
+                "the automation `{name}` ended {status}{reason}"
+            )));
+        }
+        Ok((action, child))
+    }
+}
+
+/// `RuntimeParameters`: a map of parameter names to values (or the same as JSON text).
+fn runtime_parameters(value: Option<&Value>) -> Result<IndexMap<String, Value>, StepFailure> {
+    match value {
+        None | Some(Value::Null) => Ok(IndexMap::new()),
+        Some(Value::Object(map)) => Ok(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => Ok(map.into_iter().collect()),
+            _ => Err(StepFailure::invalid_inputs(
+                "`RuntimeParameters` must be a map of parameter names to values",
+            )),
+        },
+        Some(_) => Err(StepFailure::invalid_inputs(
+            "`RuntimeParameters` must be a map of parameter names to values",
+        )),
+    }
+}

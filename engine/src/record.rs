@@ -1,0 +1,348 @@
+//! The record of a run, in the shape of the service's `GetAutomationExecution` response
+//! (`AutomationExecution` with its `StepExecutions`), so that people and tools used to the
+//! service read it without a guide. Values keep their JSON types in memory; serialized, the
+//! `Parameters`, `Outputs` and `Variables` maps hold lists of strings as the service returns them.
+//!
+//! Beyond the service's fields the record has `Calls` (every AWS call made, with its answer)
+//! and, per step, `Attempts`, `Response` and the script's `Stdout`/`Stderr`.
+
+use indexmap::IndexMap;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+/// The statuses of runs and steps (one enum, as in the service).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+pub enum Status {
+    /// Not started.
+    Pending,
+    /// Running.
+    InProgress,
+    /// Waiting for a decision (`aws:approve`, `aws:pause`).
+    Waiting,
+    /// Finished well.
+    Success,
+    /// Did not finish before its timeout.
+    TimedOut,
+    /// Being cancelled.
+    Cancelling,
+    /// Cancelled.
+    Cancelled,
+    /// Did not finish well.
+    Failed,
+    /// An `aws:loop` that a step inside left by a jump.
+    Exited,
+}
+
+impl Status {
+    /// Whether the status is final.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Success | Self::TimedOut | Self::Cancelled | Self::Failed | Self::Exited
+        )
+    }
+
+    /// The status as the service spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::InProgress => "InProgress",
+            Self::Waiting => "Waiting",
+            Self::Success => "Success",
+            Self::TimedOut => "TimedOut",
+            Self::Cancelling => "Cancelling",
+            Self::Cancelled => "Cancelled",
+            Self::Failed => "Failed",
+            Self::Exited => "Exited",
+        }
+    }
+
+    /// Reads a status as the service spells it.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::InProgress,
+            Self::Waiting,
+            Self::Success,
+            Self::TimedOut,
+            Self::Cancelling,
+            Self::Cancelled,
+            Self::Failed,
+            Self::Exited,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where in the run's life a step failed (the service's `FailureStage`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum FailureStage {
+    /// Its inputs could not be resolved or were invalid.
+    InputValidation,
+    /// Before the action ran.
+    PreVerification,
+    /// While the action ran.
+    Invocation,
+    /// While its outputs were read.
+    PostVerification,
+}
+
+/// What kind of failure (the service's `FailureType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum FailureType {
+    /// The action failed.
+    Action,
+    /// Not permitted.
+    Permission,
+    /// Throttled.
+    Throttling,
+    /// A check failed.
+    Verification,
+    /// The engine could not do what was asked.
+    Internal,
+}
+
+/// The service's `FailureDetails`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FailureDetails {
+    /// `FailureStage`.
+    pub failure_stage: FailureStage,
+    /// `FailureType`.
+    pub failure_type: FailureType,
+    /// `Details`: the API error code and the like.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub details: IndexMap<String, Vec<String>>,
+}
+
+/// An AWS call a step made, with its answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CallRecord {
+    /// The step that made it.
+    pub step_name: String,
+    /// The service (`ec2`).
+    pub service: String,
+    /// The operation (`DescribeInstances`).
+    pub api: String,
+    /// The request parameters.
+    pub params: Value,
+    /// The response, when the call succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Value>,
+    /// The error, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::host::ApiError>,
+    /// When it was made, on the run's clock.
+    #[serde(serialize_with = "timestamp")]
+    pub time: jiff::Timestamp,
+}
+
+/// The record of one step.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StepExecution {
+    /// `StepName`.
+    pub step_name: String,
+    /// `Action`.
+    pub action: String,
+    /// `StepExecutionId`.
+    pub step_execution_id: String,
+    /// `StepStatus`.
+    pub step_status: Status,
+    /// `ExecutionStartTime`.
+    #[serde(serialize_with = "optional_timestamp", skip_serializing_if = "Option::is_none")]
+    pub execution_start_time: Option<jiff::Timestamp>,
+    /// `ExecutionEndTime`.
+    #[serde(serialize_with = "optional_timestamp", skip_serializing_if = "Option::is_none")]
+    pub execution_end_time: Option<jiff::Timestamp>,
+    /// `Inputs`: the resolved inputs (serialized as JSON text per input, as the service does).
+    #[serde(serialize_with = "json_text_map", skip_serializing_if = "IndexMap::is_empty")]
+    pub inputs: IndexMap<String, Value>,
+    /// `Outputs`: predefined and declared outputs (serialized as lists of strings).
+    #[serde(serialize_with = "string_list_map", skip_serializing_if = "IndexMap::is_empty")]
+    pub outputs: IndexMap<String, Value>,
+    /// The action's whole response, as the outputs were selected from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Value>,
+    /// `FailureMessage`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    /// `FailureDetails`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_details: Option<FailureDetails>,
+    /// `TimeoutSeconds`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// `OnFailure`.
+    pub on_failure: String,
+    /// `MaxAttempts`.
+    pub max_attempts: u32,
+    /// How many attempts ran.
+    pub attempts: u32,
+    /// `IsEnd`.
+    pub is_end: bool,
+    /// `IsCritical`.
+    pub is_critical: bool,
+    /// `NextStep`: the step that ran next, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<String>,
+    /// What a script printed.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub stdout: String,
+    /// What a script wrote to standard error.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub stderr: String,
+    /// `ParentStepDetails` of a step inside an `aws:loop`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_step_details: Option<ParentStepDetails>,
+    /// The child run of an `aws:executeAutomation` step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child: Option<Box<Execution>>,
+}
+
+/// `ParentStepDetails`: the loop and iteration a step ran in.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ParentStepDetails {
+    /// The loop step's name.
+    pub step_name: String,
+    /// Always `aws:loop`.
+    pub action: String,
+    /// The iteration, from 1.
+    pub iteration: u32,
+    /// The iterator value, for for-each loops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iterator_value: Option<String>,
+}
+
+/// The record of a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Execution {
+    /// `AutomationExecutionId`.
+    pub automation_execution_id: String,
+    /// `DocumentName`.
+    pub document_name: String,
+    /// `DocumentVersion`.
+    pub document_version: String,
+    /// `AutomationExecutionStatus`.
+    pub automation_execution_status: Status,
+    /// `ExecutionStartTime`.
+    #[serde(serialize_with = "timestamp")]
+    pub execution_start_time: jiff::Timestamp,
+    /// `ExecutionEndTime`.
+    #[serde(serialize_with = "optional_timestamp", skip_serializing_if = "Option::is_none")]
+    pub execution_end_time: Option<jiff::Timestamp>,
+    /// `Mode`.
+    pub mode: String,
+    /// `Parameters` the run used (defaults included).
+    #[serde(serialize_with = "string_list_map")]
+    pub parameters: IndexMap<String, Value>,
+    /// `Outputs`: the runbook's declared outputs, as `step.Output`.
+    #[serde(serialize_with = "string_list_map")]
+    pub outputs: IndexMap<String, Value>,
+    /// `Variables`, as they ended.
+    #[serde(serialize_with = "string_list_map", skip_serializing_if = "IndexMap::is_empty")]
+    pub variables: IndexMap<String, Value>,
+    /// `StepExecutions`, in the order the steps ran, then the steps that never ran (Pending).
+    pub step_executions: Vec<StepExecution>,
+    /// `FailureMessage`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    /// `ParentAutomationExecutionId`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_automation_execution_id: Option<String>,
+    /// Every AWS call made, in order.
+    pub calls: Vec<CallRecord>,
+}
+
+impl Execution {
+    /// The record of the step named `name` (its last run, for steps in loops).
+    pub fn step(&self, name: &str) -> Option<&StepExecution> {
+        self.step_executions.iter().rev().find(|step| step.step_name == name)
+    }
+
+    /// The names of the steps that ran, in order (loop iterations repeat names).
+    pub fn path(&self) -> Vec<&str> {
+        self.step_executions
+            .iter()
+            .filter(|step| step.step_status != Status::Pending)
+            .map(|step| step.step_name.as_str())
+            .collect()
+    }
+
+    /// The record as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// A value as the service lists it: a list stays a list of strings (maps as JSON text), a
+/// scalar becomes a one-item list.
+pub fn as_string_list(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().map(as_text).collect(),
+        other => vec![as_text(other)],
+    }
+}
+
+/// A value as text: strings as they are, anything else as compact JSON.
+pub fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn timestamp<S: Serializer>(time: &jiff::Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+}
+
+#[allow(clippy::ref_option, reason = "serde's serialize_with passes &Option")]
+fn optional_timestamp<S: Serializer>(
+    time: &Option<jiff::Timestamp>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => timestamp(time, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn string_list_map<S: Serializer>(
+    map: &IndexMap<String, Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(map.iter().map(|(key, value)| (key, as_string_list(value))))
+}
+
+fn json_text_map<S: Serializer>(
+    map: &IndexMap<String, Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(map.iter().map(|(key, value)| (key, value.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn values_list_as_the_service_lists_them() {
+        assert_eq!(as_string_list(&json!("a")), ["a"]);
+        assert_eq!(as_string_list(&json!(5)), ["5"]);
+        assert_eq!(as_string_list(&json!(["a", "b"])), ["a", "b"]);
+        assert_eq!(as_string_list(&json!([{"k": 1}])), ["{\"k\":1}"]);
+        assert_eq!(as_string_list(&json!({"k": true})), ["{\"k\":true}"]);
+    }
+}
