@@ -296,7 +296,11 @@ fn import_is_refused_when_the_file_is_read() {
 #[test]
 fn syntax_errors_and_json_files_have_positions_too() {
     assert_eq!(errors("aws: [\n"), errors("aws: [\n"));
-    assert!(errors("aws: [\n").starts_with("mocks.yaml:1:6: unclosed bracket"), "{}", errors("aws: [\n"));
+    assert!(
+        errors("aws: [\n").starts_with("mocks.yaml:1:6: unclosed bracket"),
+        "{}",
+        errors("aws: [\n")
+    );
 
     let json_error = MockFile::parse(
         Path::new("mocks.json"),
