@@ -2,3 +2,10 @@
 //! written against the engine's host interfaces only.
 
 pub mod script;
+
+/// Every action of this crate, for an executor. The control actions (`aws:branch`, `aws:loop`,
+/// ...) are built into the engine; an action not registered here fails its step with an
+/// `unsupported action` error.
+pub fn standard() -> runbook_engine::execute::Actions {
+    runbook_engine::execute::Actions::new()
+}

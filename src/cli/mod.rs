@@ -1,6 +1,11 @@
 //! Command-line arguments and dispatch to the subcommands.
 
+#![allow(clippy::doc_markdown, reason = "doc comments of arguments are the command's help text")]
+
 mod files;
+mod progress;
+mod run;
+mod test;
 mod validate;
 
 use std::process::ExitCode;
@@ -40,6 +45,10 @@ struct Cli {
 enum Command {
     /// Check runbooks against the service's rules.
     Validate(validate::Args),
+    /// Run a runbook: a dry run on mocks and the virtual clock unless told otherwise.
+    Run(run::Args),
+    /// Run runbook unit tests (`*.test.yaml` files).
+    Test(test::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -54,5 +63,7 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
     };
     match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Test(args) => test::run(&args),
     }
 }

@@ -4,14 +4,62 @@
 use std::fmt::Write;
 use std::io::IsTerminal;
 
+use runbook_engine::Document;
 use runbook_engine::diagnostic::{Diagnostic, Severity};
+use runbook_engine::document::LoadError;
 use runbook_engine::syntax::Span;
+use runbook_engine::validate::Report;
 
 use super::{Checked, FileResult};
 
 /// Whether to color the output: standard output is a terminal and `NO_COLOR` is not set.
 pub(crate) fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Whether to color what goes to standard error.
+pub(crate) fn use_color_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// The findings about one document, as text.
+pub(crate) fn diagnostics(document: &Document, report: &Report, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    let path = document.source.path.display().to_string();
+    for diagnostic in &report.diagnostics {
+        let line = diagnostic.span.and_then(|span| document.source.line(span.start.line));
+        render(&mut out, &style, &path, diagnostic, line);
+    }
+    out
+}
+
+/// Why a file did not load, as text with the source line when there is one.
+pub(crate) fn load_error(error: &LoadError) -> String {
+    let text = std::fs::read_to_string(&error.path).unwrap_or_default();
+    let mut out = String::new();
+    render_load_error(&mut out, &Style { color: use_color_stderr() }, error, &text);
+    out
+}
+
+fn render_load_error(out: &mut String, style: &Style, error: &LoadError, text: &str) {
+    let path = error.path.display();
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        style.severity(Severity::Error),
+        style.paint("1", &error.kind.to_string())
+    );
+    let location = error
+        .span
+        .map(|span| format!(":{}:{}", span.start.line, span.start.column))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  --> {path}{location}");
+    if let Some(span) = error.span {
+        let line = text.lines().nth(span.start.line.saturating_sub(1) as usize);
+        snippet(out, style, span, line, Severity::Error);
+    }
+    out.push('\n');
 }
 
 struct Style {
@@ -36,33 +84,11 @@ pub(crate) fn report(checked: &Checked, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
     for file in &checked.files {
-        let path = file.path().display().to_string();
         match file {
             FileResult::Checked { document, report } => {
-                for diagnostic in &report.diagnostics {
-                    let line =
-                        diagnostic.span.and_then(|span| document.source.line(span.start.line));
-                    render(&mut out, &style, &path, diagnostic, line);
-                }
+                out.push_str(&diagnostics(document, report, color));
             }
-            FileResult::Failed { error, text } => {
-                let _ = writeln!(
-                    out,
-                    "{}: {}",
-                    style.severity(Severity::Error),
-                    style.paint("1", &error.kind.to_string())
-                );
-                let location = error
-                    .span
-                    .map(|span| format!(":{}:{}", span.start.line, span.start.column))
-                    .unwrap_or_default();
-                let _ = writeln!(out, "  --> {path}{location}");
-                if let Some(span) = error.span {
-                    let line = text.lines().nth(span.start.line.saturating_sub(1) as usize);
-                    snippet(&mut out, &style, span, line, Severity::Error);
-                }
-                out.push('\n');
-            }
+            FileResult::Failed { error, text } => render_load_error(&mut out, &style, error, text),
         }
     }
     let (errors, warnings) = checked.totals();

@@ -1,0 +1,214 @@
+//! Live progress of `runbook run`: each step as it starts and ends (status, duration on the
+//! run's clock, failure), the AWS calls it makes, what waits for a decision; then a summary.
+//! Also the terminal prompt that answers approvals.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::Mutex;
+
+use runbook_engine::host::{
+    ApprovalRequest, Approver, BoxFuture, Decision, Event, Observer, WaitKind,
+};
+use runbook_engine::record::{Execution, Status, StepExecution, as_text};
+
+/// Prints events as they happen: to standard output, or to standard error when standard output
+/// carries the JSON record.
+pub(crate) struct Progress {
+    to_stderr: bool,
+    verbose: bool,
+    lock: Mutex<()>,
+}
+
+impl Progress {
+    pub(crate) fn new(to_stderr: bool, verbose: bool) -> Self {
+        Self { to_stderr, verbose, lock: Mutex::new(()) }
+    }
+
+    fn print(&self, text: &str) {
+        let _guard = self.lock.lock();
+        if self.to_stderr {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        } else {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+        }
+    }
+}
+
+/// The summary printed after the run.
+pub(crate) fn summary(execution: &Execution) -> String {
+    let mut out = String::new();
+    let ran = execution.step_executions.iter().filter(|s| s.step_status != Status::Pending).count();
+    let failed = execution
+        .step_executions
+        .iter()
+        .filter(|s| matches!(s.step_status, Status::Failed | Status::TimedOut))
+        .count();
+    let took = execution
+        .execution_end_time
+        .map(|end| duration(end.duration_since(execution.execution_start_time)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\n{} · {ran} {} ran, {failed} failed · {took} on the run's clock · {} AWS {}",
+        execution.automation_execution_status,
+        if ran == 1 { "step" } else { "steps" },
+        execution.calls.len(),
+        if execution.calls.len() == 1 { "call" } else { "calls" },
+    );
+    if let Some(message) = &execution.failure_message {
+        let _ = writeln!(out, "  {message}");
+    }
+    if !execution.outputs.is_empty() {
+        let _ = writeln!(out, "outputs:");
+        for (name, value) in &execution.outputs {
+            let _ = writeln!(out, "  {name} = {}", as_text(value));
+        }
+    }
+    out
+}
+
+fn indent(depth: u32) -> String {
+    "  ".repeat(depth as usize)
+}
+
+/// A duration as `2h 5m 3s`.
+pub(crate) fn duration(span: jiff::SignedDuration) -> String {
+    let total = span.as_secs().max(0);
+    let (hours, minutes, seconds) = (total / 3600, (total % 3600) / 60, total % 60);
+    match (hours, minutes) {
+        (0, 0) => format!("{seconds}s"),
+        (0, _) => format!("{minutes}m {seconds}s"),
+        _ => format!("{hours}h {minutes}m {seconds}s"),
+    }
+}
+
+fn step_line(depth: u32, step: &StepExecution) -> String {
+    let mark = match step.step_status {
+        Status::Success => "✔",
+        Status::Failed | Status::TimedOut => "✘",
+        Status::Cancelled => "■",
+        Status::Exited => "↪",
+        _ => "·",
+    };
+    let took = match (step.execution_start_time, step.execution_end_time) {
+        (Some(start), Some(end)) => duration(end.duration_since(start)),
+        _ => String::new(),
+    };
+    let mut line =
+        format!("{}{mark} {} {} {took}", indent(depth), step.step_name, step.step_status);
+    if let Some(next) = step.outputs.get("NextStep") {
+        let _ = write!(line, " → {}", as_text(next));
+    }
+    line.push('\n');
+    if let Some(message) = &step.failure_message {
+        for text in message.lines() {
+            let _ = writeln!(line, "{}    {text}", indent(depth));
+        }
+    }
+    line
+}
+
+impl Observer for Progress {
+    fn on_event(&self, event: &Event<'_>) {
+        let text = match event {
+            Event::RunStarted { run } if run.depth > 0 => {
+                format!(
+                    "{}▶ automation {} ({})\n",
+                    indent(run.depth),
+                    run.document,
+                    run.execution_id
+                )
+            }
+            Event::StepStarted { run, step, action, attempt, max_attempts } => {
+                if *attempt == 1 {
+                    format!("{}▶ {step} ({action})\n", indent(run.depth))
+                } else {
+                    format!("{}▶ {step} attempt {attempt}/{max_attempts}\n", indent(run.depth))
+                }
+            }
+            Event::AttemptFailed { run, step, attempt, message } => {
+                format!("{}  {step}: attempt {attempt} failed: {message}\n", indent(run.depth))
+            }
+            Event::Waiting { run, step, request } => {
+                let what = match request.kind {
+                    WaitKind::Approval => {
+                        format!("an approval from {}", request.approvers.join(", "))
+                    }
+                    WaitKind::Pause => "a resume".to_string(),
+                };
+                format!("{}⏸ {step} waits for {what}\n", indent(run.depth))
+            }
+            Event::AwsCall { run, call } => {
+                let answer = match (&call.response, &call.error) {
+                    (_, Some(error)) => format!("✘ {}: {}", error.code, error.message),
+                    (Some(response), None) if self.verbose => format!("✔ {response}"),
+                    _ => "✔".to_string(),
+                };
+                format!(
+                    "{}    {}.{} {} {answer}\n",
+                    indent(run.depth),
+                    call.service,
+                    call.api,
+                    call.params
+                )
+            }
+            Event::ScriptOutput { run, stdout, stderr, .. } if self.verbose => {
+                let mut text = String::new();
+                for line in stdout.lines().chain(stderr.lines()) {
+                    let _ = writeln!(text, "{}    │ {line}", indent(run.depth));
+                }
+                text
+            }
+            Event::StepFinished { run, step } => step_line(run.depth, step),
+            Event::RunFinished { run, execution } if run.depth > 0 => {
+                format!(
+                    "{}◀ automation {} {}\n",
+                    indent(run.depth),
+                    run.document,
+                    execution.automation_execution_status
+                )
+            }
+            _ => return,
+        };
+        self.print(&text);
+    }
+}
+
+/// Asks in the terminal whether to approve (or resume) a waiting step.
+pub(crate) struct PromptApprover;
+
+impl Approver for PromptApprover {
+    fn decide(&self, request: &ApprovalRequest) -> BoxFuture<'_, Option<Decision>> {
+        let request = request.clone();
+        Box::pin(async move {
+            // Reading the terminal is real work: on the blocking pool it holds the virtual clock.
+            tokio::task::spawn_blocking(move || ask(&request)).await.ok().flatten()
+        })
+    }
+}
+
+fn ask(request: &ApprovalRequest) -> Option<Decision> {
+    let question = match request.kind {
+        WaitKind::Approval => format!(
+            "Approve step `{}`{}? [y]es, [n]o, or Enter to leave it waiting: ",
+            request.step,
+            request.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
+        ),
+        WaitKind::Pause => {
+            format!("Resume step `{}`? [y]es, or Enter to leave it waiting: ", request.step)
+        }
+    };
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(question.as_bytes());
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok()?;
+    let approver = std::env::var("USER").unwrap_or_else(|_| "terminal".to_string());
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Some(Decision::approve(approver)),
+        "n" | "no" => Some(Decision::reject(approver)),
+        _ => None,
+    }
+}

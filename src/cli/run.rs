@@ -1,0 +1,222 @@
+//! `runbook run`: run a runbook, on mocks and the virtual clock unless told otherwise, with
+//! live progress, and print the run record.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use runbook::setup::{Approvals, Setup};
+use runbook_engine::Document;
+use runbook_engine::execute::{Executor, Plan, RunContext, RunOptions};
+use runbook_engine::host::{VirtualClock, virtual_runtime};
+use runbook_engine::record::Status;
+use serde_json::Value;
+
+use super::Outcome;
+use super::progress::{Progress, PromptApprover};
+use crate::render;
+
+/// Arguments of `runbook run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The runbook to run.
+    runbook: PathBuf,
+    /// A parameter value, `NAME=VALUE` (repeat for more). A StringList takes comma-separated
+    /// values or a JSON list; a StringMap or MapList takes JSON.
+    #[arg(short = 'p', long = "parameter", value_name = "NAME=VALUE")]
+    parameters: Vec<String>,
+    /// A JSON or YAML file mapping parameter names to values (text, numbers, booleans, lists or
+    /// maps). `-p` values win over it.
+    #[arg(long, value_name = "FILE")]
+    params: Option<PathBuf>,
+    /// A mock file answering AWS calls, approvals and scripts. Without one, every AWS call
+    /// fails and shows the call it could not answer.
+    #[arg(long, value_name = "FILE")]
+    mocks: Option<PathBuf>,
+    /// A folder of runbooks that `aws:executeAutomation` steps run (repeat for more).
+    #[arg(long, value_name = "DIR")]
+    documents: Vec<PathBuf>,
+    /// How approvals and pauses are answered: `all` approves them, `none` lets them time out.
+    /// Without it the terminal asks; with no terminal, `none`.
+    #[arg(long, value_enum, value_name = "all|none")]
+    approve: Option<ApproveMode>,
+    /// `human` prints each step as it runs and a summary; `json` prints the run record.
+    #[arg(long, value_enum, default_value_t = OutputMode::Human)]
+    output: OutputMode,
+    /// The Python interpreter for `aws:executeScript` (default: `python3` on PATH).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// A folder holding the runbook's script attachments (default: next to the runbook).
+    #[arg(long, value_name = "DIR")]
+    attachments: Option<PathBuf>,
+    /// The account id the run reports (`global:ACCOUNT_ID`).
+    #[arg(long, value_name = "ID", default_value = "123456789012")]
+    account: String,
+    /// The region the run reports (`global:REGION`).
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    region: String,
+    /// Also show what scripts print and every call's answer.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ApproveMode {
+    /// Approve and resume every step that waits.
+    All,
+    /// Answer nothing: approvals and pauses time out.
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OutputMode {
+    /// Steps as they run, then a summary.
+    Human,
+    /// The run record, as the service's GetAutomationExecution response.
+    Json,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
+    let document = match Document::load(&args.runbook) {
+        Ok(document) => document,
+        Err(error) => {
+            eprint!("{}", render::human::load_error(&error));
+            return Ok(Outcome::UsageError);
+        }
+    };
+    let report = runbook_engine::validate::validate(&document);
+    if report.has_errors() {
+        eprint!(
+            "{}",
+            render::human::diagnostics(&document, &report, render::human::use_color_stderr())
+        );
+        eprintln!("error: the runbook has errors; fix them before running it");
+        return Ok(Outcome::UsageError);
+    }
+    let parameters = match parameters(args) {
+        Ok(parameters) => parameters,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Outcome::UsageError);
+        }
+    };
+    let mocks = match &args.mocks {
+        Some(path) => match runbook_aws::mock::MockFile::load(path) {
+            Ok(file) => Some(Arc::new(file)),
+            Err(error) => {
+                eprintln!("{error}");
+                return Ok(Outcome::UsageError);
+            }
+        },
+        None => None,
+    };
+
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let approvals = match args.approve {
+        Some(ApproveMode::All) => Approvals::All,
+        Some(ApproveMode::None) => Approvals::None,
+        None => Approvals::Scripted(IndexMap::new()),
+    };
+    let prompt = (args.approve.is_none() && interactive)
+        .then(|| Arc::new(PromptApprover) as Arc<dyn runbook_engine::host::Approver>);
+    let json = args.output == OutputMode::Json;
+    let progress = Arc::new(Progress::new(json, args.verbose));
+    let setup = Setup {
+        aws: None,
+        mocks,
+        approvals,
+        prompt,
+        scripts: Arc::new(runbook_actions::script::LocalScriptRunner::new(
+            args.python.clone(),
+            None,
+        )),
+        documents: args.documents.clone(),
+        context: RunContext {
+            account_id: args.account.clone(),
+            region: args.region.clone(),
+            attachments: args.attachments.clone(),
+            ..RunContext::default()
+        },
+        observer: Some(progress.clone()),
+    };
+
+    let runtime = virtual_runtime()?;
+    let plan = Arc::new(Plan::new(Arc::new(document)));
+    let result = runtime.block_on(async {
+        let clock = Arc::new(VirtualClock::new(start_time()));
+        let (host, _mock) = setup.host(clock);
+        let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), host);
+        let options = RunOptions::with_parameters(parameters);
+        let cancel = options.cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+        executor.run(plan, options).await
+    });
+    let execution = match result {
+        Ok(execution) => execution,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(Outcome::UsageError);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        writeln!(stdout, "{}", execution.to_json())?;
+    } else {
+        write!(stdout, "{}", super::progress::summary(&execution))?;
+    }
+    stdout.flush()?;
+    Ok(if execution.automation_execution_status == Status::Success {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}
+
+/// The dry run's virtual clock starts at the real time, so dates in templates look right.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the virtual clock's starting point is read once here"
+)]
+fn start_time() -> jiff::Timestamp {
+    jiff::Timestamp::now()
+}
+
+/// The parameters from `--params` and `-p`, `-p` last.
+fn parameters(args: &Args) -> Result<IndexMap<String, Value>, String> {
+    let mut parameters = IndexMap::new();
+    if let Some(path) = &args.params {
+        parameters = read_parameters_file(path)?;
+    }
+    for pair in &args.parameters {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(format!("`-p {pair}`: write parameters as NAME=VALUE"));
+        };
+        parameters.insert(name.trim().to_string(), Value::String(value.to_string()));
+    }
+    Ok(parameters)
+}
+
+fn read_parameters_file(path: &std::path::Path) -> Result<IndexMap<String, Value>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let format = runbook_engine::document::Format::from_path(path);
+    let parsed = match format {
+        runbook_engine::document::Format::Json => runbook_engine::syntax::parse_json(&text),
+        runbook_engine::document::Format::Yaml => runbook_engine::syntax::parse_yaml(&text),
+    };
+    let node =
+        parsed.map_err(|error| format!("{}:{}: {}", path.display(), error.span, error.message))?;
+    match node.to_json() {
+        Value::Object(map) => Ok(map.into_iter().collect()),
+        Value::Null => Ok(IndexMap::new()),
+        _ => Err(format!(
+            "{}: the parameters file must be a map of parameter names to values",
+            path.display()
+        )),
+    }
+}

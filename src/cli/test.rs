@@ -1,0 +1,105 @@
+//! `runbook test`: find `*.test.yaml` files, run their cases in parallel, and report.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use runbook::testing::{self, RunnerOptions, TestFile};
+
+use super::Outcome;
+
+/// Arguments of `runbook test`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Test files, or folders to search for `*.test.yaml` (default: the current folder).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Run only the cases whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// `human` prints a line per case; `junit` writes JUnit XML; `json` the full results.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
+    /// The Python interpreter for `aws:executeScript` (default: `python3` on PATH).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// How many cases run at once (default: one per processor).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    /// A line per case, with details for failures.
+    Human,
+    /// JUnit XML, for CI systems.
+    Junit,
+    /// Every case's results as JSON.
+    Json,
+}
+
+#[allow(clippy::disallowed_methods, reason = "the suite's real duration is reported to the user")]
+fn real_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
+    let started = real_now();
+    let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let mut paths = Vec::new();
+    for root in &roots {
+        match testing::find_test_files(root) {
+            Ok(found) => paths.extend(found),
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", root.display());
+                return Ok(Outcome::UsageError);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    let mut broken = false;
+    for path in &paths {
+        match TestFile::load(path) {
+            Ok(file) => files.push(file),
+            Err(error) => {
+                eprintln!("error: {error}");
+                broken = true;
+            }
+        }
+    }
+    if broken {
+        return Ok(Outcome::UsageError);
+    }
+    if files.is_empty() {
+        eprintln!(
+            "error: no test files (*.test.yaml) under {}",
+            roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+        return Ok(Outcome::UsageError);
+    }
+    let mut options = RunnerOptions {
+        filter: args.filter.clone(),
+        scripts: std::sync::Arc::new(runbook_actions::script::LocalScriptRunner::new(
+            args.python.clone(),
+            None,
+        )),
+        ..RunnerOptions::default()
+    };
+    if let Some(jobs) = args.jobs {
+        options.jobs = jobs.max(1);
+    }
+    let outcomes = testing::run_files(&files, &options);
+    let elapsed = started.elapsed();
+    let text = match args.format {
+        ReportFormat::Human => testing::report::human(&outcomes, elapsed),
+        ReportFormat::Junit => testing::report::junit(&outcomes, elapsed),
+        ReportFormat::Json => testing::report::json(&outcomes, elapsed),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(if outcomes.iter().all(testing::CaseOutcome::passed) {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    })
+}

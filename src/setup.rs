@@ -1,0 +1,178 @@
+//! Putting a run together: the host (AWS backend, clock, approver, scripts, child runbooks) from
+//! what the user gave (a mock file, approval answers, folders), the same way for `runbook run`,
+//! `runbook test` and the Rust [`Harness`](crate::Harness).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use runbook_aws::mock::{ApprovalDecision, MockAws, MockFile};
+use runbook_engine::execute::{Actions, Host, RunContext};
+use runbook_engine::host::{
+    ApprovalRequest, Approver, AwsBackend, BoxFuture, Clock, Decision, FixedApprover,
+    FolderDocuments, Observer, ScriptRunner, WaitKind,
+};
+
+/// The environment variable that tells scripts their AWS calls cannot be answered (the run is
+/// on mocks).
+pub const SCRIPT_AWS_MOCK_ENV: &str = "RUNBOOK_SCRIPT_AWS";
+
+/// Every action this build can run: the AWS actions and `aws:executeScript`.
+pub fn standard_actions() -> Actions {
+    runbook_actions::standard()
+}
+
+/// How approvals and pauses are answered.
+#[derive(Clone, Debug)]
+pub enum Approvals {
+    /// Approve and resume everything.
+    All,
+    /// Answer nothing: approvals and pauses wait until their timeout.
+    None,
+    /// Decide per step; steps not named get no answer.
+    Scripted(IndexMap<String, Decision>),
+}
+
+impl Approvals {
+    fn approver(&self) -> Arc<dyn Approver> {
+        match self {
+            Self::All => Arc::new(FixedApprover::approve_all()),
+            Self::None => Arc::new(FixedApprover::none()),
+            Self::Scripted(decisions) => {
+                Arc::new(ScriptedApprover { decisions: decisions.clone(), fallback: None })
+            }
+        }
+    }
+}
+
+/// Decisions by step name, then a fallback approver for the other steps.
+struct ScriptedApprover {
+    decisions: IndexMap<String, Decision>,
+    fallback: Option<Arc<dyn Approver>>,
+}
+
+impl Approver for ScriptedApprover {
+    fn decide(&self, request: &ApprovalRequest) -> BoxFuture<'_, Option<Decision>> {
+        if let Some(decision) = self.decisions.get(&request.step) {
+            let decision = Decision {
+                // A pause cannot be rejected, only resumed.
+                approve: decision.approve || request.kind == WaitKind::Pause,
+                ..decision.clone()
+            };
+            return Box::pin(async move { Some(decision) });
+        }
+        match &self.fallback {
+            Some(fallback) => fallback.decide(request),
+            None => Box::pin(async { None }),
+        }
+    }
+}
+
+/// The decisions a mock file gives, as approver decisions.
+pub fn mock_decisions(file: &MockFile) -> IndexMap<String, Decision> {
+    file.approvals
+        .iter()
+        .map(|(step, stand_in)| {
+            let approve = stand_in.decision == ApprovalDecision::Approve;
+            let decision = Decision {
+                approve,
+                approver: stand_in.approver.clone().unwrap_or_else(|| "mock-approver".to_string()),
+                comment: stand_in.comment.clone(),
+            };
+            (step.clone(), decision)
+        })
+        .collect()
+}
+
+/// A mock file with no rules: every AWS call fails, showing the call.
+fn empty_mock_file() -> MockFile {
+    MockFile {
+        origin: PathBuf::from("(no mock file)"),
+        aws: Vec::new(),
+        approvals: IndexMap::new(),
+        scripts: IndexMap::new(),
+    }
+}
+
+/// What a run is set up from.
+#[derive(Clone)]
+pub struct Setup {
+    /// The AWS backend; `None` means the mock file (or no AWS at all).
+    pub aws: Option<Arc<dyn AwsBackend>>,
+    /// The mock file, when the run is on mocks.
+    pub mocks: Option<Arc<MockFile>>,
+    /// Approval answers (a mock file's `approvals` come first).
+    pub approvals: Approvals,
+    /// A decider for the steps no answer covers (the terminal prompt of `runbook run`).
+    pub prompt: Option<Arc<dyn Approver>>,
+    /// The script runner.
+    pub scripts: Arc<dyn ScriptRunner>,
+    /// Folders where `aws:executeAutomation` finds child runbooks.
+    pub documents: Vec<PathBuf>,
+    /// The run's context (account, region, attachments folder).
+    pub context: RunContext,
+    /// Receives the run's events.
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
+impl std::fmt::Debug for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setup")
+            .field("approvals", &self.approvals)
+            .field("documents", &self.documents)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            aws: None,
+            mocks: None,
+            approvals: Approvals::None,
+            prompt: None,
+            scripts: Arc::new(runbook_actions::script::LocalScriptRunner::default()),
+            documents: Vec::new(),
+            context: RunContext::default(),
+            observer: None,
+        }
+    }
+}
+
+impl Setup {
+    /// The host for one run on `clock`, and the mock backend when the run is on mocks (to ask it
+    /// afterwards which rules went unused).
+    pub fn host(&self, clock: Arc<dyn Clock>) -> (Host, Option<Arc<MockAws>>) {
+        let mut context = self.context.clone();
+        let (aws, mock): (Arc<dyn AwsBackend>, Option<Arc<MockAws>>) = match &self.aws {
+            Some(aws) => (aws.clone(), None),
+            None => {
+                let file = self.mocks.clone().unwrap_or_else(|| Arc::new(empty_mock_file()));
+                let mock = Arc::new(MockAws::new(file));
+                context.script_environment.push((SCRIPT_AWS_MOCK_ENV.into(), "mock".into()));
+                (mock.clone() as Arc<dyn AwsBackend>, Some(mock))
+            }
+        };
+        let mut decisions = self.mocks.as_deref().map(mock_decisions).unwrap_or_default();
+        let fallback = match &self.approvals {
+            Approvals::Scripted(scripted) => {
+                decisions.extend(scripted.clone());
+                self.prompt.clone()
+            }
+            other => Some(self.prompt.clone().unwrap_or_else(|| other.approver())),
+        };
+        let approver = Arc::new(ScriptedApprover { decisions, fallback });
+        let scripts = self.scripts.clone();
+        let mut host = Host::new(aws, clock)
+            .with_approver(approver)
+            .with_scripts(scripts)
+            .with_context(context);
+        if !self.documents.is_empty() {
+            host = host.with_documents(Arc::new(FolderDocuments::new(self.documents.clone())));
+        }
+        if let Some(observer) = &self.observer {
+            host = host.with_observer(observer.clone());
+        }
+        (host, mock)
+    }
+}

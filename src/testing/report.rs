@@ -1,0 +1,176 @@
+//! Test results for people (one line per case, details for failures), as `JUnit` XML for CI
+//! systems, and as JSON.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::CaseOutcome;
+
+/// One line per case, and for a failure what was expected, what happened, and where.
+pub fn human(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
+    let mut out = String::new();
+    for outcome in outcomes {
+        let mark = if outcome.passed() { "✔" } else { "✘" };
+        let _ = writeln!(
+            out,
+            "{mark} {}:{}: {} ({} ms)",
+            outcome.file.display(),
+            outcome.line,
+            outcome.case,
+            outcome.elapsed.as_millis()
+        );
+        for failure in &outcome.failures {
+            let mut lines = failure.message.lines();
+            let _ = writeln!(
+                out,
+                "    {}:{}: {}",
+                outcome.file.display(),
+                failure.line,
+                lines.next().unwrap_or_default()
+            );
+            for line in lines {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        for warning in &outcome.warnings {
+            let _ = writeln!(out, "    warning: {warning}");
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    let warnings: usize = outcomes.iter().map(|o| o.warnings.len()).sum();
+    let _ = write!(
+        out,
+        "\n{} passed, {failed} failed in {:.2} s",
+        outcomes.len() - failed,
+        elapsed.as_secs_f64()
+    );
+    if warnings > 0 {
+        let _ = write!(out, " ({warnings} {})", if warnings == 1 { "warning" } else { "warnings" });
+    }
+    out.push('\n');
+    out
+}
+
+/// The results as JSON: every case with its failures, warnings, final status and path.
+pub fn json(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
+    let cases: Vec<Value> = outcomes
+        .iter()
+        .map(|outcome| {
+            json!({
+                "file": outcome.file.display().to_string(),
+                "case": outcome.case,
+                "line": outcome.line,
+                "passed": outcome.passed(),
+                "failures": outcome.failures.iter().map(|f| json!({"line": f.line, "message": f.message})).collect::<Vec<_>>(),
+                "warnings": outcome.warnings,
+                "status": outcome.execution.as_ref().map(|e| e.automation_execution_status.as_str()),
+                "path": outcome.execution.as_ref().map(|e| e.path()),
+                "durationMs": u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX),
+            })
+        })
+        .collect();
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    let document = json!({
+        "cases": cases,
+        "summary": {"passed": outcomes.len() - failed, "failed": failed, "seconds": elapsed.as_secs_f64()},
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The results as `JUnit` XML: one test suite per test file.
+pub fn junit(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"runbook\" tests=\"{}\" failures=\"{failed}\" time=\"{:.3}\">",
+        outcomes.len(),
+        elapsed.as_secs_f64()
+    );
+    let mut index = 0;
+    while index < outcomes.len() {
+        let file = &outcomes[index].file;
+        let end = outcomes[index..]
+            .iter()
+            .position(|o| &o.file != file)
+            .map_or(outcomes.len(), |n| index + n);
+        let suite = &outcomes[index..end];
+        let suite_failed = suite.iter().filter(|o| !o.passed()).count();
+        let time: f64 = suite.iter().map(|o| o.elapsed.as_secs_f64()).sum();
+        let name = escape(&file.display().to_string());
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{suite_failed}\" time=\"{time:.3}\">",
+            suite.len()
+        );
+        for outcome in suite {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{name}\" file=\"{name}\" line=\"{}\" time=\"{:.3}\"",
+                escape(&outcome.case),
+                outcome.line,
+                outcome.elapsed.as_secs_f64()
+            );
+            if outcome.passed() && outcome.warnings.is_empty() {
+                out.push_str("/>\n");
+                continue;
+            }
+            out.push_str(">\n");
+            if let Some(first) = outcome.failures.first() {
+                let details: Vec<String> = outcome
+                    .failures
+                    .iter()
+                    .map(|f| format!("{}:{}: {}", file.display(), f.line, f.message))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "      <failure message=\"{}\">{}</failure>",
+                    escape(first.message.lines().next().unwrap_or_default()),
+                    escape(&details.join("\n"))
+                );
+            }
+            if !outcome.warnings.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "      <system-out>{}</system-out>",
+                    escape(&outcome.warnings.join("\n"))
+                );
+            }
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+        index = end;
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_text_is_escaped() {
+        assert_eq!(escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;");
+    }
+}

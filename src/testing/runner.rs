@@ -1,0 +1,470 @@
+//! Running test cases: each case is one run on mocks and its own virtual clock, compared with
+//! what the case expects. Cases run in parallel, one runtime per case. This is the function
+//! `runbook test` and the workspace's own tests both call.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use runbook_engine::Document;
+use runbook_engine::execute::{Executor, Plan, RunContext, RunOptions};
+use runbook_engine::host::{ScriptRunner, VirtualClock, virtual_runtime};
+use runbook_engine::record::{CallRecord, Execution, Status, as_text};
+use serde_json::Value;
+
+use super::file::{Expect, Located, TestCase, TestFile};
+use crate::setup::{Approvals, Setup, standard_actions};
+
+/// What a case found.
+#[derive(Debug)]
+pub struct CaseOutcome {
+    /// The test file.
+    pub file: PathBuf,
+    /// The case's name.
+    pub case: String,
+    /// The line the case starts on.
+    pub line: u32,
+    /// Expectations that did not hold, each with its line in the test file.
+    pub failures: Vec<Mismatch>,
+    /// Things that did not fail the case but likely mean a wrong test (unused mocks).
+    pub warnings: Vec<String>,
+    /// The run's record, when the run started.
+    pub execution: Option<Execution>,
+    /// How long the case took, in real time.
+    pub elapsed: Duration,
+}
+
+impl CaseOutcome {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// An expectation that did not hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Its line in the test file.
+    pub line: u32,
+    /// What was expected and what happened.
+    pub message: String,
+}
+
+/// How to run cases.
+#[derive(Clone)]
+pub struct RunnerOptions {
+    /// Run only cases whose name contains this text.
+    pub filter: Option<String>,
+    /// How many cases run at once.
+    pub jobs: usize,
+    /// Runs scripts.
+    pub scripts: Arc<dyn ScriptRunner>,
+}
+
+impl std::fmt::Debug for RunnerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunnerOptions")
+            .field("filter", &self.filter)
+            .field("jobs", &self.jobs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        Self {
+            filter: None,
+            jobs: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            scripts: Arc::new(runbook_actions::script::LocalScriptRunner::default()),
+        }
+    }
+}
+
+/// A runbook loaded once for all the cases of a file.
+enum Subject {
+    Ready(Arc<Plan>),
+    Broken(String),
+}
+
+/// Runs every case of `files` that the filter selects, in parallel; outcomes keep the files'
+/// order.
+pub fn run_files(files: &[TestFile], options: &RunnerOptions) -> Vec<CaseOutcome> {
+    let subjects: Vec<Subject> = files.iter().map(load_subject).collect();
+    let work: Vec<(usize, &TestCase)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(index, file)| file.cases.iter().map(move |case| (index, case)))
+        .filter(|(_, case)| {
+            options.filter.as_deref().is_none_or(|filter| case.name.contains(filter))
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let mut outcomes: Vec<Option<CaseOutcome>> = (0..work.len()).map(|_| None).collect();
+    let slots: Vec<std::sync::Mutex<&mut Option<CaseOutcome>>> =
+        outcomes.iter_mut().map(std::sync::Mutex::new).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.clamp(1, work.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((file_index, case)) = work.get(index) else { break };
+                    let outcome =
+                        run_case(&files[*file_index], &subjects[*file_index], case, options);
+                    if let Ok(mut slot) = slots[index].lock() {
+                        **slot = Some(outcome);
+                    }
+                }
+            });
+        }
+    });
+    drop(slots);
+    outcomes.into_iter().flatten().collect()
+}
+
+fn load_subject(file: &TestFile) -> Subject {
+    let document = match Document::load(&file.runbook) {
+        Ok(document) => document,
+        Err(error) => return Subject::Broken(format!("the runbook does not load: {error}")),
+    };
+    let report = runbook_engine::validate::validate(&document);
+    if let Some(error) = report.errors().next() {
+        let location =
+            error.span.map(|s| format!(":{}:{}", s.start.line, s.start.column)).unwrap_or_default();
+        return Subject::Broken(format!(
+            "the runbook has errors: {}{location}: {}",
+            file.runbook.display(),
+            error.message
+        ));
+    }
+    Subject::Ready(Arc::new(Plan::new(Arc::new(document))))
+}
+
+#[allow(clippy::disallowed_methods, reason = "a case's real duration is reported to the user")]
+fn real_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+fn run_case(
+    file: &TestFile,
+    subject: &Subject,
+    case: &TestCase,
+    options: &RunnerOptions,
+) -> CaseOutcome {
+    let started = real_now();
+    let mut outcome = CaseOutcome {
+        file: file.path.clone(),
+        case: case.name.clone(),
+        line: case.span.start.line,
+        failures: Vec::new(),
+        warnings: Vec::new(),
+        execution: None,
+        elapsed: Duration::ZERO,
+    };
+    let plan = match subject {
+        Subject::Ready(plan) => plan.clone(),
+        Subject::Broken(message) => {
+            outcome
+                .failures
+                .push(Mismatch { line: case.span.start.line, message: message.clone() });
+            return outcome;
+        }
+    };
+    let setup = Setup {
+        mocks: case.mocks.clone(),
+        approvals: Approvals::None,
+        scripts: options.scripts.clone(),
+        documents: file.documents.clone(),
+        context: RunContext {
+            account_id: case.context.account_id.clone(),
+            region: case.context.region.clone(),
+            ..RunContext::default()
+        },
+        ..Setup::default()
+    };
+    let result = virtual_runtime().map_err(|error| error.to_string()).and_then(|runtime| {
+        runtime.block_on(async {
+            let clock = Arc::new(VirtualClock::new(case.context.start_time));
+            let (host, mock) = setup.host(clock);
+            let executor = Executor::new(Arc::new(standard_actions()), host);
+            let result =
+                executor.run(plan, RunOptions::with_parameters(case.parameters.clone())).await;
+            let unused = mock.map(|mock| mock.unused_rules()).unwrap_or_default();
+            result.map(|execution| (execution, unused)).map_err(|error| error.to_string())
+        })
+    });
+    match result {
+        Ok((execution, unused)) => {
+            outcome.failures = compare(&case.expect, &execution);
+            // An expectation not written (the default `status: Success`) points at the case.
+            for failure in &mut outcome.failures {
+                if failure.line == 0 {
+                    failure.line = case.span.start.line;
+                }
+            }
+            outcome.warnings = unused.iter().map(|rule| format!("unused mock: {rule}")).collect();
+            outcome.execution = Some(execution);
+        }
+        Err(message) => {
+            outcome.failures.push(Mismatch {
+                line: case.span.start.line,
+                message: format!("the run did not start: {message}"),
+            });
+        }
+    }
+    outcome.elapsed = started.elapsed();
+    outcome
+}
+
+/// The expectations of `expect` that `execution` does not meet. An expectation the case does
+/// not write (the default `status: Success`) is reported at line 0.
+pub fn compare(expect: &Expect, execution: &Execution) -> Vec<Mismatch> {
+    let mut failures = Vec::new();
+    let mut fail = |span: runbook_engine::syntax::Span, message: String| {
+        failures.push(Mismatch { line: span.start.line, message });
+    };
+    let status = execution.automation_execution_status;
+    let wanted = expect.status.as_ref().map_or(Status::Success, |s| s.value);
+    if status != wanted {
+        let line = expect.status.as_ref().map_or_else(Default::default, |s| s.span);
+        let why =
+            execution.failure_message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+        fail(
+            line,
+            format!(
+                "expected status {wanted}, the run ended {status}{why}\n  path: {}",
+                execution.path().join(" → ")
+            ),
+        );
+    }
+    if let Some(Located { value: path, span }) = &expect.path {
+        let actual: Vec<&str> = execution.path();
+        if actual.iter().copied().ne(path.iter().map(String::as_str)) {
+            let at = actual
+                .iter()
+                .zip(path)
+                .position(|(a, e)| *a != e)
+                .unwrap_or(actual.len().min(path.len()));
+            let diverged = match (path.get(at), actual.get(at)) {
+                (Some(expected), Some(ran)) => {
+                    format!("step {} should be `{expected}`, but `{ran}` ran", at + 1)
+                }
+                (Some(expected), None) => {
+                    format!("the run stopped before step {} `{expected}`", at + 1)
+                }
+                (None, Some(ran)) => format!("the run went on to `{ran}`"),
+                (None, None) => String::new(),
+            };
+            let failing = execution
+                .step_executions
+                .iter()
+                .find(|s| matches!(s.step_status, Status::Failed | Status::TimedOut))
+                .map(|s| {
+                    format!(
+                        "\n  step `{}` ended {}: {}",
+                        s.step_name,
+                        s.step_status,
+                        s.failure_message.as_deref().unwrap_or("")
+                    )
+                })
+                .unwrap_or_default();
+            fail(
+                *span,
+                format!(
+                    "the path differs: {diverged}\n  expected: {}\n  actual:   {}{failing}",
+                    path.join(" → "),
+                    actual.join(" → ")
+                ),
+            );
+        }
+    }
+    for (step, Located { value: wanted, span }) in &expect.steps {
+        match execution.step(step) {
+            None => fail(*span, format!("step `{step}` is not a step of the runbook")),
+            Some(record) if record.step_status != *wanted => {
+                let why =
+                    record.failure_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                fail(
+                    *span,
+                    format!(
+                        "step `{step}`: expected {wanted}, it ended {}{why}",
+                        record.step_status
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, Located { value: wanted, span }) in &expect.outputs {
+        match output(execution, name) {
+            None => {
+                fail(*span, format!("output `{name}` has no value; expected {}", compact(wanted)));
+            }
+            Some(actual) if !same(wanted, &actual) => {
+                fail(
+                    *span,
+                    format!(
+                        "output `{name}`: expected {}, got {}",
+                        compact(wanted),
+                        compact(&actual)
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(Located { value: text, span }) = &expect.failure_message {
+        let message = execution.failure_message.as_deref().unwrap_or_default();
+        if !message.contains(text.as_str()) {
+            let got = if message.is_empty() {
+                "no failure message".to_string()
+            } else {
+                format!("`{message}`")
+            };
+            fail(*span, format!("expected the failure message to contain `{text}`, got {got}"));
+        }
+    }
+    let calls = all_calls(execution);
+    let mut position = 0;
+    for Located { value: wanted, span } in &expect.calls {
+        let found = calls[position..].iter().position(|call| {
+            call.service == wanted.service
+                && call.api == wanted.api
+                && wanted.params.as_ref().is_none_or(|params| subset(params, &call.params))
+        });
+        match found {
+            Some(offset) => position += offset + 1,
+            None => {
+                let params = wanted.params.as_ref().map(compact).unwrap_or_default();
+                let made: Vec<String> = calls
+                    .iter()
+                    .map(|c| format!("{}.{} {}", c.service, c.api, compact(&c.params)))
+                    .collect();
+                let after =
+                    if position == 0 { String::new() } else { format!(" after call {position}") };
+                fail(
+                    *span,
+                    format!(
+                        "expected call {}.{} {params}{after} was not made\n  calls made: {}",
+                        wanted.service,
+                        wanted.api,
+                        if made.is_empty() {
+                            "none".to_string()
+                        } else {
+                            made.join("\n              ")
+                        }
+                    ),
+                );
+                break;
+            }
+        }
+    }
+    failures
+}
+
+/// A step output (`step.Output`) or a document output.
+fn output(execution: &Execution, name: &str) -> Option<Value> {
+    if let Some((step, output)) = name.split_once('.')
+        && let Some(value) = execution.step(step).and_then(|record| record.outputs.get(output))
+    {
+        return Some(value.clone());
+    }
+    execution.outputs.get(name).cloned()
+}
+
+/// Every call of the run and its child runs, in the order they were made.
+fn all_calls(execution: &Execution) -> Vec<&CallRecord> {
+    fn collect<'a>(execution: &'a Execution, out: &mut Vec<&'a CallRecord>) {
+        out.extend(&execution.calls);
+        for step in &execution.step_executions {
+            if let Some(child) = &step.child {
+                collect(child, out);
+            }
+        }
+    }
+    let mut calls = Vec::new();
+    collect(execution, &mut calls);
+    calls.sort_by_key(|call| call.time);
+    calls
+}
+
+/// Whether `wanted` is `actual`, comparing numbers by value and text with scalars by their text.
+fn same(wanted: &Value, actual: &Value) -> bool {
+    match (wanted, actual) {
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
+        }
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::String(a), b @ (Value::Number(_) | Value::Bool(_))) => *a == as_text(b),
+        (a, b) => a == b,
+    }
+}
+
+/// Whether `wanted` is part of `actual`: maps by their keys, lists item by item.
+fn subset(wanted: &Value, actual: &Value) -> bool {
+    match (wanted, actual) {
+        (Value::Object(a), Value::Object(b)) => {
+            a.iter().all(|(k, v)| b.get(k).is_some_and(|w| subset(v, w)))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| subset(a, b))
+        }
+        (a, b) => same(a, b),
+    }
+}
+
+fn compact(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 200 {
+        format!("{}…", text.chars().take(200).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// Finds the test files (`*.test.yaml`, `*.test.yml`, `*.test.json`) under `path`, sorted.
+pub fn find_test_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    if path.is_file() {
+        found.push(path.to_path_buf());
+        return Ok(found);
+    }
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(path)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for entry in entries {
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with('.') || name == "target" || name == "node_modules" {
+            continue;
+        }
+        if entry.is_dir() {
+            found.extend(find_test_files(&entry)?);
+        } else if [".test.yaml", ".test.yml", ".test.json"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
+        {
+            found.push(entry);
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn params_match_as_a_subset() {
+        assert!(subset(
+            &json!({"InstanceIds": ["i-1"]}),
+            &json!({"InstanceIds": ["i-1"], "DryRun": false})
+        ));
+        assert!(!subset(&json!({"InstanceIds": ["i-2"]}), &json!({"InstanceIds": ["i-1"]})));
+        assert!(subset(&json!({"Count": 1}), &json!({"Count": 1.0})));
+    }
+}
