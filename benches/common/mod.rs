@@ -77,3 +77,53 @@ pub(crate) fn generated(steps: usize) -> String {
 fn last_value_step(index: usize) -> Option<usize> {
     (0..index).rev().find(|i| i % 10 != 9 && i % 7 != 6)
 }
+
+/// A runbook of `steps` control steps, alternating `aws:sleep` and `aws:branch`, each branch
+/// choosing the next step by comparing a parameter: the engine's own per-step work, with no
+/// action behind it.
+pub(crate) fn control_chain(steps: usize) -> String {
+    let mut text = String::from(
+        "schemaVersion: '0.3'\nparameters:\n  Seed:\n    type: String\n    default: seed\nmainSteps:\n",
+    );
+    for index in 0..steps {
+        let next = index + 1;
+        if index % 2 == 0 {
+            let _ = write!(
+                text,
+                "  - name: step{index}\n    action: aws:sleep\n    inputs:\n      Duration: PT1S\n"
+            );
+        } else if next < steps {
+            let _ = write!(
+                text,
+                "  - name: step{index}\n    action: aws:branch\n    inputs:\n      Choices:\n        - NextStep: step{next}\n          Variable: '{{{{ Seed }}}}'\n          StringEquals: seed\n      Default: step{next}\n"
+            );
+        } else {
+            let _ = write!(
+                text,
+                "  - name: step{index}\n    action: aws:sleep\n    inputs:\n      Duration: PT1S\n"
+            );
+        }
+    }
+    text
+}
+
+/// The peer's long chain (`peers/runbooks/gen_long.py`): `steps` `aws:executeAwsApi` calls of
+/// `ssm.GetParameter`, each naming the parameter from the previous step's output.
+pub(crate) fn api_chain(steps: usize) -> String {
+    let width = steps.to_string().len().max(4);
+    let mut text = format!(
+        "schemaVersion: '0.3'\ndescription: long chain of {steps} steps\nparameters:\n  Seed:\n    type: String\n    default: seed\noutputs:\n  - step{steps:0width$}.Value\nmainSteps:\n"
+    );
+    for index in 1..=steps {
+        let previous = if index == 1 {
+            "{{ Seed }}".to_string()
+        } else {
+            format!("{{{{ step{:0width$}.Value }}}}", index - 1)
+        };
+        let _ = write!(
+            text,
+            "  - name: step{index:0width$}\n    action: aws:executeAwsApi\n    inputs:\n      Service: ssm\n      Api: GetParameter\n      Name: '/chain/{index}/{previous}'\n    outputs:\n      - Name: Value\n        Selector: $.Parameter.Value\n        Type: String\n"
+        );
+    }
+    text
+}
