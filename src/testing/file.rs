@@ -379,3 +379,87 @@ impl Reader<'_> {
         Ok(expect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/runbook-test.schema.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn keys(value: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> =
+            value["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    fn sorted(list: &[&'static str]) -> Vec<&'static str> {
+        let mut list = list.to_vec();
+        list.sort_unstable();
+        list
+    }
+
+    #[test]
+    fn the_schema_names_exactly_the_keys_the_parser_reads() {
+        let schema = schema();
+        assert_eq!(keys(&schema), sorted(FILE_KEYS));
+        assert_eq!(keys(&schema["$defs"]["case"]), sorted(CASE_KEYS));
+        assert_eq!(keys(&schema["$defs"]["case"]["properties"]["context"]), sorted(CONTEXT_KEYS));
+        assert_eq!(keys(&schema["$defs"]["expect"]), sorted(EXPECT_KEYS));
+        assert_eq!(
+            keys(&schema["$defs"]["expect"]["properties"]["calls"]["items"]),
+            sorted(CALL_KEYS)
+        );
+    }
+
+    fn error(text: &str) -> String {
+        TestFile::parse(Path::new("x.test.yaml"), text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn test_file_errors_name_their_line() {
+        assert_eq!(
+            error("runbook: a.yaml\ncase: []\n"),
+            "x.test.yaml:2:1: `case` is not a test file key; did you mean `cases`?"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ncases:\n  - parameters: {}\n"),
+            "x.test.yaml:3:5: `cases[0]` has no `name`"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ncases:\n  - name: x\n    expect: {status: Done}\n"),
+            "x.test.yaml:4:22: `cases[0].expect.status`: `Done` is not a status (Success, Failed, TimedOut, Cancelled, Pending, Exited, ...)"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ncases:\n  - name: x\n    expect: {calls: [{service: ec2}]}\n"),
+            "x.test.yaml:4:22: `cases[0].expect.calls[0]` has no `api`"
+        );
+        assert!(
+            error("runbook: a.yaml\ncases:\n  - name: x\n    mocks: {aws: [{service: ec2}]}\n")
+                .starts_with("x.test.yaml:4:")
+        );
+        assert_eq!(error("cases: []\n"), "x.test.yaml:1:1: the test file has no `runbook`");
+    }
+
+    #[test]
+    fn a_case_reads_every_key() {
+        let file = TestFile::parse(
+            Path::new("dir/x.test.yaml"),
+            "runbook: r.yaml\ndocuments: docs\ncases:\n  - name: one\n    parameters: {A: 1}\n    context: {accountId: '111', region: eu-west-1, startTime: '2026-02-01T00:00:00Z'}\n    mocks: {approvals: {a: Approve}}\n    expect:\n      status: Failed\n      path: [a, b]\n      steps: {b: Pending}\n      outputs: {a.X: [1]}\n      failureMessage: boom\n      calls: [{service: ec2, api: X, params: {A: 1}}]\n",
+        )
+        .unwrap();
+        assert_eq!(file.runbook, Path::new("dir/r.yaml"));
+        assert_eq!(file.documents, [PathBuf::from("dir/docs")]);
+        let case = &file.cases[0];
+        assert_eq!(case.context.region, "eu-west-1");
+        assert_eq!(case.context.start_time.to_string(), "2026-02-01T00:00:00Z");
+        assert_eq!(case.expect.status.as_ref().unwrap().value, Status::Failed);
+        assert_eq!(case.expect.path.as_ref().unwrap().value, ["a", "b"]);
+        assert_eq!(case.expect.calls[0].value.api, "X");
+        assert_eq!(case.expect.calls[0].span.start.line, 14);
+        assert!(case.mocks.as_ref().unwrap().approval("a").is_some());
+    }
+}
