@@ -162,7 +162,16 @@ impl Setup {
             other => Some(self.prompt.clone().unwrap_or_else(|| other.approver())),
         };
         let approver = Arc::new(ScriptedApprover { decisions, fallback });
-        let scripts = self.scripts.clone();
+        // A mock file's `scripts` stand in for the steps it names; other scripts really run.
+        let scripts: Arc<dyn ScriptRunner> = match &self.mocks {
+            Some(file) if !file.scripts.is_empty() => {
+                Arc::new(runbook_aws::mock::stand_in::StandInScripts::new(
+                    file.clone(),
+                    self.scripts.clone(),
+                ))
+            }
+            _ => self.scripts.clone(),
+        };
         let mut host = Host::new(aws, clock)
             .with_approver(approver)
             .with_scripts(scripts)

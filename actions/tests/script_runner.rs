@@ -11,7 +11,7 @@ use runbook_actions::script::{
     CONTEXT_ENV, LocalScriptRunner, MOCK_AWS_ENV, PowerShellRunner, PythonRunner, Runtime,
 };
 use runbook_engine::host::{
-    ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner, ScriptSource,
+    ScriptAttachment, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
     VirtualClock, virtual_runtime,
 };
 use serde_json::{Value, json};
@@ -42,7 +42,8 @@ fn inline(script: &str, handler: &str, payload: Value) -> ScriptRequest {
         step: "calc".to_string(),
         runtime: "python3.11".to_string(),
         handler: Some(handler.to_string()),
-        source: ScriptSource::Inline(script.to_string()),
+        script: Some(script.to_string()),
+        attachment: None,
         input_payload: payload,
         timeout: Duration::from_secs(60),
         env: Vec::new(),
@@ -308,10 +309,11 @@ fn a_py_attachment_runs_its_file_function_handler() {
     let runner = python();
     let mut request =
         inline("", "process_instance.process_instance_data", json!({ "InstanceId": "i-1" }));
-    request.source = ScriptSource::Attachment {
+    request.script = None;
+    request.attachment = Some(ScriptAttachment {
         name: "process_instance.py".to_string(),
         path: fixtures().join("process_instance.py"),
-    };
+    });
     let output = run_ok(&runner, request);
     assert_eq!(
         output.payload,
@@ -337,8 +339,9 @@ fn bundle_zip(test: &str) -> PathBuf {
 fn a_zip_attachment_is_importable_with_its_packages() {
     let runner = python();
     let mut request = inline("", "entry.handler", json!({ "name": "ada" }));
-    request.source =
-        ScriptSource::Attachment { name: "bundle.zip".to_string(), path: bundle_zip("zip_ok") };
+    request.script = None;
+    request.attachment =
+        Some(ScriptAttachment { name: "bundle.zip".to_string(), path: bundle_zip("zip_ok") });
     let output = run_ok(&runner, request);
     assert_eq!(output.payload, json!({ "greeting": "HELLO ADA" }));
 }
@@ -347,8 +350,9 @@ fn a_zip_attachment_is_importable_with_its_packages() {
 fn a_traceback_through_a_zip_attachment_names_the_attachment() {
     let runner = python();
     let mut request = inline("", "entry.broken", json!({}));
-    request.source =
-        ScriptSource::Attachment { name: "bundle.zip".to_string(), path: bundle_zip("zip_err") };
+    request.script = None;
+    request.attachment =
+        Some(ScriptAttachment { name: "bundle.zip".to_string(), path: bundle_zip("zip_err") });
     let error = run_err(&runner, request);
     assert_eq!(error.kind, ScriptErrorKind::Exception);
     assert!(
@@ -372,10 +376,9 @@ fn a_traceback_through_a_zip_attachment_names_the_attachment() {
 fn a_zip_handler_naming_a_missing_module_is_invalid_input() {
     let runner = python();
     let mut request = inline("", "missing.handler", json!({}));
-    request.source = ScriptSource::Attachment {
-        name: "bundle.zip".to_string(),
-        path: bundle_zip("zip_missing"),
-    };
+    request.script = None;
+    request.attachment =
+        Some(ScriptAttachment { name: "bundle.zip".to_string(), path: bundle_zip("zip_missing") });
     let error = run_err(&runner, request);
     assert_eq!(error.kind, ScriptErrorKind::InvalidInput);
     assert_eq!(
@@ -451,7 +454,8 @@ fn a_runtime_other_than_the_interpreter_s_is_a_warning_kept_on_failures_too() {
     let mut failing = inline("def h(e, c):\n    raise RuntimeError('no')\n", "h", json!({}));
     failing.runtime = other;
     let error = runner.run_blocking(&failing).expect_err("the script raises");
-    assert!(error.stderr.ends_with(&format!("warning: {warning}\n")), "{}", error.stderr);
+    assert_eq!(&error.warnings, &output.warnings);
+    assert!(!error.stderr.contains("warning:"), "{}", error.stderr);
 }
 
 #[test]

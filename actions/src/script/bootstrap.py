@@ -1,8 +1,9 @@
 # Runs one aws:executeScript handler for runbook-actions' Python runner.
 #
 # Started as `python3 -B -u -c <this file> REQUEST`. REQUEST is a JSON file written by the
-# runner: {"step", "handler", "source": {"kind", "path", "display"}, "payload", "result",
-# "hide": [[prefix, shown_as], ...], "lifeline": bool}. The outcome goes to the file named by
+# runner: {"step", "handler", "source": {"kind", "path", "display"}, "paths": [...], "payload",
+# "result", "hide": [[prefix, shown_as], ...], "lifeline": bool}. "paths" go first on sys.path
+# (a .zip of libraries that comes with an inline script). The outcome goes to the file named by
 # "result", never to stdout, so whatever the script prints cannot corrupt it:
 #   {"ok": true, "payload": <the handler's return value>}
 #   {"ok": false, "kind": "exception" | "invalid_input", "message": "..."}
@@ -229,6 +230,8 @@ def main():
         _refuse_aws_calls(request["step"])
     context = _context()
     sys.argv = [request["source"]["path"]]
+    for path in reversed(request.get("paths", [])):
+        sys.path.insert(0, path)
 
     try:
         handler = _load_handler(request)

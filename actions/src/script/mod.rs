@@ -256,23 +256,11 @@ fn finish(
             _ => ScriptErrorKind::Exception,
         };
         let message = outcome.message.unwrap_or_else(|| "the script failed".to_string());
-        return Err(ScriptError {
-            kind,
-            message,
-            stdout: finished.stdout,
-            stderr: finished.stderr,
-        });
+        return Err(failure(kind, message, &finished));
     }
     let payload = match limit_payload(outcome.payload, warnings) {
         Ok(payload) => payload,
-        Err(message) => {
-            return Err(ScriptError {
-                kind: ScriptErrorKind::OutputTooLarge,
-                message,
-                stdout: finished.stdout,
-                stderr: finished.stderr,
-            });
-        }
+        Err(message) => return Err(failure(ScriptErrorKind::OutputTooLarge, message, &finished)),
     };
     Ok(ScriptOutput {
         payload,
@@ -306,21 +294,28 @@ pub fn limit_payload(mut payload: Value, warnings: &mut Vec<String>) -> Result<V
 }
 
 fn failure(kind: ScriptErrorKind, message: String, finished: &Finished) -> ScriptError {
-    ScriptError { kind, message, stdout: finished.stdout.clone(), stderr: finished.stderr.clone() }
+    ScriptError {
+        stdout: finished.stdout.clone(),
+        stderr: finished.stderr.clone(),
+        ..ScriptError::new(kind, message)
+    }
 }
 
-/// Keeps warnings on a failed run: [`ScriptError`] has no field for them, so they go at the
-/// end of its standard error, one `warning:` line each.
-fn with_warnings(mut error: ScriptError, warnings: &[String]) -> ScriptError {
-    for warning in warnings {
-        if !error.stderr.is_empty() && !error.stderr.ends_with('\n') {
-            error.stderr.push('\n');
+/// Puts `warnings`, gathered before and while the script ran, on its output or error.
+fn with_warnings(
+    outcome: Result<ScriptOutput, ScriptError>,
+    mut warnings: Vec<String>,
+) -> Result<ScriptOutput, ScriptError> {
+    match outcome {
+        Ok(output) => {
+            warnings.extend(output.warnings);
+            Ok(ScriptOutput { warnings, ..output })
         }
-        error.stderr.push_str("warning: ");
-        error.stderr.push_str(warning);
-        error.stderr.push('\n');
+        Err(error) => {
+            warnings.extend(error.warnings);
+            Err(ScriptError { warnings, ..error })
+        }
     }
-    error
 }
 
 fn describe_status(status: std::process::ExitStatus) -> String {

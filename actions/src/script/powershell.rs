@@ -9,8 +9,8 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use runbook_engine::host::{
-    BoxFuture, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
-    ScriptSource,
+    BoxFuture, ScriptAttachment, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest,
+    ScriptRunner,
 };
 
 use super::process::{self, ScratchDir};
@@ -57,6 +57,10 @@ impl PowerShellRunner {
                 format!("`{}` is not a PowerShell runtime", request.runtime),
             ));
         };
+        // The service requires `Script` for PowerShell; an attachment only brings modules along.
+        if request.script.is_none() {
+            return Err(no_script());
+        }
         let (pwsh, version) = self.find().map_err(|reason| {
             ScriptError::new(
                 ScriptErrorKind::RuntimeNotFound,
@@ -85,10 +89,7 @@ impl PowerShellRunner {
                 internal(format!("cannot make a directory to run the script in: {error}"))
             })
             .and_then(|scratch| run_in(&pwsh, &scratch, request, &mut warnings));
-        match outcome {
-            Ok(output) => Ok(ScriptOutput { warnings, ..output }),
-            Err(error) => Err(with_warnings(error, &warnings)),
-        }
+        with_warnings(outcome, warnings)
     }
 
     fn look_up(&self) -> Result<(PathBuf, Version), String> {
@@ -126,13 +127,10 @@ fn run_in(
     warnings: &mut Vec<String>,
 ) -> Result<ScriptOutput, ScriptError> {
     let dir = scratch.path();
-    // The service requires `Script` for PowerShell; an attachment only brings files along.
-    let ScriptSource::Inline(code) = &request.source else {
-        return Err(ScriptError::new(
-            ScriptErrorKind::InvalidInput,
-            "a PowerShell step needs `Script`: its attachment can only bring files the script uses",
-        ));
+    let Some(code) = &request.script else {
+        return Err(no_script());
     };
+    let attachment = request.attachment.as_ref().map(module_archive).transpose()?;
     let script_path = dir.join(SCRIPT_FILE);
     let wrapper_path = dir.join("runbook_wrapper.ps1");
     let result_path = dir.join("result.json");
@@ -151,7 +149,11 @@ fn run_in(
         .arg("-ScriptPath")
         .arg(&script_path)
         .arg("-ResultPath")
-        .arg(&result_path)
+        .arg(&result_path);
+    if let Some(archive) = &attachment {
+        command.arg("-ModuleArchive").arg(archive);
+    }
+    command
         .current_dir(dir)
         .env("InputPayload", request.input_payload.to_string())
         .envs(request.env.iter().map(|(name, value)| (name, value)));
@@ -160,6 +162,37 @@ fn run_in(
     warnings.extend(finished.notes.iter().cloned());
     let outcome = read_outcome(&result_path, &finished, request.timeout)?;
     finish(outcome, finished, warnings)
+}
+
+fn no_script() -> ScriptError {
+    ScriptError::new(
+        ScriptErrorKind::InvalidInput,
+        "a PowerShell step needs `Script`: its attachment can only bring modules the script uses",
+    )
+}
+
+/// Checks a PowerShell step's attachment, which must be a `.zip` of modules, and returns its
+/// absolute path for the wrapper to expand.
+fn module_archive(attachment: &ScriptAttachment) -> Result<PathBuf, ScriptError> {
+    let ScriptAttachment { name, path } = attachment;
+    if !path.is_file() {
+        return Err(ScriptError::new(
+            ScriptErrorKind::InvalidInput,
+            format!("attachment {name} was not found at {}", path.display()),
+        ));
+    }
+    let is_zip = Path::new(name)
+        .extension()
+        .or_else(|| path.extension())
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("zip"));
+    if !is_zip {
+        return Err(ScriptError::new(
+            ScriptErrorKind::InvalidInput,
+            format!("attachment {name} is not a .zip file, which a PowerShell step needs"),
+        ));
+    }
+    std::path::absolute(path)
+        .map_err(|error| internal(format!("cannot find attachment {name}: {error}")))
 }
 
 /// The first file named `program` in the directories of `PATH`.

@@ -8,8 +8,8 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use runbook_engine::host::{
-    BoxFuture, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
-    ScriptSource,
+    BoxFuture, ScriptAttachment, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest,
+    ScriptRunner,
 };
 use serde_json::{Value, json};
 
@@ -108,10 +108,7 @@ impl PythonRunner {
             .and_then(|scratch| {
                 self.run_in(&interpreter.executable, &scratch, request, &mut warnings)
             });
-        match outcome {
-            Ok(output) => Ok(ScriptOutput { warnings, ..output }),
-            Err(error) => Err(with_warnings(error, &warnings)),
-        }
+        with_warnings(outcome, warnings)
     }
 
     fn run_in(
@@ -122,13 +119,14 @@ impl PythonRunner {
         warnings: &mut Vec<String>,
     ) -> Result<ScriptOutput, ScriptError> {
         let dir = scratch.path();
-        let (source, hide) = place_source(dir, &request.source)?;
+        let Placed { source, paths, hide } = place_source(dir, request)?;
         let result_path = dir.join("result.json");
         let request_path = dir.join("request.json");
         let description = json!({
             "step": request.step,
             "handler": request.handler,
             "source": source,
+            "paths": paths,
             "payload": request.input_payload,
             "result": text_of(&result_path)?,
             "hide": hide,
@@ -214,59 +212,107 @@ impl ScriptRunner for PythonRunner {
     }
 }
 
-/// Puts the script where the bootstrap will load it. Returns the bootstrap's `source` and the
-/// path prefixes to hide from tracebacks, each with what to show instead.
-fn place_source(dir: &Path, source: &ScriptSource) -> Result<(Value, Value), ScriptError> {
+/// Where the bootstrap finds the step's code: the handler's `source`, the extra entries of
+/// `sys.path`, and the path prefixes to hide from tracebacks, each with what to show instead.
+struct Placed {
+    source: Value,
+    paths: Vec<String>,
+    hide: Vec<(String, String)>,
+}
+
+/// An attachment made ready to load.
+enum PlacedAttachment {
+    /// A `.py` file, copied into the scratch directory.
+    File(String),
+    /// A `.zip` file, imported from where it is.
+    Zip(String),
+}
+
+/// Puts the step's code where the bootstrap will load it.
+///
+/// With an attachment and no `Script`, or with a `file.function` handler, the handler comes
+/// from the attachment and any `Script` is not run (AWS's own runbooks pair such a handler
+/// with a placeholder `Script`). With both and a plain function handler, the inline script
+/// runs with the attachment importable: a `.zip` of libraries on `sys.path`, a `.py` file
+/// next to the script.
+fn place_source(dir: &Path, request: &ScriptRequest) -> Result<Placed, ScriptError> {
     let dir_prefix = format!("{}{}", dir.display(), std::path::MAIN_SEPARATOR);
-    match source {
-        ScriptSource::Inline(code) => {
-            let path = dir.join(INLINE_FILE);
-            std::fs::write(&path, code)
-                .map_err(|error| internal(format!("cannot write the script: {error}")))?;
-            let placed =
-                json!({ "kind": "inline", "path": text_of(&path)?, "display": INLINE_FILE });
-            Ok((placed, json!([[dir_prefix, ""]])))
+    let attachment = match &request.attachment {
+        Some(attachment) => Some((attachment, place_attachment(dir, attachment)?)),
+        None => None,
+    };
+    let dotted = request.handler.as_deref().is_some_and(|handler| handler.contains('.'));
+    let mut hide = Vec::new();
+    if let Some((attachment, PlacedAttachment::Zip(zip_path))) = &attachment {
+        hide.push((zip_path.clone(), attachment.name.clone()));
+    }
+    hide.push((dir_prefix, String::new()));
+    let inline = request.script.as_ref().filter(|_| attachment.is_none() || !dotted);
+    if let Some(code) = inline {
+        let path = dir.join(INLINE_FILE);
+        std::fs::write(&path, code)
+            .map_err(|error| internal(format!("cannot write the script: {error}")))?;
+        let paths = match attachment {
+            Some((_, PlacedAttachment::Zip(zip_path))) => vec![zip_path],
+            _ => Vec::new(),
+        };
+        let source = json!({ "kind": "inline", "path": text_of(&path)?, "display": INLINE_FILE });
+        return Ok(Placed { source, paths, hide });
+    }
+    let Some((attachment, placed)) = attachment else {
+        return Err(ScriptError::new(
+            ScriptErrorKind::InvalidInput,
+            format!(
+                "step `{}` has neither `Script` nor `Attachment`: nothing to run",
+                request.step
+            ),
+        ));
+    };
+    let (kind, path) = match placed {
+        PlacedAttachment::File(path) => ("file", path),
+        PlacedAttachment::Zip(path) => ("zip", path),
+    };
+    let source = json!({ "kind": kind, "path": path, "display": attachment.name });
+    Ok(Placed { source, paths: Vec::new(), hide })
+}
+
+/// Checks an attachment and makes it loadable: a `.py` file is copied into `dir` under its own
+/// name, a `.zip` file is used where it is.
+fn place_attachment(
+    dir: &Path,
+    attachment: &ScriptAttachment,
+) -> Result<PlacedAttachment, ScriptError> {
+    let ScriptAttachment { name, path } = attachment;
+    if !path.is_file() {
+        return Err(ScriptError::new(
+            ScriptErrorKind::InvalidInput,
+            format!("attachment {name} was not found at {}", path.display()),
+        ));
+    }
+    let extension = Path::new(name)
+        .extension()
+        .or_else(|| path.extension())
+        .and_then(|extension| extension.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("py") => {
+            let file_name = Path::new(name)
+                .file_name()
+                .map_or_else(|| "attachment.py".into(), std::ffi::OsStr::to_os_string);
+            let placed = dir.join(file_name);
+            std::fs::copy(path, &placed)
+                .map_err(|error| internal(format!("cannot copy attachment {name}: {error}")))?;
+            Ok(PlacedAttachment::File(text_of(&placed)?.to_string()))
         }
-        ScriptSource::Attachment { name, path } => {
-            if !path.is_file() {
-                return Err(ScriptError::new(
-                    ScriptErrorKind::InvalidInput,
-                    format!("attachment {name} was not found at {}", path.display()),
-                ));
-            }
-            let extension = Path::new(name)
-                .extension()
-                .or_else(|| path.extension())
-                .and_then(|extension| extension.to_str())
-                .map(str::to_ascii_lowercase);
-            match extension.as_deref() {
-                Some("py") => {
-                    let file_name = Path::new(name)
-                        .file_name()
-                        .map_or_else(|| "attachment.py".into(), std::ffi::OsStr::to_os_string);
-                    let placed_path = dir.join(file_name);
-                    std::fs::copy(path, &placed_path).map_err(|error| {
-                        internal(format!("cannot copy attachment {name}: {error}"))
-                    })?;
-                    let placed =
-                        json!({ "kind": "file", "path": text_of(&placed_path)?, "display": name });
-                    Ok((placed, json!([[dir_prefix, ""]])))
-                }
-                Some("zip") => {
-                    let absolute = std::path::absolute(path).map_err(|error| {
-                        internal(format!("cannot find attachment {name}: {error}"))
-                    })?;
-                    let zip_path = text_of(&absolute)?;
-                    let placed = json!({ "kind": "zip", "path": zip_path, "display": name });
-                    let zip_prefix = zip_path.to_string();
-                    Ok((placed, json!([[zip_prefix, name], [dir_prefix, ""]])))
-                }
-                _ => Err(ScriptError::new(
-                    ScriptErrorKind::InvalidInput,
-                    format!("attachment {name} is neither a .py nor a .zip file"),
-                )),
-            }
+        Some("zip") => {
+            let absolute = std::path::absolute(path)
+                .map_err(|error| internal(format!("cannot find attachment {name}: {error}")))?;
+            Ok(PlacedAttachment::Zip(text_of(&absolute)?.to_string()))
         }
+        _ => Err(ScriptError::new(
+            ScriptErrorKind::InvalidInput,
+            format!("attachment {name} is neither a .py nor a .zip file"),
+        )),
     }
 }
 

@@ -61,6 +61,7 @@ mod backend;
 mod error;
 mod matching;
 mod parse;
+pub mod stand_in;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -253,16 +253,25 @@ impl StepContext<'_> {
         result
     }
 
-    /// Where the attachment `name` of the runbook's `files` is on disk: in the attachments
-    /// folder the host gave, else next to the runbook.
+    /// Where the attachment `name` of the runbook's `files` is on disk: the first of
+    /// [`attachment_folders`](Self::attachment_folders) that holds it.
     pub fn attachment(&self, name: &str) -> Option<PathBuf> {
+        self.attachment_folders()
+            .into_iter()
+            .map(|folder| folder.join(name))
+            .find(|path| path.is_file())
+    }
+
+    /// Where attachments are looked for, in order: the attachments folder the host gave, then
+    /// the runbook's own folder.
+    pub fn attachment_folders(&self) -> Vec<PathBuf> {
         let context = &self.shared.host.context;
-        let candidates = context
+        context
             .attachments
             .iter()
             .cloned()
-            .chain(self.shared.document.source.path.parent().map(PathBuf::from));
-        candidates.map(|folder| folder.join(name)).find(|path| path.is_file())
+            .chain(self.shared.document.source.path.parent().map(PathBuf::from))
+            .collect()
     }
 
     /// Environment variables a script needs to reach the same AWS the run uses.

@@ -20,7 +20,7 @@ pub use documents::{DocumentStore, FolderDocuments, NoDocuments};
 pub use observer::{Event, NoObserver, Observer, RunRef};
 pub use parameter_store::{AwsParameterStore, MapParameterStore, ParameterStore};
 pub use script::{
-    ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner, ScriptSource,
+    ScriptAttachment, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
 };
 
 /// A boxed future that can move between threads, as host interfaces return.

@@ -8,18 +8,13 @@ use serde_json::Value;
 
 use super::BoxFuture;
 
-/// Where the script's code is.
+/// A file attachment (`.py` or `.zip`) named by a step's `Attachment`, found on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ScriptSource {
-    /// The step's inline `Script`.
-    Inline(String),
-    /// A file attachment (`.py` or `.zip`) named by `Attachment`, found on disk.
-    Attachment {
-        /// The attachment's name in the runbook's `files`.
-        name: String,
-        /// Where the file is.
-        path: PathBuf,
-    },
+pub struct ScriptAttachment {
+    /// The attachment's name in the runbook's `files`.
+    pub name: String,
+    /// Where the file is.
+    pub path: PathBuf,
 }
 
 /// One script to run.
@@ -31,8 +26,12 @@ pub struct ScriptRequest {
     pub runtime: String,
     /// `Handler`: a function name, or `file.function` with an attachment.
     pub handler: Option<String>,
-    /// The code.
-    pub source: ScriptSource,
+    /// The step's inline `Script`. A step may give both this and an attachment: the script
+    /// then runs with the attachment's files at hand (a Python `.zip` of libraries, PowerShell
+    /// modules).
+    pub script: Option<String>,
+    /// The step's `Attachment`.
+    pub attachment: Option<ScriptAttachment>,
     /// `InputPayload`, passed to the handler as `events`.
     pub input_payload: Value,
     /// The longest the script may run, in real time.
@@ -86,12 +85,20 @@ pub struct ScriptError {
     pub stdout: String,
     /// What the script wrote to standard error before it failed.
     pub stderr: String,
+    /// Things worth telling the user besides the failure (see [`ScriptOutput::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 impl ScriptError {
     /// An error of `kind` with `message` and no output.
     pub fn new(kind: ScriptErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), stdout: String::new(), stderr: String::new() }
+        Self {
+            kind,
+            message: message.into(),
+            stdout: String::new(),
+            stderr: String::new(),
+            warnings: Vec::new(),
+        }
     }
 }
 
