@@ -5,7 +5,7 @@
 //! `rest-xml` protocols. It is plain data in and out, always compiled, and tested against
 //! recorded exchanges. [`endpoint`] says where a service's requests go.
 //!
-//! With the `live` feature, [`AwsClient`] sends calls, signed, to AWS or to an emulator such
+//! With the `live` feature, `AwsClient` sends calls, signed, to AWS or to an emulator such
 //! as moto, and implements the engine's [`AwsBackend`](runbook_engine::host::AwsBackend).
 
 pub mod endpoint;

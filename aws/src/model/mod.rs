@@ -13,6 +13,28 @@
 //!
 //! Nothing else in the crate needs the models: without them, everything but these analyses
 //! and the live client keeps working, and [`ModelError::NotFound`] says how to get them.
+//!
+//! ```
+//! use runbook_aws::model::{ServiceModel, check_params, check_selector};
+//! use serde_json::json;
+//!
+//! // Usually `Models::discover(None)?.service("ssm")?`; a model is plain JSON.
+//! let model = ServiceModel::from_json("demo", br#"{
+//!   "metadata": {"protocol": "json", "apiVersion": "2020-01-01"},
+//!   "operations": {"GetThing": {"name": "GetThing",
+//!                               "input": {"shape": "In"}, "output": {"shape": "Out"}}},
+//!   "shapes": {
+//!     "In": {"type": "structure", "required": ["Id"], "members": {"Id": {"shape": "S"}}},
+//!     "Out": {"type": "structure", "members": {"Name": {"shape": "S"}}},
+//!     "S": {"type": "string"}}}"#)?;
+//! let operation = model.operation("get_thing").expect("boto3's method name finds it");
+//! let problems = check_params(&operation, &json!({"Ids": "x"}));
+//! assert_eq!(problems[0].to_string(), "unknown parameter `Ids`; did you mean `Id`?");
+//! assert_eq!(problems[1].to_string(), "missing required parameter `Id`");
+//! let problem = check_selector(&operation, "$.Nmae").expect("no member `Nmae`");
+//! assert_eq!(problem.closest.as_deref(), Some("Name"));
+//! # Ok::<(), serde_json::Error>(())
+//! ```
 
 mod check;
 mod placeholder;

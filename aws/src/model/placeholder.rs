@@ -5,7 +5,8 @@
 //! (`"<InstanceId>"`) or the first value of its enumeration, numbers are `0`, booleans
 //! `false`, timestamps the Unix epoch, blobs empty, lists hold one item and maps one entry.
 //! A union gets its first member only. A shape already being built higher up (a recursive
-//! shape) is left out, and nesting stops at [`MAX_DEPTH`] levels.
+//! shape) is left out, and nesting stops at [`MAX_DEPTH`] levels. Like every boto3 response,
+//! the placeholder has a `ResponseMetadata` (status 200, a zero request id).
 
 use serde_json::{Map, Value};
 
@@ -17,11 +18,32 @@ pub const MAX_DEPTH: usize = 12;
 /// The timestamp placeholders carry, in the format responses use.
 pub const PLACEHOLDER_TIMESTAMP: &str = "1970-01-01T00:00:00+00:00";
 
-/// A placeholder response for `operation`, shaped like its output (`{}` when it has none).
+/// A placeholder response for `operation`, shaped like its output (only `ResponseMetadata`
+/// when it has none).
 pub fn auto_response(operation: &Operation<'_>) -> Value {
-    let Some(output) = &operation.def().output else { return Value::Object(Map::new()) };
-    let mut builder = Builder { model: operation.model(), building: Vec::new() };
-    builder.value(&output.shape, operation.name()).unwrap_or_else(|| Value::Object(Map::new()))
+    let mut response = match &operation.def().output {
+        Some(output) => {
+            let mut builder = Builder { model: operation.model(), building: Vec::new() };
+            builder.value(&output.shape, operation.name())
+        }
+        None => None,
+    };
+    let mut object = match response.take() {
+        Some(Value::Object(object)) => object,
+        _ => Map::new(),
+    };
+    object.insert("ResponseMetadata".into(), response_metadata());
+    Value::Object(object)
+}
+
+/// The `ResponseMetadata` of a placeholder.
+fn response_metadata() -> Value {
+    serde_json::json!({
+        "RequestId": "00000000-0000-0000-0000-000000000000",
+        "HTTPStatusCode": 200,
+        "HTTPHeaders": {},
+        "RetryAttempts": 0
+    })
 }
 
 struct Builder<'m> {
@@ -114,7 +136,8 @@ mod tests {
                         "UserData": ""
                     }]
                 }],
-                "NextToken": "<NextToken>"
+                "NextToken": "<NextToken>",
+                "ResponseMetadata": response_metadata()
             })
         );
         assert_eq!(check_response(&operation, &response), []);
@@ -128,17 +151,20 @@ mod tests {
         assert_eq!(
             response,
             json!({"Root": {"Name": "<Name>", "Children": [], "Choice": {"Left": "<Left>"}},
-                   "Document": {}})
+                   "Document": {}, "ResponseMetadata": response_metadata()})
         );
         assert_eq!(check_response(&operation, &response), []);
     }
 
     #[test]
-    fn maps_get_one_entry_and_outputless_operations_an_empty_object() {
+    fn maps_get_one_entry_and_outputless_operations_only_metadata() {
         let model = demo_model();
         let map = model.operation("GetMap").unwrap();
-        assert_eq!(auto_response(&map), json!({"Parameters": {"<key>": "<Parameters>"}}));
+        assert_eq!(
+            auto_response(&map),
+            json!({"Parameters": {"<key>": "<Parameters>"}, "ResponseMetadata": response_metadata()})
+        );
         let tags = model.operation("CreateTags").unwrap();
-        assert_eq!(auto_response(&tags), json!({}));
+        assert_eq!(auto_response(&tags), json!({"ResponseMetadata": response_metadata()}));
     }
 }
