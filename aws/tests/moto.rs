@@ -257,3 +257,42 @@ fn caller_identity_and_local_validation() {
         assert!(error.message.contains("did you mean `DescribeInstances`"), "{}", error.message);
     });
 }
+
+#[test]
+#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
+fn cloudwatch_speaks_json_with_query_compatible_errors() {
+    run(|client| async move {
+        let alarm = unique("cpu-high");
+        ok(
+            &client,
+            "cloudwatch",
+            "PutMetricAlarm",
+            json!({
+                "AlarmName": alarm, "MetricName": "CPUUtilization", "Namespace": "AWS/EC2",
+                "Statistic": "Average", "Period": 300, "EvaluationPeriods": 2, "Threshold": 80.5,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "Dimensions": [{"Name": "InstanceId", "Value": "i-1"}]
+            }),
+        )
+        .await;
+        let alarms =
+            ok(&client, "cloudwatch", "DescribeAlarms", json!({"AlarmNames": [alarm]})).await;
+        let found = &alarms["MetricAlarms"][0];
+        assert_eq!(found["AlarmName"], json!(alarm));
+        assert_eq!(found["Threshold"], 80.5);
+        assert_eq!(found["Period"], 300);
+        assert!(is_response_timestamp(&found["StateUpdatedTimestamp"]), "{found}");
+        let error = call(
+            &client,
+            "cloudwatch",
+            "SetAlarmState",
+            json!({
+                "AlarmName": unique("missing"), "StateValue": "OK", "StateReason": "test"
+            }),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code, "ResourceNotFound");
+        assert_eq!(error.status, Some(404));
+    });
+}
