@@ -112,6 +112,23 @@ fn describe_instances_is_checked_end_to_end() {
 }
 
 #[test]
+fn boto3_parameter_aliases_are_accepted() {
+    let models = models();
+    let ec2 = models.service("ec2").unwrap();
+    let flow_logs = ec2.operation("DescribeFlowLogs").unwrap();
+    let params = json!({"Filters": [{"Name": "resource-id", "Values": ["vpc-1"]}]});
+    assert_eq!(check_params(&flow_logs, &params), []);
+    let wrong = json!({"Filters": [{"Name": "resource-id", "Values": "vpc-1"}]});
+    let problems: Vec<String> =
+        check_params(&flow_logs, &wrong).iter().map(ToString::to_string).collect();
+    assert_eq!(problems, ["parameter `Filters[0].Values` should be a list, not a string"]);
+    let logs = models.service("logs").unwrap();
+    let export = logs.operation("CreateExportTask").unwrap();
+    let params = json!({"logGroupName": "g", "fromTime": 1, "to": 2, "destination": "b"});
+    assert_eq!(check_params(&export, &params), []);
+}
+
+#[test]
 fn iam_and_ssm_parameters_are_checked() {
     let models = models();
     let iam = models.service("iam").unwrap();

@@ -6,7 +6,9 @@
 //! unknown members, a value of the wrong type), never what only the service would reject
 //! (enumerations, lengths, patterns): an older botocore may lag the service, and a false
 //! alarm costs more than a missed one. A string holding a `{{ template }}` is skipped, since
-//! its type is known only when the runbook runs.
+//! its type is known only when the runbook runs. A `null` parameter counts as absent (AWS's
+//! own published runbooks pass `InstanceIds: null`), and boto3's parameter aliases are
+//! accepted (EC2's `Filter` members are spelled `Filters` in boto3).
 
 use std::fmt;
 
@@ -77,6 +79,30 @@ impl fmt::Display for ValueProblem {
     }
 }
 
+/// The parameter names boto3 accepts in place of a top-level input member:
+/// `(service, operation or "*", member, alias)`.
+const PARAMETER_ALIASES: [(&str, &str, &str, &str); 3] = [
+    ("ec2", "*", "Filter", "Filters"),
+    ("logs", "CreateExportTask", "from", "fromTime"),
+    ("cloudsearchdomain", "Search", "return", "returnFields"),
+];
+
+/// The input member that `name` stands for when boto3 takes it as an alias (`Filters` for
+/// EC2's `Filter`); `None` when `name` is no alias of a member of `operation`'s input.
+pub fn parameter_alias_target(operation: &Operation<'_>, name: &str) -> Option<&'static str> {
+    let service = operation.model().name();
+    let input = operation.input()?;
+    PARAMETER_ALIASES
+        .iter()
+        .find(|(alias_service, alias_operation, member, alias)| {
+            *alias_service == service
+                && (*alias_operation == "*" || *alias_operation == operation.name())
+                && *alias == name
+                && input.members.contains_key(*member)
+        })
+        .map(|(_, _, member, _)| *member)
+}
+
 /// Checks request parameters against `operation`'s input: missing required members, unknown
 /// members (with the closest name) and literal values of the wrong type, at every depth.
 ///
@@ -85,10 +111,42 @@ impl fmt::Display for ValueProblem {
 pub fn check_params(operation: &Operation<'_>, params: &Value) -> Vec<ValueProblem> {
     let mut checker = Checker::new(operation.model(), Subject::Parameter);
     match operation.input() {
-        Some(input) => checker.structure(input, params, ""),
+        Some(input) => {
+            let renamed = with_aliases_resolved(operation, params);
+            checker.structure(input, renamed.as_ref().unwrap_or(params), "");
+        }
         None => checker.no_members(params),
     }
-    checker.problems
+    // Problems under an alias are reported as the runbook spells them.
+    let mut problems = checker.problems;
+    for key in params.as_object().into_iter().flat_map(|object| object.keys()) {
+        let Some(member) = parameter_alias_target(operation, key) else { continue };
+        for problem in &mut problems {
+            let rest = problem.path.strip_prefix(member);
+            if let Some(rest) = rest.filter(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            {
+                problem.path = format!("{key}{rest}");
+            }
+        }
+    }
+    problems
+}
+
+/// `params` with boto3's aliases renamed to their members, if any alias is used.
+fn with_aliases_resolved(operation: &Operation<'_>, params: &Value) -> Option<Value> {
+    let object = params.as_object()?;
+    if !object.keys().any(|key| parameter_alias_target(operation, key).is_some()) {
+        return None;
+    }
+    let renamed = object
+        .iter()
+        .map(|(key, value)| {
+            let key =
+                parameter_alias_target(operation, key).map_or_else(|| key.clone(), str::to_string);
+            (key, value.clone())
+        })
+        .collect();
+    Some(Value::Object(renamed))
 }
 
 /// Checks a scripted response against `operation`'s output: members the output does not
@@ -151,7 +209,8 @@ impl<'m> Checker<'m> {
             return;
         };
         for (key, item) in object {
-            if self.ignored_key(key, path) {
+            if self.ignored_key(key, path) || (self.subject == Subject::Parameter && item.is_null())
+            {
                 continue;
             }
             let item_path = join(path, key);
@@ -171,7 +230,7 @@ impl<'m> Checker<'m> {
         }
         if self.subject == Subject::Parameter && !has_template_key(object) {
             for required in &structure.required {
-                if !object.contains_key(required) {
+                if object.get(required).is_none_or(Value::is_null) {
                     self.problem(join(path, required), ProblemKind::Missing);
                 }
             }
@@ -329,6 +388,18 @@ mod tests {
         assert_eq!(problems("DescribeInstances", &params), Vec::<String>::new());
         let templated_key = json!({"Resources": ["i-1"], "{{ TagsKey }}": []});
         assert_eq!(problems("CreateTags", &templated_key), Vec::<String>::new());
+    }
+
+    #[test]
+    fn null_parameters_count_as_absent() {
+        assert_eq!(
+            problems("DescribeInstances", &json!({"InstanceIds": null})),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            problems("CreateTags", &json!({"Resources": ["i-1"], "Tags": null})),
+            ["missing required parameter `Tags`"]
+        );
     }
 
     #[test]

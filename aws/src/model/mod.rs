@@ -47,7 +47,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-pub use check::{ProblemKind, Subject, ValueProblem, check_params, check_response};
+pub use check::{
+    ProblemKind, Subject, ValueProblem, check_params, check_response, parameter_alias_target,
+};
 pub use placeholder::{MAX_DEPTH, PLACEHOLDER_TIMESTAMP, auto_response};
 pub use selector::{SelectorProblem, check_selector};
 pub use service::{

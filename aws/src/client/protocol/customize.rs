@@ -6,34 +6,42 @@
 //! - S3 `GetBucketLocation`: the region is read from the bare root element.
 //! - EC2 `RunInstances`: `UserData` is base64-encoded.
 //! - Route 53: resource ids given as paths (`/hostedzone/Z123`) keep their last part.
-
-use std::borrow::Cow;
+//! - Parameter aliases: EC2's `Filter` members may be given as `Filters` (and two more).
 
 use serde_json::Value;
 
 use super::{HttpResponse, percent_decode, xml};
-use crate::model::{Operation, ServiceModel, ShapeKind};
+use crate::model::{Operation, ServiceModel, ShapeKind, parameter_alias_target};
 
 /// The parameters to serialize, after boto3's changes.
-pub(super) fn prepare<'p>(operation: &Operation<'_>, params: &'p Value) -> Cow<'p, Value> {
-    let service = operation.model().name();
+pub(super) fn prepare(operation: &Operation<'_>, params: &Value) -> Value {
     let mut changed = params.clone();
-    let Some(object) = changed.as_object_mut() else { return Cow::Borrowed(params) };
-    match (service, operation.name()) {
+    let Some(object) = changed.as_object_mut() else { return changed };
+    let aliases: Vec<(String, &str)> = object
+        .keys()
+        .filter_map(|key| {
+            parameter_alias_target(operation, key).map(|member| (key.clone(), member))
+        })
+        .collect();
+    for (alias, member) in aliases {
+        if let Some(value) = object.remove(&alias) {
+            object.insert(member.to_string(), value);
+        }
+    }
+    match (operation.model().name(), operation.name()) {
         ("s3", "ListObjects" | "ListObjectsV2" | "ListObjectVersions")
             if !object.contains_key("EncodingType") =>
         {
             object.insert("EncodingType".into(), Value::String("url".into()));
         }
         ("ec2", "RunInstances") => {
-            let Some(Value::String(user_data)) = object.get_mut("UserData") else {
-                return Cow::Borrowed(params);
-            };
-            *user_data = super::base64_encode(user_data.as_bytes());
+            if let Some(Value::String(user_data)) = object.get_mut("UserData") {
+                *user_data = super::base64_encode(user_data.as_bytes());
+            }
         }
         ("route53", _) => {
-            let Some(input) = operation.input() else { return Cow::Borrowed(params) };
-            for (name, member) in &input.members {
+            let members = operation.input().map(|input| &input.members);
+            for (name, member) in members.into_iter().flatten() {
                 if !matches!(member.shape.as_str(), "ResourceId" | "DelegationSetId" | "ChangeId") {
                     continue;
                 }
@@ -44,9 +52,9 @@ pub(super) fn prepare<'p>(operation: &Operation<'_>, params: &'p Value) -> Cow<'
                 }
             }
         }
-        _ => return Cow::Borrowed(params),
+        _ => {}
     }
-    Cow::Owned(changed)
+    changed
 }
 
 /// boto3's changes to a parsed response; `params` are the call's own (before [`prepare`]).

@@ -75,8 +75,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 pub fn build_request(operation: &Operation<'_>, params: &Value) -> Result<HttpRequest, ApiError> {
     let metadata = operation.model().metadata();
     let protocol = metadata.supported_protocol().ok_or_else(|| unsupported(operation))?;
-    let params = customize::prepare(operation, params);
-    let params = params.as_ref();
+    let params = &customize::prepare(operation, params);
     let mut request = match protocol {
         Protocol::Ec2 => query::serialize(operation, params, true)?,
         Protocol::Query => query::serialize(operation, params, false)?,
