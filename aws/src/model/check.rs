@@ -6,7 +6,7 @@
 //! unknown members, a value of the wrong type), never what only the service would reject
 //! (enumerations, lengths, patterns): an older botocore may lag the service, and a false
 //! alarm costs more than a missed one. A string holding a `{{ template }}` is skipped, since
-//! its type is known only when the runbook runs. A `null` parameter counts as absent (AWS's
+//! its type is known only when the runbook runs. A `null` member counts as absent (AWS's
 //! own published runbooks pass `InstanceIds: null`), and boto3's parameter aliases are
 //! accepted (EC2's `Filter` members are spelled `Filters` in boto3).
 
@@ -209,8 +209,8 @@ impl<'m> Checker<'m> {
             return;
         };
         for (key, item) in object {
-            if self.ignored_key(key, path) || (self.subject == Subject::Parameter && item.is_null())
-            {
+            // A null parameter is dropped before the call; boto3 can return null members.
+            if self.ignored_key(key, path) || item.is_null() {
                 continue;
             }
             let item_path = join(path, key);
@@ -391,7 +391,11 @@ mod tests {
     }
 
     #[test]
-    fn null_parameters_count_as_absent() {
+    fn null_members_count_as_absent() {
+        assert_eq!(
+            response_problems("DescribeInstances", &json!({"NextToken": null})),
+            Vec::<String>::new()
+        );
         assert_eq!(
             problems("DescribeInstances", &json!({"InstanceIds": null})),
             Vec::<String>::new()
