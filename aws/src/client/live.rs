@@ -154,14 +154,23 @@ struct Inner {
     endpoints: EndpointTable,
     resolved: Mutex<BTreeMap<String, Endpoint>>,
     agent: ureq::Agent,
-    // Credential providers keep connections and timers on this runtime; it is shut down in
-    // the background on drop, which is allowed in async contexts.
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: OwnRuntime,
 }
 
-impl Drop for Inner {
+/// The client's own runtime, where credential providers keep their connections and timers.
+/// It is shut down in the background when dropped, which (unlike a plain drop) is allowed
+/// in async contexts.
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnRuntime {
+    fn get(&self) -> Option<&tokio::runtime::Runtime> {
+        self.0.as_ref()
+    }
+}
+
+impl Drop for OwnRuntime {
     fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
+        if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
         }
     }
@@ -179,13 +188,16 @@ impl std::fmt::Debug for AwsClient {
 impl AwsClient {
     /// A client with credentials and region from the standard chain.
     pub async fn new(models: Models, options: ClientOptions) -> Result<Self, ClientError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(ClientError::Runtime)?;
+        let runtime = OwnRuntime(Some(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(ClientError::Runtime)?,
+        ));
         let ClientOptions { endpoint_url, region, profile, timeout, credentials } = options;
         let (runtime, region, credentials) = tokio::task::spawn_blocking(move || {
-            let config = runtime.block_on(async move {
+            let Some(own) = runtime.get() else { return (runtime, None, None) };
+            let config = own.block_on(async move {
                 let mut loader = aws_config::defaults(BehaviorVersion::latest());
                 if let Some(profile) = profile {
                     loader = loader.profile_name(profile);
@@ -223,7 +235,7 @@ impl AwsClient {
                 endpoints,
                 resolved: Mutex::new(BTreeMap::new()),
                 agent: agent(timeout.unwrap_or(Duration::from_secs(60))),
-                runtime: Some(runtime),
+                runtime,
             }),
         })
     }
@@ -332,7 +344,7 @@ impl Inner {
                 .is_none_or(|expiry| expiry > wall_clock() + Duration::from_secs(300))
         });
         if !fresh {
-            let runtime = self.runtime.as_ref().ok_or_else(|| {
+            let runtime = self.runtime.get().ok_or_else(|| {
                 ApiError::new("NoCredentialsError", "the aws client is shutting down")
             })?;
             let provided =
@@ -502,6 +514,17 @@ fn wall_clock() -> SystemTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_own_runtime_can_be_dropped_inside_async_code() {
+        let outer = runbook_engine::host::virtual_runtime().unwrap();
+        outer.block_on(async {
+            let own =
+                OwnRuntime(Some(tokio::runtime::Builder::new_current_thread().build().unwrap()));
+            assert!(own.get().is_some());
+            drop(own);
+        });
+    }
 
     #[test]
     fn uuids_have_the_version_4_form() {
