@@ -104,7 +104,10 @@ pub enum ModelError {
         detail: String,
     },
     /// A folder was named but holds no models.
-    #[error("aws api models folder {} (from {origin}) holds no service models", path.display())]
+    #[error(
+        "aws api models folder {} (from {origin}) does not exist or holds no service models",
+        path.display()
+    )]
     EmptyDir {
         /// The folder.
         path: PathBuf,
