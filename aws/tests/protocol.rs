@@ -129,3 +129,25 @@ fn responses_parse_into_what_boto3_returned() {
         }
     }
 }
+
+#[test]
+fn unreadable_responses_are_errors_not_panics() {
+    let models = models();
+    let cases: [(&str, &str, u16, &str, &str, &str); 5] = [
+        ("ec2", "DescribeInstances", 200, "not xml", "ResponseParserError", ""),
+        ("ssm", "GetParameter", 200, "{", "ResponseParserError", ""),
+        ("s3", "ListBuckets", 503, "", "503", "Service Unavailable"),
+        ("iam", "GetRole", 400, "<html><body>proxy</body></html>", "400", "Bad Request"),
+        ("lambda", "ListFunctions", 502, "<html>bad gateway</html>", "502", "Bad Gateway"),
+    ];
+    for (service, api, status, body, code, message) in cases {
+        let model = models.service(service).unwrap();
+        let operation = model.operation(api).unwrap();
+        let response = HttpResponse { status, headers: Vec::new(), body: body.as_bytes().to_vec() };
+        let error = parse_response(&operation, &Value::Null, &response).unwrap_err();
+        assert_eq!(error.code, code, "{service}.{api}");
+        if !message.is_empty() {
+            assert_eq!(error.message, message, "{service}.{api}");
+        }
+    }
+}

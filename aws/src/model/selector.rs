@@ -472,6 +472,33 @@ mod tests {
     }
 
     #[test]
+    fn broken_selectors_never_panic() {
+        for selector in [
+            "",
+            "$",
+            "$.",
+            "$..",
+            "..",
+            "[",
+            "]",
+            "$[",
+            "$['a",
+            "$[\"a\"",
+            "$[?(@.a",
+            "$.a[?(@.b == 'x)]",
+            "$[?(@.)]",
+            "$[?(@..a)]",
+            "@",
+            "$.é[0].ü",
+            "$['\\']",
+            "$[-]",
+            "$[::]",
+        ] {
+            let _ = check(selector);
+        }
+    }
+
+    #[test]
     fn maps_and_documents_accept_any_key() {
         let model = demo_model();
         let map = model.operation("GetMap").unwrap();
