@@ -1,10 +1,16 @@
 //! `runbook-aws`: the backends behind the engine's AWS interface
 //! ([`AwsBackend`](runbook_engine::host::AwsBackend)).
 //!
-//! - `mock`: scripted answers from a mock file, for dry-runs and tests.
-//! - `sandbox`: the rhai sandbox that runs the scripts of mock files.
-//! - `model`: the AWS API models botocore publishes, loaded lazily.
-//! - `client`: a signed HTTP client driven by those models, for a local emulator or AWS.
+//! - [`mock`]: scripted answers from a mock file, for dry-runs and tests.
+//! - [`sandbox`]: the rhai sandbox that runs the scripts of mock files.
+//! - [`model`]: the AWS API models botocore publishes, found on disk and loaded lazily, and
+//!   the checks built on them (parameters, selectors, scripted responses) and placeholder
+//!   responses. Light: `serde_json` and `flate2`.
+//! - [`client`]: the five AWS wire protocols driven by those models (always compiled, plain
+//!   data in and out), and with the `live` feature a signed HTTP client implementing
+//!   `AwsBackend` for a local emulator (moto) or AWS, with credentials from `aws-config`.
 
+pub mod client;
 pub mod mock;
+pub mod model;
 pub mod sandbox;
