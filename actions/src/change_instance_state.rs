@@ -90,8 +90,11 @@ async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFa
         }
         call(cx, "ec2", api, params).await?;
     }
-    let fail_on_stopped = inputs.fail_on_unexpected_stopped.is_some_and(|flag| flag.0);
-    wait_for_state(cx, &ids, desired, fail_on_stopped).await?;
+    let rules = WaitRules {
+        fail_on_stopped: inputs.fail_on_unexpected_stopped.is_some_and(|flag| flag.0),
+        just_launched: false,
+    };
+    wait_for_state(cx, &ids, desired, rules).await?;
     if desired == "running" {
         wait_for_status_ok(cx, &ids).await?;
     }
@@ -127,15 +130,26 @@ fn instance_states(response: &Value) -> IndexMap<String, Seen> {
     states
 }
 
+/// How a wait for instance states treats what it sees.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct WaitRules {
+    /// Fail when an instance is seen `stopped` on its way to `running`.
+    pub(crate) fail_on_stopped: bool,
+    /// The instances were just launched: EC2 may not know them yet, so
+    /// `InvalidInstanceID.NotFound` means "look again", as boto3's waiters take it.
+    pub(crate) just_launched: bool,
+}
+
 /// Waits until every instance of `ids` is in `desired` (`running`, `stopped` or `terminated`)
 /// and returns their states in the order of `ids`. Fails when an instance can no longer reach
-/// the state, and, with `fail_on_stopped`, when one is seen `stopped` on its way to `running`.
+/// the state, and as `rules` say.
 pub(crate) async fn wait_for_state(
     cx: &StepContext<'_>,
     ids: &[String],
     desired: &str,
-    fail_on_stopped: bool,
+    rules: WaitRules,
 ) -> Result<Vec<String>, StepFailure> {
+    let fail_on_stopped = rules.fail_on_stopped;
     let terminating = desired == "terminated";
     let mut poll = Poll::new(cx);
     loop {
@@ -145,6 +159,9 @@ pub(crate) async fn wait_for_state(
                 Ok(response) => response,
                 Err(error) if terminating && error.code == "InvalidInstanceID.NotFound" => {
                     return Ok(vec![desired.to_string(); ids.len()]);
+                }
+                Err(error) if rules.just_launched && error.code == "InvalidInstanceID.NotFound" => {
+                    continue;
                 }
                 Err(error) => return Err(StepFailure::api("ec2.DescribeInstances", &error)),
             };

@@ -6,6 +6,7 @@
 //!   `TimeoutSeconds`, `Comment`, `OutputS3BucketName`, ...). `Parameters` are sent as
 //!   `SendCommand` takes them, each a list of text: a text value becomes a one-item list, a
 //!   number or boolean its text, a map its JSON text, a list the text of each item.
+//!   `Parameters` given as JSON text (a `String` parameter holding the map) is read first.
 //! - Then `ssm.ListCommands` (`CommandId`) at once and every
 //!   [`POLL_INTERVAL`](crate::POLL_INTERVAL) until the command's `Status` is no longer
 //!   `Pending`, `InProgress` or `Cancelling`; then once `ssm.ListCommandInvocations`
@@ -87,8 +88,17 @@ impl Inputs {
     }
 }
 
-/// `Parameters` as `SendCommand` takes them: each a list of text.
+/// `Parameters` as `SendCommand` takes them: each a list of text. A map written as JSON text
+/// (a `String` parameter holding it) is read first.
 fn command_parameters(parameters: &Value) -> Result<Value, StepFailure> {
+    let parsed;
+    let parameters = match parameters {
+        Value::String(text) => {
+            parsed = serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+            &parsed
+        }
+        other => other,
+    };
     let Value::Object(parameters) = parameters else {
         return Err(StepFailure::invalid_inputs(format!(
             "invalid inputs for {NAME}: Parameters: expected a map of the document's parameters"

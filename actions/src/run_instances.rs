@@ -6,7 +6,9 @@
 //!   `IamInstanceProfileName`, `Monitoring` (`{Enabled}`) from the boolean `Monitoring`, the
 //!   other inputs under their own names. `InstanceType` is left to EC2's default when not
 //!   given. Then `ec2.DescribeInstances` (`InstanceIds`) at once and every
-//!   [`POLL_INTERVAL`](crate::POLL_INTERVAL) until every instance is `running`.
+//!   [`POLL_INTERVAL`](crate::POLL_INTERVAL) until every instance is `running`; an
+//!   `InvalidInstanceID.NotFound` answer there means EC2 does not list the new instances yet,
+//!   and the wait goes on.
 //! - Outputs: `InstanceIds` (in the order `RunInstances` listed them) and `InstanceStates`
 //!   (each `running`); the response holds both.
 //! - Ends: no default timeout; `timeoutSeconds` ends a wait that never finishes, `TimedOut`.
@@ -19,7 +21,7 @@ use runbook_engine::host::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::change_instance_state::wait_for_state;
+use crate::change_instance_state::{WaitRules, wait_for_state};
 use crate::support::{Flag, Int, Text, TextList, call, failed, parse, to_params};
 
 const NAME: &str = "aws:runInstances";
@@ -133,7 +135,8 @@ async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFa
     if ids.is_empty() {
         return Err(failed("ec2.RunInstances answered no instances"));
     }
-    let states = wait_for_state(cx, &ids, "running", false).await?;
+    let rules = WaitRules { just_launched: true, ..WaitRules::default() };
+    let states = wait_for_state(cx, &ids, "running", rules).await?;
     Ok(ActionOutput::response(json!({ "InstanceIds": ids, "InstanceStates": states }))
         .with_output("InstanceIds", json!(ids))
         .with_output("InstanceStates", json!(states)))

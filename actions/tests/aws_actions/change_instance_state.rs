@@ -170,3 +170,13 @@ fn only_the_three_documented_states_are_accepted() {
     );
     assert!(out.calls().is_empty());
 }
+
+#[test]
+fn an_instance_ec2_does_not_know_fails_the_wait() {
+    let out = case(&change("{InstanceIds: [i-404], DesiredState: stopped, CheckStateOnly: true}"))
+        .mocks("aws:\n- {service: ec2, api: DescribeInstances, error: \"InvalidInstanceID.NotFound: The instance ID 'i-404' does not exist\"}\n")
+        .run();
+    assert_eq!(out.status(), Status::Failed);
+    assert_eq!(out.error_code("change"), Some("InvalidInstanceID.NotFound"));
+    assert_eq!(out.calls(), ["ec2.DescribeInstances"]);
+}

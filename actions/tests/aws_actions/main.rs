@@ -5,6 +5,7 @@
 mod support;
 
 mod assert_property;
+mod catalog;
 mod change_instance_state;
 mod create_tags;
 mod execute_aws_api;

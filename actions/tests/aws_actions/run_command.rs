@@ -166,3 +166,25 @@ fn instances_or_targets_are_needed_and_api_errors_fail() {
         .run();
     assert_eq!(out.error_code("run"), Some("InvalidInstanceId"));
 }
+
+#[test]
+fn parameters_given_as_json_text_are_read_as_a_map() {
+    let document = format!(
+        "parameters:\n  Commands: {{type: String}}\n{}",
+        runbook(
+            "- {name: run, action: aws:runCommand, inputs: {DocumentName: D, InstanceIds: [i-1], Parameters: '{{ Commands }}'}}\n"
+        )
+    );
+    let out = case(&document)
+    .param("Commands", json!(r#"{"commands": ["ls", "pwd"], "timeout": 30}"#))
+    .mocks(&format!(
+        "aws:\n- {{service: ssm, api: SendCommand, returns: {{Command: {{CommandId: c-6}}}}}}\n- {{service: ssm, api: ListCommands, returns: {{Commands: [{{Status: Success}}]}}}}\n- {{service: ssm, api: ListCommandInvocations, returns: {}}}\n",
+        invocations(&[("i-1", "Success", 0, "")])
+    ))
+    .run();
+    assert_eq!(out.status(), Status::Success, "{:?}", out.execution.failure_message);
+    assert_eq!(
+        out.params_of("SendCommand")[0]["Parameters"],
+        json!({"commands": ["ls", "pwd"], "timeout": ["30"]})
+    );
+}

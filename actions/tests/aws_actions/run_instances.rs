@@ -36,6 +36,7 @@ aws:
   api: DescribeInstances
   params: {InstanceIds: [i-1, i-2]}
   sequence:
+  - error: 'InvalidInstanceID.NotFound: The instance IDs do not exist'
   - returns: {Reservations: [{Instances: [{InstanceId: i-2, State: {Name: running}}, {InstanceId: i-1, State: {Name: pending}}]}]}
   - returns: {Reservations: [{Instances: [{InstanceId: i-2, State: {Name: running}}, {InstanceId: i-1, State: {Name: running}}]}]}
 ",
@@ -59,7 +60,7 @@ aws:
     assert_eq!(out.output("launch", "InstanceIds"), Some(&json!(["i-1", "i-2"])));
     assert_eq!(out.output("launch", "InstanceStates"), Some(&json!(["running", "running"])));
     assert_eq!(out.output("launch", "First"), Some(&json!("i-1")));
-    assert_eq!(out.call_times("DescribeInstances"), [0, 5]);
+    assert_eq!(out.call_times("DescribeInstances"), [0, 5, 10]);
 }
 
 #[test]
