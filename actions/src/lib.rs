@@ -1,14 +1,82 @@
 //! `runbook-actions`: the `aws:*` actions of Automation runbooks, one module per action, each
 //! written against the engine's host interfaces only.
+//!
+//! [`standard()`] lists every action of this crate, ready for an
+//! [`Executor`](runbook_engine::execute::Executor). Each action's module says which AWS calls it
+//! makes, its outputs, how it waits and how it fails. Waits poll every [`POLL_INTERVAL`] on the
+//! run's clock, so a one-hour wait on the virtual clock takes no real time.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use runbook_engine::execute::{Executor, Host, Plan, RunOptions};
+//! use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture, VirtualClock, virtual_runtime};
+//! use runbook_engine::record::Status;
+//! use runbook_engine::{Document, document::Format};
+//! use serde_json::{Value, json};
+//!
+//! struct Running;
+//! impl AwsBackend for Running {
+//!     fn call(&self, _: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
+//!         Box::pin(async { Ok(json!({"Reservations": [{"Instances": [{"State": {"Name": "running"}}]}]})) })
+//!     }
+//! }
+//!
+//! let text = "schemaVersion: '0.3'\nmainSteps:\n- name: check\n  action: aws:assertAwsResourceProperty\n  inputs: {Service: ec2, Api: DescribeInstances, PropertySelector: '$.Reservations[0].Instances[0].State.Name', DesiredValues: [running]}\n";
+//! let document = Document::parse("check.yaml", text.to_string(), Format::Yaml)?;
+//! let execution = virtual_runtime()?.block_on(async {
+//!     let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse()?));
+//!     let executor = Executor::new(Arc::new(runbook_actions::standard()), Host::new(Arc::new(Running), clock));
+//!     let plan = Arc::new(Plan::new(Arc::new(document)));
+//!     Ok::<_, Box<dyn std::error::Error>>(executor.run(plan, RunOptions::default()).await?)
+//! })?;
+//! assert_eq!(execution.automation_execution_status, Status::Success);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+pub mod assert_property;
+pub mod change_instance_state;
+pub mod copy_image;
+pub mod create_image;
+pub mod create_stack;
+pub mod create_tags;
+pub mod delete_image;
+pub mod delete_stack;
+pub mod execute_aws_api;
 pub mod execute_script;
+pub mod execute_state_machine;
+pub mod invoke_lambda;
+pub mod invoke_webhook;
+pub mod run_command;
+pub mod run_instances;
 pub mod script;
+mod support;
+pub mod wait_for_property;
 
-/// Every action of this crate, for an executor. The control actions (`aws:branch`, `aws:loop`,
-/// ...) are built into the engine; an action not registered here fails its step with an
+use runbook_engine::execute::Actions;
+
+pub use support::POLL_INTERVAL;
+
+/// Every action of this crate, registered. The control actions (`aws:branch`, `aws:loop`, ...)
+/// are built into the engine; an action registered nowhere fails its step with an
 /// `unsupported action` error.
-pub fn standard() -> runbook_engine::execute::Actions {
-    let mut actions = runbook_engine::execute::Actions::new();
-    actions.register(execute_script::ExecuteScript);
+pub fn standard() -> Actions {
+    let mut actions = Actions::new();
+    actions
+        .register(execute_aws_api::ExecuteAwsApi)
+        .register(assert_property::AssertAwsResourceProperty)
+        .register(wait_for_property::WaitForAwsResourceProperty)
+        .register(change_instance_state::ChangeInstanceState)
+        .register(create_image::CreateImage)
+        .register(copy_image::CopyImage)
+        .register(delete_image::DeleteImage)
+        .register(create_tags::CreateTags)
+        .register(run_instances::RunInstances)
+        .register(create_stack::CreateStack)
+        .register(delete_stack::DeleteStack)
+        .register(invoke_lambda::InvokeLambdaFunction)
+        .register(execute_state_machine::ExecuteStateMachine)
+        .register(run_command::RunCommand)
+        .register(invoke_webhook::InvokeWebhook)
+        .register(execute_script::ExecuteScript);
     actions
 }

@@ -1,0 +1,49 @@
+//! `aws:executeAwsApi`: one AWS call, `Service.Api`, whose request parameters are every other
+//! input, passed on unchanged (spelled as the API spells them).
+//!
+//! - Calls: `<Service>.<Api>` once, exactly as written (`ec2.DescribeInstances`).
+//! - Outputs: none predefined; declared outputs select from the API's response, which is the
+//!   step's response as the API returned it.
+//! - Waits: none.
+//! - Fails: when the API answers an error (throttling is retried first by the step context),
+//!   with the error's code in the record; when `Service` or `Api` is missing or not text.
+
+use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
+use runbook_engine::host::BoxFuture;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::support::{Text, call, split_api_inputs};
+
+const NAME: &str = "aws:executeAwsApi";
+
+/// The `aws:executeAwsApi` action.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExecuteAwsApi;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Inputs {
+    service: Text,
+    api: Text,
+}
+
+impl Action for ExecuteAwsApi {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn run<'a>(
+        &'a self,
+        inputs: Value,
+        cx: &'a StepContext<'a>,
+    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
+        Box::pin(run(inputs, cx))
+    }
+}
+
+async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
+    let (inputs, params): (Inputs, Value) = split_api_inputs(NAME, inputs, &["Service", "Api"])?;
+    let response = call(cx, inputs.service.as_str(), inputs.api.as_str(), params).await?;
+    Ok(ActionOutput::response(response))
+}
