@@ -210,7 +210,9 @@ impl Run {
             variables,
             outputs: vec![None; steps],
             loops: Vec::new(),
-            records: Vec::new(),
+            // One record per step for runs without loops: no regrowth, no spare capacity kept
+            // in the record (it adds up over a fleet of children).
+            records: Vec::with_capacity(steps),
             ran: vec![false; steps],
             critical_failures: Vec::new(),
             noncritical_abort: None,

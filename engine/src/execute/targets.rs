@@ -707,8 +707,10 @@ impl Parent<'_> {
             self.emit(&Event::StepFinished { run: self.run_ref, step: &step });
             steps[index] = Some(step);
         }
+        let mut started = Vec::with_capacity(rate.started());
+        started.extend(steps.into_iter().flatten());
         Outcome {
-            steps: steps.into_iter().flatten().collect(),
+            steps: started,
             counters,
             threshold_passed: rate.threshold_passed(),
             not_started: rate.progress().remaining,
