@@ -37,8 +37,9 @@
 //! resolving them ends the parent `Failed` with no children.
 //!
 //! Each child runs the same [`Plan`] (prepared once) with the start parameters plus its target
-//! value in the target parameter (or its map's parameters), on its own tokio task; a target
-//! value that the parameter refuses fails that child. The parent's record has one step per
+//! value in the target parameter (or its map's parameters, which win over start parameters of
+//! the same name), on its own tokio task; a target value that the parameter refuses fails that
+//! child. The parent's record has one step per
 //! child started, in target order: `StepName` the target value (for a map of one parameter, its
 //! values joined by commas; else each `NAME=values`, joined by `; `), `Action` `aws:executeAutomation`,
 //! `Inputs` `{TargetParameterName: value}` (or the map), the child's status, times and record.
@@ -548,8 +549,10 @@ pub(crate) async fn run_fleet(
         Outcome::default()
     };
 
-    let cancelled = options.cancel.is_cancelled();
     let counters = outcome.counters;
+    // A cancel that came once every child had ended changed nothing.
+    let cancelled =
+        options.cancel.is_cancelled() && (counters.cancelled_steps > 0 || outcome.not_started > 0);
     let (status, failure_message) = if let Some(message) = failure {
         (Status::Failed, Some(message))
     } else if cancelled {
