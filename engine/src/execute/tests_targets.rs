@@ -352,9 +352,9 @@ fn percentages_of_a_small_fleet_round_down() {
         (0..7).map(|i| (format!("t{i}"), format!("PT{}S", 10 + i))).collect();
     let execution =
         setup(SLEEPER).fleet(maps(&items).with_max_concurrency("10%").with_max_errors("10%")).run();
-    let spans = spans(&execution);
-    assert_eq!(peak(&spans), 1);
-    for pair in spans.windows(2) {
+    let sequential = spans(&execution);
+    assert_eq!(peak(&sequential), 1);
+    for pair in sequential.windows(2) {
         assert_eq!(pair[1].0, pair[0].1, "each child starts when the previous one ends");
     }
     let fleet = execution.fleet.as_ref().unwrap();
@@ -368,11 +368,7 @@ fn percentages_of_a_small_fleet_round_down() {
     assert_eq!(ids(&execution), ["t0", "t1", "t2"], "10% of 7 errors is 0: the first stops it");
     // 50% of 7 is 3 at once.
     let execution = setup(SLEEPER).fleet(maps(&items).with_max_concurrency("50%")).run();
-    assert_eq!(peak(&spans_of(&execution)), 3);
-}
-
-fn spans_of(execution: &Execution) -> Vec<(i64, i64)> {
-    spans(execution)
+    assert_eq!(peak(&spans(&execution)), 3);
 }
 
 #[test]
