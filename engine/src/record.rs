@@ -262,6 +262,105 @@ pub struct Execution {
     pub parent_automation_execution_id: Option<String>,
     /// Every AWS call made, in order.
     pub calls: Vec<CallRecord>,
+    /// What the service records for a run over targets: `TargetParameterName`, `Targets`,
+    /// `TargetMaps`, `ResolvedTargets`, `MaxConcurrency`, `MaxErrors` and `ProgressCounters`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetRecord>,
+}
+
+/// One target of a run over targets: a key (`ParameterValues`, `tag:Name`, `ResourceGroup`,
+/// `AWS::EC2::Instance`, `InstanceIds`) and its values, as the service's `Target`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Target {
+    /// `Key`.
+    pub key: String,
+    /// `Values`.
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+impl Target {
+    /// A target with `key` and `values`.
+    pub fn new(
+        key: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self { key: key.into(), values: values.into_iter().map(Into::into).collect() }
+    }
+}
+
+/// `ResolvedTargets`: the values the targets resolved to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResolvedTargets {
+    /// `ParameterValues`: at most [`ResolvedTargets::LIMIT`] of them.
+    pub parameter_values: Vec<String>,
+    /// `Truncated`: whether there were more.
+    pub truncated: bool,
+}
+
+impl ResolvedTargets {
+    /// How many values the record lists; the steps list every child.
+    pub const LIMIT: usize = 50;
+
+    /// The record of `values`, cut at [`ResolvedTargets::LIMIT`].
+    pub fn new<'a>(values: impl ExactSizeIterator<Item = &'a str>) -> Self {
+        let truncated = values.len() > Self::LIMIT;
+        Self { parameter_values: values.take(Self::LIMIT).map(String::from).collect(), truncated }
+    }
+}
+
+/// `ProgressCounters`: how the children of a run over targets ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProgressCounters {
+    /// `TotalSteps`: the children started.
+    pub total_steps: usize,
+    /// `SuccessSteps`.
+    pub success_steps: usize,
+    /// `FailedSteps`.
+    pub failed_steps: usize,
+    /// `CancelledSteps`.
+    pub cancelled_steps: usize,
+    /// `TimedOutSteps`.
+    pub timed_out_steps: usize,
+}
+
+impl ProgressCounters {
+    /// Counts one child that ended `status`.
+    pub fn count(&mut self, status: Status) {
+        self.total_steps += 1;
+        match status {
+            Status::Success => self.success_steps += 1,
+            Status::Cancelled => self.cancelled_steps += 1,
+            Status::TimedOut => self.timed_out_steps += 1,
+            _ => self.failed_steps += 1,
+        }
+    }
+}
+
+/// The fields of a run over targets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FleetRecord {
+    /// `TargetParameterName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_parameter_name: Option<String>,
+    /// `Targets`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    /// `TargetMaps` (serialized as maps of lists of strings, as the service returns them).
+    #[serde(serialize_with = "string_list_maps", skip_serializing_if = "Vec::is_empty")]
+    pub target_maps: Vec<IndexMap<String, Value>>,
+    /// `ResolvedTargets`.
+    pub resolved_targets: ResolvedTargets,
+    /// `MaxConcurrency`, as given or its default.
+    pub max_concurrency: String,
+    /// `MaxErrors`, as given or its default.
+    pub max_errors: String,
+    /// `ProgressCounters`.
+    pub progress_counters: ProgressCounters,
 }
 
 impl Execution {
@@ -322,6 +421,19 @@ fn string_list_map<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_map(map.iter().map(|(key, value)| (key, as_string_list(value))))
+}
+
+fn string_list_maps<S: Serializer>(
+    maps: &[IndexMap<String, Value>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    struct Map<'a>(&'a IndexMap<String, Value>);
+    impl Serialize for Map<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            string_list_map(self.0, serializer)
+        }
+    }
+    serializer.collect_seq(maps.iter().map(Map))
 }
 
 fn json_text_map<S: Serializer>(

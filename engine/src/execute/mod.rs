@@ -14,7 +14,9 @@ mod cancel;
 mod control;
 mod ids;
 mod plan;
+pub mod rate;
 mod run;
+pub mod targets;
 mod value;
 
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_json::Value;
 
+pub use crate::record::Target;
 pub use action::{
     Action, ActionOutput, Actions, FailureKind, StepContext, StepFailure, THROTTLE_RETRIES,
     parse_inputs,
@@ -30,7 +33,9 @@ pub use action::{
 pub use cancel::CancelToken;
 pub use ids::IdGenerator;
 pub use plan::{Plan, PlannedStep, Scope, StepId};
+pub use rate::{Limit, MaxConcurrency, MaxErrors, RateControl, RateError};
 pub use run::Executor;
+pub use targets::Fleet;
 
 use crate::host::BoxFuture;
 use crate::host::{
@@ -165,6 +170,8 @@ pub struct RunOptions {
     pub cancel: CancelToken,
     /// The execution id to use (a new one by default).
     pub execution_id: Option<String>,
+    /// Run over targets: one child run per target, under rate control (SPEC 8).
+    pub fleet: Option<Fleet>,
     pub(crate) depth: u32,
     pub(crate) parent: Option<String>,
 }
@@ -204,3 +211,5 @@ impl ScriptRunner for NoScripts {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_targets;

@@ -38,6 +38,19 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    pub(crate) fn new(
+        host: Host,
+        document: Arc<crate::document::Document>,
+        run_ref: RunRef,
+    ) -> Self {
+        Self { host, document, run_ref, calls: Mutex::new(Vec::new()) }
+    }
+
+    /// The calls recorded so far, leaving none.
+    pub(crate) fn take_calls(&self) -> Vec<CallRecord> {
+        self.calls.lock().map(|mut calls| std::mem::take(&mut *calls)).unwrap_or_default()
+    }
+
     pub(crate) fn emit(&self, event: &Event<'_>) {
         self.host.observer.on_event(event);
     }
@@ -60,8 +73,22 @@ impl Executor {
         &self.host
     }
 
-    /// Runs `plan`. Fails only when the parameters are refused, before any step starts.
+    /// Runs `plan`, or with [`RunOptions::fleet`] one child run of it per target under a
+    /// parent run (see [`super::targets`]). Fails only when the start request is refused (its
+    /// parameters, targets or rate limits), before any step starts.
     pub async fn run(
+        &self,
+        plan: Arc<Plan>,
+        mut options: RunOptions,
+    ) -> Result<Execution, ParameterError> {
+        if let Some(fleet) = options.fleet.take() {
+            return super::targets::run_fleet(self, plan, options, fleet).await;
+        }
+        self.run_one(plan, options).await
+    }
+
+    /// Runs `plan` once, ignoring [`RunOptions::fleet`].
+    pub(crate) async fn run_one(
         &self,
         plan: Arc<Plan>,
         options: RunOptions,
@@ -75,12 +102,7 @@ impl Executor {
             self.host.parameter_store.as_ref(),
         )
         .await?;
-        let shared = Arc::new(Shared {
-            host: self.host.clone(),
-            document: plan.document.clone(),
-            run_ref,
-            calls: Mutex::new(Vec::new()),
-        });
+        let shared = Arc::new(Shared::new(self.host.clone(), plan.document.clone(), run_ref));
         let mut run = Run::new(self.clone(), plan, shared, options, parameters);
         run.resolve_parameter_templates()?;
         Ok(run.execute().await)
@@ -188,7 +210,9 @@ impl Run {
             variables,
             outputs: vec![None; steps],
             loops: Vec::new(),
-            records: Vec::new(),
+            // One record per step for runs without loops: no regrowth, no spare capacity kept
+            // in the record (it adds up over a fleet of children).
+            records: Vec::with_capacity(steps),
             ran: vec![false; steps],
             critical_failures: Vec::new(),
             noncritical_abort: None,
@@ -303,6 +327,7 @@ impl Run {
             failure_message,
             parent_automation_execution_id: self.options.parent.clone(),
             calls,
+            fleet: None,
         }
     }
 
@@ -732,6 +757,7 @@ impl Run {
             execution_id: None,
             depth: self.depth() + 1,
             parent: Some(self.shared.run_ref.execution_id.clone()),
+            fleet: None,
         };
         let executor = self.executor.clone();
         Box::pin(executor.run(plan, options)).await.map_err(|error| error.to_string())

@@ -83,6 +83,20 @@ pub enum Event<'a> {
         /// The step's record.
         step: &'a StepExecution,
     },
+    /// A run over targets started or finished children.
+    FleetProgress {
+        /// The parent run.
+        run: &'a RunRef,
+        /// Children that ended, whatever their status.
+        done: usize,
+        /// Children running.
+        running: usize,
+        /// Children that ended in anything but `Success`.
+        failed: usize,
+        /// Targets not started; once the run is over, those the error threshold or a cancel
+        /// kept from starting.
+        remaining: usize,
+    },
     /// A run finished.
     RunFinished {
         /// The run.

@@ -3,15 +3,25 @@
 //! levels deep. Its outputs are the child's: `Output` (the child's outputs in the order it
 //! declares them), `ExecutionId` and `Status`. The step fails when the child does not end
 //! `Success`.
+//!
+//! With `Targets` (and `TargetParameterName`) or `TargetMaps`, the child is a run over targets
+//! ([`super::super::targets`]) with the step's `MaxConcurrency` and `MaxErrors`: a parent run
+//! one level down whose own children, one per target, run two levels down. The step fails
+//! unless every child started ended `Success` (RULINGS 24); a request the service would refuse
+//! fails it too. Its outputs are the parent run's: `ExecutionId`, `Status`, and `Output`, which
+//! is empty, because the parent of a run over targets has no outputs of its own (the service
+//! shows `Outputs: {}` for it); each child's outputs are in its record.
 
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 
-use super::super::action::{ActionOutput, StepFailure};
+use super::super::action::{ActionOutput, FailureKind, StepFailure};
 use super::super::plan::{Plan, PlannedStep};
 use super::super::run::Run;
+use super::super::targets::{Fleet, run_fleet};
+use super::super::{MAX_DEPTH, RunOptions};
 use crate::record::{Execution, Status, as_string_list};
 
 impl Run {
@@ -23,16 +33,17 @@ impl Run {
         let Some(name) = inputs.get("DocumentName").and_then(Value::as_str) else {
             return Err(StepFailure::invalid_inputs("`DocumentName` must be text"));
         };
-        for unsupported in ["Targets", "TargetMaps", "TargetLocations", "TargetLocationsURL"] {
+        for unsupported in ["TargetLocations", "TargetLocationsURL"] {
             if inputs.get(unsupported).is_some() {
                 return Err(StepFailure::new(
-                    super::super::action::FailureKind::Unsupported,
+                    FailureKind::Unsupported,
                     format!(
-                        "unsupported input `{unsupported}` of aws:executeAutomation: child runs over targets are not supported yet"
+                        "unsupported input `{unsupported}` of aws:executeAutomation: runs in other accounts and regions are not supported"
                     ),
                 ));
             }
         }
+        let fleet = Fleet::from_inputs(inputs).map_err(StepFailure::invalid_inputs)?;
         let parameters = runtime_parameters(inputs.get("RuntimeParameters"))?;
         let document = self.host().documents.load(name).map_err(StepFailure::action)?;
         let report = crate::validate::validate(&document);
@@ -48,14 +59,17 @@ impl Run {
             )));
         }
         let plan = Arc::new(Plan::new(document));
-        let child = self
-            .child_run(plan.clone(), parameters)
-            .await
-            .map_err(|message| StepFailure::action(format!("cannot start `{name}`: {message}")))?;
+        let child = match fleet {
+            None => self.child_run(plan.clone(), parameters).await,
+            Some(fleet) => self.fleet_run(plan.clone(), parameters, fleet).await,
+        }
+        .map_err(|message| StepFailure::action(format!("cannot start `{name}`: {message}")))?;
         let mut output_values = Vec::new();
-        for declared in &plan.document.outputs {
-            if let Some(value) = child.outputs.get(&declared.value) {
-                output_values.extend(as_string_list(value).into_iter().map(Value::String));
+        if child.fleet.is_none() {
+            for declared in &plan.document.outputs {
+                if let Some(value) = child.outputs.get(&declared.value) {
+                    output_values.extend(as_string_list(value).into_iter().map(Value::String));
+                }
             }
         }
         let status = child.automation_execution_status;
@@ -73,6 +87,32 @@ impl Run {
             )));
         }
         Ok((action, child))
+    }
+}
+
+impl Run {
+    /// Starts a run of `plan` over the targets of `fleet`, one level down.
+    async fn fleet_run(
+        &self,
+        plan: Arc<Plan>,
+        parameters: IndexMap<String, Value>,
+        fleet: Fleet,
+    ) -> Result<Execution, String> {
+        // The parent of the fleet is one level down and its children two.
+        if self.depth() + 1 >= MAX_DEPTH {
+            return Err(format!("automations nest at most {MAX_DEPTH} levels below the first run"));
+        }
+        let options = RunOptions {
+            parameters,
+            cancel: self.cancel().clone(),
+            execution_id: None,
+            fleet: None,
+            depth: self.depth() + 1,
+            parent: Some(self.shared.run_ref.execution_id.clone()),
+        };
+        Box::pin(run_fleet(&self.executor, plan, options, fleet))
+            .await
+            .map_err(|error| error.to_string())
     }
 }
 

@@ -1,0 +1,706 @@
+//! Runs over targets, on the virtual clock and a scripted AWS backend: target resolution, the
+//! ramp-up and the concurrency cap read back from the record's times, the error threshold in
+//! each of its forms, start-time refusals, cancellation, and `aws:executeAutomation` over
+//! targets.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::document::{Document, Format};
+use crate::host::{ApiError, ApiRequest, BoxFuture, Event, VirtualClock, virtual_runtime};
+use crate::params::ParameterError;
+use crate::record::{Execution, Status};
+
+type Answer = dyn Fn(&ApiRequest) -> Option<Value> + Send + Sync;
+
+/// Answers calls with a function (no answer: a `NotScripted` error); records what was asked.
+struct Aws {
+    answer: Box<Answer>,
+    calls: Mutex<Vec<ApiRequest>>,
+}
+
+impl Aws {
+    fn new(answer: impl Fn(&ApiRequest) -> Option<Value> + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(Self { answer: Box::new(answer), calls: Mutex::new(Vec::new()) })
+    }
+
+    fn none() -> Arc<Self> {
+        Self::new(|_| None)
+    }
+
+    fn calls(&self) -> Vec<ApiRequest> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl AwsBackend for Aws {
+    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
+        let answer = (self.answer)(&request)
+            .ok_or_else(|| ApiError::new("NotScripted", format!("{request}")));
+        self.calls.lock().unwrap().push(request);
+        Box::pin(async move { answer })
+    }
+}
+
+struct Documents(Vec<(String, String)>);
+
+impl crate::host::DocumentStore for Documents {
+    fn load(&self, name: &str) -> Result<Arc<Document>, String> {
+        let (_, text) = self
+            .0
+            .iter()
+            .find(|(n, _)| n == name)
+            .ok_or_else(|| format!("no document `{name}`"))?;
+        Document::parse(format!("{name}.yaml"), text.clone(), Format::Yaml)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Keeps the fleet progress events, as (done, running, failed, remaining).
+#[derive(Default)]
+struct Progress(Mutex<Vec<(usize, usize, usize, usize)>>);
+
+impl crate::host::Observer for Progress {
+    fn on_event(&self, event: &Event<'_>) {
+        if let Event::FleetProgress { done, running, failed, remaining, .. } = event {
+            self.0.lock().unwrap().push((*done, *running, *failed, *remaining));
+        }
+    }
+}
+
+struct Setup {
+    yaml: String,
+    parameters: Value,
+    fleet: Option<Fleet>,
+    aws: Arc<Aws>,
+    documents: Vec<(String, String)>,
+    cancel_after: Option<Duration>,
+    progress: Arc<Progress>,
+}
+
+fn setup(yaml: &str) -> Setup {
+    Setup {
+        yaml: yaml.to_string(),
+        parameters: json!({}),
+        fleet: None,
+        aws: Aws::none(),
+        documents: Vec::new(),
+        cancel_after: None,
+        progress: Arc::new(Progress::default()),
+    }
+}
+
+impl Setup {
+    fn params(mut self, parameters: Value) -> Self {
+        self.parameters = parameters;
+        self
+    }
+
+    fn fleet(mut self, fleet: Fleet) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
+    fn aws(mut self, aws: Arc<Aws>) -> Self {
+        self.aws = aws;
+        self
+    }
+
+    fn document(mut self, name: &str, yaml: &str) -> Self {
+        self.documents.push((name.into(), yaml.into()));
+        self
+    }
+
+    fn cancel_after(mut self, after: Duration) -> Self {
+        self.cancel_after = Some(after);
+        self
+    }
+
+    fn try_run(self) -> Result<Execution, ParameterError> {
+        let runtime = virtual_runtime().unwrap();
+        runtime.block_on(async move {
+            let document =
+                Document::parse("fleet.yaml", self.yaml, Format::Yaml).expect("test runbook loads");
+            let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
+            let host = Host::new(self.aws, clock.clone())
+                .with_documents(Arc::new(Documents(self.documents)))
+                .with_observer(self.progress);
+            let executor = Executor::new(Arc::new(Actions::new()), host);
+            let mut options = RunOptions::with_parameters(
+                self.parameters.as_object().unwrap().clone().into_iter().collect(),
+            );
+            options.fleet = self.fleet;
+            if let Some(after) = self.cancel_after {
+                let token = options.cancel.clone();
+                tokio::spawn(async move {
+                    clock.sleep(after).await;
+                    token.cancel();
+                });
+            }
+            executor.run(Arc::new(Plan::new(Arc::new(document))), options).await
+        })
+    }
+
+    fn run(self) -> Execution {
+        self.try_run().expect("the run starts")
+    }
+
+    fn refused(self) -> ParameterError {
+        self.try_run().expect_err("the start is refused")
+    }
+}
+
+/// A runbook that sleeps `Wait` (a bad duration fails it) for target `Id`.
+const SLEEPER: &str = "schemaVersion: '0.3'\nparameters:\n  Id: {type: String}\n  Wait: {type: String, default: PT10S}\n  AutomationAssumeRole: {type: String, default: ''}\nmainSteps:\n- {name: wait, action: aws:sleep, inputs: {Duration: '{{ Wait }}'}}\n";
+
+/// A runbook for one EC2 instance.
+const PER_INSTANCE: &str = "schemaVersion: '0.3'\nparameters:\n  InstanceId: {type: String, allowedPattern: '^i-[0-9a-z]+$'}\n  Note: {type: String}\nmainSteps:\n- {name: wait, action: aws:sleep, inputs: {Duration: PT1M}}\n";
+
+fn values(values: &[&str]) -> Fleet {
+    Fleet::new("Id", Target::new("ParameterValues", values.iter().copied()))
+}
+
+/// One map per (id, wait) pair.
+fn maps(items: &[(String, String)]) -> Fleet {
+    Fleet::maps(
+        items
+            .iter()
+            .map(|(id, wait)| {
+                [("Id".to_string(), json!([id])), ("Wait".to_string(), json!([wait]))]
+                    .into_iter()
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+fn seconds(execution: &Execution, time: Option<jiff::Timestamp>) -> i64 {
+    time.unwrap().duration_since(execution.execution_start_time).as_secs()
+}
+
+/// Each child's (start, end) in seconds from the parent's start, in step order.
+fn spans(execution: &Execution) -> Vec<(i64, i64)> {
+    execution
+        .step_executions
+        .iter()
+        .map(|step| {
+            (
+                seconds(execution, step.execution_start_time),
+                seconds(execution, step.execution_end_time),
+            )
+        })
+        .collect()
+}
+
+/// The most children running at once, from their spans (an end frees its slot for a start at
+/// the same instant).
+fn peak(spans: &[(i64, i64)]) -> usize {
+    let mut edges: Vec<(i64, i8)> =
+        spans.iter().flat_map(|&(start, end)| [(start, 1), (end, -1)]).collect();
+    edges.sort_unstable();
+    let (mut running, mut peak) = (0i64, 0i64);
+    for (_, change) in edges {
+        running += i64::from(change);
+        peak = peak.max(running);
+    }
+    usize::try_from(peak).unwrap()
+}
+
+/// When each target starts under the rate-control rules, by a simulation independent of the
+/// executor: `durations` in seconds, `fails` the targets that fail.
+fn expected_starts(durations: &[i64], fails: &[usize], cap: usize, errors: usize) -> Vec<i64> {
+    let mut rate = RateControl::new(durations.len(), cap, errors);
+    let mut starts = Vec::new();
+    let mut running: Vec<(i64, usize)> = Vec::new();
+    let mut now = 0;
+    loop {
+        while let Some(index) = rate.next_start() {
+            starts.push(now);
+            running.push((now + durations[index], index));
+        }
+        if running.is_empty() {
+            return starts;
+        }
+        running.sort_unstable();
+        let (end, index) = running.remove(0);
+        now = end;
+        rate.finish(!fails.contains(&index));
+    }
+}
+
+fn names(execution: &Execution) -> Vec<&str> {
+    execution.step_executions.iter().map(|step| step.step_name.as_str()).collect()
+}
+
+/// The `Id` each child ran with.
+fn ids(execution: &Execution) -> Vec<String> {
+    execution
+        .step_executions
+        .iter()
+        .map(|step| crate::record::as_string_list(&step.inputs["Id"]).join(","))
+        .collect()
+}
+
+#[test]
+fn children_ramp_up_one_two_then_doubling_to_the_cap() {
+    let ids: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let execution = setup(SLEEPER).fleet(values(&ids).with_max_concurrency("4")).run();
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    assert_eq!(names(&execution), ids, "one step per child, in target order");
+    let starts: Vec<i64> = spans(&execution).iter().map(|span| span.0).collect();
+    assert_eq!(starts, [0, 10, 10, 20, 20, 20, 20, 30, 30, 30, 30, 40]);
+    assert_eq!(seconds(&execution, execution.execution_end_time), 50);
+    let step = &execution.step_executions[3];
+    assert_eq!(step.action, "aws:executeAutomation");
+    assert_eq!(step.inputs, IndexMap::from([("Id".to_string(), json!("t3"))]));
+    let child = step.child.as_deref().unwrap();
+    assert_eq!(child.parameters["Id"], json!("t3"));
+    assert_eq!(child.parameters["Wait"], json!("PT10S"));
+    assert_eq!(
+        child.parent_automation_execution_id.as_deref(),
+        Some(execution.automation_execution_id.as_str())
+    );
+    let fleet = execution.fleet.as_ref().unwrap();
+    assert_eq!(fleet.resolved_targets.parameter_values, ids);
+    assert!(!fleet.resolved_targets.truncated);
+    assert_eq!((fleet.max_concurrency.as_str(), fleet.max_errors.as_str()), ("4", "0"));
+    assert_eq!(fleet.progress_counters.total_steps, 12);
+    assert_eq!(fleet.progress_counters.success_steps, 12);
+}
+
+#[test]
+fn concurrency_never_exceeds_the_cap_and_follows_the_ramp() {
+    let durations: Vec<i64> = (0..40).map(|i| (i * 7 % 11 + 1) * 5).collect();
+    let items: Vec<(String, String)> =
+        durations.iter().enumerate().map(|(i, d)| (format!("t{i}"), format!("PT{d}S"))).collect();
+    for cap in [1, 3, 5, 16] {
+        let execution =
+            setup(SLEEPER).fleet(maps(&items).with_max_concurrency(cap.to_string())).run();
+        assert_eq!(execution.automation_execution_status, Status::Success);
+        let spans = spans(&execution);
+        assert_eq!(spans.len(), 40);
+        for (span, duration) in spans.iter().zip(&durations) {
+            assert_eq!(span.1 - span.0, *duration, "each child sleeps its own time");
+        }
+        assert_eq!(peak(&spans), cap, "the cap is reached and never passed (cap {cap})");
+        let starts: Vec<i64> = spans.iter().map(|span| span.0).collect();
+        assert_eq!(starts, expected_starts(&durations, &[], cap, 0), "cap {cap}");
+    }
+}
+
+#[test]
+fn no_child_starts_after_error_n_plus_one() {
+    // Every target fails; one at a time, so the count is exact.
+    let bad: Vec<(String, String)> = (0..20).map(|i| (format!("t{i}"), "nope".into())).collect();
+    for (max_errors, started) in [("0", 1), ("3", 4), ("10%", 3), ("0%", 1), ("100%", 20)] {
+        let execution = setup(SLEEPER)
+            .fleet(maps(&bad).with_max_concurrency("1").with_max_errors(max_errors))
+            .run();
+        assert_eq!(execution.step_executions.len(), started, "MaxErrors {max_errors}");
+        assert_eq!(execution.automation_execution_status, Status::Failed);
+        assert!(execution.step_executions.iter().all(|s| s.step_status == Status::Failed));
+        let counters = execution.fleet.as_ref().unwrap().progress_counters;
+        assert_eq!((counters.total_steps, counters.failed_steps), (started, started));
+        if started < 20 {
+            assert!(
+                execution.failure_message.as_deref().unwrap().ends_with(&format!(
+                    "; {} targets were not started: more than {} errors allowed (MaxErrors {max_errors})",
+                    20 - started,
+                    started - 1
+                )),
+                "{:?}",
+                execution.failure_message
+            );
+        }
+    }
+}
+
+#[test]
+fn running_children_finish_after_the_threshold_is_passed() {
+    // Targets 0-2 succeed (levels 1 and 2); at level 4, target 3 fails fast while 4-6 run on.
+    let mut items: Vec<(String, String)> =
+        (0..10).map(|i| (format!("t{i}"), "PT100S".to_string())).collect();
+    items[3].1 = "nope".into();
+    let execution = setup(SLEEPER).fleet(maps(&items)).run();
+    assert_eq!(ids(&execution), ["t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
+    assert_eq!(execution.step_executions[0].step_name, "Id=t0; Wait=PT100S");
+    let statuses: Vec<Status> = execution.step_executions.iter().map(|s| s.step_status).collect();
+    assert_eq!(statuses[3], Status::Failed);
+    assert!(statuses.iter().enumerate().all(|(i, s)| i == 3 || *s == Status::Success));
+    assert_eq!(seconds(&execution, execution.execution_end_time), 300, "t4-t6 ran to the end");
+    assert_eq!(execution.automation_execution_status, Status::Failed);
+    assert_eq!(
+        execution.failure_message.as_deref(),
+        Some(
+            "1 of 7 child automations did not succeed; 3 targets were not started: more than 0 errors allowed (MaxErrors 0)"
+        )
+    );
+    let failed = &execution.step_executions[3];
+    assert!(failed.failure_message.as_deref().unwrap().contains("`nope` is not an ISO 8601"));
+}
+
+#[test]
+fn percentages_of_a_small_fleet_round_down() {
+    // 10% of 7: concurrency 1 (at least one), errors 0.
+    let items: Vec<(String, String)> =
+        (0..7).map(|i| (format!("t{i}"), format!("PT{}S", 10 + i))).collect();
+    let execution =
+        setup(SLEEPER).fleet(maps(&items).with_max_concurrency("10%").with_max_errors("10%")).run();
+    let sequential = spans(&execution);
+    assert_eq!(peak(&sequential), 1);
+    for pair in sequential.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1, "each child starts when the previous one ends");
+    }
+    let fleet = execution.fleet.as_ref().unwrap();
+    assert_eq!((fleet.max_concurrency.as_str(), fleet.max_errors.as_str()), ("10%", "10%"));
+
+    let mut failing = items.clone();
+    failing[2].1 = "nope".into();
+    let execution = setup(SLEEPER)
+        .fleet(maps(&failing).with_max_concurrency("10%").with_max_errors("10%"))
+        .run();
+    assert_eq!(ids(&execution), ["t0", "t1", "t2"], "10% of 7 errors is 0: the first stops it");
+    // 50% of 7 is 3 at once.
+    let execution = setup(SLEEPER).fleet(maps(&items).with_max_concurrency("50%")).run();
+    assert_eq!(peak(&spans(&execution)), 3);
+}
+
+#[test]
+fn target_maps_give_each_child_its_parameters() {
+    let fleet = Fleet::maps(vec![
+        [("Id".to_string(), json!("a")), ("Wait".to_string(), json!(["PT5S"]))].into(),
+        [("Id".to_string(), json!(["b"]))].into(),
+    ]);
+    let execution = setup(SLEEPER).params(json!({"Wait": "PT1S"})).fleet(fleet).run();
+    assert_eq!(names(&execution), ["Id=a; Wait=PT5S", "b"]);
+    let first = execution.step_executions[0].child.as_deref().unwrap();
+    assert_eq!(
+        (first.parameters["Id"].clone(), first.parameters["Wait"].clone()),
+        (json!("a"), json!("PT5S"))
+    );
+    let second = execution.step_executions[1].child.as_deref().unwrap();
+    assert_eq!(second.parameters["Wait"], json!("PT1S"), "start parameters reach every child");
+    assert_eq!(execution.step_executions[1].inputs["Id"], json!(["b"]));
+    assert_eq!(execution.parameters["Wait"], json!("PT1S"));
+    let json: Value = serde_json::from_str(&execution.to_json()).unwrap();
+    assert_eq!(json["TargetMaps"][0]["Wait"], json!(["PT5S"]));
+    assert_eq!(json["TargetMaps"][1]["Id"], json!(["b"]));
+    assert!(json.get("TargetParameterName").is_none());
+}
+
+#[test]
+fn tag_targets_resolve_through_every_page_of_describe_instances() {
+    let aws = Aws::new(|request| {
+        let page = |ids: &[&str], next: Option<&str>| {
+            let instances: Vec<Value> = ids.iter().map(|id| json!({"InstanceId": id})).collect();
+            let mut page = json!({"Reservations": [{"Instances": instances}]});
+            if let Some(next) = next {
+                page["NextToken"] = json!(next);
+            }
+            page
+        };
+        match (request.api.as_str(), request.params.get("NextToken").and_then(Value::as_str)) {
+            ("DescribeInstances", None) => Some(page(&["i-1", "i-2"], Some("p2"))),
+            ("DescribeInstances", Some("p2")) => Some(page(&["i-3"], None)),
+            _ => None,
+        }
+    });
+    let fleet = Fleet::new("InstanceId", Target::new("tag:Env", ["prod", "staging"]));
+    let execution =
+        setup(PER_INSTANCE).params(json!({"Note": "n"})).fleet(fleet).aws(aws.clone()).run();
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    assert_eq!(names(&execution), ["i-1", "i-2", "i-3"]);
+    let calls = aws.calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        calls[0].params,
+        json!({"Filters": [{"Name": "tag:Env", "Values": ["prod", "staging"]}]})
+    );
+    assert_eq!(calls[1].params["NextToken"], json!("p2"));
+    assert_eq!(calls[1].params["Filters"], calls[0].params["Filters"]);
+    assert_eq!(execution.calls.len(), 2, "the resolving calls are in the parent's record");
+    assert_eq!(execution.calls[0].step_name, "ResolveTargets");
+    let child = execution.step_executions[2].child.as_deref().unwrap();
+    assert_eq!(child.parameters["InstanceId"], json!("i-3"));
+    let json: Value = serde_json::from_str(&execution.to_json()).unwrap();
+    assert_eq!(json["TargetParameterName"], "InstanceId");
+    assert_eq!(json["Targets"], json!([{"Key": "tag:Env", "Values": ["prod", "staging"]}]));
+    assert_eq!(
+        json["ResolvedTargets"],
+        json!({"ParameterValues": ["i-1", "i-2", "i-3"], "Truncated": false})
+    );
+    assert_eq!(json["ProgressCounters"]["SuccessSteps"], 3);
+    assert_eq!(json["StepExecutions"][0]["Inputs"]["InstanceId"], "\"i-1\"");
+    assert_eq!(json["StepExecutions"][0]["Action"], "aws:executeAutomation");
+}
+
+#[test]
+fn every_instance_and_tag_keys_resolve_through_describe_instances() {
+    let aws = Aws::new(|request| {
+        (request.api == "DescribeInstances").then(|| {
+            json!({"Reservations": [{"Instances": [{"InstanceId": "i-a"}]}, {"Instances": [{"InstanceId": "i-b"}]}]})
+        })
+    });
+    for target in [
+        Target::new("AWS::EC2::Instance", ["*"]),
+        Target::new("InstanceIds", ["*"]),
+        Target::new("tag-key", ["Owner"]),
+    ] {
+        let key = target.key.clone();
+        let execution = setup(PER_INSTANCE)
+            .params(json!({"Note": "n"}))
+            .fleet(Fleet::new("InstanceId", target))
+            .aws(aws.clone())
+            .run();
+        assert_eq!(names(&execution), ["i-a", "i-b"], "{key}");
+    }
+    let calls = aws.calls();
+    assert_eq!(calls[0].params, json!({}), "`*` asks for every instance");
+    assert_eq!(calls[2].params, json!({"Filters": [{"Name": "tag-key", "Values": ["Owner"]}]}));
+    let listed = setup(PER_INSTANCE)
+        .params(json!({"Note": "n"}))
+        .fleet(Fleet::new("InstanceId", Target::new("InstanceIds", ["i-x", "i-y"])))
+        .run();
+    assert_eq!(names(&listed), ["i-x", "i-y"], "instance ids are targets as they are");
+    assert!(listed.calls.is_empty());
+}
+
+#[test]
+fn resource_groups_resolve_to_their_members_ids() {
+    let aws = Aws::new(|request| {
+        match (request.api.as_str(), request.params.get("NextToken").and_then(Value::as_str)) {
+            ("ListGroupResources", None) => Some(json!({
+                "Resources": [{"Identifier": {"ResourceArn": "arn:aws:ec2:us-east-1:123456789012:instance/i-9", "ResourceType": "AWS::EC2::Instance"}}],
+                "NextToken": "more"})),
+            ("ListGroupResources", Some("more")) => Some(json!({
+                "Resources": [{"Identifier": {"ResourceArn": "arn:aws:ec2:us-east-1:123456789012:instance/i-8", "ResourceType": "AWS::EC2::Instance"}}]})),
+            _ => None,
+        }
+    });
+    let execution = setup(PER_INSTANCE)
+        .params(json!({"Note": "n"}))
+        .fleet(Fleet::new("InstanceId", Target::new("ResourceGroup", ["web"])))
+        .aws(aws.clone())
+        .run();
+    assert_eq!(names(&execution), ["i-9", "i-8"]);
+    let calls = aws.calls();
+    assert_eq!(calls[0].service, "resource-groups");
+    assert_eq!(calls[0].params, json!({"Group": "web"}));
+    assert_eq!(calls[1].params, json!({"Group": "web", "NextToken": "more"}));
+
+    let missing = setup(PER_INSTANCE)
+        .params(json!({"Note": "n"}))
+        .fleet(Fleet::new("InstanceId", Target::new("ResourceGroup", ["gone"])))
+        .run();
+    assert_eq!(missing.automation_execution_status, Status::Failed);
+    assert!(missing.step_executions.is_empty());
+    assert_eq!(
+        missing.failure_message.as_deref(),
+        Some(
+            "cannot resolve the targets: resource-groups.ListGroupResources failed: NotScripted: resource-groups.ListGroupResources({\"Group\":\"gone\"})"
+        )
+    );
+}
+
+#[test]
+fn a_tag_that_matches_nothing_runs_no_child_and_succeeds() {
+    let aws = Aws::new(|_| Some(json!({"Reservations": []})));
+    let execution = setup(PER_INSTANCE)
+        .params(json!({"Note": "n"}))
+        .fleet(Fleet::new("InstanceId", Target::new("tag:Env", ["none"])))
+        .aws(aws)
+        .run();
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    assert!(execution.step_executions.is_empty());
+}
+
+#[test]
+fn bad_requests_are_refused_at_start() {
+    let refused = |fleet: Fleet| setup(SLEEPER).fleet(fleet).refused();
+    let error = refused(values(&["a"]).with_max_concurrency("0"));
+    assert_eq!(error.parameter, "MaxConcurrency");
+    assert_eq!(
+        error.message,
+        "1 validation error detected: Value '0' at 'maxConcurrency' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"
+    );
+    for bad in ["0%", "101%", "1.5", "ten", "-1"] {
+        assert_eq!(refused(values(&["a"]).with_max_concurrency(bad)).parameter, "MaxConcurrency");
+    }
+    for bad in ["-1", "101%", "00", "x"] {
+        assert_eq!(refused(values(&["a"]).with_max_errors(bad)).parameter, "MaxErrors");
+    }
+    let message = |fleet: Fleet| refused(fleet).message;
+    assert_eq!(
+        message(Fleet::new("Id", Target::new("Instances", ["a"]))),
+        "Target key can have only following values : ParameterValues, ResourceGroup, tag:<key>, tag-key, AWS::EC2::Instance, InstanceIds"
+    );
+    let mut two = values(&["a"]);
+    two.targets.push(Target::new("tag:Env", ["prod"]));
+    assert_eq!(message(two), "Only one resource group or tag can be specified at a time");
+    assert_eq!(
+        message(Fleet::new("Id", Target::new("ResourceGroup", ["a", "b"]))),
+        "Only one resource group or tag can be specified at a time"
+    );
+    assert_eq!(
+        message(Fleet::new("Id", Target::new("AWS::EC2::Instance", ["i-1"]))),
+        "target `AWS::EC2::Instance` takes the one value `*`"
+    );
+    assert_eq!(
+        message(Fleet::new("Id", Target::new("tag:Env", Vec::<String>::new()))),
+        "target `tag:Env` needs at least one tag value"
+    );
+    let error = refused(Fleet::new("Ids", Target::new("ParameterValues", ["a"])));
+    assert_eq!(error.parameter, "TargetParameterName");
+    assert_eq!(
+        error.message,
+        "TargetParameterName \"Ids\" is not defined in the runbook. Did you mean \"Id\"?"
+    );
+    assert_eq!(
+        message(Fleet::new("AutomationAssumeRole", Target::new("ParameterValues", ["a"]))),
+        "AutomationAssumeRole cannot be the target parameter"
+    );
+    let mut untargeted = values(&["a"]);
+    untargeted.target_parameter_name = None;
+    assert_eq!(refused(untargeted).parameter, "TargetParameterName");
+    let mut both = values(&["a"]);
+    both.target_maps = vec![[("Id".to_string(), json!("b"))].into()];
+    assert_eq!(message(both), "`Targets` and `TargetMaps` cannot both be given");
+    let mut named_maps = Fleet::maps(vec![[("Id".to_string(), json!("b"))].into()]);
+    named_maps.target_parameter_name = Some("Id".into());
+    assert_eq!(refused(named_maps).parameter, "TargetParameterName");
+    let error = refused(Fleet::maps(vec![[("Wiat".to_string(), json!("PT1S"))].into()]));
+    assert_eq!(
+        (error.parameter.as_str(), error.message.as_str()),
+        ("Wiat", "Parameter \"Wiat\" is not defined in the runbook. Did you mean \"Wait\"?")
+    );
+    assert_eq!(refused(Fleet::default()).parameter, "Targets");
+}
+
+#[test]
+fn start_parameters_are_checked_but_target_values_fail_only_their_child() {
+    let error = setup(PER_INSTANCE)
+        .fleet(Fleet::new("InstanceId", Target::new("ParameterValues", ["i-1"])))
+        .refused();
+    assert_eq!(error.message, "Missing required parameter: Note in user inputs.");
+    let error = setup(PER_INSTANCE)
+        .params(json!({"Note": "n", "Extra": "x"}))
+        .fleet(Fleet::new("InstanceId", Target::new("ParameterValues", ["i-1"])))
+        .refused();
+    assert_eq!(error.parameter, "Extra");
+
+    let execution = setup(PER_INSTANCE)
+        .params(json!({"Note": "n"}))
+        .fleet(
+            Fleet::new("InstanceId", Target::new("ParameterValues", ["BAD", "i-2"]))
+                .with_max_errors("1"),
+        )
+        .run();
+    assert_eq!(names(&execution), ["BAD", "i-2"]);
+    let bad = &execution.step_executions[0];
+    assert_eq!(bad.step_status, Status::Failed);
+    assert!(bad.child.is_none());
+    assert_eq!(
+        bad.failure_message.as_deref(),
+        Some(
+            "Parameter \"InstanceId\" has value \"BAD\" that does not match the allowedPattern ^i-[0-9a-z]+$."
+        )
+    );
+    assert_eq!(execution.step_executions[1].step_status, Status::Success);
+    assert_eq!(execution.automation_execution_status, Status::Failed);
+}
+
+#[test]
+fn a_cancel_reaches_running_children_and_starts_no_more() {
+    let ids: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    // Levels: t0 at 0 s, t1-t2 at 10 s, t3-t6 at 20 s; the cancel comes at 25 s.
+    let execution = setup(SLEEPER).fleet(values(&ids)).cancel_after(Duration::from_secs(25)).run();
+    assert_eq!(execution.automation_execution_status, Status::Cancelled);
+    assert_eq!(names(&execution), ["t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
+    let statuses: Vec<Status> = execution.step_executions.iter().map(|s| s.step_status).collect();
+    assert_eq!(&statuses[..3], [Status::Success; 3]);
+    assert_eq!(&statuses[3..], [Status::Cancelled; 4]);
+    assert_eq!(seconds(&execution, execution.execution_end_time), 25);
+    assert_eq!(execution.fleet.as_ref().unwrap().progress_counters.cancelled_steps, 4);
+}
+
+#[test]
+fn progress_events_count_done_running_failed_and_remaining() {
+    let items: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("t{i}"), if i == 4 { "nope".into() } else { "PT5S".into() }))
+        .collect();
+    let setup = setup(SLEEPER).fleet(maps(&items).with_max_errors("5"));
+    let progress = setup.progress.clone();
+    let execution = setup.run();
+    assert_eq!(execution.step_executions.len(), 6);
+    let events = progress.0.lock().unwrap().clone();
+    assert_eq!(events.first(), Some(&(0, 1, 0, 5)));
+    assert_eq!(events.last(), Some(&(6, 0, 1, 0)));
+    for (done, running, _, remaining) in &events {
+        assert_eq!(done + running + remaining, 6);
+    }
+}
+
+#[test]
+fn execute_automation_runs_a_child_over_targets() {
+    let parent = |max_errors: &str| {
+        format!(
+            "schemaVersion: '0.3'\nparameters:\n  Waits: {{type: StringList, default: [PT1S, PT2S, PT3S]}}\nmainSteps:\n- name: fan\n  action: aws:executeAutomation\n  inputs:\n    DocumentName: Sleeper\n    TargetParameterName: Wait\n    Targets: [{{Key: ParameterValues, Values: '{{{{ Waits }}}}'}}]\n    RuntimeParameters: {{Id: x}}\n    MaxConcurrency: '2'\n    MaxErrors: '{max_errors}'\n- {{name: after, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
+        )
+    };
+    let execution = setup(&parent("0")).document("Sleeper", SLEEPER).run();
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    let step = execution.step("fan").unwrap();
+    assert_eq!(step.step_status, Status::Success);
+    let fleet_run = step.child.as_deref().unwrap();
+    assert_eq!(step.outputs["ExecutionId"], json!(fleet_run.automation_execution_id));
+    assert_eq!(step.outputs["Status"], json!("Success"));
+    assert_eq!(step.outputs["Output"], json!([]));
+    assert_eq!(names(fleet_run), ["PT1S", "PT2S", "PT3S"]);
+    assert_eq!(
+        fleet_run.parent_automation_execution_id.as_deref(),
+        Some(execution.automation_execution_id.as_str())
+    );
+    let fleet = fleet_run.fleet.as_ref().unwrap();
+    assert_eq!(
+        (fleet.max_concurrency.as_str(), fleet.target_parameter_name.as_deref()),
+        ("2", Some("Wait"))
+    );
+    let grandchild = fleet_run.step_executions[0].child.as_deref().unwrap();
+    assert_eq!(grandchild.parameters["Id"], json!("x"));
+    assert_eq!(
+        grandchild.parent_automation_execution_id.as_deref(),
+        Some(fleet_run.automation_execution_id.as_str())
+    );
+
+    // PT1S alone, then `nope` and PT3S together: `nope` fails, PT3S runs on, PT4S never starts.
+    let failing =
+        parent("0").replace("default: [PT1S, PT2S, PT3S]", "default: [PT1S, nope, PT3S, PT4S]");
+    let execution = setup(&failing).document("Sleeper", SLEEPER).run();
+    let step = execution.step("fan").unwrap();
+    assert_eq!(step.step_status, Status::Failed);
+    assert_eq!(
+        step.failure_message.as_deref(),
+        Some(
+            "the automation `Sleeper` ended Failed: 1 of 3 child automations did not succeed; 1 targets were not started: more than 0 errors allowed (MaxErrors 0)"
+        )
+    );
+    assert_eq!(names(step.child.as_deref().unwrap()), ["PT1S", "nope", "PT3S"]);
+    assert_eq!(execution.automation_execution_status, Status::Failed);
+
+    let refused = parent("-1");
+    let execution = setup(&refused).document("Sleeper", SLEEPER).run();
+    let message = execution.step("fan").unwrap().failure_message.clone().unwrap();
+    assert!(
+        message.starts_with(
+            "cannot start `Sleeper`: 1 validation error detected: Value '-1' at 'maxErrors'"
+        ),
+        "{message}"
+    );
+}
