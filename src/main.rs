@@ -9,6 +9,14 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     match cli::run() {
         Ok(outcome) => outcome.into(),
+        // A reader that stops early (`runbook run ... | head`) is not an error worth a message.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            cli::Outcome::Success.into()
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             cli::Outcome::UsageError.into()

@@ -77,3 +77,190 @@ fn validate_writes_json_and_sarif() {
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
     assert!(rules.iter().any(|rule| rule["id"] == "RB009"));
 }
+
+const EXAMPLE: &str = "runbooks/image-instance.yaml";
+const EXAMPLE_MOCKS: &str = "runbooks/image-instance.mocks.yaml";
+
+#[test]
+fn run_prints_the_steps_the_calls_and_the_outputs() {
+    let output = Cli::new()
+        .args(["run", EXAMPLE, "--mocks", EXAMPLE_MOCKS, "-p", "InstanceId=i-0123456789abcdef0"])
+        .run()
+        .code(0);
+    let out = &output.stdout;
+    assert!(out.contains("✔ stopInstance Success 5s"), "{out}");
+    assert!(out.contains("ec2.CreateImage {\"InstanceId\":\"i-0123456789abcdef0\""), "{out}");
+    assert!(out.contains("createImage.ImageId = ami-0fedcba9876543210"), "{out}");
+    assert!(
+        out.contains("Success · 6 steps ran, 0 failed · 15s on the run's clock · 11 AWS calls"),
+        "{out}"
+    );
+}
+
+#[test]
+fn run_writes_the_record_as_json() {
+    let output = Cli::new()
+        .args([
+            "run",
+            EXAMPLE,
+            "--mocks",
+            EXAMPLE_MOCKS,
+            "-p",
+            "InstanceId=i-0123456789abcdef0",
+            "--output",
+            "json",
+        ])
+        .run()
+        .code(0);
+    let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(record["AutomationExecutionStatus"], "Success");
+    assert_eq!(
+        record["Outputs"]["createImage.ImageId"],
+        serde_json::json!(["ami-0fedcba9876543210"])
+    );
+    assert_eq!(record["StepExecutions"].as_array().unwrap().len(), 6);
+    assert_eq!(record["Calls"].as_array().unwrap().len(), 11);
+    assert!(
+        output.stderr.contains("▶ describeInstance"),
+        "progress goes to standard error: {}",
+        output.stderr
+    );
+}
+
+#[test]
+fn run_exits_1_when_the_run_does_not_succeed() {
+    let dir = TempDir::new("cli-run-fail");
+    let mocks = dir.write("mocks.yaml", "aws:\n  - {service: ec2, api: DescribeInstances, error: {code: InvalidInstanceID.NotFound, message: gone}}\n");
+    let output = Cli::new()
+        .args(["run", EXAMPLE, "-p", "InstanceId=i-0123456789abcdef0", "--mocks"])
+        .args([mocks])
+        .run()
+        .code(1);
+    assert!(output.stdout.contains("InvalidInstanceID.NotFound: gone"), "{}", output.stdout);
+    assert!(output.stdout.contains("Failed · 1 step ran, 1 failed"), "{}", output.stdout);
+}
+
+#[test]
+fn run_exits_2_for_parameter_load_and_validation_errors() {
+    let output = Cli::new().args(["run", EXAMPLE]).run().code(2);
+    assert_eq!(output.stderr, "error: Missing required parameter: InstanceId in user inputs.\n");
+    let output = Cli::new().args(["run", EXAMPLE, "-p", "Instance"]).run().code(2);
+    assert!(output.stderr.contains("write parameters as NAME=VALUE"), "{}", output.stderr);
+    let dir = TempDir::new("cli-run-bad");
+    dir.write("bad.yaml", BAD);
+    let output = Cli::new().current_dir(dir.path()).args(["run", "bad.yaml"]).run().code(2);
+    assert!(output.stderr.contains("error[RB009]"), "{}", output.stderr);
+    let output = Cli::new().args(["run", "no/such.yaml"]).run().code(2);
+    assert!(output.stderr.contains("cannot read the file"), "{}", output.stderr);
+    let output = Cli::new().args(["run", EXAMPLE, "--mocks", "no/such-mocks.yaml"]).run().code(2);
+    assert!(output.stderr.contains("no/such-mocks.yaml"), "{}", output.stderr);
+}
+
+#[test]
+fn run_answers_approvals_from_the_command_line() {
+    let dir = TempDir::new("cli-run-approve");
+    dir.write(
+        "ask.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - {name: ask, action: aws:approve, inputs: {Approvers: [ops]}, timeoutSeconds: 600}\n",
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "ask.yaml", "--approve", "all"])
+        .run()
+        .code(0);
+    assert!(output.stdout.contains("⏸ ask waits for an approval from ops"), "{}", output.stdout);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "ask.yaml", "--approve", "none"])
+        .run()
+        .code(1);
+    assert!(output.stdout.contains("✘ ask TimedOut 10m 0s"), "{}", output.stdout);
+}
+
+#[test]
+fn run_over_targets_shows_progress_and_a_summary() {
+    let dir = TempDir::new("cli-run-fleet");
+    dir.write(
+        "child.yaml",
+        "schemaVersion: '0.3'\nparameters:\n  Name: {type: String}\nmainSteps:\n  - name: check\n    action: aws:branch\n    inputs:\n      Choices: [{NextStep: boom, Variable: '{{ Name }}', StringEquals: bad}]\n  - {name: wait, action: aws:sleep, inputs: {Duration: PT1M}, isEnd: true}\n  - {name: boom, action: aws:executeAwsApi, inputs: {Service: ec2, Api: RebootInstances}}\n",
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "child.yaml",
+            "--target-parameter",
+            "Name",
+            "--targets",
+            "Key=ParameterValues,Values=a,b,bad,d",
+        ])
+        .args(["--max-concurrency", "2", "--max-errors", "1"])
+        .run()
+        .code(1);
+    let out = &output.stdout;
+    assert!(
+        out.contains("[########################] 4/4 done · 0 running · 1 failed · 0 remaining"),
+        "{out}"
+    );
+    assert!(out.contains("targets:\n  a    Success"), "{out}");
+    assert!(out.contains("  bad  Failed"), "{out}");
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "child.yaml", "--targets", "Key=tag:Env"])
+        .run()
+        .code(2);
+    assert!(output.stderr.contains("--target-parameter"), "{}", output.stderr);
+}
+
+#[test]
+fn test_runs_the_examples_and_reports_junit() {
+    let output = Cli::new().args(["test", "runbooks"]).run().code(0);
+    assert!(output.stdout.contains("5 passed, 0 failed"), "{}", output.stdout);
+    let output = Cli::new()
+        .args(["test", "runbooks", "--format", "junit", "--filter", "left stopped"])
+        .run()
+        .code(0);
+    assert!(output.stdout.starts_with("<?xml"), "{}", output.stdout);
+    assert!(output.stdout.contains("tests=\"1\" failures=\"0\""), "{}", output.stdout);
+    let output = Cli::new().args(["test", "runbooks", "--format", "json"]).run().code(0);
+    let results: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(results["summary"]["passed"], 5);
+}
+
+#[test]
+fn a_failing_case_shows_the_expected_and_actual_path_and_where() {
+    let dir = TempDir::new("cli-test-fail");
+    std::fs::copy("runbooks/image-instance.yaml", dir.path().join("image-instance.yaml")).unwrap();
+    dir.write(
+        "wrong.test.yaml",
+        "runbook: image-instance.yaml\ncases:\n  - name: expects the wrong path\n    parameters: {InstanceId: i-0123456789abcdef0}\n    mocks:\n      aws:\n        - {service: ec2, api: DescribeInstances, returns: {Reservations: [{Instances: [{State: {Name: stopped}}]}]}}\n        - {service: ec2, api: CreateImage, returns: {ImageId: ami-1}}\n        - {service: ec2, api: DescribeImages, returns: {Images: [{State: available}]}}\n        - {service: ec2, api: StopInstances, returns: {}}\n    expect:\n      path: [describeInstance, chooseStop, stopInstance, createImage]\n",
+    );
+    let output = Cli::new().current_dir(dir.path()).args(["test"]).run().code(1);
+    assert_eq!(
+        output.stdout.lines().take(5).collect::<Vec<_>>(),
+        [
+            "✘ ./wrong.test.yaml:3: expects the wrong path (0 ms)".to_string().as_str(),
+            "    ./wrong.test.yaml:12: the path differs: step 3 should be `stopInstance`, but `createImage` ran",
+            "      expected: describeInstance → chooseStop → stopInstance → createImage",
+            "      actual:   describeInstance → chooseStop → createImage → chooseRestart",
+            "    warning: unused mock: ./wrong.test.yaml:10:11: cases[0].mocks.aws[3] (ec2.StopInstances) answered no call",
+        ]
+    );
+}
+
+#[test]
+fn test_exits_2_for_invalid_test_files() {
+    let dir = TempDir::new("cli-test-invalid");
+    dir.write("x.test.yaml", "runbook: a.yaml\ncases:\n  - nam: typo\n");
+    let output = Cli::new().current_dir(dir.path()).args(["test"]).run().code(2);
+    assert!(
+        output.stderr.contains(
+            "x.test.yaml:3:5: `cases[0].nam` is not a test file key; did you mean `name`?"
+        ),
+        "{}",
+        output.stderr
+    );
+    let empty = TempDir::new("cli-test-empty");
+    let output = Cli::new().current_dir(empty.path()).args(["test"]).run().code(2);
+    assert!(output.stderr.contains("no test files"), "{}", output.stderr);
+}

@@ -3,6 +3,7 @@
 //! - `cli`: the `runbook` command driven as users drive it;
 //! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
 //! - `corpus_runs`: every corpus runbook runs to a terminal status;
+//! - `examples`: every example runbook passes its test file;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates.
@@ -12,6 +13,7 @@ mod support;
 mod cli;
 mod corpus;
 mod corpus_runs;
+mod examples;
 mod load_errors;
 mod robustness;
 mod schemas;

@@ -16,12 +16,23 @@ use runbook_engine::record::{Execution, Status, StepExecution, as_text};
 pub(crate) struct Progress {
     to_stderr: bool,
     verbose: bool,
+    /// Whether the progress goes to a terminal, where a fleet's progress line redraws itself.
+    to_terminal: bool,
+    /// A run over targets, whose runs are shown by a progress line and a summary, not step by
+    /// step.
+    fleet: bool,
     lock: Mutex<()>,
 }
 
 impl Progress {
-    pub(crate) fn new(to_stderr: bool, verbose: bool) -> Self {
-        Self { to_stderr, verbose, lock: Mutex::new(()) }
+    pub(crate) fn new(to_stderr: bool, verbose: bool, fleet: bool) -> Self {
+        use std::io::IsTerminal;
+        let to_terminal = if to_stderr {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        };
+        Self { to_stderr, verbose, to_terminal, fleet, lock: Mutex::new(()) }
     }
 
     fn print(&self, text: &str) {
@@ -73,6 +84,12 @@ fn indent(depth: u32) -> String {
     "  ".repeat(depth as usize)
 }
 
+/// A progress bar `#########.........` of `width` characters.
+fn bar(done: usize, total: usize, width: usize) -> String {
+    let filled = if total == 0 { width } else { done * width / total };
+    format!("{}{}", "#".repeat(filled), ".".repeat(width - filled))
+}
+
 /// A duration as `2h 5m 3s`.
 pub(crate) fn duration(span: jiff::SignedDuration) -> String {
     let total = span.as_secs().max(0);
@@ -112,6 +129,10 @@ fn step_line(depth: u32, step: &StepExecution) -> String {
 
 impl Observer for Progress {
     fn on_event(&self, event: &Event<'_>) {
+        // A fleet's runs report through the progress line and the summary, not step by step.
+        if self.fleet && !matches!(event, Event::FleetProgress { .. }) {
+            return;
+        }
         let text = match event {
             Event::RunStarted { run } if run.depth > 0 => {
                 format!(
@@ -160,6 +181,19 @@ impl Observer for Progress {
                     let _ = writeln!(text, "{}    │ {line}", indent(run.depth));
                 }
                 text
+            }
+            Event::FleetProgress { run, done, running, failed, remaining } => {
+                let total = done + running + remaining;
+                let bar = bar(*done, total, 24);
+                let line = format!(
+                    "{}[{bar}] {done}/{total} done · {running} running · {failed} failed · {remaining} remaining",
+                    indent(run.depth)
+                );
+                if self.to_terminal && *remaining + *running > 0 {
+                    format!("\r{line}")
+                } else {
+                    format!("\r{line}\n")
+                }
             }
             Event::StepFinished { run, step } => step_line(run.depth, step),
             Event::RunFinished { run, execution } if run.depth > 0 => {
@@ -211,4 +245,26 @@ fn ask(request: &ApprovalRequest) -> Option<Decision> {
         "n" | "no" => Some(Decision::reject(approver)),
         _ => None,
     }
+}
+
+/// One line per target of a fleet run: the target, its status and its execution id.
+pub(crate) fn fleet_summary(execution: &Execution) -> String {
+    let mut out = String::from("targets:\n");
+    let width =
+        execution.step_executions.iter().map(|s| s.step_name.chars().count()).max().unwrap_or(0);
+    for step in &execution.step_executions {
+        let id = step
+            .child
+            .as_ref()
+            .map(|child| child.automation_execution_id.as_str())
+            .unwrap_or_default();
+        let why = step.failure_message.as_deref().map(|m| format!("  {m}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<9} {id}{why}",
+            step.step_name,
+            step.step_status.as_str()
+        );
+    }
+    out
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use runbook::setup::{Approvals, Setup};
 use runbook_engine::Document;
-use runbook_engine::execute::{Executor, Plan, RunContext, RunOptions};
+use runbook_engine::execute::{Executor, Fleet, Plan, RunContext, RunOptions, Target};
 use runbook_engine::host::{VirtualClock, virtual_runtime};
 use runbook_engine::record::Status;
 use serde_json::Value;
@@ -59,6 +59,23 @@ pub(crate) struct Args {
     /// Also show what scripts print and every call's answer.
     #[arg(short, long)]
     verbose: bool,
+    /// Run once per target: the parameter that receives each target value.
+    #[arg(long, value_name = "NAME")]
+    target_parameter: Option<String>,
+    /// The targets, as `Key=KEY,Values=V1,V2`: `ParameterValues`, `tag:NAME`, `tag-key`,
+    /// `ResourceGroup`, `AWS::EC2::Instance` (`*`) or `InstanceIds`.
+    #[arg(long, value_name = "Key=...,Values=...", requires = "target_parameter")]
+    targets: Option<String>,
+    /// A JSON or YAML file with a list of parameter maps: one run per map.
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    target_maps: Option<PathBuf>,
+    /// How many target runs at once: a number or a percentage of the targets (default 10).
+    #[arg(long, value_name = "N|P%")]
+    max_concurrency: Option<String>,
+    /// How many target runs may fail before no new one starts: a number or a percentage
+    /// (default 0).
+    #[arg(long, value_name = "N|P%")]
+    max_errors: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -101,6 +118,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             return Ok(Outcome::UsageError);
         }
     };
+    let fleet = match fleet(args) {
+        Ok(fleet) => fleet,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Outcome::UsageError);
+        }
+    };
     let mocks = match &args.mocks {
         Some(path) => match runbook_aws::mock::MockFile::load(path) {
             Ok(file) => Some(Arc::new(file)),
@@ -121,7 +145,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let prompt = (args.approve.is_none() && interactive)
         .then(|| Arc::new(PromptApprover) as Arc<dyn runbook_engine::host::Approver>);
     let json = args.output == OutputMode::Json;
-    let progress = Arc::new(Progress::new(json, args.verbose));
+    let fleet_run = args.targets.is_some() || args.target_maps.is_some();
+    let progress = Arc::new(Progress::new(json, args.verbose, fleet_run));
     let setup = Setup {
         aws: None,
         mocks,
@@ -147,7 +172,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         let clock = Arc::new(VirtualClock::new(start_time()));
         let (host, _mock) = setup.host(clock);
         let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), host);
-        let options = RunOptions::with_parameters(parameters);
+        let mut options = RunOptions::with_parameters(parameters);
+        options.fleet = fleet;
         let cancel = options.cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -168,6 +194,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         writeln!(stdout, "{}", execution.to_json())?;
     } else {
         write!(stdout, "{}", super::progress::summary(&execution))?;
+        if execution.fleet.is_some() {
+            write!(stdout, "{}", super::progress::fleet_summary(&execution))?;
+        }
     }
     stdout.flush()?;
     Ok(if execution.automation_execution_status == Status::Success {
@@ -186,6 +215,68 @@ fn start_time() -> jiff::Timestamp {
     jiff::Timestamp::now()
 }
 
+/// The fleet options: `--target-parameter` with `--targets`, or `--target-maps`, and the rate
+/// limits.
+fn fleet(args: &Args) -> Result<Option<Fleet>, String> {
+    let mut fleet = match (&args.targets, &args.target_maps) {
+        (Some(targets), _) => {
+            let parameter = args.target_parameter.clone().unwrap_or_default();
+            Fleet::new(parameter, parse_target(targets)?)
+        }
+        (None, Some(path)) => {
+            let maps = match read_data_file(path)? {
+                Value::Array(items) => items
+                    .into_iter()
+                    .map(|item| match item {
+                        Value::Object(map) => Ok(map.into_iter().collect()),
+                        _ => Err(format!(
+                            "{}: each target map must be a map of parameter names to values",
+                            path.display()
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                _ => {
+                    return Err(format!(
+                        "{}: the target maps file must be a list of maps",
+                        path.display()
+                    ));
+                }
+            };
+            Fleet::maps(maps)
+        }
+        (None, None) => {
+            if args.target_parameter.is_some()
+                || args.max_concurrency.is_some()
+                || args.max_errors.is_some()
+            {
+                return Err("--target-parameter, --max-concurrency and --max-errors need --targets or --target-maps".into());
+            }
+            return Ok(None);
+        }
+    };
+    if let Some(value) = &args.max_concurrency {
+        fleet = fleet.with_max_concurrency(value.clone());
+    }
+    if let Some(value) = &args.max_errors {
+        fleet = fleet.with_max_errors(value.clone());
+    }
+    Ok(Some(fleet))
+}
+
+/// `Key=tag:Env,Values=prod,dev`, as the AWS command line writes a target.
+fn parse_target(text: &str) -> Result<Target, String> {
+    let bad = || format!("`--targets {text}`: write targets as Key=KEY,Values=V1,V2");
+    let rest = text.strip_prefix("Key=").ok_or_else(bad)?;
+    let (key, values) = rest.split_once(",Values=").ok_or_else(bad)?;
+    if key.is_empty() || values.is_empty() {
+        return Err(bad());
+    }
+    Ok(Target {
+        key: key.to_string(),
+        values: values.split(',').map(|v| v.trim().to_string()).collect(),
+    })
+}
+
 /// The parameters from `--params` and `-p`, `-p` last.
 fn parameters(args: &Args) -> Result<IndexMap<String, Value>, String> {
     let mut parameters = IndexMap::new();
@@ -201,7 +292,8 @@ fn parameters(args: &Args) -> Result<IndexMap<String, Value>, String> {
     Ok(parameters)
 }
 
-fn read_parameters_file(path: &std::path::Path) -> Result<IndexMap<String, Value>, String> {
+/// A JSON or YAML data file, as JSON.
+fn read_data_file(path: &std::path::Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     let format = runbook_engine::document::Format::from_path(path);
@@ -211,7 +303,11 @@ fn read_parameters_file(path: &std::path::Path) -> Result<IndexMap<String, Value
     };
     let node =
         parsed.map_err(|error| format!("{}:{}: {}", path.display(), error.span, error.message))?;
-    match node.to_json() {
+    Ok(node.to_json())
+}
+
+fn read_parameters_file(path: &std::path::Path) -> Result<IndexMap<String, Value>, String> {
+    match read_data_file(path)? {
         Value::Object(map) => Ok(map.into_iter().collect()),
         Value::Null => Ok(IndexMap::new()),
         _ => Err(format!(

@@ -1,0 +1,35 @@
+//! Every example in `runbooks/` passes its own test file, run through the same library function
+//! as `runbook test`.
+
+use runbook::testing::{RunnerOptions, TestFile, find_test_files, report, run_files};
+
+use crate::support::root;
+
+#[test]
+fn every_example_passes_its_test_file() {
+    let runbooks = root().join("runbooks");
+    let paths = find_test_files(&runbooks).unwrap();
+    let examples: Vec<_> = std::fs::read_dir(&runbooks)
+        .unwrap()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.ends_with(".yaml")
+                && !name.ends_with(".test.yaml")
+                && !name.ends_with(".mocks.yaml")
+        })
+        .collect();
+    for example in &examples {
+        let test = example.with_extension("test.yaml");
+        assert!(paths.contains(&test), "{} has no test file {}", example.display(), test.display());
+    }
+    let files: Vec<TestFile> = paths.iter().map(|path| TestFile::load(path).unwrap()).collect();
+    let outcomes = run_files(&files, &RunnerOptions::default());
+    assert!(
+        outcomes.len() >= examples.len() * 2,
+        "each example has a success case and failure cases"
+    );
+    let failed: Vec<_> =
+        outcomes.iter().filter(|o| !o.passed() || !o.warnings.is_empty()).collect();
+    assert!(failed.is_empty(), "{}", report::human(&outcomes, std::time::Duration::ZERO));
+}
