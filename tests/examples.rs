@@ -13,10 +13,11 @@ fn every_example_passes_its_test_file() {
         .unwrap()
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            name.ends_with(".yaml")
-                && !name.ends_with(".test.yaml")
-                && !name.ends_with(".mocks.yaml")
+            let name =
+                path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
+            name.rsplit_once('.').is_some_and(|(stem, ext)| {
+                ext == "yaml" && !stem.ends_with(".test") && !stem.ends_with(".mocks")
+            })
         })
         .collect();
     for example in &examples {

@@ -46,7 +46,7 @@ enum Command {
     /// Check runbooks against the service's rules.
     Validate(validate::Args),
     /// Run a runbook: a dry run on mocks and the virtual clock unless told otherwise.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Run runbook unit tests (`*.test.yaml` files).
     Test(test::Args),
 }

@@ -11,6 +11,7 @@ use runbook_engine::host::{
 };
 use runbook_engine::record::{Execution, Status, StepExecution, as_text};
 
+#[allow(clippy::struct_excessive_bools, reason = "independent display switches, each set once")]
 /// Prints events as they happen: to standard output, or to standard error when standard output
 /// carries the JSON record.
 pub(crate) struct Progress {
@@ -86,7 +87,7 @@ fn indent(depth: u32) -> String {
 
 /// A progress bar `#########.........` of `width` characters.
 fn bar(done: usize, total: usize, width: usize) -> String {
-    let filled = if total == 0 { width } else { done * width / total };
+    let filled = (done * width).checked_div(total).unwrap_or(width).min(width);
     format!("{}{}", "#".repeat(filled), ".".repeat(width - filled))
 }
 
