@@ -13,11 +13,10 @@ fn every_example_passes_its_test_file() {
         .unwrap()
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {
-            let name =
-                path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
-            name.rsplit_once('.').is_some_and(|(stem, ext)| {
-                ext == "yaml" && !stem.ends_with(".test") && !stem.ends_with(".mocks")
-            })
+            // `NAME.yaml`, not `NAME.test.yaml` or `NAME.mocks.yaml`.
+            let kind =
+                path.file_stem().map(std::path::Path::new).and_then(std::path::Path::extension);
+            path.extension().is_some_and(|ext| ext == "yaml") && kind.is_none()
         })
         .collect();
     for example in &examples {
