@@ -264,3 +264,18 @@ fn test_exits_2_for_invalid_test_files() {
     let output = Cli::new().current_dir(empty.path()).args(["test"]).run().code(2);
     assert!(output.stderr.contains("no test files"), "{}", output.stderr);
 }
+
+#[test]
+fn graph_prints_dot_and_mermaid() {
+    let output = Cli::new().args(["graph", EXAMPLE]).run().code(0);
+    assert!(output.stdout.starts_with("digraph runbook {"), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("s3 -> s4 [label=\"onFailure\", style=dashed, color=red];"),
+        "{}",
+        output.stdout
+    );
+    let output = Cli::new().args(["graph", EXAMPLE, "--format", "mermaid"]).run().code(0);
+    assert!(output.stdout.contains("  s1 -->|branch| s2\n"), "{}", output.stdout);
+    assert!(output.stdout.contains("  s5 --> finish\n"), "{}", output.stdout);
+    Cli::new().args(["graph", "no/such.yaml"]).run().code(2);
+}

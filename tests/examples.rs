@@ -33,3 +33,36 @@ fn every_example_passes_its_test_file() {
         outcomes.iter().filter(|o| !o.passed() || !o.warnings.is_empty()).collect();
     assert!(failed.is_empty(), "{}", report::human(&outcomes, std::time::Duration::ZERO));
 }
+
+/// The Rust example of the README, as written there.
+#[test]
+fn the_readme_harness_example_runs() -> Result<(), runbook::harness::HarnessError> {
+    use runbook::engine::record::Status;
+    use runbook::harness::Harness;
+
+    let root = root();
+    let run = Harness::load(root.join("runbooks/image-instance.yaml"))?
+        .parameter("InstanceId", "i-0123456789abcdef0")
+        .mocks_file(root.join("runbooks/image-instance.mocks.yaml"))?
+        .run()?;
+    run.assert_status(Status::Success)
+        .assert_step("restartInstance", Status::Success)
+        .assert_output("createImage.ImageId", "ami-0fedcba9876543210")
+        .assert_call("ec2", "CreateImage", serde_json::json!({"NoReboot": true}));
+    assert!(run.unused_mocks().is_empty(), "{:?}", run.unused_mocks());
+    Ok(())
+}
+
+#[test]
+#[should_panic(expected = "step `createImage`: expected Failed, it ended Success")]
+fn harness_assertions_say_what_differs() {
+    let root = root();
+    let run = runbook::harness::Harness::load(root.join("runbooks/image-instance.yaml"))
+        .unwrap()
+        .parameter("InstanceId", "i-0123456789abcdef0")
+        .mocks_file(root.join("runbooks/image-instance.mocks.yaml"))
+        .unwrap()
+        .run()
+        .unwrap();
+    run.assert_step("createImage", runbook::engine::record::Status::Failed);
+}

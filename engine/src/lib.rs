@@ -42,3 +42,5 @@ pub mod template;
 pub mod validate;
 
 pub use document::Document;
+/// The graph library the step graph is built with, for callers that walk it.
+pub use petgraph;

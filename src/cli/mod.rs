@@ -3,6 +3,7 @@
 #![allow(clippy::doc_markdown, reason = "doc comments of arguments are the command's help text")]
 
 mod files;
+mod graph;
 mod progress;
 mod run;
 mod test;
@@ -49,6 +50,8 @@ enum Command {
     Run(Box<run::Args>),
     /// Run runbook unit tests (`*.test.yaml` files).
     Test(test::Args),
+    /// Print a runbook's step graph (Graphviz DOT or Mermaid).
+    Graph(graph::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -65,5 +68,6 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Validate(args) => validate::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Graph(args) => graph::run(&args),
     }
 }
