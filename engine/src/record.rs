@@ -11,9 +11,10 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 /// The statuses of runs and steps (one enum, as in the service).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub enum Status {
     /// Not started.
+    #[default]
     Pending,
     /// Running.
     InProgress,
@@ -146,7 +147,7 @@ pub struct CallRecord {
 }
 
 /// The record of one step.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StepExecution {
     /// `StepName`.
@@ -252,7 +253,7 @@ pub struct Execution {
     /// `Variables`, as they ended.
     #[serde(serialize_with = "string_list_map", skip_serializing_if = "IndexMap::is_empty")]
     pub variables: IndexMap<String, Value>,
-    /// `StepExecutions`, in the order the steps ran, then the steps that never ran (Pending).
+    /// `StepExecutions`, in the order the steps started, then the steps that never ran (Pending).
     pub step_executions: Vec<StepExecution>,
     /// `FailureMessage`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -369,7 +370,8 @@ impl Execution {
         self.step_executions.iter().rev().find(|step| step.step_name == name)
     }
 
-    /// The names of the steps that ran, in order (loop iterations repeat names).
+    /// The names of the steps that ran, in the order they started (a loop before its body;
+    /// loop iterations repeat names).
     pub fn path(&self) -> Vec<&str> {
         self.step_executions
             .iter()

@@ -123,6 +123,8 @@ pub(crate) enum ScopeEnd {
 
 /// How one step ended, for the run loop.
 struct StepEnd {
+    /// The step's record, by index in the run's records.
+    record: usize,
     status: Status,
     /// The step a branch chose.
     branch: Option<String>,
@@ -133,8 +135,8 @@ struct StepEnd {
 }
 
 impl StepEnd {
-    fn status(status: Status) -> Self {
-        Self { status, branch: None, jump: None, abort: false }
+    fn status(record: usize, status: Status) -> Self {
+        Self { record, status, branch: None, jump: None, abort: false }
     }
 }
 
@@ -173,6 +175,8 @@ pub(crate) struct Run {
     step_ids: super::IdGenerator,
     /// The record of a child run whose step failed, for that step's record.
     pub(crate) pending_child: Option<Box<Execution>>,
+    /// Whether an `onCancel` chain is running.
+    in_cancel_chain: bool,
 }
 
 impl Run {
@@ -220,6 +224,7 @@ impl Run {
             start,
             step_ids: super::IdGenerator::new(seed),
             pending_child: None,
+            in_cancel_chain: false,
         }
     }
 
@@ -296,7 +301,18 @@ impl Run {
         } else {
             (Status::Success, None)
         };
+        let now = self.host().clock.now();
         let mut step_executions = std::mem::take(&mut self.records);
+        // Steps stopped from outside (their loop or automation step timed out, a cancel chain ran
+        // out of time) never reached their end.
+        for record in &mut step_executions {
+            if matches!(record.step_status, Status::InProgress | Status::Waiting) {
+                record.step_status = Status::Cancelled;
+                record.execution_end_time = Some(now);
+                record.failure_message =
+                    Some("the step was stopped when the step around it ended".to_string());
+            }
+        }
         for step in &self.plan.steps {
             if !self.ran[step.id] {
                 step_executions.push(self.new_record(step, Status::Pending));
@@ -371,7 +387,7 @@ impl Run {
                     return ScopeEnd::Cancelled;
                 }
                 let end = self.run_step(current).await;
-                let record_index = self.records.len() - 1;
+                let record_index = end.record;
                 if end.status == Status::Cancelled {
                     self.run_cancel_chain(current).await;
                     return ScopeEnd::Cancelled;
@@ -422,8 +438,7 @@ impl Run {
         let step = &self.plan.steps[id];
         let failed = matches!(end.status, Status::Failed | Status::TimedOut);
         if failed {
-            let message =
-                self.records.last().and_then(|r| r.failure_message.clone()).unwrap_or_default();
+            let message = self.records[end.record].failure_message.clone().unwrap_or_default();
             let message = format!(
                 "Step `{}` {}: {message}",
                 step.name,
@@ -458,18 +473,26 @@ impl Run {
     /// RULINGS 6: after a cancel, the cancelled step's `onCancel: step:X` chain runs for at most
     /// two minutes; whatever it does, the run ends Cancelled.
     async fn run_cancel_chain(&mut self, cancelled: StepId) {
+        // A step of the chain that the time limit cancels does not start a chain of its own.
+        if self.in_cancel_chain {
+            return;
+        }
         let OnCancel::Step(target) = self.plan.steps[cancelled].on_cancel.clone() else { return };
         let Some(first) = self.plan.step_id(&target) else { return };
         let scope = self.plan.steps[first].scope;
-        // The chain runs under a fresh token: the cancel that started it must not stop it.
+        // The chain runs under a fresh token: the cancel that started it must not stop it, but
+        // the time limit does, so that the chain's running step ends Cancelled in the record.
         let original = std::mem::take(&mut self.options.cancel);
-        let clock = self.host().clock.clone();
-        let limit = clock.sleep(CANCEL_CHAIN_LIMIT);
         let chain_cancel = self.options.cancel.clone();
-        tokio::select! {
-            _ = self.run_scope(first, scope) => {}
-            () = limit => chain_cancel.cancel(),
-        }
+        let clock = self.host().clock.clone();
+        let limit = tokio::spawn(async move {
+            clock.sleep(CANCEL_CHAIN_LIMIT).await;
+            chain_cancel.cancel();
+        });
+        self.in_cancel_chain = true;
+        self.run_scope(first, scope).await;
+        self.in_cancel_chain = false;
+        limit.abort();
         self.options.cancel = original;
     }
 
@@ -486,17 +509,21 @@ impl Run {
             iteration: frame.iteration,
             iterator_value: frame.iterator_value.as_ref().map(crate::record::as_text),
         });
+        // The record is kept from the start, so that a step stopped from outside (its loop's
+        // timeout, a cancel chain's time limit) still appears in the run's record.
+        let index = self.records.len();
+        self.records.push(record);
 
         let inputs = match step.inputs.resolve(&|target| self.lookup(target)) {
             Ok(inputs) => inputs,
             Err(message) => {
                 let failure =
                     StepFailure::invalid_inputs(format!("cannot resolve the inputs: {message}"));
-                return self.end_step(step, record, Err(failure), 0);
+                return self.end_step(step, index, Err(failure), 0);
             }
         };
         if let Value::Object(map) = &inputs {
-            record.inputs = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            self.records[index].inputs = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
 
         let mut attempt = 0;
@@ -527,7 +554,7 @@ impl Run {
                 }
             }
         };
-        self.end_step(step, record, result, attempt)
+        self.end_step(step, index, result, attempt)
     }
 
     /// One attempt, under the step's timeout and the run's cancel token.
@@ -592,10 +619,11 @@ impl Run {
     fn end_step(
         &mut self,
         step: &PlannedStep,
-        mut record: StepExecution,
+        index: usize,
         result: Result<AttemptOutput, StepFailure>,
         attempts: u32,
     ) -> StepEnd {
+        let mut record = std::mem::take(&mut self.records[index]);
         record.attempts = attempts;
         let result = result.and_then(|output| {
             let outputs = Self::select_outputs(step, &output.action)?;
@@ -613,7 +641,7 @@ impl Run {
                 record.failure_message = failure_message;
                 self.outputs[step.id] = Some(outputs);
                 record.step_status = status;
-                StepEnd { status, branch, jump, abort }
+                StepEnd { record: index, status, branch, jump, abort }
             }
             Err(failure) => {
                 let status = match failure.kind {
@@ -636,12 +664,12 @@ impl Run {
                     details,
                 });
                 record.step_status = status;
-                StepEnd::status(status)
+                StepEnd::status(index, status)
             }
         };
         record.execution_end_time = Some(self.host().clock.now());
         self.shared.emit(&Event::StepFinished { run: &self.shared.run_ref, step: &record });
-        self.records.push(record);
+        self.records[index] = record;
         end
     }
 

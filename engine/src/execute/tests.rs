@@ -410,7 +410,11 @@ fn spec_10_10_do_while_loop_stops_at_max_iterations() {
         "{HEAD}mainSteps:\n- name: retryLoop\n  action: aws:loop\n  inputs:\n    MaxIterations: 3\n    LoopCondition: {{Variable: '{{{{ probe.Retry }}}}', BooleanEquals: true}}\n    Steps:\n    - name: probe\n      action: aws:executeScript\n      inputs: {{Runtime: python3.11, Handler: h, Script: ok, InputPayload: {{i: '{{{{ retryLoop.CurrentIteration }}}}', Retry: true}}}}\n      outputs: [{{Name: Retry, Selector: $.Payload.Retry, Type: Boolean}}, {{Name: I, Selector: $.Payload.i, Type: Integer}}]\n- {{name: after, action: aws:sleep, inputs: {{Duration: '{{{{ retryLoop.CurrentIteration }}}}'}}}}\n"
     );
     let execution = case(&yaml).run();
-    assert_eq!(execution.path(), ["probe", "probe", "probe", "retryLoop", "after"]);
+    assert_eq!(
+        execution.path(),
+        ["retryLoop", "probe", "probe", "probe", "after"],
+        "steps in the order they started"
+    );
     assert_eq!(status_of(&execution, "retryLoop"), Status::Success);
     let iterations: Vec<u32> = execution
         .step_executions
@@ -432,7 +436,7 @@ fn for_each_loop_and_a_jump_out_exits_the_loop() {
         "{HEAD}mainSteps:\n- name: each\n  action: aws:loop\n  inputs:\n    Iterators: [a, b, stop, d]\n    Steps:\n    - name: check\n      action: aws:branch\n      inputs:\n        Choices: [{{NextStep: out, Variable: '{{{{ each.CurrentIteratorValue }}}}', StringEquals: stop}}]\n    - {{name: work, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n- {{name: skipped, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n- {{name: out, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
     );
     let execution = case(&yaml).run();
-    assert_eq!(execution.path(), ["check", "work", "check", "work", "check", "each", "out"]);
+    assert_eq!(execution.path(), ["each", "check", "work", "check", "work", "check", "out"]);
     assert_eq!(status_of(&execution, "each"), Status::Exited);
     assert_eq!(status_of(&execution, "skipped"), Status::Pending);
     assert_eq!(execution.automation_execution_status, Status::Success);
@@ -705,4 +709,50 @@ fn the_record_serializes_in_the_services_shape() {
     assert_eq!(step["Inputs"]["InstanceIds"], "[\"i-1\"]");
     assert_eq!(step["Outputs"]["State"], json!(["running"]));
     assert_eq!(json["Calls"][0]["Api"], "DescribeInstances");
+}
+
+#[test]
+fn rulings_2_continue_goes_on_as_after_a_success() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- {{name: a, action: aws:executeScript, onFailure: Continue, nextStep: c, inputs: {RAISE}}}\n- {{name: b, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n- {{name: c, action: aws:executeScript, onFailure: Continue, isEnd: true, inputs: {RAISE}}}\n- {{name: d, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
+    );
+    let execution = case(&yaml).run();
+    assert_eq!(execution.path(), ["a", "c"], "nextStep and isEnd apply after Continue");
+    assert_eq!(execution.automation_execution_status, Status::Success);
+}
+
+#[test]
+fn rulings_6_the_cancel_chain_stops_after_two_minutes() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- {{name: long, action: aws:sleep, inputs: {{Duration: PT1H}}, onCancel: 'step:slowCleanup'}}\n- {{name: slowCleanup, action: aws:pause, inputs: {{}}, timeoutSeconds: 3600}}\n"
+    );
+    let execution = case(&yaml).cancel_after(Duration::from_secs(60)).run();
+    assert_eq!(execution.automation_execution_status, Status::Cancelled);
+    let cleanup = execution.step("slowCleanup").unwrap();
+    assert_eq!(cleanup.step_status, Status::Cancelled);
+    let took =
+        cleanup.execution_end_time.unwrap().duration_since(cleanup.execution_start_time.unwrap());
+    assert_eq!(took.as_secs(), 120);
+}
+
+#[test]
+fn rulings_21_max_iterations_defaults_to_100() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- name: l\n  action: aws:loop\n  inputs:\n    LoopCondition: {{Variable: 'x', StringEquals: x}}\n    Steps:\n    - {{name: s, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
+    );
+    let execution = case(&yaml).run();
+    assert_eq!(execution.path().iter().filter(|s| **s == "s").count(), 100);
+    assert_eq!(execution.step("l").unwrap().outputs["CurrentIteration"], json!(100));
+}
+
+#[test]
+fn spec_10_19_approvals_need_enough_approvers() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- {{name: ask, action: aws:approve, inputs: {{Approvers: [alice], MinRequiredApprovals: 2}}}}\n"
+    );
+    let execution = case(&yaml).approve("ask", true).run();
+    assert_eq!(
+        execution.step("ask").unwrap().failure_message.as_deref(),
+        Some("`MinRequiredApprovals` is 2, but there are only 1 approvers")
+    );
 }
