@@ -176,10 +176,17 @@ impl Observer for Progress {
                     call.params
                 )
             }
-            Event::ScriptOutput { run, stdout, stderr, .. } if self.verbose => {
+            Event::ScriptOutput { run, stdout, stderr, .. } => {
+                // Warnings about the script (an interpreter that is not the runbook's runtime)
+                // always show; what the script printed shows with --verbose.
                 let mut text = String::new();
                 for line in stdout.lines().chain(stderr.lines()) {
-                    let _ = writeln!(text, "{}    │ {line}", indent(run.depth));
+                    if self.verbose || line.starts_with("warning:") {
+                        let _ = writeln!(text, "{}    │ {line}", indent(run.depth));
+                    }
+                }
+                if text.is_empty() {
+                    return;
                 }
                 text
             }

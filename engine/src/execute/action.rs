@@ -238,16 +238,27 @@ impl StepContext<'_> {
     /// Runs a script through the host's script runner and reports what it printed.
     pub async fn run_script(&self, request: ScriptRequest) -> Result<ScriptOutput, ScriptError> {
         let result = self.shared.host.scripts.run(request).await;
-        let (stdout, stderr) = match &result {
-            Ok(output) => (output.stdout.as_str(), output.stderr.as_str()),
-            Err(error) => (error.stdout.as_str(), error.stderr.as_str()),
+        let (stdout, stderr, warnings) = match &result {
+            Ok(output) => (output.stdout.as_str(), output.stderr.as_str(), &output.warnings),
+            Err(error) => (error.stdout.as_str(), error.stderr.as_str(), &error.warnings),
         };
+        // Warnings about the script (an interpreter other than the runbook's runtime) travel
+        // with what it wrote to standard error, one `warning:` line each.
+        let mut stderr = stderr.to_string();
+        for warning in warnings {
+            if !stderr.is_empty() && !stderr.ends_with('\n') {
+                stderr.push('\n');
+            }
+            stderr.push_str("warning: ");
+            stderr.push_str(warning);
+            stderr.push('\n');
+        }
         if !stdout.is_empty() || !stderr.is_empty() {
             self.shared.emit(&Event::ScriptOutput {
                 run: &self.shared.run_ref,
                 step: self.step,
                 stdout,
-                stderr,
+                stderr: &stderr,
             });
         }
         result
