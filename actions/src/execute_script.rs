@@ -14,6 +14,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use runbook_engine::execute::append_warnings;
 use runbook_engine::execute::{
     Action, ActionOutput, FailureKind, StepContext, StepFailure, parse_inputs,
 };
@@ -202,19 +203,6 @@ pub fn failure(error: ScriptError) -> StepFailure {
     let mut stderr = error.stderr;
     append_warnings(&mut stderr, &error.warnings);
     StepFailure { stdout: error.stdout, stderr, ..StepFailure::new(kind, error.message) }
-}
-
-/// Warnings have no place of their own in the step's record: they end its standard error, one
-/// `warning:` line each.
-fn append_warnings(stderr: &mut String, warnings: &[String]) {
-    for warning in warnings {
-        if !stderr.is_empty() && !stderr.ends_with('\n') {
-            stderr.push('\n');
-        }
-        stderr.push_str("warning: ");
-        stderr.push_str(warning);
-        stderr.push('\n');
-    }
 }
 
 #[cfg(test)]

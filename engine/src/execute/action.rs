@@ -242,17 +242,8 @@ impl StepContext<'_> {
             Ok(output) => (output.stdout.as_str(), output.stderr.as_str(), &output.warnings),
             Err(error) => (error.stdout.as_str(), error.stderr.as_str(), &error.warnings),
         };
-        // Warnings about the script (an interpreter other than the runbook's runtime) travel
-        // with what it wrote to standard error, one `warning:` line each.
         let mut stderr = stderr.to_string();
-        for warning in warnings {
-            if !stderr.is_empty() && !stderr.ends_with('\n') {
-                stderr.push('\n');
-            }
-            stderr.push_str("warning: ");
-            stderr.push_str(warning);
-            stderr.push('\n');
-        }
+        append_warnings(&mut stderr, warnings);
         if !stdout.is_empty() || !stderr.is_empty() {
             self.shared.emit(&Event::ScriptOutput {
                 run: &self.shared.run_ref,
@@ -293,6 +284,20 @@ impl StepContext<'_> {
     /// Whether `name` is an attachment the runbook declares in `files`.
     pub fn declares_attachment(&self, name: &str) -> bool {
         self.shared.document.files.iter().any(|file| file.name.value == name)
+    }
+}
+
+/// Adds warnings about a script (an interpreter other than the runbook's runtime) to what it
+/// wrote to standard error, one `warning:` line each: they have no place of their own in a
+/// step's record.
+pub fn append_warnings(stderr: &mut String, warnings: &[String]) {
+    for warning in warnings {
+        if !stderr.is_empty() && !stderr.ends_with('\n') {
+            stderr.push('\n');
+        }
+        stderr.push_str("warning: ");
+        stderr.push_str(warning);
+        stderr.push('\n');
     }
 }
 

@@ -28,7 +28,7 @@ use serde_json::Value;
 pub use crate::record::Target;
 pub use action::{
     Action, ActionOutput, Actions, FailureKind, StepContext, StepFailure, THROTTLE_RETRIES,
-    parse_inputs,
+    append_warnings, parse_inputs,
 };
 pub use cancel::CancelToken;
 pub use ids::IdGenerator;
