@@ -8,8 +8,8 @@
 //! PowerShell steps. Genuinely broken scripts would be listed in
 //! `tests/fixtures/corpus_scripts_known_bad.tsv` with a reason; there are none today.
 //!
-//! Needs `python3` on `PATH` and the corpus at `../../shared/corpus` from this crate; fails
-//! with a message saying so when either is missing.
+//! Needs `python3` on `PATH` and the corpus (`RUNBOOK_CORPUS`, or `../../shared/corpus` from this
+//! crate); fails with a message saying so when either is missing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,10 +44,13 @@ print(json.dumps(problems))
 "#;
 
 fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    let dir = std::env::var_os("RUNBOOK_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+        PathBuf::from,
+    );
     assert!(
         dir.join("MANIFEST.tsv").is_file(),
-        "the runbook corpus is missing: expected it at {} (shared/corpus next to the workspace)",
+        "the runbook corpus is missing: expected it at {} (shared/corpus next to the workspace, or RUNBOOK_CORPUS)",
         dir.display()
     );
     dir
