@@ -1,6 +1,6 @@
 //! Putting a run together: the host (AWS backend, clock, approver, scripts, child runbooks) from
 //! what the user gave (a mock file, approval answers, folders), the same way for `runbook run`,
-//! `runbook test` and the Rust [`Harness`](crate::Harness).
+//! `runbook test` and the Rust [`Harness`](crate::harness::Harness).
 
 use std::path::PathBuf;
 use std::sync::Arc;
