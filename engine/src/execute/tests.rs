@@ -756,3 +756,15 @@ fn spec_10_19_approvals_need_enough_approvers() {
         Some("`MinRequiredApprovals` is 2, but there are only 1 approvers")
     );
 }
+
+#[test]
+fn declared_outputs_select_from_a_child_runs_outputs() {
+    let child = "schemaVersion: '0.3'\noutputs: [echo.Payload]\nmainSteps:\n- {name: echo, action: aws:executeScript, inputs: {Runtime: python3.11, Handler: h, Script: ok, InputPayload: {k: v}}}\n";
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- name: run\n  action: aws:executeAutomation\n  inputs: {{DocumentName: Child}}\n  outputs: [{{Name: Id, Selector: $.ExecutionId, Type: String}}, {{Name: Out, Selector: $.Output, Type: StringList}}]\n"
+    );
+    let execution = case(&yaml).document("Child", child).run();
+    let outputs = &execution.step("run").unwrap().outputs;
+    assert_eq!(outputs["Out"], json!(["{\"k\":\"v\"}"]));
+    assert_eq!(outputs["Id"], outputs["ExecutionId"]);
+}

@@ -73,10 +73,13 @@ impl Run {
             }
         }
         let status = child.automation_execution_status;
-        let action = ActionOutput::default()
+        let mut action = ActionOutput::default()
             .with_output("Output", Value::Array(output_values))
             .with_output("ExecutionId", json!(child.automation_execution_id))
             .with_output("Status", json!(status.as_str()));
+        // Declared outputs select from the predefined ones (`$.Output`).
+        action.response =
+            Value::Object(action.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
         let child = Box::new(child);
         if status != Status::Success {
             let reason =
