@@ -680,6 +680,16 @@ impl Run {
         output: &ActionOutput,
     ) -> Result<IndexMap<String, Value>, StepFailure> {
         let mut outputs = output.outputs.clone();
+        // Actions without a response of their own (the control actions) are read through their
+        // predefined outputs: `$.ApprovalStatus`, `$.Output`.
+        let predefined;
+        let response = if output.response.is_null() {
+            predefined =
+                Value::Object(output.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+            &predefined
+        } else {
+            &output.response
+        };
         for declared in &step.outputs {
             let selector = declared.selector.as_ref().map_err(|error| {
                 StepFailure::invalid_inputs(format!(
@@ -687,7 +697,7 @@ impl Run {
                     declared.name
                 ))
             })?;
-            let Some(value) = selector.select(&output.response) else { continue };
+            let Some(value) = selector.select(response) else { continue };
             let converted = convert_output(value.clone(), declared.ty).map_err(|_| {
                 StepFailure::new(
                     FailureKind::Action,
