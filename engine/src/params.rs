@@ -7,6 +7,7 @@
 //! way Java's `find()` and Go's `MatchString` do: anywhere in the value, unless anchored.
 
 use std::fmt::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -145,7 +146,8 @@ fn check_constraints(
     }
     let empty = value.as_str() == Some("");
     if let Some(pattern) = parameter.allowed_pattern.as_ref().filter(|_| !empty) {
-        let compiled = Pattern::new(&pattern.value).map_err(|error| {
+        let cached = Pattern::cached(&pattern.value);
+        let compiled = cached.as_ref().as_ref().map_err(|error| {
             ParameterError::new(
                 name,
                 format!("Parameter \"{name}\" has an invalid allowedPattern: {error}."),
@@ -223,6 +225,29 @@ impl Pattern {
                         |line| line.trim_start_matches("error: ").to_string(),
                     )
             })
+    }
+
+    /// The compiled `pattern`, from a process-wide cache: runbooks repeat the same patterns, and
+    /// a fleet binds the same parameters once per target.
+    pub fn cached(pattern: &str) -> Arc<Result<Self, String>> {
+        static CACHE: OnceLock<Mutex<IndexMap<String, Arc<Result<Pattern, String>>>>> =
+            OnceLock::new();
+        /// Beyond this many patterns the cache starts again, so that it cannot grow without end.
+        const CAPACITY: usize = 4096;
+        let cache = CACHE.get_or_init(|| Mutex::new(IndexMap::new()));
+        if let Ok(map) = cache.lock()
+            && let Some(compiled) = map.get(pattern)
+        {
+            return compiled.clone();
+        }
+        let compiled = Arc::new(Self::new(pattern));
+        if let Ok(mut map) = cache.lock() {
+            if map.len() >= CAPACITY {
+                map.clear();
+            }
+            map.insert(pattern.to_string(), compiled.clone());
+        }
+        compiled
     }
 
     /// Whether `text` matches. A pattern too costly to evaluate counts as no match.

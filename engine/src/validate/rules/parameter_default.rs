@@ -132,7 +132,7 @@ fn constraint_problems(parameter: &Parameter, default: &Node) -> Vec<String> {
     }
     let empty = default.as_str() == Some("");
     if let Some(pattern) = parameter.allowed_pattern.as_ref().filter(|_| !empty)
-        && let Ok(compiled) = Pattern::new(&pattern.value)
+        && let Ok(compiled) = Pattern::cached(&pattern.value).as_ref()
     {
         for item in &items {
             if !compiled.is_match(item) {
