@@ -230,8 +230,8 @@ impl Pattern {
     /// The compiled `pattern`, from a process-wide cache: runbooks repeat the same patterns, and
     /// a fleet binds the same parameters once per target.
     pub fn cached(pattern: &str) -> Arc<Result<Self, String>> {
-        static CACHE: OnceLock<Mutex<IndexMap<String, Arc<Result<Pattern, String>>>>> =
-            OnceLock::new();
+        type Cache = Mutex<IndexMap<String, Arc<Result<Pattern, String>>>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
         /// Beyond this many patterns the cache starts again, so that it cannot grow without end.
         const CAPACITY: usize = 4096;
         let cache = CACHE.get_or_init(|| Mutex::new(IndexMap::new()));
