@@ -1,5 +1,6 @@
 //! Load and validate throughput: the whole corpus, and generated runbooks of growing length
-//! (the time per step should stay flat as the runbook grows).
+//! (the time per step should stay flat as the runbook grows); with botocore's models, the time
+//! to load the largest model (ec2) and the corpus validated with the model checks too.
 
 mod common;
 
@@ -25,6 +26,42 @@ fn corpus(bencher: divan::Bencher) {
             .iter()
             .map(|(name, text, json)| {
                 load_and_validate(name, text, if *json { Format::Json } else { Format::Yaml })
+            })
+            .sum::<usize>()
+    });
+}
+
+fn models() -> runbook_aws::model::Models {
+    runbook_aws::model::Models::discover(None)
+        .unwrap_or_else(|error| panic!("this benchmark needs botocore's models: {error}"))
+}
+
+/// Reading and parsing the largest model, ec2, from a fresh cache each time.
+#[divan::bench(sample_count = 10)]
+fn ec2_model_load(bencher: divan::Bencher) {
+    let root = models().root().to_path_buf();
+    bencher.bench(|| {
+        let models =
+            runbook_aws::model::Models::load(runbook_aws::model::ModelSource::Dir(root.clone()))
+                .expect("models");
+        models.service("ec2").expect("ec2 loads").shape_count()
+    });
+}
+
+/// Every corpus runbook, parsed, validated and checked against the models (already loaded:
+/// the first run loads the services the corpus uses, once).
+#[divan::bench(sample_count = 10)]
+fn corpus_with_models(bencher: divan::Bencher) {
+    let files = common::corpus();
+    let models = models();
+    bencher.counter(divan::counter::ItemsCount::new(files.len())).bench(|| {
+        files
+            .iter()
+            .map(|(name, text, json)| {
+                let format = if *json { Format::Json } else { Format::Yaml };
+                let document = Document::parse(name, text.clone(), format).expect("loads");
+                validate(&document).diagnostics.len()
+                    + runbook_aws::model::lint::lint(&document, &models).len()
             })
             .sum::<usize>()
     });

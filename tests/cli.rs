@@ -289,3 +289,69 @@ fn graph_prints_dot_and_mermaid() {
     assert!(output.stdout.contains("  s5 --> finish\n"), "{}", output.stdout);
     Cli::new().args(["graph", "no/such.yaml"]).run().code(2);
 }
+
+const API_TYPO: &str = "schemaVersion: '0.3'\nmainSteps:\n  - name: describe\n    action: aws:executeAwsApi\n    inputs:\n      Service: ec2\n      Api: DescribeInstance\n";
+
+#[test]
+fn validate_checks_api_calls_against_the_models_in_every_format() {
+    let dir = TempDir::new("cli-models");
+    dir.write("api.yaml", API_TYPO);
+    let output = Cli::new().current_dir(dir.path()).args(["validate", "api.yaml"]).run().code(1);
+    assert!(
+        output.stdout.starts_with(
+            "error[RB029]: service `ec2` has no operation `DescribeInstance`\n  --> api.yaml:7:12\n"
+        ),
+        "{}",
+        output.stdout
+    );
+    assert!(output.stdout.contains("help: did you mean `DescribeInstances`?"), "{}", output.stdout);
+    assert!(output.stderr.is_empty(), "{}", output.stderr);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["validate", "--format", "json", "api.yaml"])
+        .run()
+        .code(1);
+    let json: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(json["files"][0]["diagnostics"][0]["rule"], "unknown-api-operation");
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["validate", "--format", "sarif", "api.yaml"])
+        .run()
+        .code(1);
+    let sarif: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "RB029");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    for code in ["RB028", "RB029", "RB030", "RB031"] {
+        assert!(rules.iter().any(|rule| rule["id"] == code), "{code} is not listed");
+    }
+}
+
+#[test]
+fn validate_without_models_notes_how_to_get_them_and_checks_the_rest() {
+    let dir = TempDir::new("cli-no-models");
+    dir.write("api.yaml", API_TYPO);
+    // No python3 to ask for botocore, and no folder named.
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .env_remove("RUNBOOK_AWS_MODELS")
+        .env("PATH", "")
+        .args(["validate", "api.yaml"])
+        .run()
+        .code(0);
+    assert_eq!(output.stdout, "1 runbook checked: 0 errors, 0 warnings\n");
+    assert_eq!(output.stderr.lines().count(), 1, "{}", output.stderr);
+    assert!(output.stderr.starts_with("note: the checks of AWS API calls"), "{}", output.stderr);
+    assert!(output.stderr.contains("pip install botocore"), "{}", output.stderr);
+}
+
+#[test]
+fn validate_refuses_a_models_folder_without_models() {
+    let dir = TempDir::new("cli-empty-models");
+    dir.write("api.yaml", API_TYPO);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["validate", "--aws-models", "nowhere", "api.yaml"])
+        .run()
+        .code(2);
+    assert!(output.stderr.contains("aws api models folder nowhere"), "{}", output.stderr);
+}

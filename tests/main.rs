@@ -2,6 +2,7 @@
 //!
 //! - `cli`: the `runbook` command driven as users drive it;
 //! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
+//! - `corpus_models`: the corpus's AWS API calls checked against botocore's models;
 //! - `corpus_runs`: every corpus runbook runs to a terminal status;
 //! - `examples`: every example runbook passes its test file;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
@@ -12,6 +13,7 @@ mod support;
 
 mod cli;
 mod corpus;
+mod corpus_models;
 mod corpus_runs;
 mod examples;
 mod load_errors;

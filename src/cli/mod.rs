@@ -4,6 +4,7 @@
 
 mod files;
 mod graph;
+mod models;
 mod progress;
 mod run;
 mod test;

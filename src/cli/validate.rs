@@ -9,6 +9,7 @@ use runbook_engine::validate::validate;
 
 use super::Outcome;
 use super::files;
+use super::models::{self, Lookup};
 use crate::render::{self, Checked, FileResult};
 
 /// Arguments of `runbook validate`.
@@ -20,6 +21,10 @@ pub(crate) struct Args {
     /// How to print the findings.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     format: OutputFormat,
+    /// botocore's `data` folder (or the botocore package folder), for the checks of AWS API
+    /// calls (RB028-RB031). Default: $RUNBOOK_AWS_MODELS, else the installed botocore package.
+    #[arg(long, value_name = "DIR")]
+    aws_models: Option<PathBuf>,
 }
 
 /// The output formats of `runbook validate`.
@@ -34,6 +39,17 @@ enum OutputFormat {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
+    let models = match models::lookup(args.aws_models.clone()) {
+        Ok(Lookup::Found(models)) => Some(models),
+        Ok(Lookup::Missing(error)) => {
+            eprintln!("note: the checks of AWS API calls (RB028-RB031) were skipped: {error}");
+            None
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(Outcome::UsageError);
+        }
+    };
     let (found, problems) = files::collect(&args.paths, files::is_runbook_name);
     for problem in &problems {
         eprintln!("error: {problem}");
@@ -61,7 +77,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         let format = runbook_engine::document::Format::from_path(&file.path);
         match Document::parse(&file.path, text.clone(), format) {
             Ok(document) => {
-                let report = validate(&document);
+                let mut report = validate(&document);
+                if let Some(models) = &models {
+                    report.merge(runbook_aws::model::lint::lint(&document, models));
+                }
                 checked.files.push(FileResult::Checked { document: Box::new(document), report });
             }
             // Folders hold other YAML and JSON too (test files, mock files, Command documents):

@@ -1,6 +1,7 @@
 //! Findings as SARIF 2.1.0 (the Static Analysis Results Interchange Format), which CI systems
 //! such as GitHub code scanning show inline on the changed lines.
 
+use runbook_aws::model::lint::MODEL_RULES;
 use runbook_engine::diagnostic::{Diagnostic, Severity};
 use runbook_engine::validate::RULES;
 use serde_json::{Value, json};
@@ -19,11 +20,13 @@ pub(crate) fn report(checked: &Checked) -> String {
         "shortDescription": {"text": "the file is a readable schema 0.3 runbook"},
         "defaultConfiguration": {"level": "error"},
     })];
-    rules.extend(RULES.iter().map(|rule| {
+    let engine_rules = RULES.iter().map(|rule| (rule.code, rule.summary));
+    let model_rules = MODEL_RULES.iter().map(|rule| (rule.code, rule.summary));
+    rules.extend(engine_rules.chain(model_rules).map(|(code, summary)| {
         json!({
-            "id": rule.code.id,
-            "name": rule.code.name,
-            "shortDescription": {"text": rule.summary},
+            "id": code.id,
+            "name": code.name,
+            "shortDescription": {"text": summary},
         })
     }));
     let mut results = Vec::new();

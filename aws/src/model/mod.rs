@@ -10,6 +10,7 @@
 //! - [`check_selector`]: does a `JSONPath` selector name members the output has?
 //! - [`check_response`]: does a mocked response fit the operation's output?
 //! - [`auto_response`]: a placeholder response shaped like the output.
+//! - [`lint`]: the validation rules built on these (RB028 to RB031), over a whole runbook.
 //!
 //! Nothing else in the crate needs the models: without them, everything but these analyses
 //! and the live client keeps working, and [`ModelError::NotFound`] says how to get them.
@@ -37,6 +38,7 @@
 //! ```
 
 mod check;
+pub mod lint;
 mod placeholder;
 mod selector;
 mod service;

@@ -57,6 +57,22 @@ impl Report {
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter().filter(|d| !d.is_error())
     }
+
+    /// Adds findings of rules that run outside this crate (the checks against AWS's API
+    /// models), keeping source order.
+    pub fn merge(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(diagnostics);
+        sort(&mut self.diagnostics);
+    }
+}
+
+/// Source order, then code order; duplicates dropped.
+fn sort(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| {
+        let position = |d: &Diagnostic| d.span.map(|span| span.start);
+        position(a).cmp(&position(b)).then_with(|| a.code.cmp(&b.code))
+    });
+    diagnostics.dedup();
 }
 
 /// Checks `document` with every rule.
@@ -66,11 +82,7 @@ pub fn validate(document: &Document) -> Report {
     for rule in &RULES {
         (rule.check)(&context, &mut diagnostics);
     }
-    diagnostics.sort_by(|a, b| {
-        let position = |d: &Diagnostic| d.span.map(|span| span.start);
-        position(a).cmp(&position(b)).then_with(|| a.code.cmp(&b.code))
-    });
-    diagnostics.dedup();
+    sort(&mut diagnostics);
     Report { diagnostics }
 }
 
