@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use runbook_aws::mock::auto::{AutoMock, Placeholders};
 use runbook_aws::mock::{ApprovalDecision, MockAws, MockFile};
 use runbook_engine::execute::{Actions, Host, RunContext};
 use runbook_engine::host::{
@@ -101,6 +102,9 @@ pub struct Setup {
     pub aws: Option<Arc<dyn AwsBackend>>,
     /// The mock file, when the run is on mocks.
     pub mocks: Option<Arc<MockFile>>,
+    /// Answer the calls no mock answers with placeholder responses built from the API models
+    /// (`--auto-mock`); only for runs on mocks.
+    pub auto_mock: Option<Placeholders>,
     /// Approval answers (a mock file's `approvals` come first).
     pub approvals: Approvals,
     /// A decider for the steps no answer covers (the terminal prompt of `runbook run`).
@@ -129,6 +133,7 @@ impl Default for Setup {
         Self {
             aws: None,
             mocks: None,
+            auto_mock: None,
             approvals: Approvals::None,
             prompt: None,
             scripts: Arc::new(runbook_actions::script::LocalScriptRunner::default()),
@@ -143,14 +148,28 @@ impl Setup {
     /// The host for one run on `clock`, and the mock backend when the run is on mocks (to ask it
     /// afterwards which rules went unused).
     pub fn host(&self, clock: Arc<dyn Clock>) -> (Host, Option<Arc<MockAws>>) {
+        let built = self.build(clock);
+        (built.host, built.mock)
+    }
+
+    /// The host for one run on `clock`, with the backends to ask afterwards.
+    pub fn build(&self, clock: Arc<dyn Clock>) -> Built {
         let mut context = self.context.clone();
+        let mut auto = None;
         let (aws, mock): (Arc<dyn AwsBackend>, Option<Arc<MockAws>>) = match &self.aws {
             Some(aws) => (aws.clone(), None),
             None => {
                 let file = self.mocks.clone().unwrap_or_else(|| Arc::new(empty_mock_file()));
                 let mock = Arc::new(MockAws::new(file));
                 context.script_environment.push((SCRIPT_AWS_MOCK_ENV.into(), "mock".into()));
-                (mock.clone() as Arc<dyn AwsBackend>, Some(mock))
+                match &self.auto_mock {
+                    Some(placeholders) => {
+                        let backend = Arc::new(AutoMock::new(mock.clone(), placeholders.clone()));
+                        auto = Some(backend.clone());
+                        (backend as Arc<dyn AwsBackend>, Some(mock))
+                    }
+                    None => (mock.clone() as Arc<dyn AwsBackend>, Some(mock)),
+                }
             }
         };
         let mut decisions = self.mocks.as_deref().map(mock_decisions).unwrap_or_default();
@@ -182,6 +201,22 @@ impl Setup {
         if let Some(observer) = &self.observer {
             host = host.with_observer(observer.clone());
         }
-        (host, mock)
+        Built { host, mock, auto }
+    }
+}
+
+/// A host and the backends behind it, from [`Setup::build`].
+pub struct Built {
+    /// The host.
+    pub host: Host,
+    /// The mock backend, when the run is on mocks.
+    pub mock: Option<Arc<MockAws>>,
+    /// The placeholder backend, when the run answers unmocked calls with placeholders.
+    pub auto: Option<Arc<AutoMock>>,
+}
+
+impl std::fmt::Debug for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Built").finish_non_exhaustive()
     }
 }

@@ -150,6 +150,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let setup = Setup {
         aws: None,
         mocks,
+        auto_mock: None,
         approvals,
         prompt,
         scripts: Arc::new(runbook_actions::script::LocalScriptRunner::new(

@@ -57,7 +57,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod auto;
 mod backend;
+pub mod check;
 mod error;
 mod matching;
 mod parse;
@@ -178,6 +180,8 @@ pub struct MockRule {
     pub params: Option<Value>,
     /// The answers: one, or a `sequence` given in order, whose last answer repeats. Never empty.
     pub answers: Vec<MockAnswer>,
+    /// Where each answer of `answers` is written, in the same order.
+    pub answer_sources: Vec<AnswerSource>,
     /// The rule's field path (`aws[3]`, after any prefix), for messages.
     pub path: String,
     /// Where the rule is written.
@@ -190,6 +194,24 @@ impl MockRule {
         let index =
             usize::try_from(calls).unwrap_or(usize::MAX).min(self.answers.len().checked_sub(1)?);
         self.answers.get(index)
+    }
+}
+
+/// Where an answer of a [`MockRule`] is written.
+#[derive(Clone, Debug)]
+pub struct AnswerSource {
+    /// The answer's field path (`aws[3].sequence[1].returns`).
+    pub path: String,
+    /// Where its value is written.
+    pub span: Span,
+    /// The tree of a `returns` value, to point at one of its members.
+    pub tree: Option<Node>,
+}
+
+impl AnswerSource {
+    fn of(node: &Node, path: &str) -> Self {
+        let returns = path.ends_with("returns");
+        Self { path: path.to_string(), span: node.span, tree: returns.then(|| node.clone()) }
     }
 }
 

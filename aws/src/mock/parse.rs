@@ -11,8 +11,8 @@ use runbook_engine::syntax::{Entry, Node, NodeKind, Span, push_key};
 use serde_json::Value;
 
 use super::{
-    ApprovalDecision, ApprovalStandIn, MockAnswer, MockFile, MockFileError, MockProblem,
-    MockProblemKind, MockRule, MockScript, ScriptLayout, ScriptStandIn, StandInResult,
+    AnswerSource, ApprovalDecision, ApprovalStandIn, MockAnswer, MockFile, MockFileError,
+    MockProblem, MockProblemKind, MockRule, MockScript, ScriptLayout, ScriptStandIn, StandInResult,
 };
 use crate::sandbox::Sandbox;
 
@@ -248,14 +248,18 @@ impl Parser {
             if answer.key == "sequence" {
                 self.sequence(&answer.value, &child(path, "sequence"))
             } else {
-                self.answer(answer, &child(path, &answer.key)).map(|answer| vec![answer])
+                let answer_path = child(path, &answer.key);
+                let source = AnswerSource::of(&answer.value, &answer_path);
+                self.answer(answer, &answer_path).map(|answer| vec![(answer, source)])
             }
         });
+        let (answers, answer_sources) = answers?.into_iter().unzip();
         Some(MockRule {
             service: service?,
             api: api?,
             params: params?,
-            answers: answers?,
+            answers,
+            answer_sources,
             path: path.to_string(),
             span: node.span,
         })
@@ -271,7 +275,7 @@ impl Parser {
         }
     }
 
-    fn sequence(&mut self, node: &Node, path: &str) -> Option<Vec<MockAnswer>> {
+    fn sequence(&mut self, node: &Node, path: &str) -> Option<Vec<(MockAnswer, AnswerSource)>> {
         let Some(items) = node.as_seq() else {
             self.invalid(
                 node.span,
@@ -293,7 +297,9 @@ impl Parser {
                 .and_then(|entries| {
                     self.check_keys(entries, &item_path, SEQUENCE_ITEM_KEYS);
                     let given = self.one_of(item, entries, &item_path, SEQUENCE_ITEM_KEYS)?;
-                    self.answer(given, &child(&item_path, &given.key))
+                    let answer_path = child(&item_path, &given.key);
+                    let source = AnswerSource::of(&given.value, &answer_path);
+                    self.answer(given, &answer_path).map(|answer| (answer, source))
                 });
             match answer {
                 Some(answer) => answers.push(answer),

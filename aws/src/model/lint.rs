@@ -348,12 +348,13 @@ fn hint(problem: &ValueProblem) -> String {
 
 /// One step of a problem's path (`Filters[0].Values`).
 #[derive(Debug, PartialEq, Eq)]
-enum Segment {
+pub(crate) enum Segment {
     Name(String),
     Index(usize),
 }
 
-fn segments(path: &str) -> Vec<Segment> {
+/// Splits a problem's path (`Filters[0].Values`) into its steps.
+pub(crate) fn segments(path: &str) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut name = String::new();
     let mut chars = path.chars().peekable();
@@ -399,38 +400,41 @@ fn locate(call: &ApiCall<'_>, problem: &ValueProblem, api_span: Span) -> (Span, 
         _ => segments.len(),
     };
     let mut path = "inputs".to_string();
-    // The value reached so far, and the span of its key (or of the item itself in a list).
-    let mut reached: Option<(&Node, Span)> = None;
-    for segment in segments.iter().take(wanted) {
-        let next = match (segment, reached) {
-            (Segment::Name(name), None) => call
-                .params
-                .iter()
-                .find(|entry| entry.key == *name)
-                .map(|entry| (&entry.value, entry.key_span)),
-            (Segment::Name(name), Some((node, _))) => {
-                node.entry(name).map(|entry| (&entry.value, entry.key_span))
-            }
-            (Segment::Index(index), Some((node, _))) => {
-                node.as_seq().and_then(|items| items.get(*index)).map(|item| (item, item.span))
-            }
-            (Segment::Index(_), None) => None,
-        };
-        let Some(next) = next else { break };
+    let Some(inputs) = call.step.inputs.as_ref() else { return (api_span, path) };
+    let reached = follow(inputs, &segments[..wanted]);
+    for segment in &segments[..reached.len()] {
         match segment {
             Segment::Name(name) => push_key(&mut path, name),
             Segment::Index(index) => {
                 let _ = write!(path, "[{index}]");
             }
         }
-        reached = Some(next);
     }
-    let span = match (reached, &problem.kind) {
+    let span = match (reached.last(), &problem.kind) {
         (None, _) => api_span,
-        (Some((_, key_span)), ProblemKind::Unknown { .. }) => key_span,
+        (Some((_, key_span)), ProblemKind::Unknown { .. }) => *key_span,
         (Some((node, _)), _) => node.span,
     };
     (span, path)
+}
+
+/// Follows `segments` down from `root`: each value reached, with the span of its key (of the
+/// item itself in a list), as far as the tree has them.
+pub(crate) fn follow<'n>(root: &'n Node, segments: &[Segment]) -> Vec<(&'n Node, Span)> {
+    let mut reached = Vec::new();
+    let mut current = root;
+    for segment in segments {
+        let next = match segment {
+            Segment::Name(name) => current.entry(name).map(|entry| (&entry.value, entry.key_span)),
+            Segment::Index(index) => {
+                current.as_seq().and_then(|items| items.get(*index)).map(|item| (item, item.span))
+            }
+        };
+        let Some(next) = next else { break };
+        reached.push(next);
+        current = next.0;
+    }
+    reached
 }
 
 #[cfg(test)]

@@ -1,0 +1,200 @@
+//! Placeholder answers for the calls no mock answers (`runbook run --auto-mock`), so that any
+//! runbook can be walked end to end with no set-up.
+//!
+//! [`AutoMock`] asks the mock file first; a call no rule answers gets a response built from the
+//! operation's output shape ([`auto_response`]): every member present, strings named after
+//! their member (`"<InstanceId>"`) or the first value of their enumeration, numbers `0`. The
+//! answers are deterministic, so two walks of a runbook take the same path. A wait for a state
+//! the placeholder does not have (`running`, when the first state is `pending`) waits until its
+//! timeout, as it would against an API that never gets there.
+//!
+//! ```
+//! use std::{path::Path, sync::Arc};
+//! use runbook_aws::mock::auto::{AutoMock, Placeholders};
+//! use runbook_aws::mock::{MockAws, MockFile};
+//! use runbook_engine::host::ApiRequest;
+//! use serde_json::json;
+//!
+//! let file = MockFile::parse(Path::new("mocks.yaml"), "aws: []")?;
+//! let aws = AutoMock::new(Arc::new(MockAws::new(Arc::new(file))), Placeholders::unavailable("no models here"));
+//! let error = aws.answer(&ApiRequest::new("ec2", "DescribeInstances", json!({}))).unwrap_err();
+//! assert_eq!(error.code, "AutoMockUnavailable");
+//! assert!(error.message.ends_with("no models here"), "{}", error.message);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use indexmap::IndexMap;
+use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture};
+use serde_json::Value;
+
+use super::{MOCK_NOT_FOUND, MockAws};
+use crate::model::{ModelError, Models, auto_response};
+
+/// The error code of a call that neither a mock nor a placeholder can answer.
+pub const AUTO_MOCK_UNAVAILABLE: &str = "AutoMockUnavailable";
+
+/// Where placeholder answers come from: the models, or why there are none.
+#[derive(Clone, Debug)]
+pub struct Placeholders {
+    models: Result<Models, Arc<str>>,
+}
+
+impl Placeholders {
+    /// Placeholders built from `models`.
+    pub fn new(models: Models) -> Self {
+        Self { models: Ok(models) }
+    }
+
+    /// No models (`reason` says why, and how to get them): every call a placeholder would
+    /// answer fails with [`AUTO_MOCK_UNAVAILABLE`].
+    pub fn unavailable(reason: impl std::fmt::Display) -> Self {
+        Self { models: Err(Arc::from(reason.to_string())) }
+    }
+
+    /// The placeholder response to `request`, shaped like its operation's output.
+    pub fn answer(&self, request: &ApiRequest) -> Result<Value, ApiError> {
+        let call = format!("{}.{}", request.service, request.api);
+        let models = self.models.as_ref().map_err(|reason| {
+            ApiError::new(
+                AUTO_MOCK_UNAVAILABLE,
+                format!(
+                    "no mock answers {call}, and placeholder answers need the AWS API models: \
+                     {reason}"
+                ),
+            )
+        })?;
+        let model = models.service(&request.service).map_err(|error| match error {
+            ModelError::UnknownService { .. } => ApiError::new(
+                AUTO_MOCK_UNAVAILABLE,
+                format!("no mock answers {call}, and no placeholder can: {error}"),
+            ),
+            other => ApiError::new(AUTO_MOCK_UNAVAILABLE, other.to_string()),
+        })?;
+        let operation = model.operation(&request.api).ok_or_else(|| {
+            let hint = model
+                .closest_operation(&request.api)
+                .map(|name| format!("; did you mean `{name}`?"))
+                .unwrap_or_default();
+            ApiError::new(
+                AUTO_MOCK_UNAVAILABLE,
+                format!(
+                    "no mock answers {call}, and no placeholder can: service `{}` has no \
+                     operation `{}`{hint}",
+                    model.name(),
+                    request.api
+                ),
+            )
+        })?;
+        Ok(auto_response(&operation))
+    }
+}
+
+/// An AWS backend that answers from a mock file first and with placeholders after.
+#[derive(Debug)]
+pub struct AutoMock {
+    mocks: Arc<MockAws>,
+    placeholders: Placeholders,
+    answered: Mutex<IndexMap<String, u64>>,
+}
+
+impl AutoMock {
+    /// A backend asking `mocks` first, then `placeholders`.
+    pub fn new(mocks: Arc<MockAws>, placeholders: Placeholders) -> Self {
+        Self { mocks, placeholders, answered: Mutex::new(IndexMap::new()) }
+    }
+
+    /// The mock backend asked first.
+    pub fn mocks(&self) -> &Arc<MockAws> {
+        &self.mocks
+    }
+
+    /// Answers `request`: the mock file's answer (or error) when a rule matches it, else a
+    /// placeholder.
+    pub fn answer(&self, request: &ApiRequest) -> Result<Value, ApiError> {
+        match self.mocks.answer(request) {
+            Err(error) if error.code == MOCK_NOT_FOUND => {
+                let answer = self.placeholders.answer(request)?;
+                let mut answered = self.answered.lock().unwrap_or_else(PoisonError::into_inner);
+                *answered.entry(format!("{}.{}", request.service, request.api)).or_default() += 1;
+                Ok(answer)
+            }
+            other => other,
+        }
+    }
+
+    /// The calls placeholders answered (`ec2.DescribeInstances`) and how many times, in the
+    /// order they were first made.
+    pub fn placeholder_calls(&self) -> Vec<(String, u64)> {
+        let answered = self.answered.lock().unwrap_or_else(PoisonError::into_inner);
+        answered.iter().map(|(call, count)| (call.clone(), *count)).collect()
+    }
+}
+
+impl AwsBackend for AutoMock {
+    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
+        Box::pin(async move { self.answer(&request) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::mock::MockFile;
+    use crate::model::ModelSource;
+
+    fn models(tag: &str) -> (Models, PathBuf) {
+        let root =
+            std::env::temp_dir().join(format!("runbook-aws-auto-{tag}-{}", std::process::id()));
+        let folder = root.join("demo/2020-01-01");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("service-2.json"),
+            include_str!("../../tests/fixtures/models/demo.json"),
+        )
+        .unwrap();
+        (Models::load(ModelSource::Dir(root.clone())).unwrap(), root)
+    }
+
+    fn auto_mock(tag: &str, mocks: &str) -> (AutoMock, PathBuf) {
+        let file = MockFile::parse(Path::new("mocks.yaml"), mocks).unwrap();
+        let (models, root) = models(tag);
+        (AutoMock::new(Arc::new(MockAws::new(Arc::new(file))), Placeholders::new(models)), root)
+    }
+
+    #[test]
+    fn mocks_answer_first_and_placeholders_the_rest() {
+        let (aws, root) = auto_mock(
+            "order",
+            "aws:\n  - {service: demo, api: Ping, error: Throttling}\n  - {service: demo, api: DescribeInstances, params: {InstanceIds: [i-1]}, returns: {NextToken: t}}\n",
+        );
+        let ping = ApiRequest::new("demo", "Ping", json!({}));
+        assert_eq!(aws.answer(&ping).unwrap_err().code, "Throttling");
+        let mocked = ApiRequest::new("demo", "DescribeInstances", json!({"InstanceIds": ["i-1"]}));
+        assert_eq!(aws.answer(&mocked).unwrap(), json!({"NextToken": "t"}));
+        let other = ApiRequest::new("demo", "DescribeInstances", json!({"InstanceIds": ["i-2"]}));
+        let placeholder = aws.answer(&other).unwrap();
+        assert_eq!(placeholder["Reservations"][0]["Instances"][0]["InstanceId"], "<InstanceId>");
+        assert_eq!(placeholder, aws.answer(&other).unwrap(), "placeholders are deterministic");
+        assert_eq!(aws.placeholder_calls(), [("demo.DescribeInstances".to_string(), 2)]);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn unknown_calls_fail_with_the_reason() {
+        let (aws, root) = auto_mock("unknown", "aws: []\n");
+        let error =
+            aws.answer(&ApiRequest::new("demo", "DescribeInstance", json!({}))).unwrap_err();
+        assert_eq!(error.code, AUTO_MOCK_UNAVAILABLE);
+        assert!(error.message.ends_with("did you mean `DescribeInstances`?"), "{}", error.message);
+        let error = aws.answer(&ApiRequest::new("dmeo", "Ping", json!({}))).unwrap_err();
+        assert!(error.message.contains("unknown aws service `dmeo`"), "{}", error.message);
+        assert!(aws.placeholder_calls().is_empty());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}
