@@ -6,6 +6,7 @@
 //! backends), plus what puts them together for a run ([`setup`]).
 
 pub mod harness;
+pub mod permissions;
 pub mod setup;
 pub mod testing;
 

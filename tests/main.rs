@@ -6,6 +6,7 @@
 //! - `corpus_runs`: every corpus runbook runs to a terminal status;
 //! - `examples`: every example runbook passes its test file;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
+//! - `permissions`: the IAM policy a runbook needs;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates.
 
@@ -17,5 +18,6 @@ mod corpus_models;
 mod corpus_runs;
 mod examples;
 mod load_errors;
+mod permissions;
 mod robustness;
 mod schemas;

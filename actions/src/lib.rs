@@ -5,6 +5,7 @@
 //! [`Executor`](runbook_engine::execute::Executor). Each action's module says which AWS calls it
 //! makes, its outputs, how it waits and how it fails. Waits poll every [`POLL_INTERVAL`] on the
 //! run's clock, so a one-hour wait on the virtual clock takes no real time.
+//! [`permissions::calls`] lists, for every action, the calls it makes on its own.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -46,6 +47,7 @@ pub mod execute_script;
 pub mod execute_state_machine;
 pub mod invoke_lambda;
 pub mod invoke_webhook;
+pub mod permissions;
 pub mod run_command;
 pub mod run_instances;
 pub mod script;

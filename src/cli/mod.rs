@@ -5,6 +5,7 @@
 mod files;
 mod graph;
 mod models;
+mod permissions;
 mod progress;
 mod run;
 mod test;
@@ -53,6 +54,8 @@ enum Command {
     Test(test::Args),
     /// Print a runbook's step graph (Graphviz DOT or Mermaid).
     Graph(graph::Args),
+    /// Print the IAM policy a runbook's role needs, from every AWS call it can make.
+    Permissions(permissions::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -70,5 +73,6 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Permissions(args) => permissions::run(&args),
     }
 }

@@ -1,0 +1,424 @@
+//! The AWS calls a runbook can make, and the IAM policy they need (`runbook permissions`, and
+//! the list of mutating calls shown before a real run).
+//!
+//! The calls come from every step, on every path (whether a path is taken depends on the run):
+//! - `aws:executeAwsApi`, `aws:assertAwsResourceProperty`, `aws:waitForAwsResourceProperty`:
+//!   the call their `Service` and `Api` name;
+//! - the other actions: the calls they make on their own
+//!   ([`runbook_actions::permissions::calls`]), `aws:executeAutomation`'s included;
+//! - a parameter default reading `{{ ssm:NAME }}`: `ssm.GetParameter`;
+//! - the child runbooks of `aws:executeAutomation` steps, found by name in the folders given
+//!   (`--documents`), with their own calls, once each.
+//!
+//! What cannot be known before the run is listed apart ([`Unknown`]): a call whose `Service` or
+//! `Api` is a template, the calls of `aws:executeScript` scripts, a child runbook not found.
+//!
+//! An IAM action is the service's IAM prefix and the operation's name. The prefix is the
+//! model's signing name, else its endpoint prefix (`stepfunctions` signs as `states`, `elbv2`
+//! is `elasticloadbalancing`), with the few services whose IAM prefix is neither
+//! (`cloudwatch`, whose endpoint is `monitoring`). Without models, a table of those that differ
+//! stands in. A few operations are authorized under another action name (Lambda's `Invoke` is
+//! `lambda:InvokeFunction`, S3's `ListObjectsV2` is `s3:ListBucket`); those the runbooks in use
+//! call are mapped.
+//!
+//! A call is *mutating* unless its operation's name starts with a read-only verb
+//! ([`READ_ONLY_VERBS`]: `Describe`, `Get`, `List`, `Head`, ...).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use runbook_aws::model::lint::{API_ACTIONS, Written, api_calls};
+use runbook_aws::model::{Models, ServiceModel};
+use runbook_engine::Document;
+use runbook_engine::host::documents::{DocumentStore, FolderDocuments, document_name};
+use runbook_engine::template::{Target, Template};
+use serde_json::{Value, json};
+
+/// The verbs an operation's name starts with when it only reads.
+pub const READ_ONLY_VERBS: &[&str] = &[
+    "Describe", "Get", "List", "Head", "Lookup", "Search", "Query", "Scan", "Select", "BatchGet",
+    "Filter", "Simulate", "Validate", "Estimate", "Preview", "Download", "Check", "Detect",
+];
+
+/// Whether an operation changes something: its name (as the API spells it) does not start with
+/// a read-only verb followed by the next word.
+pub fn is_mutating(operation: &str) -> bool {
+    !READ_ONLY_VERBS.iter().any(|verb| {
+        operation.strip_prefix(verb).is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        })
+    })
+}
+
+/// Where a call is made.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CallSite {
+    /// The runbook (the file name for the runbook given, the document name for a child).
+    pub runbook: String,
+    /// The step, or `parameters.NAME.default` for a parameter default.
+    pub step: String,
+    /// The action, or `{{ ssm: }}` for a parameter default.
+    pub action: String,
+}
+
+impl fmt::Display for CallSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} ({})", self.runbook, self.step, self.action)
+    }
+}
+
+/// A call the runbook can make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeededCall {
+    /// The service, as botocore names it (`ec2`).
+    pub service: String,
+    /// The operation, as the API spells it (`DescribeInstances`).
+    pub api: String,
+    /// The IAM actions that allow it (`ec2:DescribeInstances`; two for S3's `CopyObject`).
+    pub iam_actions: Vec<String>,
+    /// Whether it changes something.
+    pub mutating: bool,
+    /// Where it is made.
+    pub sites: Vec<CallSite>,
+}
+
+/// Something the policy cannot cover, known only when the runbook runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unknown {
+    /// A call whose `Service` or `Api` is a template.
+    Templated {
+        /// Where.
+        site: CallSite,
+        /// `Service` as written.
+        service: String,
+        /// `Api` as written.
+        api: String,
+    },
+    /// An `aws:executeScript` step: its script's calls.
+    Script {
+        /// Where.
+        site: CallSite,
+    },
+    /// An `aws:executeAutomation` child not found.
+    Child {
+        /// Where.
+        site: CallSite,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Unknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Templated { site, service, api } => {
+                write!(f, "{site}: the call {service}.{api} is known only when the runbook runs")
+            }
+            Self::Script { site } => {
+                write!(f, "{site}: what the script calls is known only when it runs")
+            }
+            Self::Child { site, reason } => {
+                write!(f, "{site}: the child runbook's calls are not included: {reason}")
+            }
+        }
+    }
+}
+
+/// The calls a runbook can make.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Permissions {
+    /// The calls, sorted by service and operation.
+    pub calls: Vec<NeededCall>,
+    /// What the calls leave out.
+    pub unknown: Vec<Unknown>,
+}
+
+impl Permissions {
+    /// Every IAM action needed, sorted, once each.
+    pub fn actions(&self) -> Vec<String> {
+        let actions: BTreeSet<&String> =
+            self.calls.iter().flat_map(|call| &call.iam_actions).collect();
+        actions.into_iter().cloned().collect()
+    }
+
+    /// The IAM policy document that allows every call, on every resource.
+    pub fn policy(&self) -> Value {
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": self.actions(), "Resource": "*"}],
+        })
+    }
+
+    /// The calls that change something.
+    pub fn mutating(&self) -> impl Iterator<Item = &NeededCall> {
+        self.calls.iter().filter(|call| call.mutating)
+    }
+}
+
+/// The calls `document` (named `name` in the sites) can make, children found in `documents`
+/// included; `models` give the canonical names and IAM prefixes.
+pub fn permissions(
+    document: &Document,
+    name: &str,
+    documents: &[PathBuf],
+    models: Option<&Models>,
+) -> Permissions {
+    let mut collector = Collector {
+        models,
+        store: (!documents.is_empty()).then(|| FolderDocuments::new(documents.to_vec())),
+        calls: BTreeMap::new(),
+        unknown: Vec::new(),
+        visited: BTreeSet::new(),
+    };
+    collector.document(document, name);
+    Permissions { calls: collector.calls.into_values().collect(), unknown: collector.unknown }
+}
+
+struct Collector<'m> {
+    models: Option<&'m Models>,
+    store: Option<FolderDocuments>,
+    calls: BTreeMap<(String, String), NeededCall>,
+    unknown: Vec<Unknown>,
+    visited: BTreeSet<String>,
+}
+
+impl Collector<'_> {
+    fn document(&mut self, document: &Document, runbook: &str) {
+        let site = |step: &str, action: &str| CallSite {
+            runbook: runbook.to_string(),
+            step: step.to_string(),
+            action: action.to_string(),
+        };
+        for parameter in &document.parameters {
+            let Some(text) = parameter.default.as_ref().and_then(|node| node.as_str()) else {
+                continue;
+            };
+            let reads_store = Template::parse(text)
+                .references()
+                .any(|reference| matches!(reference.target, Target::ParameterStore(_)));
+            if reads_store {
+                let step = format!("parameters.{}.default", parameter.name.value);
+                self.add("ssm", "GetParameter", site(&step, "{{ ssm: }}"));
+            }
+        }
+        for call in api_calls(document) {
+            let step = &call.step.name.value;
+            let action = &call.step.action.value;
+            match (call.service, call.api) {
+                (Written::Literal(service), Written::Literal(api)) => {
+                    self.add(service, api, site(step, action));
+                }
+                (Written::Missing, _) | (_, Written::Missing) => {}
+                (service, api) => self.unknown.push(Unknown::Templated {
+                    site: site(step, action),
+                    service: written(service),
+                    api: written(api),
+                }),
+            }
+        }
+        for step in document.all_steps() {
+            let action = step.action.value.as_str();
+            if API_ACTIONS.contains(&action) {
+                continue;
+            }
+            for call in runbook_actions::permissions::calls(action) {
+                if call.when.holds(step.inputs.as_ref()) {
+                    self.add(call.service, call.api, site(&step.name.value, action));
+                }
+            }
+            match action {
+                "aws:executeScript" => {
+                    self.unknown.push(Unknown::Script { site: site(&step.name.value, action) });
+                }
+                "aws:executeAutomation" => {
+                    self.child(step.input("DocumentName"), site(&step.name.value, action));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn child(&mut self, name: Option<&runbook_engine::syntax::Node>, site: CallSite) {
+        let Some(name) = name.and_then(|node| node.as_str()) else { return };
+        if Template::parse(name).has_references() {
+            let reason = format!("its name `{name}` is known only when the runbook runs");
+            self.unknown.push(Unknown::Child { site, reason });
+            return;
+        }
+        let name = document_name(name).to_string();
+        if self.visited.contains(&name) {
+            return;
+        }
+        let Some(store) = &self.store else {
+            let reason = format!("give the folder that holds `{name}` with --documents");
+            self.unknown.push(Unknown::Child { site, reason });
+            return;
+        };
+        match store.load(&name) {
+            Ok(child) => {
+                self.visited.insert(name.clone());
+                self.document(&child, &name);
+            }
+            Err(reason) => self.unknown.push(Unknown::Child { site, reason }),
+        }
+    }
+
+    fn add(&mut self, service: &str, api: &str, site: CallSite) {
+        let model = self.models.and_then(|models| models.service(service).ok());
+        let (service, api) = match &model {
+            Some(model) => {
+                let api =
+                    model.operation(api).map_or_else(|| pascal_case(api), |op| op.name().into());
+                (model.name().to_string(), api)
+            }
+            None => (service.to_ascii_lowercase(), pascal_case(api)),
+        };
+        let key = (service.clone(), api.clone());
+        let entry = self.calls.entry(key).or_insert_with(|| NeededCall {
+            iam_actions: iam_actions(&service, &api, model.as_deref()),
+            mutating: is_mutating(&api),
+            service,
+            api,
+            sites: Vec::new(),
+        });
+        if !entry.sites.contains(&site) {
+            entry.sites.push(site);
+        }
+    }
+}
+
+fn written(name: Written<'_>) -> String {
+    match name {
+        Written::Literal(text) | Written::Templated(text) => text.to_string(),
+        Written::Missing => String::new(),
+    }
+}
+
+/// `describe_instances` and `describeInstances` as the API spells them, `DescribeInstances`.
+fn pascal_case(name: &str) -> String {
+    name.split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// IAM prefixes that are neither a model's signing name nor its endpoint prefix, by those.
+const PREFIX_BY_ENDPOINT: &[(&str, &str)] =
+    &[("monitoring", "cloudwatch"), ("iotdata", "iot"), ("tagging", "tag")];
+
+/// IAM prefixes of services whose name is not their prefix, for when there are no models.
+const PREFIX_BY_SERVICE: &[(&str, &str)] = &[
+    ("stepfunctions", "states"),
+    ("elbv2", "elasticloadbalancing"),
+    ("elb", "elasticloadbalancing"),
+    ("sesv2", "ses"),
+    ("efs", "elasticfilesystem"),
+    ("emr", "elasticmapreduce"),
+    ("s3control", "s3"),
+    ("resourcegroupstaggingapi", "tag"),
+    ("iot-data", "iot"),
+    ("opensearch", "es"),
+    ("sso-admin", "sso"),
+    ("docdb", "rds"),
+    ("neptune", "rds"),
+];
+
+/// Operations authorized under other action names: `(service, operation, IAM action names)`.
+const RENAMED: &[(&str, &str, &[&str])] = &[
+    ("lambda", "Invoke", &["InvokeFunction"]),
+    ("lambda", "InvokeWithResponseStream", &["InvokeFunction"]),
+    ("s3", "ListObjects", &["ListBucket"]),
+    ("s3", "ListObjectsV2", &["ListBucket"]),
+    ("s3", "HeadBucket", &["ListBucket"]),
+    ("s3", "ListBuckets", &["ListAllMyBuckets"]),
+    ("s3", "ListObjectVersions", &["ListBucketVersions"]),
+    ("s3", "HeadObject", &["GetObject"]),
+    ("s3", "CopyObject", &["GetObject", "PutObject"]),
+    ("s3", "DeleteObjects", &["DeleteObject"]),
+    ("s3", "CreateMultipartUpload", &["PutObject"]),
+    ("s3", "UploadPart", &["PutObject"]),
+    ("s3", "CompleteMultipartUpload", &["PutObject"]),
+    ("s3", "GetBucketEncryption", &["GetEncryptionConfiguration"]),
+    ("s3", "PutBucketEncryption", &["PutEncryptionConfiguration"]),
+    ("s3", "DeleteBucketEncryption", &["PutEncryptionConfiguration"]),
+    ("s3", "GetBucketLifecycleConfiguration", &["GetLifecycleConfiguration"]),
+    ("s3", "PutBucketLifecycleConfiguration", &["PutLifecycleConfiguration"]),
+    ("s3", "DeleteBucketLifecycle", &["PutLifecycleConfiguration"]),
+    ("s3", "GetBucketNotificationConfiguration", &["GetBucketNotification"]),
+    ("s3", "PutBucketNotificationConfiguration", &["PutBucketNotification"]),
+    ("s3", "GetPublicAccessBlock", &["GetBucketPublicAccessBlock"]),
+    ("s3", "PutPublicAccessBlock", &["PutBucketPublicAccessBlock"]),
+    ("s3", "DeletePublicAccessBlock", &["PutBucketPublicAccessBlock"]),
+    ("s3", "GetBucketReplication", &["GetReplicationConfiguration"]),
+    ("s3", "PutBucketReplication", &["PutReplicationConfiguration"]),
+    ("s3", "DeleteBucketReplication", &["PutReplicationConfiguration"]),
+    ("s3", "DeleteBucketTagging", &["PutBucketTagging"]),
+    ("s3control", "GetPublicAccessBlock", &["GetAccountPublicAccessBlock"]),
+    ("s3control", "PutPublicAccessBlock", &["PutAccountPublicAccessBlock"]),
+    ("s3control", "DeletePublicAccessBlock", &["PutAccountPublicAccessBlock"]),
+];
+
+/// The IAM actions that allow `service.api`.
+fn iam_actions(service: &str, api: &str, model: Option<&ServiceModel>) -> Vec<String> {
+    let prefix = match model {
+        Some(model) => {
+            let metadata = model.metadata();
+            let name = metadata.signing_name.as_deref().unwrap_or(&metadata.endpoint_prefix);
+            let name = if name.is_empty() { service } else { name };
+            PREFIX_BY_ENDPOINT
+                .iter()
+                .find(|(endpoint, _)| *endpoint == name)
+                .map_or(name, |(_, prefix)| prefix)
+                .to_string()
+        }
+        None => PREFIX_BY_SERVICE
+            .iter()
+            .find(|(name, _)| *name == service)
+            .map_or(service, |(_, prefix)| prefix)
+            .to_string(),
+    };
+    let names: Vec<&str> = RENAMED
+        .iter()
+        .find(|(renamed_service, operation, _)| *renamed_service == service && *operation == api)
+        .map_or_else(|| vec![api], |(_, _, names)| names.to_vec());
+    names.into_iter().map(|name| format!("{prefix}:{name}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_verbs_start_a_word() {
+        assert!(!is_mutating("DescribeInstances"));
+        assert!(!is_mutating("GetParameter"));
+        assert!(!is_mutating("ListBuckets"));
+        assert!(!is_mutating("Get"));
+        assert!(is_mutating("StopInstances"));
+        assert!(is_mutating("Getaway"));
+        assert!(is_mutating("Listen"));
+        assert!(is_mutating("Invoke"));
+    }
+
+    #[test]
+    fn spellings_become_the_api_spelling() {
+        assert_eq!(pascal_case("describe_instances"), "DescribeInstances");
+        assert_eq!(pascal_case("listBuckets"), "ListBuckets");
+        assert_eq!(pascal_case("GetRole"), "GetRole");
+    }
+
+    #[test]
+    fn iam_actions_without_models_use_the_known_prefixes_and_names() {
+        assert_eq!(iam_actions("stepfunctions", "StartExecution", None), ["states:StartExecution"]);
+        assert_eq!(iam_actions("lambda", "Invoke", None), ["lambda:InvokeFunction"]);
+        assert_eq!(iam_actions("s3", "CopyObject", None), ["s3:GetObject", "s3:PutObject"]);
+        assert_eq!(iam_actions("ec2", "StopInstances", None), ["ec2:StopInstances"]);
+    }
+}

@@ -1,0 +1,147 @@
+//! `runbook permissions`: the calls of API steps, of actions on their own, of parameter
+//! defaults and of child runbooks, turned into IAM actions; what cannot be known is listed.
+
+use runbook::permissions::{Unknown, permissions};
+use runbook_aws::model::Models;
+use runbook_engine::Document;
+
+use crate::support::{Cli, TempDir};
+
+const PARENT: &str = r"schemaVersion: '0.3'
+parameters:
+  Ami: {type: String, default: '{{ ssm:/aws/service/ami }}'}
+  Api: {type: String, default: DescribeImages}
+mainSteps:
+  - name: describe
+    action: aws:executeAwsApi
+    inputs: {Service: EC2, Api: describe_instances}
+  - name: dynamic
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: '{{ Api }}'}
+  - name: machine
+    action: aws:executeStateMachine
+    inputs: {stateMachineArn: arn}
+  - name: lambda
+    action: aws:invokeLambdaFunction
+    inputs: {FunctionName: f}
+  - name: script
+    action: aws:executeScript
+    inputs: {Runtime: python3.11, Handler: h, Script: 'def h(e, c): pass'}
+  - name: child
+    action: aws:executeAutomation
+    inputs: {DocumentName: Child}
+  - name: missing
+    action: aws:executeAutomation
+    inputs: {DocumentName: 'arn:aws:ssm:us-east-1:123456789012:document/Elsewhere'}
+";
+
+const CHILD: &str = r"schemaVersion: '0.3'
+mainSteps:
+  - name: stop
+    action: aws:changeInstanceState
+    inputs: {InstanceIds: [i-1], DesiredState: stopped}
+  - name: again
+    action: aws:executeAutomation
+    inputs: {DocumentName: Child}
+";
+
+fn models() -> Models {
+    Models::discover(None)
+        .unwrap_or_else(|error| panic!("this test needs botocore's models: {error}"))
+}
+
+#[test]
+fn every_call_a_runbook_can_make_is_an_iam_action() {
+    let dir = TempDir::new("permissions");
+    let parent = dir.write("parent.yaml", PARENT);
+    dir.write("docs/Child.yaml", CHILD);
+    let document = Document::load(&parent).unwrap();
+    let found = permissions(&document, "parent.yaml", &[dir.path().join("docs")], Some(&models()));
+    assert_eq!(
+        found.actions(),
+        [
+            "ec2:DescribeInstances",
+            "ec2:StopInstances",
+            "lambda:InvokeFunction",
+            "ssm:GetAutomationExecution",
+            "ssm:GetParameter",
+            "ssm:StartAutomationExecution",
+            "states:DescribeExecution",
+            "states:StartExecution",
+        ]
+    );
+    let describe = found.calls.iter().find(|call| call.api == "DescribeInstances").unwrap();
+    assert_eq!(describe.service, "ec2");
+    let sites: Vec<String> = describe.sites.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        sites,
+        ["parent.yaml: describe (aws:executeAwsApi)", "Child: stop (aws:changeInstanceState)"]
+    );
+    let mutating: Vec<&str> = found.mutating().map(|call| call.api.as_str()).collect();
+    assert_eq!(mutating, ["StopInstances", "Invoke", "StartAutomationExecution", "StartExecution"]);
+    assert_eq!(found.unknown.len(), 3, "{:?}", found.unknown);
+    assert!(matches!(&found.unknown[0], Unknown::Templated { site, .. } if site.step == "dynamic"));
+    assert!(matches!(&found.unknown[1], Unknown::Script { site } if site.step == "script"));
+    assert!(
+        matches!(&found.unknown[2], Unknown::Child { reason, .. } if reason.contains("`Elsewhere` not found")),
+        "{}",
+        found.unknown[2]
+    );
+    let policy = found.policy();
+    assert_eq!(policy["Version"], "2012-10-17");
+    assert_eq!(policy["Statement"][0]["Effect"], "Allow");
+    assert_eq!(policy["Statement"][0]["Resource"], "*");
+    assert_eq!(policy["Statement"][0]["Action"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn without_documents_children_are_named_as_not_covered() {
+    let dir = TempDir::new("permissions-nodocs");
+    let parent = dir.write("parent.yaml", PARENT);
+    let document = Document::load(&parent).unwrap();
+    let found = permissions(&document, "parent.yaml", &[], None);
+    assert!(found.actions().contains(&"states:StartExecution".to_string()));
+    // Without models, the spelling is made the API's.
+    assert!(found.actions().contains(&"ec2:DescribeInstances".to_string()));
+    let children: Vec<String> = found
+        .unknown
+        .iter()
+        .filter(|unknown| matches!(unknown, Unknown::Child { .. }))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        children,
+        [
+            "parent.yaml: child (aws:executeAutomation): the child runbook's calls are not included: give the folder that holds `Child` with --documents",
+            "parent.yaml: missing (aws:executeAutomation): the child runbook's calls are not included: give the folder that holds `Elsewhere` with --documents",
+        ]
+    );
+}
+
+#[test]
+fn the_command_prints_the_policy_alone_as_json() {
+    let output = Cli::new()
+        .args(["permissions", "runbooks/image-instance.yaml", "--format", "json"])
+        .run()
+        .code(0);
+    let policy: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Action"],
+        serde_json::json!([
+            "ec2:CreateImage",
+            "ec2:DescribeImages",
+            "ec2:DescribeInstanceStatus",
+            "ec2:DescribeInstances",
+            "ec2:StartInstances",
+            "ec2:StopInstances"
+        ])
+    );
+    let output = Cli::new().args(["permissions", "runbooks/image-instance.yaml"]).run().code(0);
+    assert!(output.stdout.starts_with("6 calls (3 that change something):\n"), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("  ec2:StopInstances           changes  stopInstance\n"),
+        "{}",
+        output.stdout
+    );
+    Cli::new().args(["permissions", "no/such.yaml"]).run().code(2);
+}
