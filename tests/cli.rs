@@ -355,3 +355,86 @@ fn validate_refuses_a_models_folder_without_models() {
         .code(2);
     assert!(output.stderr.contains("aws api models folder nowhere"), "{}", output.stderr);
 }
+
+const API_WALK: &str = "schemaVersion: '0.3'\nmainSteps:\n  - name: describe\n    action: aws:executeAwsApi\n    inputs: {Service: ec2, Api: DescribeInstances}\n    outputs:\n      - {Name: Id, Selector: '$.Reservations[0].Instances[0].InstanceId'}\n  - name: tag\n    action: aws:createTags\n    inputs: {ResourceIds: ['{{ describe.Id }}'], Tags: [{Key: a, Value: b}]}\noutputs: [describe.Id]\n";
+
+#[test]
+fn run_auto_mock_answers_what_no_mock_answers() {
+    let dir = TempDir::new("cli-auto-mock");
+    dir.write("walk.yaml", API_WALK);
+    dir.write(
+        "mocks.yaml",
+        "aws:\n  - service: ec2\n    api: DescribeInstances\n    returns: {Reservations: [{Instances: [{InstanceId: i-mocked}]}]}\n",
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "walk.yaml", "--auto-mock", "--output", "json"])
+        .run()
+        .code(0);
+    let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(record["Outputs"]["describe.Id"], serde_json::json!(["<InstanceId>"]));
+    assert!(
+        output
+            .stderr
+            .ends_with("\nnote: placeholders answered ec2.DescribeInstances, ec2.CreateTags\n"),
+        "{}",
+        output.stderr
+    );
+    // A mock answers first.
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "walk.yaml", "--auto-mock", "--mocks", "mocks.yaml", "--output", "json"])
+        .run()
+        .code(0);
+    let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(record["Outputs"]["describe.Id"], serde_json::json!(["i-mocked"]));
+    assert!(
+        output.stderr.ends_with("\nnote: placeholders answered ec2.CreateTags\n"),
+        "{}",
+        output.stderr
+    );
+    // Without models, placeholders cannot be built.
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .env_remove("RUNBOOK_AWS_MODELS")
+        .env("PATH", "")
+        .args(["run", "walk.yaml", "--auto-mock"])
+        .run()
+        .code(2);
+    assert!(
+        output.stderr.starts_with("error: --auto-mock needs the AWS API models"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("pip install botocore"), "{}", output.stderr);
+}
+
+#[test]
+fn mocks_that_do_not_fit_the_api_are_warned_about_in_run_and_test() {
+    let dir = TempDir::new("cli-mock-check");
+    dir.write("walk.yaml", API_WALK);
+    let mocks = "aws:\n  - service: ec2\n    api: DescribeInstances\n    returns:\n      Reservations:\n        - Instances:\n            - {InstanceID: i-1}\n  - {service: ec2, api: CreateTags, returns: {}}\n";
+    dir.write("mocks.yaml", mocks);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "walk.yaml", "--mocks", "mocks.yaml"])
+        .run()
+        .code(1);
+    assert!(
+        output.stderr.starts_with(
+            "warning: mocks.yaml:7:16: aws[0].returns.Reservations[0].Instances[0].InstanceID: ec2.DescribeInstances: unknown response member `Reservations[0].Instances[0].InstanceID`; did you mean `InstanceId`?\n"
+        ),
+        "{}",
+        output.stderr
+    );
+    dir.write(
+        "walk.test.yaml",
+        &format!("runbook: walk.yaml\ncases:\n  - name: walks\n    expect: {{status: Failed}}\n    mocks:\n{}", mocks.lines().flat_map(|line| ["      ", line, "\n"]).collect::<String>()),
+    );
+    let output = Cli::new().current_dir(dir.path()).args(["test", "walk.test.yaml"]).run().code(0);
+    assert!(
+        output.stdout.contains("mock does not fit the API: walk.test.yaml:12:22: cases[0].mocks.aws[0].returns.Reservations[0].Instances[0].InstanceID"),
+        "{}",
+        output.stdout
+    );
+}

@@ -5,6 +5,7 @@
 //! - `corpus_models`: the corpus's AWS API calls checked against botocore's models;
 //! - `corpus_runs`: every corpus runbook runs to a terminal status;
 //! - `examples`: every example runbook passes its test file;
+//! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
@@ -17,6 +18,8 @@ mod corpus;
 mod corpus_models;
 mod corpus_runs;
 mod examples;
+#[cfg(feature = "aws")]
+mod live;
 mod load_errors;
 mod permissions;
 mod robustness;

@@ -1,32 +1,31 @@
 //! The live client against a moto server: one or more calls per protocol, and the mapping of
 //! API errors, run on the engine's virtual-time runtime.
 //!
-//! These tests need a moto server and are ignored by default. Run them with
-//!
-//! ```text
-//! python3 -m moto.server -H 127.0.0.1 -p 5055 &
-//! RUNBOOK_TEST_MOTO_URL=http://127.0.0.1:5055 \
-//!     cargo test -p runbook-aws --features live --test moto -- --include-ignored
-//! ```
-//!
-//! Without `RUNBOOK_TEST_MOTO_URL` they fail and say so.
+//! The tests share one moto server: the one at `RUNBOOK_TEST_MOTO_URL` when it is set, else one
+//! this test process starts on a free port (and that ends with it). Without moto they fail,
+//! saying how to install it (`python3 -m pip install 'moto[server]'`).
 #![cfg(feature = "live")]
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use runbook_aws::client::moto::MotoServer;
 use runbook_aws::client::{AwsClient, ClientOptions, StaticCredentials};
 use runbook_aws::model::Models;
 use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, virtual_runtime};
 use serde_json::{Value, json};
 
+/// The moto server's URL: `RUNBOOK_TEST_MOTO_URL`, or a server started once for this process.
 fn moto_url() -> String {
-    std::env::var("RUNBOOK_TEST_MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "RUNBOOK_TEST_MOTO_URL is not set: start `python3 -m moto.server -H 127.0.0.1 -p 5055` \
-             and set RUNBOOK_TEST_MOTO_URL=http://127.0.0.1:5055"
-        )
-    })
+    static SERVER: OnceLock<Result<MotoServer, String>> = OnceLock::new();
+    if let Some(url) = std::env::var("RUNBOOK_TEST_MOTO_URL").ok().filter(|url| !url.is_empty()) {
+        return url;
+    }
+    match SERVER.get_or_init(|| MotoServer::start(None).map_err(|error| error.to_string())) {
+        Ok(server) => server.url(),
+        Err(error) => panic!("these tests need a moto server: {error}"),
+    }
 }
 
 /// Runs `test` on the engine's runtime, whose clock is paused.
@@ -72,7 +71,6 @@ fn is_response_timestamp(value: &Value) -> bool {
 }
 
 #[test]
-#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
 fn ec2_instance_lifecycle() {
     run(|client| async move {
         let images =
@@ -121,7 +119,6 @@ fn ec2_instance_lifecycle() {
 }
 
 #[test]
-#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
 fn ec2_errors_keep_their_code() {
     run(|client| async move {
         let error = call(
@@ -139,7 +136,6 @@ fn ec2_errors_keep_their_code() {
 }
 
 #[test]
-#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
 fn iam_roles_and_their_decoded_policy() {
     run(|client| async move {
         let name = unique("AutomationRole");
@@ -168,7 +164,6 @@ fn iam_roles_and_their_decoded_policy() {
 }
 
 #[test]
-#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
 fn ssm_parameters() {
     run(|client| async move {
         let name = format!("/runbook/{}", unique("host"));
@@ -194,7 +189,6 @@ fn ssm_parameters() {
 }
 
 #[test]
-#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
 fn lambda_rest_json() {
     run(|client| async move {
         let listed = ok(&client, "lambda", "ListFunctions", json!({})).await;
@@ -209,7 +203,6 @@ fn lambda_rest_json() {
 }
 
 #[test]
-#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
 fn s3_buckets_and_tags() {
     run(|client| async move {
         let bucket = unique("runbook-logs");
@@ -243,7 +236,6 @@ fn s3_buckets_and_tags() {
 }
 
 #[test]
-#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
 fn caller_identity_and_local_validation() {
     run(|client| async move {
         let identity = client.caller_identity().await.unwrap();
@@ -259,7 +251,6 @@ fn caller_identity_and_local_validation() {
 }
 
 #[test]
-#[ignore = "needs a moto server: set RUNBOOK_TEST_MOTO_URL"]
 fn cloudwatch_speaks_json_with_query_compatible_errors() {
     run(|client| async move {
         let alarm = unique("cpu-high");

@@ -4,6 +4,7 @@
 
 mod files;
 mod graph;
+mod live;
 mod models;
 mod permissions;
 mod progress;

@@ -9,11 +9,12 @@ use indexmap::IndexMap;
 use runbook::setup::{Approvals, Setup};
 use runbook_engine::Document;
 use runbook_engine::execute::{Executor, Fleet, Plan, RunContext, RunOptions, Target};
-use runbook_engine::host::{VirtualClock, virtual_runtime};
+use runbook_engine::host::{Clock, SystemClock, VirtualClock, virtual_runtime};
 use runbook_engine::record::Status;
 use serde_json::Value;
 
 use super::Outcome;
+use super::live::{self, LiveArgs};
 use super::progress::{Progress, PromptApprover};
 use crate::render;
 
@@ -53,9 +54,10 @@ pub(crate) struct Args {
     /// The account id the run reports (`global:ACCOUNT_ID`).
     #[arg(long, value_name = "ID", default_value = "123456789012")]
     account: String,
-    /// The region the run reports (`global:REGION`).
-    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
-    region: String,
+    /// The region the run reports (`global:REGION`; default us-east-1). With --aws, the region
+    /// calls go to (default: the AWS configuration's).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
     /// Also show what scripts print and every call's answer.
     #[arg(short, long)]
     verbose: bool,
@@ -76,6 +78,8 @@ pub(crate) struct Args {
     /// (default 0).
     #[arg(long, value_name = "N|P%")]
     max_errors: Option<String>,
+    #[command(flatten)]
+    live: LiveArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -135,6 +139,29 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         },
         None => None,
     };
+    let runbook_name = args.runbook.file_name().map_or_else(
+        || args.runbook.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let live = match live::connect(&live::Request {
+        args: &args.live,
+        region: args.region.as_deref(),
+        document: &document,
+        runbook: &runbook_name,
+        documents: &args.documents,
+        python: args.python.clone(),
+    }) {
+        Ok(live) => live,
+        Err(outcome) => return Ok(outcome),
+    };
+    let placeholders = if live.is_some() {
+        None
+    } else {
+        match live::prepare_mocks(&args.live, mocks.as_deref()) {
+            Ok(placeholders) => placeholders,
+            Err(outcome) => return Ok(outcome),
+        }
+    };
 
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let approvals = match args.approve {
@@ -148,9 +175,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let fleet_run = args.targets.is_some() || args.target_maps.is_some();
     let progress = Arc::new(Progress::new(json, args.verbose, fleet_run));
     let setup = Setup {
-        aws: None,
+        aws: live.as_ref().map(live::Live::backend),
         mocks,
-        auto_mock: None,
+        auto_mock: placeholders,
         approvals,
         prompt,
         scripts: Arc::new(runbook_actions::script::LocalScriptRunner::new(
@@ -159,20 +186,40 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         )),
         documents: args.documents.clone(),
         context: RunContext {
-            account_id: args.account.clone(),
-            region: args.region.clone(),
+            account_id: live.as_ref().map_or_else(|| args.account.clone(), |l| l.account().into()),
+            region: live.as_ref().map_or_else(
+                || args.region.clone().unwrap_or_else(|| "us-east-1".into()),
+                |l| l.region().into(),
+            ),
             attachments: args.attachments.clone(),
+            script_environment: live
+                .as_ref()
+                .map(live::Live::script_environment)
+                .unwrap_or_default(),
             ..RunContext::default()
         },
         observer: Some(progress.clone()),
     };
 
-    let runtime = virtual_runtime()?;
+    // A dry run is on virtual time; a run against an AWS is on the real clock.
+    let dry_runtime;
+    let runtime = match &live {
+        Some(live) => live.runtime(),
+        None => {
+            dry_runtime = virtual_runtime()?;
+            &dry_runtime
+        }
+    };
     let plan = Arc::new(Plan::new(Arc::new(document)));
+    let mut auto = None;
     let result = runtime.block_on(async {
-        let clock = Arc::new(VirtualClock::new(start_time()));
-        let (host, _mock) = setup.host(clock);
-        let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), host);
+        let clock: Arc<dyn Clock> = match &live {
+            Some(_) => Arc::new(SystemClock),
+            None => Arc::new(VirtualClock::new(start_time())),
+        };
+        let built = setup.build(clock);
+        auto = built.auto;
+        let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), built.host);
         let mut options = RunOptions::with_parameters(parameters);
         options.fleet = fleet;
         let cancel = options.cancel.clone();
@@ -190,6 +237,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             return Ok(Outcome::UsageError);
         }
     };
+    if let Some(auto) = &auto {
+        live::report_placeholders(&auto.placeholder_calls());
+    }
     let mut stdout = std::io::stdout().lock();
     if json {
         writeln!(stdout, "{}", execution.to_json())?;

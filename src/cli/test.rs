@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use runbook::testing::{self, RunnerOptions, TestFile};
 
 use super::Outcome;
+use super::models::{self, Lookup};
 
 /// Arguments of `runbook test`.
 #[derive(Debug, clap::Args)]
@@ -25,6 +26,10 @@ pub(crate) struct Args {
     /// How many cases run at once (default: one per processor).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// botocore's `data` folder, to check the cases' mocks against the AWS API models.
+    /// Default: $RUNBOOK_AWS_MODELS, else the installed botocore package.
+    #[arg(long, value_name = "DIR")]
+    aws_models: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -84,6 +89,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         )),
         ..RunnerOptions::default()
     };
+    match models::lookup(args.aws_models.clone()) {
+        Ok(Lookup::Found(models)) => options.models = Some(models),
+        Ok(Lookup::Missing(error)) => {
+            eprintln!("note: the mocks were not checked against the AWS API models: {error}");
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(Outcome::UsageError);
+        }
+    }
     if let Some(jobs) = args.jobs {
         options.jobs = jobs.max(1);
     }

@@ -13,6 +13,9 @@ use runbook_engine::host::{ScriptRunner, VirtualClock, virtual_runtime};
 use runbook_engine::record::{CallRecord, Execution, Status, as_text};
 use serde_json::Value;
 
+use runbook_aws::mock::check::check_mock_file;
+use runbook_aws::model::Models;
+
 use super::file::{Expect, Located, TestCase, TestFile};
 use crate::setup::{Approvals, Setup, standard_actions};
 
@@ -60,6 +63,8 @@ pub struct RunnerOptions {
     pub jobs: usize,
     /// Runs scripts.
     pub scripts: Arc<dyn ScriptRunner>,
+    /// The AWS API models, to check each case's mocks against (their problems are warnings).
+    pub models: Option<Models>,
 }
 
 impl std::fmt::Debug for RunnerOptions {
@@ -77,6 +82,7 @@ impl Default for RunnerOptions {
             filter: None,
             jobs: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             scripts: Arc::new(runbook_actions::script::LocalScriptRunner::default()),
+            models: None,
         }
     }
 }
@@ -203,6 +209,13 @@ fn run_case(
                 }
             }
             outcome.warnings = unused.iter().map(|rule| format!("unused mock: {rule}")).collect();
+            if let (Some(models), Some(mocks)) = (&options.models, &case.mocks) {
+                outcome.warnings.extend(
+                    check_mock_file(mocks, models)
+                        .iter()
+                        .map(|warning| format!("mock does not fit the API: {warning}")),
+                );
+            }
             outcome.execution = Some(execution);
         }
         Err(message) => {

@@ -245,6 +245,34 @@ impl AwsClient {
         &self.inner.region
     }
 
+    /// The endpoint every call goes to, when one was given.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.inner.endpoint_url.as_deref()
+    }
+
+    /// The environment variables that make boto3 (in an `aws:executeScript` script) reach the
+    /// same AWS as this client, as the same identity: the credentials (resolved now), the
+    /// region and the endpoint.
+    pub async fn script_environment(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let inner = Arc::clone(&self.inner);
+        let credentials = tokio::task::spawn_blocking(move || inner.credentials())
+            .await
+            .map_err(|error| ApiError::new("NoCredentialsError", error.to_string()))??;
+        let mut env = vec![
+            ("AWS_ACCESS_KEY_ID".to_string(), credentials.access_key_id().to_string()),
+            ("AWS_SECRET_ACCESS_KEY".to_string(), credentials.secret_access_key().to_string()),
+            ("AWS_REGION".to_string(), self.inner.region.clone()),
+            ("AWS_DEFAULT_REGION".to_string(), self.inner.region.clone()),
+        ];
+        if let Some(token) = credentials.session_token() {
+            env.push(("AWS_SESSION_TOKEN".to_string(), token.to_string()));
+        }
+        if let Some(url) = &self.inner.endpoint_url {
+            env.push(("AWS_ENDPOINT_URL".to_string(), url.clone()));
+        }
+        Ok(env)
+    }
+
     /// The account and ARN of the credentials (STS `GetCallerIdentity`), for a confirmation
     /// before a run touches real resources.
     pub async fn caller_identity(&self) -> Result<CallerIdentity, ApiError> {

@@ -6,11 +6,14 @@
 //! recorded exchanges. [`endpoint`] says where a service's requests go.
 //!
 //! With the `live` feature, `AwsClient` sends calls, signed, to AWS or to an emulator such
-//! as moto, and implements the engine's [`AwsBackend`](runbook_engine::host::AwsBackend).
+//! as moto, and implements the engine's [`AwsBackend`](runbook_engine::host::AwsBackend);
+//! `moto` starts and stops a local moto server.
 
 pub mod endpoint;
 #[cfg(feature = "live")]
 mod live;
+#[cfg(feature = "live")]
+pub mod moto;
 pub mod protocol;
 
 #[cfg(feature = "live")]

@@ -1,0 +1,321 @@
+//! Runbooks run for real, through the executor and the signed client, against a moto server:
+//! an instance launched, tagged, stopped and imaged by the EC2 actions; an IAM role created and
+//! read (query protocol); an SSM parameter written and read (json); Lambda functions listed
+//! (rest-json); an S3 bucket created and listed (rest-xml); a script whose boto3 reads what an
+//! earlier step created, on the same server. And `runbook run --sandbox` and `--aws` driven as
+//! users drive them.
+//!
+//! The server is the one at `RUNBOOK_TEST_MOTO_URL` when it is set, else one started for this
+//! test process (ending with it). Without moto, the tests fail and say how to install it
+//! (`python3 -m pip install 'moto[server]' boto3`).
+
+use std::sync::{Arc, OnceLock};
+
+use indexmap::IndexMap;
+use runbook::setup::{Setup, standard_actions};
+use runbook_aws::client::moto::MotoServer;
+use runbook_aws::client::{AwsClient, ClientOptions};
+use runbook_aws::model::Models;
+use runbook_engine::Document;
+use runbook_engine::document::Format;
+use runbook_engine::execute::{Executor, Plan, RunContext, RunOptions};
+use runbook_engine::host::{VirtualClock, virtual_runtime};
+use runbook_engine::record::{Execution, Status};
+use serde_json::{Value, json};
+
+use crate::support::{Cli, TempDir};
+
+fn moto_url() -> String {
+    static SERVER: OnceLock<Result<MotoServer, String>> = OnceLock::new();
+    if let Some(url) = std::env::var("RUNBOOK_TEST_MOTO_URL").ok().filter(|url| !url.is_empty()) {
+        return url;
+    }
+    match SERVER.get_or_init(|| MotoServer::start(None).map_err(|error| error.to_string())) {
+        Ok(server) => server.url(),
+        Err(error) => panic!("these tests need a moto server: {error}"),
+    }
+}
+
+/// A name no other run on the same server used.
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs `yaml` with `parameters` against the moto server, on virtual time (the client's real
+/// I/O holds it still), with scripts that reach the same server.
+fn run(yaml: &str, parameters: &[(&str, Value)]) -> Execution {
+    let url = moto_url();
+    let document = Document::parse("live.yaml", yaml.to_string(), Format::Yaml).unwrap();
+    let report = runbook_engine::validate::validate(&document);
+    assert!(!report.has_errors(), "{:?}", report.diagnostics);
+    let plan = Arc::new(Plan::new(Arc::new(document)));
+    let parameters: IndexMap<String, Value> =
+        parameters.iter().map(|(name, value)| ((*name).to_string(), value.clone())).collect();
+    let runtime = virtual_runtime().unwrap();
+    runtime.block_on(async move {
+        let models = Models::discover(None)
+            .unwrap_or_else(|error| panic!("these tests need botocore's models: {error}"));
+        let options = ClientOptions::default()
+            .with_endpoint_url(url)
+            .with_region("us-east-1")
+            .with_credentials(MotoServer::credentials());
+        let client = AwsClient::new(models, options).await.unwrap();
+        let identity = client.caller_identity().await.unwrap();
+        let setup = Setup {
+            aws: Some(Arc::new(client.clone())),
+            context: RunContext {
+                account_id: identity.account,
+                region: identity.region,
+                script_environment: client.script_environment().await.unwrap(),
+                ..RunContext::default()
+            },
+            ..Setup::default()
+        };
+        let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
+        let (host, _) = setup.host(clock);
+        let executor = Executor::new(Arc::new(standard_actions()), host);
+        executor.run(plan, RunOptions::with_parameters(parameters)).await.unwrap()
+    })
+}
+
+fn assert_success(execution: &Execution) {
+    assert_eq!(
+        execution.automation_execution_status,
+        Status::Success,
+        "{}",
+        execution.failure_message.as_deref().unwrap_or_default()
+    );
+}
+
+fn output<'a>(execution: &'a Execution, name: &str) -> &'a Value {
+    let (step, output) = name.split_once('.').unwrap();
+    execution
+        .step(step)
+        .and_then(|record| record.outputs.get(output))
+        .unwrap_or_else(|| panic!("no output {name}"))
+}
+
+#[test]
+fn an_instance_is_launched_tagged_stopped_and_imaged() {
+    let execution = run(
+        r"schemaVersion: '0.3'
+parameters:
+  ImageName: {type: String}
+mainSteps:
+  - name: findImage
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeImages, Owners: [amazon], MaxResults: 5}
+    outputs:
+      - {Name: ImageId, Selector: '$.Images[0].ImageId'}
+  - name: launch
+    action: aws:runInstances
+    inputs: {ImageId: '{{ findImage.ImageId }}', InstanceType: t3.micro}
+  - name: tag
+    action: aws:createTags
+    inputs:
+      ResourceIds: '{{ launch.InstanceIds }}'
+      Tags: [{Key: Env, Value: test}]
+  - name: stop
+    action: aws:changeInstanceState
+    inputs: {InstanceIds: '{{ launch.InstanceIds }}', DesiredState: stopped}
+  - name: check
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeInstances, InstanceIds: '{{ launch.InstanceIds }}'}
+    outputs:
+      - {Name: InstanceId, Selector: '$.Reservations[0].Instances[0].InstanceId'}
+      - {Name: State, Selector: '$.Reservations[0].Instances[0].State.Name'}
+      - {Name: Env, Selector: '$.Reservations[0].Instances[0].Tags[?(@.Key == ''Env'')].Value'}
+  - name: image
+    action: aws:createImage
+    inputs: {InstanceId: '{{ check.InstanceId }}', ImageName: '{{ ImageName }}'}
+",
+        &[("ImageName", json!(unique("backup")))],
+    );
+    assert_success(&execution);
+    let ids = output(&execution, "launch.InstanceIds");
+    assert!(ids[0].as_str().is_some_and(|id| id.starts_with("i-")), "{ids}");
+    assert_eq!(output(&execution, "launch.InstanceStates"), &json!(["running"]));
+    assert_eq!(output(&execution, "check.State"), "stopped");
+    assert_eq!(output(&execution, "check.Env"), "test");
+    assert_eq!(&json!([output(&execution, "check.InstanceId")]), ids);
+    assert!(output(&execution, "image.ImageId").as_str().is_some_and(|id| id.starts_with("ami-")));
+    assert_eq!(output(&execution, "image.ImageState"), "available");
+}
+
+#[test]
+fn an_iam_role_is_created_and_read() {
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let execution = run(
+        r"schemaVersion: '0.3'
+parameters:
+  RoleName: {type: String}
+  Policy: {type: String}
+mainSteps:
+  - name: create
+    action: aws:executeAwsApi
+    inputs: {Service: iam, Api: CreateRole, RoleName: '{{ RoleName }}', AssumeRolePolicyDocument: '{{ Policy }}'}
+    outputs:
+      - {Name: Arn, Selector: $.Role.Arn}
+  - name: read
+    action: aws:executeAwsApi
+    inputs: {Service: iam, Api: GetRole, RoleName: '{{ RoleName }}'}
+    outputs:
+      - {Name: Arn, Selector: $.Role.Arn}
+      - {Name: Principal, Selector: '$.Role.AssumeRolePolicyDocument.Statement[0].Principal.Service'}
+",
+        &[("RoleName", json!(unique("AutomationRole"))), ("Policy", json!(policy.to_string()))],
+    );
+    assert_success(&execution);
+    let arn = output(&execution, "create.Arn");
+    assert!(arn.as_str().is_some_and(|arn| arn.starts_with("arn:aws:iam::123456789012:role/")));
+    assert_eq!(output(&execution, "read.Arn"), arn);
+    assert_eq!(output(&execution, "read.Principal"), "ssm.amazonaws.com");
+}
+
+#[test]
+fn ssm_lambda_and_s3_answer_through_their_protocols() {
+    let bucket = unique("runbook-live");
+    let execution = run(
+        r"schemaVersion: '0.3'
+parameters:
+  Name: {type: String}
+  Bucket: {type: String}
+mainSteps:
+  - name: put
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: PutParameter, Name: '{{ Name }}', Value: db.internal, Type: String}
+    outputs:
+      - {Name: Version, Selector: $.Version, Type: Integer}
+  - name: get
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: GetParameter, Name: '{{ Name }}'}
+    outputs:
+      - {Name: Value, Selector: $.Parameter.Value}
+  - name: functions
+    action: aws:assertAwsResourceProperty
+    inputs:
+      Service: lambda
+      Api: ListFunctions
+      PropertySelector: $.ResponseMetadata.HTTPStatusCode
+      DesiredValues: ['200']
+  - name: bucket
+    action: aws:executeAwsApi
+    inputs: {Service: s3, Api: CreateBucket, Bucket: '{{ Bucket }}'}
+  - name: buckets
+    action: aws:waitForAwsResourceProperty
+    timeoutSeconds: 60
+    inputs:
+      Service: s3
+      Api: ListBuckets
+      PropertySelector: '$.Buckets[?(@.Name == ''{{ Bucket }}'')].Name'
+      DesiredValues: ['{{ Bucket }}']
+",
+        &[("Name", json!(format!("/runbook/{}", unique("host")))), ("Bucket", json!(bucket))],
+    );
+    assert_success(&execution);
+    assert_eq!(output(&execution, "put.Version"), 1);
+    assert_eq!(output(&execution, "get.Value"), "db.internal");
+    let calls: Vec<String> =
+        execution.calls.iter().map(|call| format!("{}.{}", call.service, call.api)).collect();
+    assert!(calls.contains(&"lambda.ListFunctions".to_string()), "{calls:?}");
+    assert!(calls.contains(&"s3.ListBuckets".to_string()), "{calls:?}");
+}
+
+#[test]
+fn a_script_reaches_the_same_server_with_boto3() {
+    let name = format!("/runbook/{}", unique("from-step"));
+    let execution = run(
+        r#"schemaVersion: '0.3'
+parameters:
+  Name: {type: String}
+mainSteps:
+  - name: put
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: PutParameter, Name: '{{ Name }}', Value: written-by-a-step, Type: String}
+  - name: read
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      InputPayload: {Name: '{{ Name }}'}
+      Script: |
+        import boto3
+        def handler(events, context):
+            ssm = boto3.client("ssm")
+            value = ssm.get_parameter(Name=events["Name"])["Parameter"]["Value"]
+            account = boto3.client("sts").get_caller_identity()["Account"]
+            return {"value": value, "account": account}
+    outputs:
+      - {Name: Value, Selector: $.Payload.value}
+      - {Name: Account, Selector: $.Payload.account}
+"#,
+        &[("Name", json!(name))],
+    );
+    assert_success(&execution);
+    assert_eq!(output(&execution, "read.Value"), "written-by-a-step");
+    assert_eq!(output(&execution, "read.Account"), "123456789012");
+}
+
+const SANDBOX_RUNBOOK: &str = r"schemaVersion: '0.3'
+mainSteps:
+  - name: put
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: PutParameter, Name: /runbook/sandbox, Value: hello, Type: String, Overwrite: true}
+  - name: get
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: GetParameter, Name: /runbook/sandbox}
+    outputs:
+      - {Name: Value, Selector: $.Parameter.Value}
+outputs: [get.Value]
+";
+
+#[test]
+fn run_sandbox_starts_a_server_runs_and_stops_it() {
+    let dir = TempDir::new("live-sandbox");
+    dir.write("sandbox.yaml", SANDBOX_RUNBOOK);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "sandbox.yaml", "--sandbox", "--output", "json"])
+        .run()
+        .code(0);
+    let record: Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(record["AutomationExecutionStatus"], "Success");
+    assert_eq!(record["Outputs"]["get.Value"], json!(["hello"]));
+    assert!(
+        output.stderr.contains("a sandbox run on the moto server at http://127.0.0.1:"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("  ssm.PutParameter (put)\n"), "{}", output.stderr);
+}
+
+#[test]
+fn run_aws_asks_first_and_refuses_without_a_terminal() {
+    let dir = TempDir::new("live-aws");
+    dir.write("sandbox.yaml", SANDBOX_RUNBOOK);
+    let live = |extra: &[&str]| {
+        Cli::new()
+            .current_dir(dir.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_PROFILE")
+            .args(["run", "sandbox.yaml", "--aws", "--region", "eu-west-1", "--endpoint-url"])
+            .args([moto_url()])
+            .args(extra)
+            .run()
+    };
+    let refused = live(&[]).code(2);
+    assert!(
+        refused.stderr.contains("a REAL run in AWS account 123456789012 as arn:aws:"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("region eu-west-1"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("pass --yes"), "{}", refused.stderr);
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    let ran = live(&["--yes"]).code(0);
+    assert!(ran.stdout.contains("get.Value = hello"), "{}", ran.stdout);
+}
