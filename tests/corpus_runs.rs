@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::support::corpus_files;
 
 /// Actions only AWS's own documents use; the service runs them, this engine cannot.
-const INTERNAL_ACTIONS: &[&str] =
+pub(crate) const INTERNAL_ACTIONS: &[&str] =
     &["aws:putServerUpgradeMetrics", "aws:shareSQLMedia", "aws:installDistributorPackageOnAzure"];
 
 /// Text values tried, in order, for String parameters with an `allowedPattern`.
@@ -160,7 +160,7 @@ fn from_pattern(pattern: &str) -> Vec<String> {
 
 /// A value for a required parameter: its first allowed value, or one of its type that fits
 /// its pattern when a candidate does.
-fn generated(parameter: &Parameter) -> Value {
+pub(crate) fn generated(parameter: &Parameter) -> Value {
     let ty = parameter.ty.as_ref().map_or(ValueType::String, |ty| ty.value.value_type());
     if let Some(first) = parameter.allowed_values.as_ref().and_then(|values| values.value.first()) {
         let value = json!(first.scalar_text().unwrap_or_default());

@@ -2,6 +2,7 @@
 //!
 //! - `cli`: the `runbook` command driven as users drive it;
 //! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
+//! - `corpus_auto_mock`: every corpus runbook walks on placeholder answers to a terminal status;
 //! - `corpus_models`: the corpus's AWS API calls checked against botocore's models;
 //! - `corpus_runs`: every corpus runbook runs to a terminal status;
 //! - `examples`: every example runbook passes its test file;
@@ -15,6 +16,7 @@ mod support;
 
 mod cli;
 mod corpus;
+mod corpus_auto_mock;
 mod corpus_models;
 mod corpus_runs;
 mod examples;

@@ -4,9 +4,11 @@
 //! [`AutoMock`] asks the mock file first; a call no rule answers gets a response built from the
 //! operation's output shape ([`auto_response`]): every member present, strings named after
 //! their member (`"<InstanceId>"`) or the first value of their enumeration, numbers `0`. The
-//! answers are deterministic, so two walks of a runbook take the same path. A wait for a state
-//! the placeholder does not have (`running`, when the first state is `pending`) waits until its
-//! timeout, as it would against an API that never gets there.
+//! answers are deterministic, so two walks of a runbook take the same path. A call repeated
+//! with the same parameters (a wait's polling) gets the next value of each enumeration
+//! ([`auto_response_variant`]): a wait goes through the states the API has (`pending`, then
+//! `running`, ...) and ends, on the state it waits for or on one that fails it. A wait on
+//! anything else (a count that stays 0) lasts until its timeout.
 //!
 //! ```
 //! use std::{path::Path, sync::Arc};
@@ -30,7 +32,7 @@ use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture};
 use serde_json::Value;
 
 use super::{MOCK_NOT_FOUND, MockAws};
-use crate::model::{ModelError, Models, auto_response};
+use crate::model::{ModelError, Models, auto_response_variant};
 
 /// The error code of a call that neither a mock nor a placeholder can answer.
 pub const AUTO_MOCK_UNAVAILABLE: &str = "AutoMockUnavailable";
@@ -53,8 +55,9 @@ impl Placeholders {
         Self { models: Err(Arc::from(reason.to_string())) }
     }
 
-    /// The placeholder response to `request`, shaped like its operation's output.
-    pub fn answer(&self, request: &ApiRequest) -> Result<Value, ApiError> {
+    /// The placeholder response to `request`, shaped like its operation's output, with the
+    /// `variant`-th value of each enumeration.
+    pub fn answer(&self, request: &ApiRequest, variant: usize) -> Result<Value, ApiError> {
         let call = format!("{}.{}", request.service, request.api);
         let models = self.models.as_ref().map_err(|reason| {
             ApiError::new(
@@ -87,7 +90,7 @@ impl Placeholders {
                 ),
             )
         })?;
-        Ok(auto_response(&operation))
+        Ok(auto_response_variant(&operation, variant))
     }
 }
 
@@ -96,13 +99,21 @@ impl Placeholders {
 pub struct AutoMock {
     mocks: Arc<MockAws>,
     placeholders: Placeholders,
+    /// How many placeholders each operation got (`ec2.DescribeInstances`).
     answered: Mutex<IndexMap<String, u64>>,
+    /// How many placeholders each call got, by operation and parameters.
+    repeated: Mutex<IndexMap<String, usize>>,
 }
 
 impl AutoMock {
     /// A backend asking `mocks` first, then `placeholders`.
     pub fn new(mocks: Arc<MockAws>, placeholders: Placeholders) -> Self {
-        Self { mocks, placeholders, answered: Mutex::new(IndexMap::new()) }
+        Self {
+            mocks,
+            placeholders,
+            answered: Mutex::new(IndexMap::new()),
+            repeated: Mutex::new(IndexMap::new()),
+        }
     }
 
     /// The mock backend asked first.
@@ -115,7 +126,14 @@ impl AutoMock {
     pub fn answer(&self, request: &ApiRequest) -> Result<Value, ApiError> {
         match self.mocks.answer(request) {
             Err(error) if error.code == MOCK_NOT_FOUND => {
-                let answer = self.placeholders.answer(request)?;
+                let variant = {
+                    let key = format!("{}.{} {}", request.service, request.api, request.params);
+                    let mut repeated = self.repeated.lock().unwrap_or_else(PoisonError::into_inner);
+                    let count = repeated.entry(key).or_default();
+                    *count += 1;
+                    *count - 1
+                };
+                let answer = self.placeholders.answer(request, variant)?;
                 let mut answered = self.answered.lock().unwrap_or_else(PoisonError::into_inner);
                 *answered.entry(format!("{}.{}", request.service, request.api)).or_default() += 1;
                 Ok(answer)
@@ -180,8 +198,14 @@ mod tests {
         let other = ApiRequest::new("demo", "DescribeInstances", json!({"InstanceIds": ["i-2"]}));
         let placeholder = aws.answer(&other).unwrap();
         assert_eq!(placeholder["Reservations"][0]["Instances"][0]["InstanceId"], "<InstanceId>");
-        assert_eq!(placeholder, aws.answer(&other).unwrap(), "placeholders are deterministic");
-        assert_eq!(aws.placeholder_calls(), [("demo.DescribeInstances".to_string(), 2)]);
+        let state =
+            |answer: &Value| answer["Reservations"][0]["Instances"][0]["State"]["Name"].clone();
+        assert_eq!(state(&placeholder), "pending");
+        // The same call again: the next state, as a wait polling it would see.
+        assert_eq!(state(&aws.answer(&other).unwrap()), "running");
+        let third = ApiRequest::new("demo", "DescribeInstances", json!({"InstanceIds": ["i-3"]}));
+        assert_eq!(aws.answer(&third).unwrap(), placeholder, "other calls start over");
+        assert_eq!(aws.placeholder_calls(), [("demo.DescribeInstances".to_string(), 3)]);
         std::fs::remove_dir_all(root).unwrap();
     }
 

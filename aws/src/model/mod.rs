@@ -52,7 +52,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 pub use check::{
     ProblemKind, Subject, ValueProblem, check_params, check_response, parameter_alias_target,
 };
-pub use placeholder::{MAX_DEPTH, PLACEHOLDER_TIMESTAMP, auto_response};
+pub use placeholder::{MAX_DEPTH, PLACEHOLDER_TIMESTAMP, auto_response, auto_response_variant};
 pub use selector::{SelectorProblem, check_selector};
 pub use service::{
     EndpointTrait, Http, HttpChecksum, Location, Member, Metadata, Operation, OperationDef,

@@ -2,7 +2,8 @@
 //! not script: every member present, so selectors resolve and the run can go on.
 //!
 //! The values are deterministic: a string is its member's name in angle brackets
-//! (`"<InstanceId>"`) or the first value of its enumeration, numbers are `0`, booleans
+//! (`"<InstanceId>"`) or the first value of its enumeration (the next ones for
+//! [`auto_response_variant`]), numbers are `0`, booleans
 //! `false`, timestamps the Unix epoch, blobs empty, lists hold one item and maps one entry.
 //! A union gets its first member only. A shape already being built higher up (a recursive
 //! shape) is left out, and nesting stops at [`MAX_DEPTH`] levels. Like every boto3 response,
@@ -21,9 +22,17 @@ pub const PLACEHOLDER_TIMESTAMP: &str = "1970-01-01T00:00:00+00:00";
 /// A placeholder response for `operation`, shaped like its output (only `ResponseMetadata`
 /// when it has none).
 pub fn auto_response(operation: &Operation<'_>) -> Value {
+    auto_response_variant(operation, 0)
+}
+
+/// The `variant`-th placeholder response for `operation`: as [`auto_response`], with each
+/// enumeration's value number `variant` (counting from 0, starting over after the last). Asked
+/// with the count of earlier identical calls, it takes a wait through the states an API has
+/// (`pending`, then `available`, ...), so that the wait ends.
+pub fn auto_response_variant(operation: &Operation<'_>, variant: usize) -> Value {
     let mut response = match &operation.def().output {
         Some(output) => {
-            let mut builder = Builder { model: operation.model(), building: Vec::new() };
+            let mut builder = Builder { model: operation.model(), building: Vec::new(), variant };
             builder.value(&output.shape, operation.name())
         }
         None => None,
@@ -50,6 +59,8 @@ struct Builder<'m> {
     model: &'m ServiceModel,
     /// The shapes being built, outermost first.
     building: Vec<&'m str>,
+    /// Which value of each enumeration to take.
+    variant: usize,
 }
 
 impl<'m> Builder<'m> {
@@ -91,9 +102,12 @@ impl<'m> Builder<'m> {
                 }
                 Value::Object(object)
             }
-            ShapeKind::String { enumeration } => {
-                Value::String(enumeration.first().cloned().unwrap_or_else(|| format!("<{label}>")))
-            }
+            ShapeKind::String { enumeration } => Value::String(
+                enumeration
+                    .get(self.variant.checked_rem(enumeration.len()).unwrap_or(0))
+                    .cloned()
+                    .unwrap_or_else(|| format!("<{label}>")),
+            ),
             ShapeKind::Integer | ShapeKind::Long => Value::from(0),
             ShapeKind::Float | ShapeKind::Double => Value::from(0.0),
             ShapeKind::Boolean => Value::Bool(false),
@@ -141,6 +155,26 @@ mod tests {
             })
         );
         assert_eq!(check_response(&operation, &response), []);
+    }
+
+    #[test]
+    fn variants_take_the_next_value_of_each_enumeration() {
+        let model = demo_model();
+        let operation = model.operation("DescribeInstances").unwrap();
+        let state = |variant| {
+            auto_response_variant(&operation, variant)["Reservations"][0]["Instances"][0]["State"]
+                ["Name"]
+                .clone()
+        };
+        let names: Vec<Value> = (0..4).map(state).collect();
+        let ShapeKind::String { enumeration } = &model.shape("InstanceStateName").unwrap().kind
+        else {
+            panic!("InstanceStateName is an enumeration")
+        };
+        assert_eq!(names[0], json!(enumeration[0]));
+        assert_eq!(names[1], json!(enumeration[1]));
+        assert_eq!(state(enumeration.len()), names[0], "the values start over");
+        assert_eq!(auto_response_variant(&operation, 0), auto_response(&operation));
     }
 
     #[test]

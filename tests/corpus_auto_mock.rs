@@ -1,0 +1,118 @@
+//! Every corpus runbook walked with `--auto-mock` semantics: each AWS call answered by a
+//! placeholder built from the operation's output shape, each script by an empty result. Every
+//! run reaches a terminal status with a well-formed record, and every step that fails fails for
+//! a reason of the runbook's (a selector reading a placeholder, a wait for a state the
+//! placeholder does not have, a timeout), never because the engine or the placeholders could not
+//! do something: no `unsupported` step (but AWS's internal actions) and no call the placeholders
+//! cannot answer.
+//!
+//! Needs botocore's models (`pip install botocore`, or `RUNBOOK_AWS_MODELS`).
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use runbook::setup::{Setup, standard_actions};
+use runbook_aws::mock::auto::{AUTO_MOCK_UNAVAILABLE, Placeholders};
+use runbook_aws::model::Models;
+use runbook_engine::Document;
+use runbook_engine::execute::{Executor, Plan, RunOptions};
+use runbook_engine::host::{
+    BoxFuture, ScriptError, ScriptOutput, ScriptRequest, ScriptRunner, VirtualClock,
+    virtual_runtime,
+};
+use runbook_engine::record::{Execution, Status};
+use serde_json::{Value, json};
+
+use crate::corpus_runs::{INTERNAL_ACTIONS, generated};
+use crate::support::corpus_files;
+
+/// Scripts answer an empty map, as a placeholder would.
+struct EmptyScripts;
+
+impl ScriptRunner for EmptyScripts {
+    fn run(&self, _: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
+        Box::pin(async { Ok(ScriptOutput { payload: json!({}), ..ScriptOutput::default() }) })
+    }
+}
+
+/// Every failure message in the record, child runs included, with the step it belongs to.
+fn failures(execution: &Execution, out: &mut Vec<(String, String, String)>) {
+    for step in &execution.step_executions {
+        if let Some(message) = &step.failure_message {
+            out.push((step.step_name.clone(), step.action.clone(), message.clone()));
+        }
+        if let Some(child) = &step.child {
+            failures(child, out);
+        }
+    }
+}
+
+#[test]
+fn every_corpus_runbook_walks_on_placeholders_to_a_terminal_status() {
+    let models = Models::discover(None)
+        .unwrap_or_else(|error| panic!("this test needs botocore's models: {error}"));
+    let runtime = virtual_runtime().unwrap();
+    let mut statuses: IndexMap<Status, usize> = IndexMap::new();
+    let mut engine_errors = Vec::new();
+    let mut started = 0usize;
+    let mut calls = 0usize;
+    for (name, path) in corpus_files() {
+        let document = Document::load(&path).unwrap_or_else(|error| panic!("{name}: {error}"));
+        let has_errors = runbook_engine::validate::validate(&document).has_errors();
+        let mut parameters: IndexMap<String, Value> = document
+            .parameters
+            .iter()
+            .filter(|parameter| parameter.is_required())
+            .map(|parameter| (parameter.name.value.clone(), generated(parameter)))
+            .collect();
+        let plan = Arc::new(Plan::new(Arc::new(document)));
+        let setup = Setup {
+            scripts: Arc::new(EmptyScripts),
+            auto_mock: Some(Placeholders::new(models.clone())),
+            ..Setup::default()
+        };
+        let execution = loop {
+            let result = runtime.block_on(async {
+                let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
+                let executor = Executor::new(Arc::new(standard_actions()), setup.host(clock).0);
+                executor.run(plan.clone(), RunOptions::with_parameters(parameters.clone())).await
+            });
+            match result {
+                Ok(execution) => break Some(execution),
+                // A default the run refuses is replaced by a generated value, as a user would.
+                Err(error) if !parameters.contains_key(&error.parameter) => {
+                    let parameter =
+                        plan.document.parameter(&error.parameter).expect("errors name a parameter");
+                    parameters.insert(error.parameter.clone(), generated(parameter));
+                }
+                Err(_) if has_errors => break None,
+                Err(error) => panic!("{name}: the run did not start: {error}"),
+            }
+        };
+        let Some(execution) = execution else { continue };
+        started += 1;
+        calls += execution.calls.len();
+        let status = execution.automation_execution_status;
+        assert!(status.is_terminal(), "{name}: the run ended {status}");
+        let record: Value = serde_json::from_str(&execution.to_json()).expect("the record is JSON");
+        assert_eq!(record["AutomationExecutionStatus"], status.as_str(), "{name}");
+        let mut found = Vec::new();
+        failures(&execution, &mut found);
+        for (step, action, message) in found {
+            let internal = INTERNAL_ACTIONS.contains(&action.as_str());
+            if (message.starts_with("unsupported") && !internal)
+                || message.contains(AUTO_MOCK_UNAVAILABLE)
+            {
+                engine_errors.push(format!("{name}: {step} ({action}): {message}"));
+            }
+        }
+        *statuses.entry(status).or_default() += 1;
+    }
+    eprintln!("corpus walks on placeholders: {started} runs, {calls} calls, statuses {statuses:?}");
+    assert!(
+        engine_errors.is_empty(),
+        "steps that failed for the engine's or the placeholders' reasons:\n{}",
+        engine_errors.join("\n")
+    );
+    assert!(started >= 690, "only {started} runs started");
+}
