@@ -438,3 +438,21 @@ fn mocks_that_do_not_fit_the_api_are_warned_about_in_run_and_test() {
         output.stdout
     );
 }
+
+#[cfg(not(feature = "aws"))]
+#[test]
+fn run_aws_and_sandbox_need_a_build_with_aws_support() {
+    for flag in ["--aws", "--sandbox"] {
+        let output = Cli::new().args(["run", EXAMPLE, flag]).run().code(2);
+        assert!(
+            output.stderr.contains(&format!("error: {flag} needs a build with AWS support")),
+            "{}",
+            output.stderr
+        );
+        assert!(
+            output.stderr.contains("cargo build --release --features aws"),
+            "{}",
+            output.stderr
+        );
+    }
+}
