@@ -2,8 +2,9 @@
 //! runbook can be walked end to end with no set-up.
 //!
 //! [`AutoMock`] asks the mock file first; a call no rule answers gets a response built from the
-//! operation's output shape ([`auto_response`]): every member present, strings named after
-//! their member (`"<InstanceId>"`) or the first value of their enumeration, numbers `0`. The
+//! operation's output shape ([`auto_response`](crate::model::auto_response)): every member
+//! present, strings named after their member (`"<InstanceId>"`) or the first value of their
+//! enumeration, numbers `0`. The
 //! answers are deterministic, so two walks of a runbook take the same path. A call repeated
 //! with the same parameters (a wait's polling) gets the next value of each enumeration
 //! ([`auto_response_variant`]): a wait goes through the states the API has (`pending`, then
