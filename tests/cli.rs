@@ -456,3 +456,36 @@ fn run_aws_and_sandbox_need_a_build_with_aws_support() {
         );
     }
 }
+
+#[test]
+fn run_reads_parameters_from_a_file_and_p_wins() {
+    let dir = TempDir::new("cli-run-params");
+    dir.write(
+        "echo.yaml",
+        "schemaVersion: '0.3'\nparameters:\n  Ids: {type: StringList}\n  Count: {type: Integer}\n  Tags: {type: StringMap, default: {}}\noutputs: [echo.Payload]\nmainSteps:\n  - name: echo\n    action: aws:executeScript\n    inputs:\n      Runtime: python3.11\n      Handler: h\n      InputPayload: {ids: '{{ Ids }}', count: '{{ Count }}', tags: '{{ Tags }}'}\n      Script: \"def h(events, context):\\n    return events\"\n",
+    );
+    dir.write("params.yaml", "Ids: [i-1, i-2]\nCount: 3\nTags: {team: ops}\n");
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "echo.yaml", "--params", "params.yaml", "-p", "Count=5", "--output", "json"])
+        .run()
+        .code(0);
+    let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_str(record["Outputs"]["echo.Payload"][0].as_str().unwrap()).unwrap();
+    assert_eq!(
+        payload,
+        serde_json::json!({"ids": ["i-1", "i-2"], "count": 5, "tags": {"team": "ops"}})
+    );
+    dir.write("bad.yaml", "- not a map\n");
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "echo.yaml", "--params", "bad.yaml"])
+        .run()
+        .code(2);
+    assert!(
+        output.stderr.contains("must be a map of parameter names to values"),
+        "{}",
+        output.stderr
+    );
+}
