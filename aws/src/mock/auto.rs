@@ -165,19 +165,9 @@ mod tests {
 
     use super::*;
     use crate::mock::MockFile;
-    use crate::model::ModelSource;
 
     fn models(tag: &str) -> (Models, PathBuf) {
-        let root =
-            std::env::temp_dir().join(format!("runbook-aws-auto-{tag}-{}", std::process::id()));
-        let folder = root.join("demo/2020-01-01");
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(
-            folder.join("service-2.json"),
-            include_str!("../../tests/fixtures/models/demo.json"),
-        )
-        .unwrap();
-        (Models::load(ModelSource::Dir(root.clone())).unwrap(), root)
+        crate::model::tests_support::demo_models(&format!("auto-{tag}"))
     }
 
     fn auto_mock(tag: &str, mocks: &str) -> (AutoMock, PathBuf) {

@@ -117,19 +117,9 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::model::ModelSource;
 
     fn models(tag: &str) -> (Models, PathBuf) {
-        let root = std::env::temp_dir()
-            .join(format!("runbook-aws-mockcheck-{tag}-{}", std::process::id()));
-        let folder = root.join("demo/2020-01-01");
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(
-            folder.join("service-2.json"),
-            include_str!("../../tests/fixtures/models/demo.json"),
-        )
-        .unwrap();
-        (Models::load(ModelSource::Dir(root.clone())).unwrap(), root)
+        crate::model::tests_support::demo_models(&format!("mockcheck-{tag}"))
     }
 
     fn warnings(tag: &str, text: &str) -> Vec<String> {

@@ -445,20 +445,9 @@ mod tests {
     use runbook_engine::document::Format;
 
     use super::*;
-    use crate::model::ModelSource;
 
-    /// A data folder holding the demo model (`tests/fixtures/models/demo.json`) as `demo`.
     fn models(tag: &str) -> (Models, PathBuf) {
-        let root =
-            std::env::temp_dir().join(format!("runbook-aws-lint-{tag}-{}", std::process::id()));
-        let folder = root.join("demo/2020-01-01");
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(
-            folder.join("service-2.json"),
-            include_str!("../../tests/fixtures/models/demo.json"),
-        )
-        .unwrap();
-        (Models::load(ModelSource::Dir(root.clone())).unwrap(), root)
+        crate::model::tests_support::demo_models(&format!("lint-{tag}"))
     }
 
     fn lint_steps(tag: &str, steps: &str) -> (Vec<Diagnostic>, LintStats) {

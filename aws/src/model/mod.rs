@@ -338,12 +338,28 @@ fn botocore_data_dir() -> Result<PathBuf, ModelError> {
 
 #[cfg(test)]
 pub(crate) mod tests_support {
-    use super::ServiceModel;
+    use std::path::PathBuf;
+
+    use super::{ModelSource, Models, ServiceModel};
 
     /// A small hand-written model (`tests/fixtures/models/demo.json`) shaped like EC2's.
     pub(crate) fn demo_model() -> ServiceModel {
         ServiceModel::from_json("demo", include_bytes!("../../tests/fixtures/models/demo.json"))
             .expect("the demo model parses")
+    }
+
+    /// A data folder holding the demo model as service `demo`, named after `tag` so that tests
+    /// running at once do not share it; the caller removes the folder.
+    pub(crate) fn demo_models(tag: &str) -> (Models, PathBuf) {
+        let root = std::env::temp_dir().join(format!("runbook-aws-{tag}-{}", std::process::id()));
+        let folder = root.join("demo/2020-01-01");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("service-2.json"),
+            include_str!("../../tests/fixtures/models/demo.json"),
+        )
+        .unwrap();
+        (Models::load(ModelSource::Dir(root.clone())).unwrap(), root)
     }
 }
 
