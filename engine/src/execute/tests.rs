@@ -12,7 +12,7 @@ use super::*;
 use crate::document::{Document, Format};
 use crate::host::{
     ApiError, ApiRequest, ApprovalRequest, Approver, BoxFuture, Decision, MapParameterStore,
-    VirtualClock, virtual_runtime,
+    MemoryDocuments, VirtualClock, virtual_runtime,
 };
 use crate::record::{Execution, Status};
 
@@ -128,21 +128,6 @@ fn case(yaml: &str) -> Case {
     }
 }
 
-struct Documents(Vec<(String, String)>);
-
-impl crate::host::DocumentStore for Documents {
-    fn load(&self, name: &str) -> Result<Arc<Document>, String> {
-        let (_, text) = self
-            .0
-            .iter()
-            .find(|(n, _)| n == name)
-            .ok_or_else(|| format!("no document `{name}`"))?;
-        Document::parse(format!("{name}.yaml"), text.clone(), Format::Yaml)
-            .map(Arc::new)
-            .map_err(|e| e.to_string())
-    }
-}
-
 impl Case {
     fn params(mut self, parameters: Value) -> Self {
         self.parameters = parameters;
@@ -186,7 +171,7 @@ impl Case {
             let host = Host::new(Arc::new(self.aws), clock.clone())
                 .with_approver(Arc::new(ScriptedApprover(self.approvals)))
                 .with_parameter_store(Arc::new(MapParameterStore(self.store)))
-                .with_documents(Arc::new(Documents(self.documents)));
+                .with_documents(Arc::new(memory_documents(self.documents)));
             let executor = Executor::new(Arc::new(actions), host);
             let parameters: IndexMap<String, Value> = self
                 .parameters
@@ -573,7 +558,7 @@ fn nested_automations_run_and_their_failure_fails_the_step() {
     let missing = case(&yaml(false)).run();
     assert_eq!(
         missing.step("run").unwrap().failure_message.as_deref(),
-        Some("no document `Child`")
+        Some("document `Child` is not among the runbooks given")
     );
 }
 
@@ -767,4 +752,8 @@ fn declared_outputs_select_from_a_child_runs_outputs() {
     let outputs = &execution.step("run").unwrap().outputs;
     assert_eq!(outputs["Out"], json!(["{\"k\":\"v\"}"]));
     assert_eq!(outputs["Id"], outputs["ExecutionId"]);
+}
+
+fn memory_documents(documents: Vec<(String, String)>) -> MemoryDocuments {
+    documents.into_iter().fold(MemoryDocuments::new(), |all, (name, text)| all.with(name, text))
 }

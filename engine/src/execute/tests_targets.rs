@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::document::{Document, Format};
-use crate::host::{ApiError, ApiRequest, BoxFuture, Event, VirtualClock, virtual_runtime};
+use crate::host::{
+    ApiError, ApiRequest, BoxFuture, Event, MemoryDocuments, VirtualClock, virtual_runtime,
+};
 use crate::params::ParameterError;
 use crate::record::{Execution, Status};
 
@@ -43,21 +45,6 @@ impl AwsBackend for Aws {
             .ok_or_else(|| ApiError::new("NotScripted", format!("{request}")));
         self.calls.lock().unwrap().push(request);
         Box::pin(async move { answer })
-    }
-}
-
-struct Documents(Vec<(String, String)>);
-
-impl crate::host::DocumentStore for Documents {
-    fn load(&self, name: &str) -> Result<Arc<Document>, String> {
-        let (_, text) = self
-            .0
-            .iter()
-            .find(|(n, _)| n == name)
-            .ok_or_else(|| format!("no document `{name}`"))?;
-        Document::parse(format!("{name}.yaml"), text.clone(), Format::Yaml)
-            .map(Arc::new)
-            .map_err(|e| e.to_string())
     }
 }
 
@@ -128,7 +115,7 @@ impl Setup {
                 Document::parse("fleet.yaml", self.yaml, Format::Yaml).expect("test runbook loads");
             let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
             let host = Host::new(self.aws, clock.clone())
-                .with_documents(Arc::new(Documents(self.documents)))
+                .with_documents(Arc::new(memory_documents(self.documents)))
                 .with_observer(self.progress);
             let executor = Executor::new(Arc::new(Actions::new()), host);
             let mut options = RunOptions::with_parameters(
@@ -703,4 +690,8 @@ fn execute_automation_runs_a_child_over_targets() {
         ),
         "{message}"
     );
+}
+
+fn memory_documents(documents: Vec<(String, String)>) -> MemoryDocuments {
+    documents.into_iter().fold(MemoryDocuments::new(), |all, (name, text)| all.with(name, text))
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::document::Document;
+use crate::document::{Document, Format};
 
 /// Finds runbooks by name.
 pub trait DocumentStore: Send + Sync {
@@ -46,6 +46,42 @@ impl FolderDocuments {
     }
 }
 
+/// Runbooks held in memory, by name (YAML, or JSON when the text starts with `{`): for programs
+/// that build their runbooks, and for tests.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryDocuments {
+    documents: Vec<(String, String)>,
+}
+
+impl MemoryDocuments {
+    /// No documents yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the runbook `text` under `name`.
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+        self.documents.push((name.into(), text.into()));
+        self
+    }
+}
+
+impl DocumentStore for MemoryDocuments {
+    fn load(&self, name: &str) -> Result<Arc<Document>, String> {
+        let name = document_name(name);
+        let (_, text) = self
+            .documents
+            .iter()
+            .find(|(known, _)| known == name)
+            .ok_or_else(|| format!("document `{name}` is not among the runbooks given"))?;
+        let format = if text.trim_start().starts_with('{') { Format::Json } else { Format::Yaml };
+        Document::parse(format!("{name}.yaml"), text.clone(), format)
+            .map(Arc::new)
+            .map_err(|error| error.to_string())
+    }
+}
+
 /// The document name in a name or an ARN (`arn:aws:ssm:...:document/NAME`).
 pub fn document_name(name_or_arn: &str) -> &str {
     name_or_arn.rsplit_once('/').map_or(name_or_arn, |(_, name)| name)
@@ -71,6 +107,19 @@ mod tests {
     use super::*;
 
     fn _obj_safe(_: &dyn DocumentStore) {}
+
+    #[test]
+    fn memory_documents_find_yaml_and_json_by_name_or_arn() {
+        let documents = MemoryDocuments::new()
+            .with("Yaml", "schemaVersion: '0.3'\nmainSteps: []\n")
+            .with("Json", "{\"schemaVersion\": \"0.3\", \"mainSteps\": []}");
+        assert!(documents.load("Yaml").is_ok());
+        assert!(documents.load("arn:aws:ssm:us-east-1:123456789012:document/Json").is_ok());
+        assert_eq!(
+            documents.load("Other").unwrap_err(),
+            "document `Other` is not among the runbooks given"
+        );
+    }
 
     #[test]
     fn arns_name_their_document() {

@@ -16,7 +16,7 @@ use std::pin::Pin;
 pub use approver::{ApprovalRequest, Approver, Decision, FixedApprover, WaitKind};
 pub use aws::{ApiError, ApiRequest, AwsBackend};
 pub use clock::{Clock, SystemClock, VirtualClock, virtual_runtime};
-pub use documents::{DocumentStore, FolderDocuments, NoDocuments};
+pub use documents::{DocumentStore, FolderDocuments, MemoryDocuments, NoDocuments};
 pub use observer::{Event, NoObserver, Observer, RunRef};
 pub use parameter_store::{AwsParameterStore, MapParameterStore, ParameterStore};
 pub use script::{
