@@ -13,8 +13,7 @@
 //!   shows the selected value and `DesiredValues`); on an API error; on an invalid selector or
 //!   missing inputs.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -54,19 +53,7 @@ impl PropertyInputs {
     }
 }
 
-impl Action for AssertAwsResourceProperty {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(AssertAwsResourceProperty);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let (inputs, check, params) = PropertyInputs::read(NAME, inputs)?;

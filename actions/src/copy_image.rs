@@ -11,8 +11,7 @@
 //! - Fails: on an API error; when the copy becomes `failed`, `error`, `invalid` or
 //!   `deregistered`; when `CopyImage` answers no `ImageId`.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -42,19 +41,7 @@ struct Inputs {
     client_token: Option<Text>,
 }
 
-impl Action for CopyImage {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(CopyImage);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let inputs: Inputs = parse(NAME, inputs)?;

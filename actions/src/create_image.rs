@@ -13,8 +13,7 @@
 //!   `deregistered` (the message carries EC2's `StateReason`); when `CreateImage` answers no
 //!   `ImageId`.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -40,19 +39,7 @@ struct Inputs {
     block_device_mappings: Option<Value>,
 }
 
-impl Action for CreateImage {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(CreateImage);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let inputs: Inputs = parse(NAME, inputs)?;

@@ -14,8 +14,7 @@
 //!   `OnFailure: DELETE`, ...), with the status and its reason; when `CreateStack` answers no
 //!   `StackId`.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -63,19 +62,7 @@ struct Inputs {
     timeout_in_minutes: Option<Int>,
 }
 
-impl Action for CreateStack {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(CreateStack);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let inputs: Inputs = parse(NAME, inputs)?;

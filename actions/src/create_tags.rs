@@ -9,8 +9,7 @@
 //! - Fails: on an API error; on another `ResourceType`; on more than one resource id for the
 //!   Systems Manager types; on an empty `ResourceIds`.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -31,19 +30,7 @@ struct Inputs {
     resource_type: Option<Text>,
 }
 
-impl Action for CreateTags {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(CreateTags);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let inputs: Inputs = parse(NAME, inputs)?;

@@ -8,8 +8,7 @@
 //! - Fails: when the API answers an error (throttling is retried first by the step context),
 //!   with the error's code in the record; when `Service` or `Api` is missing or not text.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -28,19 +27,7 @@ struct Inputs {
     api: Text,
 }
 
-impl Action for ExecuteAwsApi {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(ExecuteAwsApi);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let (inputs, params): (Inputs, Value) = split_api_inputs(NAME, inputs, &["Service", "Api"])?;

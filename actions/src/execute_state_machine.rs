@@ -14,8 +14,7 @@
 
 use std::fmt::Write as _;
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -49,19 +48,7 @@ struct Inputs {
     input: Option<Value>,
 }
 
-impl Action for ExecuteStateMachine {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(ExecuteStateMachine);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let inputs: Inputs = parse(NAME, inputs)?;

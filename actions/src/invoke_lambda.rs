@@ -14,8 +14,7 @@
 //! - Fails: on an API error; when the answer has a `FunctionError` (RULINGS 20): the message
 //!   gives the error type and `errorMessage` from the result.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -72,19 +71,7 @@ impl Inputs {
     }
 }
 
-impl Action for InvokeLambdaFunction {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(InvokeLambdaFunction);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let inputs: Inputs = parse(NAME, inputs)?;

@@ -25,8 +25,7 @@
 //!   service takes only HTTPS webhooks); on an answer outside 200-299 (RULINGS 20), with the
 //!   status and the body.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -56,19 +55,7 @@ struct Inputs {
     body: Option<Text>,
 }
 
-impl Action for InvokeWebhook {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(InvokeWebhook);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let inputs: Inputs = parse(NAME, inputs)?;

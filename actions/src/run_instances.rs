@@ -16,8 +16,7 @@
 //!   launch that way, for instance when capacity runs out) with EC2's reason; when
 //!   `RunInstances` answers no instances.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -107,19 +106,7 @@ impl Inputs {
     }
 }
 
-impl Action for RunInstances {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(RunInstances);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let inputs: Inputs = parse(NAME, inputs)?;

@@ -3,6 +3,32 @@
 //! call, polling on the run's clock, and the property check of `aws:assertAwsResourceProperty`
 //! and `aws:waitForAwsResourceProperty` (RULINGS 16).
 
+/// Implements `Action` for an action whose work is the module's
+/// `async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure>` and
+/// whose name is the module's `NAME`: most actions are exactly that.
+macro_rules! forward_action {
+    ($action:ident) => {
+        impl runbook_engine::execute::Action for $action {
+            fn name(&self) -> &'static str {
+                NAME
+            }
+
+            fn run<'a>(
+                &'a self,
+                inputs: serde_json::Value,
+                cx: &'a runbook_engine::execute::StepContext<'a>,
+            ) -> runbook_engine::host::BoxFuture<
+                'a,
+                Result<runbook_engine::execute::ActionOutput, runbook_engine::execute::StepFailure>,
+            > {
+                Box::pin(run(inputs, cx))
+            }
+        }
+    };
+}
+
+pub(crate) use forward_action;
+
 use std::fmt;
 use std::time::Duration;
 

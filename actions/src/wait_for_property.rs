@@ -14,8 +14,7 @@
 //!   once instead of after an hour, and a resource that may not exist yet is better waited for
 //!   with a filter that returns an empty list. Throttling is retried by the step context.
 
-use runbook_engine::execute::{Action, ActionOutput, StepContext, StepFailure};
-use runbook_engine::host::BoxFuture;
+use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde_json::Value;
 
 use crate::assert_property::PropertyInputs;
@@ -27,19 +26,7 @@ const NAME: &str = "aws:waitForAwsResourceProperty";
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WaitForAwsResourceProperty;
 
-impl Action for WaitForAwsResourceProperty {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(run(inputs, cx))
-    }
-}
+crate::support::forward_action!(WaitForAwsResourceProperty);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let (inputs, check, params) = PropertyInputs::read(NAME, inputs)?;
