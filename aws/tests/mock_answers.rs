@@ -214,6 +214,17 @@ fn rules_never_used_are_reported_with_their_positions() {
 }
 
 #[test]
+fn optional_rules_are_not_reported_when_unused() {
+    let aws = mock(
+        "aws:\n  - {service: ec2, api: A, returns: {}, optional: true}\n  - {service: ec2, api: B, returns: {}, optional: false}\n",
+    );
+    let shown: Vec<String> = aws.unused_rules().iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["mocks.yaml:3:5: aws[1] (ec2.B) answered no call"]);
+    call(&aws, "ec2", "A", json!({})).expect("an optional rule answers like any other");
+    assert_eq!(aws.call_counts(), [1, 0]);
+}
+
+#[test]
 fn each_backend_counts_on_its_own() {
     let file = Arc::new(
         MockFile::parse(

@@ -131,7 +131,21 @@ mocks.yaml:8:1: unknown key `aprovals`; did you mean `approvals`?"
     assert_eq!(
         errors("aws:\n  - {service: ec2, api: A, returns: {}, zzz: 1}\n"),
         "mocks.yaml:2:41: aws[0]: unknown key `zzz`; expected `service`, `api`, `params`, \
-         `returns`, `error`, `script` or `sequence`"
+         `returns`, `error`, `script`, `sequence` or `optional`"
+    );
+}
+
+#[test]
+fn optional_is_a_flag() {
+    let file = parse(
+        "aws:\n  - {service: ec2, api: A, returns: {}, optional: true}\n  - {service: ec2, api: B, returns: {}}\n",
+    )
+    .expect("valid");
+    assert!(file.aws[0].optional);
+    assert!(!file.aws[1].optional, "rules are required unless they say otherwise");
+    assert_eq!(
+        errors("aws:\n  - {service: ec2, api: A, returns: {}, optional: yes please}\n"),
+        "mocks.yaml:2:51: aws[0].optional: must be true or false, found a string"
     );
 }
 

@@ -111,13 +111,13 @@ impl MockAws {
         self.calls.iter().map(|count| count.load(Ordering::Relaxed)).collect()
     }
 
-    /// The rules that answered no call, in the file's order.
+    /// The rules that answered no call, in the file's order, but for those marked `optional`.
     pub fn unused_rules(&self) -> Vec<UnusedRule> {
         self.file
             .aws
             .iter()
             .zip(&self.calls)
-            .filter(|(_, count)| count.load(Ordering::Relaxed) == 0)
+            .filter(|(rule, count)| !rule.optional && count.load(Ordering::Relaxed) == 0)
             .map(|(rule, _)| UnusedRule {
                 path: rule.path.clone(),
                 service: rule.service.clone(),

@@ -182,6 +182,9 @@ pub struct MockRule {
     pub answers: Vec<MockAnswer>,
     /// Where each answer of `answers` is written, in the same order.
     pub answer_sources: Vec<AnswerSource>,
+    /// `optional: true`: a rule that may answer no call without being reported as unused (a
+    /// call only some paths make).
+    pub optional: bool,
     /// The rule's field path (`aws[3]`, after any prefix), for messages.
     pub path: String,
     /// Where the rule is written.

@@ -17,7 +17,8 @@ use super::{
 use crate::sandbox::Sandbox;
 
 const FILE_KEYS: &[&str] = &["aws", "approvals", "scripts"];
-const RULE_KEYS: &[&str] = &["service", "api", "params", "returns", "error", "script", "sequence"];
+const RULE_KEYS: &[&str] =
+    &["service", "api", "params", "returns", "error", "script", "sequence", "optional"];
 const RULE_ANSWER_KEYS: &[&str] = &["returns", "error", "script", "sequence"];
 const SEQUENCE_ITEM_KEYS: &[&str] = &["returns", "error", "script"];
 const ERROR_KEYS: &[&str] = &["code", "message", "status"];
@@ -253,6 +254,21 @@ impl Parser {
                 self.answer(answer, &answer_path).map(|answer| vec![(answer, source)])
             }
         });
+        let optional = match node.get("optional") {
+            None => Some(false),
+            Some(flag) => match &flag.kind {
+                NodeKind::Bool(value) => Some(*value),
+                _ => {
+                    let found = flag.type_name();
+                    self.invalid(
+                        flag.span,
+                        &child(path, "optional"),
+                        format!("must be true or false, found {found}"),
+                    );
+                    None
+                }
+            },
+        };
         let (answers, answer_sources) = answers?.into_iter().unzip();
         Some(MockRule {
             service: service?,
@@ -260,6 +276,7 @@ impl Parser {
             params: params?,
             answers,
             answer_sources,
+            optional: optional?,
             path: path.to_string(),
             span: node.span,
         })
