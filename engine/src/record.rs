@@ -123,10 +123,13 @@ pub struct FailureDetails {
     pub details: IndexMap<String, Vec<String>>,
 }
 
-/// An AWS call a step made, with its answer.
+/// An AWS call a step made, with its answer. A run's `Calls` hold its own calls and those of
+/// its child runs, in the order they were made; `AutomationExecutionId` tells whose they are.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CallRecord {
+    /// The run whose step made it.
+    pub automation_execution_id: String,
     /// The step that made it.
     pub step_name: String,
     /// The service (`ec2`).
@@ -261,7 +264,7 @@ pub struct Execution {
     /// `ParentAutomationExecutionId`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_automation_execution_id: Option<String>,
-    /// Every AWS call made, in order.
+    /// Every AWS call made by the run and its child runs, in the order they were made.
     pub calls: Vec<CallRecord>,
     /// What the service records for a run over targets: `TargetParameterName`, `Targets`,
     /// `TargetMaps`, `ResolvedTargets`, `MaxConcurrency`, `MaxErrors` and `ProgressCounters`.

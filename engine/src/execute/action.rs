@@ -214,6 +214,7 @@ impl StepContext<'_> {
             let request = ApiRequest::new(service, api, params.clone());
             let answer = self.shared.host.aws.call(request).await;
             let call = CallRecord {
+                automation_execution_id: self.shared.run_ref.execution_id.clone(),
                 step_name: self.step.to_string(),
                 service: service.to_string(),
                 api: api.to_string(),

@@ -174,6 +174,8 @@ pub struct RunOptions {
     pub fleet: Option<Fleet>,
     pub(crate) depth: u32,
     pub(crate) parent: Option<String>,
+    /// The call logs of the runs above this one (see `run::Shared`).
+    pub(crate) call_logs: Vec<Arc<run::CallLog>>,
 }
 
 impl RunOptions {

@@ -29,12 +29,18 @@ pub struct Executor {
     host: Host,
 }
 
+/// The calls of one run, as they are made.
+pub(crate) type CallLog = Mutex<Vec<CallRecord>>;
+
 /// What a run shares with its steps' contexts.
 pub(crate) struct Shared {
     pub(crate) host: Host,
     pub(crate) document: Arc<crate::document::Document>,
     pub(crate) run_ref: RunRef,
-    calls: Mutex<Vec<CallRecord>>,
+    calls: Arc<CallLog>,
+    /// The call logs of the runs above this one: each call goes to them too, as it is made, so
+    /// that a parent's record lists its children's calls where they happened.
+    ancestors: Vec<Arc<CallLog>>,
 }
 
 impl Shared {
@@ -42,8 +48,9 @@ impl Shared {
         host: Host,
         document: Arc<crate::document::Document>,
         run_ref: RunRef,
+        ancestors: Vec<Arc<CallLog>>,
     ) -> Self {
-        Self { host, document, run_ref, calls: Mutex::new(Vec::new()) }
+        Self { host, document, run_ref, calls: Arc::default(), ancestors }
     }
 
     /// The calls recorded so far, leaving none.
@@ -51,11 +58,23 @@ impl Shared {
         self.calls.lock().map(|mut calls| std::mem::take(&mut *calls)).unwrap_or_default()
     }
 
+    /// The call logs a child run of this one reports to: its ancestors' and this run's.
+    pub(crate) fn lineage(&self) -> Vec<Arc<CallLog>> {
+        let mut logs = self.ancestors.clone();
+        logs.push(self.calls.clone());
+        logs
+    }
+
     pub(crate) fn emit(&self, event: &Event<'_>) {
         self.host.observer.on_event(event);
     }
 
     pub(crate) fn record_call(&self, call: CallRecord) {
+        for log in &self.ancestors {
+            if let Ok(mut calls) = log.lock() {
+                calls.push(call.clone());
+            }
+        }
         if let Ok(mut calls) = self.calls.lock() {
             calls.push(call);
         }
@@ -102,7 +121,12 @@ impl Executor {
             self.host.parameter_store.as_ref(),
         )
         .await?;
-        let shared = Arc::new(Shared::new(self.host.clone(), plan.document.clone(), run_ref));
+        let shared = Arc::new(Shared::new(
+            self.host.clone(),
+            plan.document.clone(),
+            run_ref,
+            options.call_logs.clone(),
+        ));
         let mut run = Run::new(self.clone(), plan, shared, options, parameters);
         run.resolve_parameter_templates()?;
         Ok(run.execute().await)
@@ -565,6 +589,16 @@ impl Run {
     ) -> Result<AttemptOutput, StepFailure> {
         let clock = self.host().clock.clone();
         let cancel = self.cancel().clone();
+        // A loop and a child automation pass the cancel on to the steps they run, which end
+        // Cancelled and run their own `onCancel` chains; stopping them here would drop those.
+        let passes_cancel_on = matches!(step.action.as_str(), "aws:loop" | "aws:executeAutomation");
+        let cancelled = async move {
+            if passes_cancel_on {
+                std::future::pending::<()>().await;
+            } else {
+                cancel.cancelled().await;
+            }
+        };
         let timeout = step.timeout;
         let timer = async move {
             match timeout {
@@ -573,13 +607,16 @@ impl Run {
             }
         };
         let work = self.dispatch(step, inputs);
+        // In this order, so that a cancel already requested stops the step before it does
+        // anything, whatever the step would have done at once.
         tokio::select! {
+            biased;
+            () = cancelled => Err(StepFailure::new(FailureKind::Cancelled, "the run was cancelled during the step")),
             result = work => result,
             () = timer => Err(StepFailure::new(
                 FailureKind::Timeout,
                 format!("the step did not finish within its timeout of {} seconds", timeout.map_or(0, |t| t.as_secs())),
             )),
-            () = cancel.cancelled() => Err(StepFailure::new(FailureKind::Cancelled, "the run was cancelled during the step")),
         }
     }
 
@@ -796,6 +833,7 @@ impl Run {
             depth: self.depth() + 1,
             parent: Some(self.shared.run_ref.execution_id.clone()),
             fleet: None,
+            call_logs: self.shared.lineage(),
         };
         let executor = self.executor.clone();
         Box::pin(executor.run(plan, options)).await.map_err(|error| error.to_string())

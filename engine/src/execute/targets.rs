@@ -519,13 +519,16 @@ pub(crate) async fn run_fleet(
     // the calls are kept, and reported once it starts.
     let mut quiet = host.clone();
     quiet.observer = Arc::new(NoObserver);
-    let shared = Shared::new(quiet, plan.document.clone(), run_ref.clone());
+    let shared =
+        Shared::new(quiet, plan.document.clone(), run_ref.clone(), options.call_logs.clone());
     let cx = StepContext { shared: &shared, step: RESOLVE_STEP, timeout: None };
     let resolved = resolve(&cx, &checked).await;
     if let Ok(targets) = &resolved {
         check_start_parameters(&plan.document, &options, &checked, targets, &host).await?;
     }
-    let calls = shared.take_calls();
+    // The children's calls join the resolving ones as they are made.
+    let resolving = shared.take_calls();
+    let options = RunOptions { call_logs: shared.lineage(), ..options };
 
     let mut parent = Parent {
         host: &host,
@@ -535,7 +538,7 @@ pub(crate) async fn run_fleet(
         ),
     };
     parent.emit(&Event::RunStarted { run: &run_ref });
-    for call in &calls {
+    for call in &resolving {
         parent.emit(&Event::AwsCall { run: &run_ref, call });
     }
 
@@ -587,7 +590,7 @@ pub(crate) async fn run_fleet(
         step_executions: outcome.steps,
         failure_message,
         parent_automation_execution_id: options.parent.clone(),
-        calls,
+        calls: resolving.into_iter().chain(shared.take_calls()).collect(),
         fleet: Some(FleetRecord {
             target_parameter_name: fleet.target_parameter_name,
             targets: fleet.targets,
@@ -684,6 +687,7 @@ impl Parent<'_> {
                     fleet: None,
                     depth: options.depth + 1,
                     parent: Some(self.run_ref.execution_id.clone()),
+                    call_logs: options.call_logs.clone(),
                 };
                 let executor = executor.clone();
                 let plan = plan.clone();

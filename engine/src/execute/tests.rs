@@ -114,6 +114,23 @@ struct Case {
     store: IndexMap<String, Value>,
     documents: Vec<(String, String)>,
     cancel_after: Option<Duration>,
+    cancel_at: Option<String>,
+}
+
+/// Cancels the run when the step it names starts, as a person pressing Ctrl-C then would.
+struct CancelAtStep {
+    step: String,
+    token: CancelToken,
+}
+
+impl crate::host::Observer for CancelAtStep {
+    fn on_event(&self, event: &crate::host::Event<'_>) {
+        if let crate::host::Event::StepStarted { step, .. } = event
+            && *step == self.step
+        {
+            self.token.cancel();
+        }
+    }
 }
 
 fn case(yaml: &str) -> Case {
@@ -125,6 +142,7 @@ fn case(yaml: &str) -> Case {
         store: IndexMap::new(),
         documents: Vec::new(),
         cancel_after: None,
+        cancel_at: None,
     }
 }
 
@@ -160,6 +178,11 @@ impl Case {
         self
     }
 
+    fn cancel_at(mut self, step: &str) -> Self {
+        self.cancel_at = Some(step.into());
+        self
+    }
+
     fn try_run(self) -> Result<Execution, crate::params::ParameterError> {
         let runtime = virtual_runtime().unwrap();
         runtime.block_on(async move {
@@ -168,10 +191,14 @@ impl Case {
             let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
             let mut actions = Actions::new();
             actions.register(CallApi).register(FakeScript);
-            let host = Host::new(Arc::new(self.aws), clock.clone())
+            let token = CancelToken::new();
+            let mut host = Host::new(Arc::new(self.aws), clock.clone())
                 .with_approver(Arc::new(ScriptedApprover(self.approvals)))
                 .with_parameter_store(Arc::new(MapParameterStore(self.store)))
                 .with_documents(Arc::new(memory_documents(self.documents)));
+            if let Some(step) = self.cancel_at {
+                host = host.with_observer(Arc::new(CancelAtStep { step, token: token.clone() }));
+            }
             let executor = Executor::new(Arc::new(actions), host);
             let parameters: IndexMap<String, Value> = self
                 .parameters
@@ -180,7 +207,7 @@ impl Case {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            let options = RunOptions::with_parameters(parameters);
+            let options = RunOptions { cancel: token, ..RunOptions::with_parameters(parameters) };
             if let Some(after) = self.cancel_after {
                 let token = options.cancel.clone();
                 let clock_for_cancel = clock.clone();
@@ -600,6 +627,86 @@ fn cancelling_runs_the_on_cancel_chain_and_ends_cancelled() {
         ]
     );
     assert_eq!(execution.calls.len(), 1);
+}
+
+#[test]
+fn a_parent_records_its_childrens_calls_where_they_were_made() {
+    let child = format!(
+        "{HEAD}mainSteps:\n- {{name: inner, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: B}}}}\n"
+    );
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- {{name: before, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: A}}}}\n- {{name: run, action: aws:executeAutomation, inputs: {{DocumentName: Child}}}}\n- {{name: after, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: C}}}}\n"
+    );
+    let aws = ScriptedAws::default()
+        .answer("A", Ok(json!({})))
+        .answer("B", Ok(json!({})))
+        .answer("C", Ok(json!({})));
+    let execution = case(&yaml).document("Child", &child).aws(aws).run();
+    let child = execution.step("run").unwrap().child.as_deref().unwrap();
+    let calls: Vec<(&str, &str, &str)> = execution
+        .calls
+        .iter()
+        .map(|c| (c.api.as_str(), c.step_name.as_str(), c.automation_execution_id.as_str()))
+        .collect();
+    let parent_id = execution.automation_execution_id.as_str();
+    let child_id = child.automation_execution_id.as_str();
+    assert_eq!(
+        calls,
+        [("A", "before", parent_id), ("B", "inner", child_id), ("C", "after", parent_id)]
+    );
+    assert_eq!(child.calls.len(), 1, "a child's record keeps its own calls");
+    assert_eq!(child.calls[0].automation_execution_id, child_id);
+    let json: Value = serde_json::from_str(&execution.to_json()).unwrap();
+    assert_eq!(json["Calls"][1]["AutomationExecutionId"], json!(child_id));
+    assert_eq!(json["Calls"][1]["StepName"], json!("inner"));
+}
+
+#[test]
+fn a_cancel_reaches_the_child_whose_chain_runs_then_the_parents() {
+    let child = format!(
+        "{HEAD}mainSteps:\n- {{name: wait, action: aws:sleep, inputs: {{Duration: PT1H}}, onCancel: 'step:childCleanup'}}\n- {{name: never, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n- {{name: childCleanup, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: ChildCleanup}}}}\n"
+    );
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- {{name: run, action: aws:executeAutomation, inputs: {{DocumentName: Child}}, onCancel: 'step:cleanup'}}\n- {{name: next, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n- {{name: cleanup, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: Cleanup}}}}\n"
+    );
+    let aws = ScriptedAws::default()
+        .answer("ChildCleanup", Ok(json!({})))
+        .answer("Cleanup", Ok(json!({})));
+    let execution =
+        case(&yaml).document("Child", &child).aws(aws).cancel_after(Duration::from_secs(60)).run();
+    assert_eq!(execution.automation_execution_status, Status::Cancelled);
+    assert_eq!(
+        statuses(&execution),
+        [
+            ("run".into(), Status::Cancelled),
+            ("cleanup".into(), Status::Success),
+            ("next".into(), Status::Pending),
+        ]
+    );
+    let child = execution.step("run").unwrap().child.as_deref().expect("the child's record");
+    assert_eq!(child.automation_execution_status, Status::Cancelled);
+    assert_eq!(child.path(), ["wait", "childCleanup"]);
+    let apis: Vec<&str> = execution.calls.iter().map(|c| c.api.as_str()).collect();
+    assert_eq!(apis, ["ChildCleanup", "Cleanup"]);
+}
+
+#[test]
+fn a_cancel_as_a_step_starts_stops_it_before_it_acts() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- {{name: first, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: A}}}}\n- {{name: call, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: B}}, onCancel: 'step:cleanup'}}\n- {{name: cleanup, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: Cleanup}}}}\n"
+    );
+    // The step's call would be answered at once; the cancel must win every time.
+    for _ in 0..20 {
+        let aws = ScriptedAws::default()
+            .answer("A", Ok(json!({})))
+            .answer("B", Ok(json!({})))
+            .answer("Cleanup", Ok(json!({})));
+        let execution = case(&yaml).aws(aws).cancel_at("call").run();
+        assert_eq!(execution.automation_execution_status, Status::Cancelled);
+        assert_eq!(status_of(&execution, "call"), Status::Cancelled);
+        let apis: Vec<&str> = execution.calls.iter().map(|c| c.api.as_str()).collect();
+        assert_eq!(apis, ["A", "Cleanup"]);
+    }
 }
 
 #[test]

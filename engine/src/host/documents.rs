@@ -10,6 +10,13 @@ use crate::document::{Document, Format};
 pub trait DocumentStore: Send + Sync {
     /// The runbook named `name` (an ARN's last part is the name).
     fn load(&self, name: &str) -> Result<Arc<Document>, String>;
+
+    /// The runbook named `name` at `version` (`DocumentVersion`, when the step gives one).
+    /// Stores that keep one version of each runbook ignore the version.
+    fn load_version(&self, name: &str, version: Option<&str>) -> Result<Arc<Document>, String> {
+        let _ = version;
+        self.load(name)
+    }
 }
 
 /// No documents: every `aws:executeAutomation` fails with a message saying how to give some.

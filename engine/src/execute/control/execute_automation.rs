@@ -45,7 +45,9 @@ impl Run {
         }
         let fleet = Fleet::from_inputs(inputs).map_err(StepFailure::invalid_inputs)?;
         let parameters = runtime_parameters(inputs.get("RuntimeParameters"))?;
-        let document = self.host().documents.load(name).map_err(StepFailure::action)?;
+        let version = inputs.get("DocumentVersion").and_then(Value::as_str);
+        let document =
+            self.host().documents.load_version(name, version).map_err(StepFailure::action)?;
         let report = crate::validate::validate(&document);
         if let Some(error) = report.errors().next() {
             let location = error
@@ -85,9 +87,12 @@ impl Run {
             let reason =
                 child.failure_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
             self.pending_child = Some(child);
-            return Err(StepFailure::action(format!(
-                "the automation `{name}` ended {status}{reason}"
-            )));
+            let message = format!("the automation `{name}` ended {status}{reason}");
+            // A child cancelled with its parent (they share the cancel) cancels the step.
+            if status == Status::Cancelled && self.cancel().is_cancelled() {
+                return Err(StepFailure::new(FailureKind::Cancelled, message));
+            }
+            return Err(StepFailure::action(message));
         }
         Ok((action, child))
     }
@@ -112,6 +117,7 @@ impl Run {
             fleet: None,
             depth: self.depth() + 1,
             parent: Some(self.shared.run_ref.execution_id.clone()),
+            call_logs: self.shared.lineage(),
         };
         Box::pin(run_fleet(&self.executor, plan, options, fleet))
             .await
