@@ -10,7 +10,9 @@
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
-//! - `schemas`: the checked-in JSON Schemas match what the code generates.
+//! - `schemas`: the checked-in JSON Schemas match what the code generates;
+//! - `test_files`: test files that use every part of the format, and ones that fail as they
+//!   should.
 
 mod support;
 
@@ -26,3 +28,4 @@ mod load_errors;
 mod permissions;
 mod robustness;
 mod schemas;
+mod test_files;

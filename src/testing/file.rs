@@ -19,8 +19,11 @@ pub struct TestFile {
     pub path: PathBuf,
     /// The runbook it tests (resolved from the file's folder).
     pub runbook: PathBuf,
-    /// Where `aws:executeAutomation` finds child runbooks.
+    /// Folders where `aws:executeAutomation` finds child runbooks by name (`documents: FOLDER`).
     pub documents: Vec<PathBuf>,
+    /// Child runbooks by the `DocumentName` a step gives (`documents: {NAME: FILE}`), in the
+    /// file's order.
+    pub document_files: Vec<(String, PathBuf)>,
     /// Its cases, in order.
     pub cases: Vec<TestCase>,
 }
@@ -38,6 +41,8 @@ pub struct TestCase {
     pub context: CaseContext,
     /// `mocks` (inline) or `mocksFile`.
     pub mocks: Option<Arc<MockFile>>,
+    /// `cancel`: when the run is cancelled, as Ctrl-C would.
+    pub cancel: Option<Located<Cancel>>,
     /// `expect`.
     pub expect: Expect,
 }
@@ -63,9 +68,26 @@ impl Default for CaseContext {
     }
 }
 
+/// When a case cancels its run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cancel {
+    /// `atStep`: as the named step starts (in the run or a child run), before it acts.
+    AtStep(String),
+    /// `after`: once this much time has passed on the run's clock.
+    After {
+        /// The ISO 8601 duration as written.
+        text: String,
+        /// Its length.
+        duration: std::time::Duration,
+    },
+}
+
 /// What a case expects; every part is optional.
 #[derive(Debug, Default)]
 pub struct Expect {
+    /// `refused`: the run must be refused before any step starts, with a message containing
+    /// this text. It goes with no other expectation.
+    pub refused: Option<Located<String>>,
     /// `status` (Success when nothing is expected).
     pub status: Option<Located<Status>>,
     /// `path`: the steps in the order they ran.
@@ -78,6 +100,9 @@ pub struct Expect {
     pub failure_message: Option<Located<String>>,
     /// `calls`: calls that must be made, in this order (others may come between).
     pub calls: Vec<Located<ExpectedCall>>,
+    /// `children`: expectations on the child run each named `aws:executeAutomation` step
+    /// started. A child's status is checked only when written.
+    pub children: Vec<(String, Located<Expect>)>,
 }
 
 /// A value with the line it is written on.
@@ -136,9 +161,14 @@ impl TestFileError {
 }
 
 const FILE_KEYS: &[&str] = &["runbook", "documents", "cases"];
-const CASE_KEYS: &[&str] = &["name", "parameters", "context", "mocks", "mocksFile", "expect"];
+const CASE_KEYS: &[&str] =
+    &["name", "parameters", "context", "mocks", "mocksFile", "cancel", "expect"];
 const CONTEXT_KEYS: &[&str] = &["accountId", "region", "startTime"];
-const EXPECT_KEYS: &[&str] = &["status", "path", "steps", "outputs", "failureMessage", "calls"];
+const CANCEL_KEYS: &[&str] = &["atStep", "after"];
+const EXPECT_KEYS: &[&str] =
+    &["refused", "status", "path", "steps", "outputs", "failureMessage", "calls", "children"];
+const CHILD_KEYS: &[&str] =
+    &["status", "path", "steps", "outputs", "failureMessage", "calls", "children"];
 const CALL_KEYS: &[&str] = &["service", "api", "params"];
 
 impl TestFile {
@@ -165,9 +195,33 @@ impl TestFile {
             .get("runbook")
             .ok_or_else(|| reader.error(root.span, "the test file has no `runbook`".into()))?;
         let runbook = folder.join(reader.text(runbook, "runbook")?);
-        let documents = match root.get("documents") {
-            Some(node) => vec![folder.join(reader.text(node, "documents")?)],
-            None => Vec::new(),
+        let (documents, document_files) = match root.get("documents") {
+            None => (Vec::new(), Vec::new()),
+            Some(node @ Node { kind: NodeKind::Map(entries), .. }) => {
+                let mut files = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    let mut what = "documents".to_string();
+                    push_key(&mut what, &entry.key);
+                    let file = reader.text(&entry.value, &what)?;
+                    files.push((entry.key.clone(), folder.join(file)));
+                }
+                if files.is_empty() {
+                    return Err(reader.error(node.span, "`documents` names no runbook".into()));
+                }
+                (Vec::new(), files)
+            }
+            Some(node) => {
+                let text = node.scalar_text().ok_or_else(|| {
+                    reader.error(
+                        node.span,
+                        format!(
+                            "`documents` must be a folder or a map of document names to runbook files, found {}",
+                            node.type_name()
+                        ),
+                    )
+                })?;
+                (vec![folder.join(text)], Vec::new())
+            }
         };
         let cases_node = root
             .get("cases")
@@ -178,7 +232,7 @@ impl TestFile {
             .enumerate()
             .map(|(index, node)| reader.case(node, &format!("cases[{index}]"), folder))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { path: path.to_path_buf(), runbook, documents, cases })
+        Ok(Self { path: path.to_path_buf(), runbook, documents, document_files, cases })
     }
 }
 
@@ -292,11 +346,42 @@ impl Reader<'_> {
             }
             (None, None) => None,
         };
+        let cancel = match node.get("cancel") {
+            Some(cancel) => Some(self.cancel(cancel, &format!("{path}.cancel"))?),
+            None => None,
+        };
         let expect = match node.get("expect") {
-            Some(expect) => self.expect(expect, &format!("{path}.expect"))?,
+            Some(expect) => self.expect(expect, &format!("{path}.expect"), EXPECT_KEYS)?,
             None => Expect::default(),
         };
-        Ok(TestCase { name, span: node.span, parameters, context, mocks, expect })
+        if let (Some(_), Some(refused)) = (&cancel, &expect.refused) {
+            return Err(self.error(
+                refused.span,
+                format!("`{path}` expects a refused run, which has nothing to cancel; remove `cancel` or `refused`"),
+            ));
+        }
+        Ok(TestCase { name, span: node.span, parameters, context, mocks, cancel, expect })
+    }
+
+    fn cancel(&self, node: &Node, path: &str) -> Result<Located<Cancel>, TestFileError> {
+        let entries = self.map(node, &format!("`{path}`"))?;
+        self.known_keys(entries, CANCEL_KEYS, path)?;
+        let [entry] = entries else {
+            return Err(self.error(
+                node.span,
+                format!("`{path}` takes one of `atStep: STEP` or `after: DURATION`"),
+            ));
+        };
+        let field = format!("{path}.{}", entry.key);
+        let text = self.text(&entry.value, &field)?;
+        let cancel = if entry.key == "atStep" {
+            Cancel::AtStep(text)
+        } else {
+            let duration = runbook_engine::duration::parse_duration(&text)
+                .map_err(|message| self.error(entry.value.span, format!("`{field}`: {message}")))?;
+            Cancel::After { text, duration }
+        };
+        Ok(Located { value: cancel, span: entry.value.span })
     }
 
     fn context(&self, node: &Node, path: &str) -> Result<CaseContext, TestFileError> {
@@ -319,14 +404,40 @@ impl Reader<'_> {
         Ok(context)
     }
 
-    fn expect(&self, node: &Node, path: &str) -> Result<Expect, TestFileError> {
+    fn expect(&self, node: &Node, path: &str, keys: &[&str]) -> Result<Expect, TestFileError> {
         let entries = self.map(node, &format!("`{path}`"))?;
-        self.known_keys(entries, EXPECT_KEYS, path)?;
+        self.known_keys(entries, keys, path)?;
+        if node.get("refused").is_some()
+            && let Some(other) = entries.iter().find(|entry| entry.key != "refused")
+        {
+            return Err(self.error(
+                other.key_span,
+                format!(
+                    "`{path}.refused` goes alone: a refused run has no `{}` to check",
+                    other.key
+                ),
+            ));
+        }
         let mut expect = Expect::default();
         for entry in entries {
             let value = &entry.value;
             let field = format!("{path}.{}", entry.key);
             match entry.key.as_str() {
+                "refused" => {
+                    expect.refused =
+                        Some(Located { value: self.text(value, &field)?, span: value.span });
+                }
+                "children" => {
+                    for child in self.map(value, &format!("`{field}`"))? {
+                        let mut child_path = field.clone();
+                        push_key(&mut child_path, &child.key);
+                        let expected = self.expect(&child.value, &child_path, CHILD_KEYS)?;
+                        expect.children.push((
+                            child.key.clone(),
+                            Located { value: expected, span: child.key_span },
+                        ));
+                    }
+                }
                 "status" => expect.status = Some(self.status(value, &field)?),
                 "path" => {
                     let steps = self
@@ -409,6 +520,8 @@ mod tests {
         assert_eq!(keys(&schema["$defs"]["case"]), sorted(CASE_KEYS));
         assert_eq!(keys(&schema["$defs"]["case"]["properties"]["context"]), sorted(CONTEXT_KEYS));
         assert_eq!(keys(&schema["$defs"]["expect"]), sorted(EXPECT_KEYS));
+        assert_eq!(keys(&schema["$defs"]["childExpect"]), sorted(CHILD_KEYS));
+        assert_eq!(keys(&schema["$defs"]["case"]["properties"]["cancel"]), sorted(CANCEL_KEYS));
         assert_eq!(
             keys(&schema["$defs"]["expect"]["properties"]["calls"]["items"]),
             sorted(CALL_KEYS)
@@ -442,6 +555,76 @@ mod tests {
                 .starts_with("x.test.yaml:4:")
         );
         assert_eq!(error("cases: []\n"), "x.test.yaml:1:1: the test file has no `runbook`");
+        assert_eq!(
+            error(
+                "runbook: a.yaml\ncases:\n  - name: x\n    expect: {refused: bad, status: Failed}\n"
+            ),
+            "x.test.yaml:4:28: `cases[0].expect.refused` goes alone: a refused run has no `status` to check"
+        );
+        assert_eq!(
+            error(
+                "runbook: a.yaml\ncases:\n  - name: x\n    cancel: {atStep: a}\n    expect: {refused: bad}\n"
+            ),
+            "x.test.yaml:5:23: `cases[0]` expects a refused run, which has nothing to cancel; remove `cancel` or `refused`"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ncases:\n  - name: x\n    cancel: {atStep: a, after: PT1M}\n"),
+            "x.test.yaml:4:13: `cases[0].cancel` takes one of `atStep: STEP` or `after: DURATION`"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ncases:\n  - name: x\n    cancel: {after: 10m}\n"),
+            "x.test.yaml:4:21: `cases[0].cancel.after`: `10m` is not an ISO 8601 duration such as PT10M or P1DT2H"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ncases:\n  - name: x\n    cancel: {at: a}\n"),
+            "x.test.yaml:4:14: `cases[0].cancel.at` is not a test file key; did you mean `atStep`?"
+        );
+        assert_eq!(
+            error(
+                "runbook: a.yaml\ncases:\n  - name: x\n    expect: {children: {run: {refused: x}}}\n"
+            ),
+            "x.test.yaml:4:31: `cases[0].expect.children.run.refused` is not a test file key; the keys here are status, path, steps, outputs, failureMessage, calls, children"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ndocuments: [a]\ncases: []\n"),
+            "x.test.yaml:2:12: `documents` must be a folder or a map of document names to runbook files, found a list"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ndocuments: {Child: [a]}\ncases: []\n"),
+            "x.test.yaml:2:20: `documents.Child` must be text, found a list"
+        );
+    }
+
+    #[test]
+    fn documents_map_names_to_files_and_cases_read_cancel_refused_and_children() {
+        let file = TestFile::parse(
+            Path::new("dir/x.test.yaml"),
+            "runbook: r.yaml\ndocuments:\n  Child: c.yaml\n  'Child:3': c3.yaml\n  '${ChildDoc}': t.yaml\ncases:\n  - name: refused\n    expect: {refused: AutomationAssumeRole}\n  - name: cancelled\n    cancel: {after: PT5M}\n    expect:\n      status: Cancelled\n      children:\n        run: {status: Success, path: [a], children: {deeper: {steps: {b: Failed}}}}\n  - name: at a step\n    cancel: {atStep: wait}\n",
+        )
+        .unwrap();
+        assert!(file.documents.is_empty());
+        let names: Vec<(&str, &Path)> =
+            file.document_files.iter().map(|(n, p)| (n.as_str(), p.as_path())).collect();
+        assert_eq!(
+            names,
+            [
+                ("Child", Path::new("dir/c.yaml")),
+                ("Child:3", Path::new("dir/c3.yaml")),
+                ("${ChildDoc}", Path::new("dir/t.yaml"))
+            ]
+        );
+        assert_eq!(file.cases[0].expect.refused.as_ref().unwrap().value, "AutomationAssumeRole");
+        let cancel = file.cases[1].cancel.as_ref().unwrap();
+        assert_eq!(
+            cancel.value,
+            Cancel::After { text: "PT5M".into(), duration: std::time::Duration::from_secs(300) }
+        );
+        assert_eq!(cancel.span.start.line, 10);
+        let (step, child) = &file.cases[1].expect.children[0];
+        assert_eq!(step, "run");
+        assert_eq!(child.value.status.as_ref().unwrap().value, Status::Success);
+        assert_eq!(child.value.children[0].1.value.steps[0].0, "b");
+        assert_eq!(file.cases[2].cancel.as_ref().unwrap().value, Cancel::AtStep("wait".into()));
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Runbook unit tests: the test file format ([`TestFile`]), the runner that `runbook test` and
 //! the workspace's own tests share ([`run_files`]), and the reports ([`report`]).
 
+mod documents;
 mod file;
 pub mod report;
 mod runner;
 
-pub use file::{CaseContext, Expect, ExpectedCall, Located, TestCase, TestFile, TestFileError};
+pub use file::{
+    Cancel, CaseContext, Expect, ExpectedCall, Located, TestCase, TestFile, TestFileError,
+};
 pub use runner::{CaseOutcome, Mismatch, RunnerOptions, compare, find_test_files, run_files};

@@ -4,19 +4,20 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use runbook_engine::Document;
-use runbook_engine::execute::{Executor, Plan, RunContext, RunOptions};
-use runbook_engine::host::{ScriptRunner, VirtualClock, virtual_runtime};
-use runbook_engine::record::{CallRecord, Execution, Status, as_text};
+use runbook_engine::execute::{CancelToken, Executor, Plan, RunContext, RunOptions};
+use runbook_engine::host::{Event, Observer, ScriptRunner, VirtualClock, virtual_runtime};
+use runbook_engine::record::{Execution, Status, as_text};
 use serde_json::Value;
 
 use runbook_aws::mock::check::check_mock_file;
 use runbook_aws::model::Models;
 
-use super::file::{Expect, Located, TestCase, TestFile};
+use super::documents::NamedDocuments;
+use super::file::{Cancel, Expect, Located, TestCase, TestFile};
 use crate::setup::{Approvals, Setup, standard_actions};
 
 /// What a case found.
@@ -170,9 +171,8 @@ fn run_case(
     let plan = match subject {
         Subject::Ready(plan) => plan.clone(),
         Subject::Broken(message) => {
-            outcome
-                .failures
-                .push(Mismatch { line: case.span.start.line, message: message.clone() });
+            outcome.failures = refusal(&case.expect, case.span.start.line, message);
+            outcome.elapsed = started.elapsed();
             return outcome;
         }
     };
@@ -188,13 +188,45 @@ fn run_case(
         },
         ..Setup::default()
     };
+    let cancel = CancelToken::new();
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let at_step = match case.cancel.as_ref().map(|c| &c.value) {
+        Some(Cancel::AtStep(step)) => Some(Arc::new(CancelAtStep {
+            step: step.clone(),
+            token: cancel.clone(),
+            fired: cancelled.clone(),
+        })),
+        _ => None,
+    };
     let result = virtual_runtime().map_err(|error| error.to_string()).and_then(|runtime| {
         runtime.block_on(async {
             let clock = Arc::new(VirtualClock::new(case.context.start_time));
-            let (host, mock) = setup.host(clock);
+            let (mut host, mock) = setup.host(clock.clone());
+            if !file.document_files.is_empty() {
+                host =
+                    host.with_documents(Arc::new(NamedDocuments::new(file.document_files.clone())));
+            }
+            if let Some(observer) = &at_step {
+                host = host.with_observer(observer.clone());
+            }
+            let timer = match case.cancel.as_ref().map(|c| &c.value) {
+                Some(Cancel::After { duration, .. }) => {
+                    let (token, fired, duration) = (cancel.clone(), cancelled.clone(), *duration);
+                    Some(tokio::spawn(async move {
+                        runbook_engine::host::Clock::sleep(clock.as_ref(), duration).await;
+                        fired.store(true, Ordering::Relaxed);
+                        token.cancel();
+                    }))
+                }
+                _ => None,
+            };
             let executor = Executor::new(Arc::new(standard_actions()), host);
-            let result =
-                executor.run(plan, RunOptions::with_parameters(case.parameters.clone())).await;
+            let mut run_options = RunOptions::with_parameters(case.parameters.clone());
+            run_options.cancel = cancel.clone();
+            let result = executor.run(plan, run_options).await;
+            if let Some(timer) = timer {
+                timer.abort();
+            }
             let unused = mock.map(|mock| mock.unused_rules()).unwrap_or_default();
             result.map(|execution| (execution, unused)).map_err(|error| error.to_string())
         })
@@ -202,12 +234,30 @@ fn run_case(
     match result {
         Ok((execution, unused)) => {
             outcome.failures = compare(&case.expect, &execution);
+            if let Some(cancel) = &case.cancel
+                && !cancelled.load(Ordering::Relaxed)
+            {
+                outcome.failures.push(Mismatch {
+                    line: cancel.span.start.line,
+                    message: match &cancel.value {
+                        Cancel::AtStep(step) => format!(
+                            "`cancel.atStep`: step `{step}` never started, so nothing was cancelled\n  path: {}",
+                            execution.path().join(" → ")
+                        ),
+                        Cancel::After { text, .. } => format!(
+                            "`cancel.after`: the run ended {} before {text} had passed, so nothing was cancelled",
+                            execution.automation_execution_status
+                        ),
+                    },
+                });
+            }
             // An expectation not written (the default `status: Success`) points at the case.
             for failure in &mut outcome.failures {
                 if failure.line == 0 {
                     failure.line = case.span.start.line;
                 }
             }
+            outcome.failures.sort_by_key(|failure| failure.line);
             outcome.warnings = unused.iter().map(|rule| format!("unused mock: {rule}")).collect();
             if let (Some(models), Some(mocks)) = (&options.models, &case.mocks) {
                 outcome.warnings.extend(
@@ -219,26 +269,84 @@ fn run_case(
             outcome.execution = Some(execution);
         }
         Err(message) => {
-            outcome.failures.push(Mismatch {
-                line: case.span.start.line,
-                message: format!("the run did not start: {message}"),
-            });
+            outcome.failures = refusal(&case.expect, case.span.start.line, &message);
         }
     }
     outcome.elapsed = started.elapsed();
     outcome
 }
 
+/// What a run refused before its first step (bad parameters, a runbook with errors) means for a
+/// case: a pass when it expects that refusal, else a failure saying why the run did not start.
+fn refusal(expect: &Expect, case_line: u32, message: &str) -> Vec<Mismatch> {
+    match &expect.refused {
+        Some(Located { value: text, .. }) if message.contains(text.as_str()) => Vec::new(),
+        Some(Located { value: text, span }) => vec![Mismatch {
+            line: span.start.line,
+            message: format!(
+                "expected the run to be refused with a message containing `{text}`; it was refused with: {message}"
+            ),
+        }],
+        None => {
+            vec![Mismatch { line: case_line, message: format!("the run did not start: {message}") }]
+        }
+    }
+}
+
+/// Cancels the run when the step it names starts (in the run or any child run), once, as a
+/// person pressing Ctrl-C at that moment would.
+struct CancelAtStep {
+    step: String,
+    token: CancelToken,
+    fired: Arc<AtomicBool>,
+}
+
+impl Observer for CancelAtStep {
+    fn on_event(&self, event: &Event<'_>) {
+        if let Event::StepStarted { step, .. } = event
+            && *step == self.step
+            && !self.fired.swap(true, Ordering::Relaxed)
+        {
+            self.token.cancel();
+        }
+    }
+}
+
 /// The expectations of `expect` that `execution` does not meet. An expectation the case does
 /// not write (the default `status: Success`) is reported at line 0.
 pub fn compare(expect: &Expect, execution: &Execution) -> Vec<Mismatch> {
     let mut failures = Vec::new();
+    if let Some(Located { value: text, span }) = &expect.refused {
+        failures.push(Mismatch {
+            line: span.start.line,
+            message: format!(
+                "expected the run to be refused with a message containing `{text}`, but it started and ended {}\n  path: {}",
+                execution.automation_execution_status,
+                execution.path().join(" → ")
+            ),
+        });
+        return failures;
+    }
+    compare_run(expect, execution, Some(Status::Success), "", &mut failures);
+    failures
+}
+
+/// Checks `execution` against `expect`; `default_status` is the status wanted when none is
+/// written, and `whose` names a child run in messages (empty for the case's own run).
+fn compare_run(
+    expect: &Expect,
+    execution: &Execution,
+    default_status: Option<Status>,
+    whose: &str,
+    failures: &mut Vec<Mismatch>,
+) {
     let mut fail = |span: runbook_engine::syntax::Span, message: String| {
-        failures.push(Mismatch { line: span.start.line, message });
+        failures.push(Mismatch { line: span.start.line, message: format!("{whose}{message}") });
     };
     let status = execution.automation_execution_status;
-    let wanted = expect.status.as_ref().map_or(Status::Success, |s| s.value);
-    if status != wanted {
+    if let Some(wanted) = expect.status.as_ref().map(|s| s.value).or(default_status)
+        && status != wanted
+    {
         let line = expect.status.as_ref().map_or_else(Default::default, |s| s.span);
         let why =
             execution.failure_message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
@@ -337,7 +445,8 @@ pub fn compare(expect: &Expect, execution: &Execution) -> Vec<Mismatch> {
             fail(*span, format!("expected the failure message to contain `{text}`, got {got}"));
         }
     }
-    let calls = all_calls(execution);
+    // A run's calls include its children's, in the order they were made.
+    let calls = &execution.calls;
     let mut position = 0;
     for Located { value: wanted, span } in &expect.calls {
         let found = calls[position..].iter().position(|call| {
@@ -348,17 +457,26 @@ pub fn compare(expect: &Expect, execution: &Execution) -> Vec<Mismatch> {
         match found {
             Some(offset) => position += offset + 1,
             None => {
-                let params = wanted.params.as_ref().map(compact).unwrap_or_default();
+                let params =
+                    wanted.params.as_ref().map(|p| format!(" {}", compact(p))).unwrap_or_default();
                 let made: Vec<String> = calls
                     .iter()
-                    .map(|c| format!("{}.{} {}", c.service, c.api, compact(&c.params)))
+                    .map(|c| {
+                        format!(
+                            "{}.{} {} (step `{}`)",
+                            c.service,
+                            c.api,
+                            compact(&c.params),
+                            c.step_name
+                        )
+                    })
                     .collect();
                 let after =
                     if position == 0 { String::new() } else { format!(" after call {position}") };
                 fail(
                     *span,
                     format!(
-                        "expected call {}.{} {params}{after} was not made\n  calls made: {}",
+                        "expected call {}.{}{params}{after} was not made\n  calls made: {}",
                         wanted.service,
                         wanted.api,
                         if made.is_empty() {
@@ -372,7 +490,29 @@ pub fn compare(expect: &Expect, execution: &Execution) -> Vec<Mismatch> {
             }
         }
     }
-    failures
+    let mut nested = Vec::new();
+    for (step, Located { value: child_expect, span }) in &expect.children {
+        let records: Vec<_> =
+            execution.step_executions.iter().filter(|s| s.step_name == *step).collect();
+        let Some(last) = records.last() else {
+            fail(*span, format!("`children`: step `{step}` is not a step of the runbook"));
+            continue;
+        };
+        // A step that ran more than once (in a loop) is checked on its latest child.
+        let Some(child) = records.iter().rev().find_map(|s| s.child.as_deref()) else {
+            let why = last.failure_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            fail(
+                *span,
+                format!(
+                    "`children`: step `{step}` started no child automation (it ended {}{why})",
+                    last.step_status
+                ),
+            );
+            continue;
+        };
+        compare_run(child_expect, child, None, &format!("{whose}child of `{step}`: "), &mut nested);
+    }
+    failures.extend(nested);
 }
 
 /// A step output (`step.Output`) or a document output.
@@ -383,22 +523,6 @@ fn output(execution: &Execution, name: &str) -> Option<Value> {
         return Some(value.clone());
     }
     execution.outputs.get(name).cloned()
-}
-
-/// Every call of the run and its child runs, in the order they were made.
-fn all_calls(execution: &Execution) -> Vec<&CallRecord> {
-    fn collect<'a>(execution: &'a Execution, out: &mut Vec<&'a CallRecord>) {
-        out.extend(&execution.calls);
-        for step in &execution.step_executions {
-            if let Some(child) = &step.child {
-                collect(child, out);
-            }
-        }
-    }
-    let mut calls = Vec::new();
-    collect(execution, &mut calls);
-    calls.sort_by_key(|call| call.time);
-    calls
 }
 
 /// Whether `wanted` is `actual`, comparing numbers by value and text with scalars by their text.
