@@ -7,7 +7,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use runbook::testing::{CaseOutcome, RunnerOptions, TestFile, report, run_files};
+use runbook::testing::{CaseOutcome, RunnerOptions, TestFile, find_test_files, report, run_files};
 
 use crate::support::{TempDir, corpus, expect_file, root};
 
@@ -34,12 +34,25 @@ fn refusals_cancels_and_children_pass_as_written() {
 }
 
 #[test]
+fn a_runbook_with_errors_is_refused() {
+    assert_all_pass(&run(&root().join("tests/test-files/invalid.test.yaml")), 1);
+}
+
+#[test]
 fn expectations_that_do_not_hold_are_reported_each() {
-    let outcomes = run(&root().join("tests/test-files/failing/wrong.test.yaml"));
-    assert!(outcomes.iter().all(|o| !o.passed()), "every case of the file fails");
+    let folder = root().join("tests/test-files/failing");
+    let files: Vec<TestFile> = find_test_files(&folder)
+        .unwrap()
+        .iter()
+        .map(|path| TestFile::load(path).unwrap_or_else(|error| panic!("{error}")))
+        .collect();
+    let outcomes = run_files(&files, &RunnerOptions::default());
+    assert_eq!(outcomes.len(), 10);
+    assert!(outcomes.iter().all(|o| !o.passed()), "every case fails");
     let mut text = String::new();
     for outcome in &outcomes {
-        let _ = writeln!(text, "{}: {}", outcome.line, outcome.case);
+        let file = outcome.file.strip_prefix(&folder).unwrap_or(&outcome.file);
+        let _ = writeln!(text, "{}:{}: {}", file.display(), outcome.line, outcome.case);
         for failure in &outcome.failures {
             let _ = writeln!(text, "  {}: {}", failure.line, failure.message);
         }
@@ -47,7 +60,9 @@ fn expectations_that_do_not_hold_are_reported_each() {
             let _ = writeln!(text, "  warning: {warning}");
         }
     }
-    expect_file("tests/test-files/failing/wrong.expected.txt", &text);
+    // Messages name the runbook by its full path, which depends on the checkout.
+    let text = text.replace(&format!("{}/", root().display()), "");
+    expect_file("tests/test-files/failing/expected.txt", &text);
 }
 
 #[test]
