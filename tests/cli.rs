@@ -489,3 +489,41 @@ fn run_reads_parameters_from_a_file_and_p_wins() {
         output.stderr
     );
 }
+
+#[test]
+fn run_output_json_lists_a_childs_calls_in_the_parents_where_they_were_made() {
+    let dir = TempDir::new("cli-child-calls");
+    dir.write(
+        "parent.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - {name: before, action: aws:executeAwsApi, inputs: {Service: ec2, Api: CreateTags, Resources: [i-1], Tags: [{Key: a, Value: b}]}}\n  - {name: run, action: aws:executeAutomation, inputs: {DocumentName: Child}}\n  - {name: after, action: aws:executeAwsApi, inputs: {Service: ec2, Api: DeleteTags, Resources: [i-1]}}\n",
+    );
+    dir.write(
+        "Child.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - {name: describe, action: aws:executeAwsApi, inputs: {Service: ec2, Api: DescribeInstances}}\n",
+    );
+    dir.write(
+        "mocks.yaml",
+        "aws:\n  - {service: ec2, api: CreateTags, returns: {}}\n  - {service: ec2, api: DescribeInstances, returns: {Reservations: []}}\n  - {service: ec2, api: DeleteTags, returns: {}}\n",
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "parent.yaml",
+            "--mocks",
+            "mocks.yaml",
+            "--documents",
+            ".",
+            "--output",
+            "json",
+        ])
+        .run()
+        .code(0);
+    let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    let calls = record["Calls"].as_array().unwrap();
+    let steps: Vec<&str> = calls.iter().map(|call| call["StepName"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["before", "describe", "after"]);
+    let child_id = &record["StepExecutions"][1]["Outputs"]["ExecutionId"][0];
+    assert_eq!(&calls[1]["AutomationExecutionId"], child_id);
+    assert_eq!(calls[0]["AutomationExecutionId"], record["AutomationExecutionId"]);
+}
