@@ -63,6 +63,7 @@ pub mod check;
 mod error;
 mod matching;
 mod parse;
+pub mod record;
 pub mod stand_in;
 
 use std::fmt;
