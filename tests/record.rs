@@ -168,6 +168,9 @@ fn an_auto_mock_run_replays_from_its_recording() {
     dir.write("wait.yaml", WAIT);
     let (outcome, recording) = round_trip(&dir, "wait.yaml", &["--auto-mock"], 0);
     assert_eq!(outcome["outputs"]["launch.Id"], json!(["<InstanceId>"]));
+    // Placeholder states advance per step: the wait saw `pending` then `running`, and the
+    // step after it starts from the first state again.
+    assert_eq!(outcome["outputs"]["read.State"], json!(["pending"]));
     // The wait polled through the placeholder states: a sequence.
     assert!(recording.contains("    sequence:\n"), "{recording}");
 }

@@ -5,10 +5,10 @@
 //! operation's output shape ([`auto_response`](crate::model::auto_response)): every member
 //! present, strings named after their member (`"<InstanceId>"`) or the first value of their
 //! enumeration, numbers `0`. The
-//! answers are deterministic, so two walks of a runbook take the same path. A call repeated
-//! with the same parameters (a wait's polling) gets the next value of each enumeration
-//! ([`auto_response_variant`]): a wait goes through the states the API has (`pending`, then
-//! `running`, ...) and ends, on the state it waits for or on one that fails it. A wait on
+//! answers are deterministic, so two walks of a runbook take the same path. A call a step
+//! repeats with the same parameters (a wait's polling) gets the next value of each enumeration
+//! ([`auto_response_variant`]), while another step making the same call starts from the first
+//! value: a wait goes through the states the API has (`pending`, then `running`, ...) and ends, on the state it waits for or on one that fails it. A wait on
 //! anything else (a count that stays 0) lasts until its timeout.
 //!
 //! ```
@@ -102,7 +102,7 @@ pub struct AutoMock {
     placeholders: Placeholders,
     /// How many placeholders each operation got (`ec2.DescribeInstances`).
     answered: Mutex<IndexMap<String, u64>>,
-    /// How many placeholders each call got, by operation and parameters.
+    /// How many placeholders each call got, by step, operation and parameters.
     repeated: Mutex<IndexMap<String, usize>>,
 }
 
@@ -128,7 +128,9 @@ impl AutoMock {
         match self.mocks.answer(request) {
             Err(error) if error.code == MOCK_NOT_FOUND => {
                 let variant = {
-                    let key = format!("{}.{} {}", request.service, request.api, request.params);
+                    let step = request.step.as_deref().unwrap_or_default();
+                    let key =
+                        format!("{step} {}.{} {}", request.service, request.api, request.params);
                     let mut repeated = self.repeated.lock().unwrap_or_else(PoisonError::into_inner);
                     let count = repeated.entry(key).or_default();
                     *count += 1;
@@ -197,6 +199,22 @@ mod tests {
         let third = ApiRequest::new("demo", "DescribeInstances", json!({"InstanceIds": ["i-3"]}));
         assert_eq!(aws.answer(&third).unwrap(), placeholder, "other calls start over");
         assert_eq!(aws.placeholder_calls(), [("demo.DescribeInstances".to_string(), 3)]);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn enumerations_advance_per_step_and_call() {
+        let (aws, root) = auto_mock("steps", "aws: []\n");
+        let call = |step: &str| {
+            let request =
+                ApiRequest::new("demo", "DescribeInstances", json!({"InstanceIds": ["i-1"]}));
+            let answer = aws.answer(&request.with_step(step)).unwrap();
+            answer["Reservations"][0]["Instances"][0]["State"]["Name"].clone()
+        };
+        assert_eq!(call("wait"), "pending");
+        assert_eq!(call("wait"), "running");
+        assert_eq!(call("check"), "pending", "another step starts over");
+        assert_eq!(call("check"), "running", "each step keeps its own count");
         std::fs::remove_dir_all(root).unwrap();
     }
 
