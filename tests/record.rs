@@ -1,5 +1,6 @@
 //! `runbook run --record`: a run's AWS calls and approvals written as a mock file, and that
-//! file replaying the run on the same path, with the same statuses and outputs.
+//! file replaying the run on the same path, with the same statuses and outputs; and the values
+//! `--auto-mock` gives Parameter Store defaults, which a recording starts from.
 
 use serde_json::{Value, json};
 
@@ -200,4 +201,96 @@ fn a_recording_that_cannot_be_written_stops_the_run_first() {
         output.stderr
     );
     assert!(output.stdout.is_empty(), "{}", output.stdout);
+}
+
+const STORE_DEFAULTS: &str = r"schemaVersion: '0.3'
+parameters:
+  KeyArn:
+    type: String
+    default: '{{ssm:/Solutions/SO0111/CMK_REMEDIATION_ARN}}'
+    allowedPattern: '^arn:(?:aws|aws-us-gov|aws-cn):kms:(?:[a-z]{2}(?:-gov)?-[a-z]+-\d):\d{12}:(?:(?:^(alias/)[a-zA-Z0-9:/_-]+$)|(?:key/(?i:[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})))$'
+  Mode:
+    type: String
+    default: '{{ ssm:/app/mode }}'
+    allowedValues: [fast, safe]
+  Plain:
+    type: String
+    default: '{{ ssm:/app/plain }}'
+mainSteps:
+  - name: describe
+    action: aws:executeAwsApi
+    inputs: {Service: kms, Api: DescribeKey, KeyId: '{{ KeyArn }}'}
+";
+
+#[test]
+fn auto_mock_store_defaults_fit_their_parameter() {
+    let dir = TempDir::new("auto-store-defaults");
+    dir.write("store.yaml", STORE_DEFAULTS);
+    let (outcome, recording) = round_trip(&dir, "store.yaml", &["--auto-mock"], 0);
+    assert_eq!(outcome["status"], "Success", "{outcome}");
+    let arn = "arn:aws:kms:aa-a-0:000000000000:key/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa";
+    assert!(recording.contains(&format!("    params:\n      KeyId: {arn}\n")), "{recording}");
+    assert!(recording.contains("Value: fast\n"), "{recording}");
+    assert!(recording.contains("Value: \"<Value>\"\n"), "{recording}");
+}
+
+#[test]
+fn a_refusal_over_a_placeholder_says_so() {
+    let dir = TempDir::new("auto-store-refused");
+    // A look-ahead no value can be made for.
+    dir.write(
+        "lookahead.yaml",
+        &STORE_DEFAULTS.replace("allowedPattern: '^arn:", "allowedPattern: '^(?=arn:aws:)arn:"),
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "lookahead.yaml", "--auto-mock"])
+        .run()
+        .code(2);
+    let lines: Vec<&str> = output.stderr.lines().collect();
+    assert!(
+        lines[0]
+            .starts_with(r#"error: Parameter "KeyArn" has value "<Value>" that does not match"#),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        lines[1].starts_with("note: the value of `KeyArn` is a placeholder answer to ssm.GetParameter for `/Solutions/SO0111/CMK_REMEDIATION_ARN`, its default; no value matching its allowedPattern ^(?=arn:aws:)arn:"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        lines[1].ends_with("could be made; give it with -p KeyArn=VALUE, or mock ssm.GetParameter"),
+        "{}",
+        output.stderr
+    );
+
+    // A value that fits the pattern but not another constraint.
+    dir.write(
+        "short.yaml",
+        &STORE_DEFAULTS.replace(
+            "    allowedValues: [fast, safe]\n",
+            "    allowedValues: [fast, safe]\n    minChars: 10\n",
+        ),
+    );
+    let output =
+        Cli::new().current_dir(dir.path()).args(["run", "short.yaml", "--auto-mock"]).run().code(2);
+    assert!(
+        output.stderr.contains("\nnote: the value of `Mode` is a placeholder answer to ssm.GetParameter for `/app/mode`, its default; give it with -p Mode=VALUE, or mock ssm.GetParameter\n"),
+        "{}",
+        output.stderr
+    );
+
+    // A refusal that no placeholder caused gets no note.
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "short.yaml", "--auto-mock", "-p", "Mode=slow"])
+        .run()
+        .code(2);
+    assert!(
+        output.stderr.starts_with(r#"error: Parameter "Mode" has value "slow" not found"#),
+        "{}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("note: the value"), "{}", output.stderr);
 }

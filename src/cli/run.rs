@@ -164,7 +164,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         None
     } else {
         match live::prepare_mocks(&args.live, mocks.as_deref()) {
-            Ok(placeholders) => placeholders,
+            Ok(placeholders) => {
+                placeholders.map(|placeholders| placeholders.for_document(&document))
+            }
             Err(outcome) => return Ok(outcome),
         }
     };
@@ -267,6 +269,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         Ok(execution) => execution,
         Err(error) => {
             eprintln!("error: {error}");
+            if let Some(note) = auto.as_ref().and_then(|auto| auto.refusal_note(&error.parameter)) {
+                eprintln!("note: {note}");
+            }
             return Ok(Outcome::UsageError);
         }
     };
