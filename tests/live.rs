@@ -3,7 +3,7 @@
 //! read (query protocol); an SSM parameter written and read (json); Lambda functions listed
 //! (rest-json); an S3 bucket created and listed (rest-xml); a script whose boto3 reads what an
 //! earlier step created, on the same server. And `runbook run --sandbox` and `--aws` driven as
-//! users drive them.
+//! users drive them, and a run recorded with `--record` replayed on its recording.
 //!
 //! The server is the one at `RUNBOOK_TEST_MOTO_URL` when it is set, else one started for this
 //! test process (ending with it). Without moto, the tests fail and say how to install it
@@ -318,4 +318,75 @@ fn run_aws_asks_first_and_refuses_without_a_terminal() {
     assert!(refused.stdout.is_empty(), "{}", refused.stdout);
     let ran = live(&["--yes"]).code(0);
     assert!(ran.stdout.contains("get.Value = hello"), "{}", ran.stdout);
+}
+
+const RECORDED_RUNBOOK: &str = r"schemaVersion: '0.3'
+parameters:
+  Name: {type: String}
+  Bucket: {type: String}
+mainSteps:
+  - name: put
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: PutParameter, Name: '{{ Name }}', Value: recorded, Type: String}
+    outputs:
+      - {Name: Version, Selector: $.Version, Type: Integer}
+  - name: get
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: GetParameter, Name: '{{ Name }}'}
+    outputs:
+      - {Name: Value, Selector: $.Parameter.Value}
+  - name: missing
+    action: aws:executeAwsApi
+    onFailure: Continue
+    inputs: {Service: ssm, Api: GetParameter, Name: '{{ Name }}-missing'}
+  - name: bucket
+    action: aws:executeAwsApi
+    inputs: {Service: s3, Api: CreateBucket, Bucket: '{{ Bucket }}'}
+  - name: listed
+    action: aws:waitForAwsResourceProperty
+    timeoutSeconds: 60
+    inputs:
+      Service: s3
+      Api: ListBuckets
+      PropertySelector: '$.Buckets[?(@.Name == ''{{ Bucket }}'')].Name'
+      DesiredValues: ['{{ Bucket }}']
+  - name: images
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeImages, Owners: [amazon], MaxResults: 5}
+    outputs:
+      - {Name: ImageId, Selector: '$.Images[0].ImageId'}
+outputs: [get.Value, images.ImageId]
+";
+
+#[test]
+fn a_run_against_the_emulator_replays_from_its_recording() {
+    let dir = TempDir::new("live-record");
+    dir.write("recorded.yaml", RECORDED_RUNBOOK);
+    let name = format!("Name=/runbook/{}", unique("recorded"));
+    let bucket = format!("Bucket={}", unique("runbook-recorded"));
+    let live = Cli::new()
+        .current_dir(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .args(["run", "recorded.yaml", "--aws", "--yes", "--region", "us-east-1"])
+        .args(["--endpoint-url", &moto_url(), "-p", &name, "-p", &bucket])
+        .args(["--record", "calls.yaml", "--output", "json"])
+        .run()
+        .code(0);
+    let first = crate::record::outcome(&live.stdout);
+    assert_eq!(first["status"], "Success", "{first}");
+    assert_eq!(first["outputs"]["get.Value"], json!(["recorded"]));
+    let missing = &first["steps"][2];
+    assert_eq!(missing[1], "Failed", "{first}");
+    let recording = std::fs::read_to_string(dir.path().join("calls.yaml")).unwrap();
+    assert!(recording.contains("      code: ParameterNotFound\n"), "{recording}");
+
+    let replay = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "recorded.yaml", "--mocks", "calls.yaml", "-p", &name, "-p", &bucket])
+        .args(["--output", "json"])
+        .run()
+        .code(0);
+    assert_eq!(crate::record::outcome(&replay.stdout), first, "{recording}");
 }

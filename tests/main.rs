@@ -9,6 +9,7 @@
 //! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
+//! - `record`: `runbook run --record`, and runs replayed from their recordings;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates;
 //! - `test_files`: test files that use every part of the format, and ones that fail as they
@@ -26,6 +27,7 @@ mod examples;
 mod live;
 mod load_errors;
 mod permissions;
+mod record;
 mod robustness;
 mod schemas;
 mod test_files;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use runbook::setup::{Approvals, Setup};
+use runbook_aws::mock::record::Recorder;
 use runbook_engine::Document;
 use runbook_engine::execute::{Executor, Fleet, Plan, RunContext, RunOptions, Target};
 use runbook_engine::host::{Clock, SystemClock, VirtualClock, virtual_runtime};
@@ -35,6 +36,11 @@ pub(crate) struct Args {
     /// fails and shows the call it could not answer.
     #[arg(long, value_name = "FILE")]
     mocks: Option<PathBuf>,
+    /// Write every AWS call the run makes, with its answer, and every approval decision to FILE
+    /// as a mock file (JSON when FILE ends in `.json`, else YAML), so that `--mocks FILE`
+    /// replays the run. Works with --mocks, --auto-mock, --sandbox and --aws.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// A folder of runbooks that `aws:executeAutomation` steps run (repeat for more).
     #[arg(long, value_name = "DIR")]
     documents: Vec<PathBuf>,
@@ -158,10 +164,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         None
     } else {
         match live::prepare_mocks(&args.live, mocks.as_deref()) {
-            Ok(placeholders) => placeholders,
+            Ok(placeholders) => {
+                placeholders.map(|placeholders| placeholders.for_document(&document))
+            }
             Err(outcome) => return Ok(outcome),
         }
     };
+
+    // Fail before the run, not after it, when the recording cannot be written.
+    if let Some(path) = &args.record
+        && let Err(error) = std::fs::File::create(path)
+    {
+        eprintln!("error: cannot write {}: {error}", path.display());
+        return Ok(Outcome::UsageError);
+    }
 
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let approvals = match args.approve {
@@ -212,6 +228,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     };
     let plan = Arc::new(Plan::new(Arc::new(document)));
     let mut auto = None;
+    let mut recorder = None;
     let result = runtime.block_on(async {
         let clock: Arc<dyn Clock> = match &live {
             Some(_) => Arc::new(SystemClock),
@@ -219,7 +236,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         };
         let built = setup.build(clock);
         auto = built.auto;
-        let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), built.host);
+        let mut host = built.host;
+        if args.record.is_some() {
+            let stand_ins = setup.mocks.as_ref().map(|file| file.scripts.clone());
+            let recording = Arc::new(
+                Recorder::new(host.aws.clone()).with_stand_ins(stand_ins.unwrap_or_default()),
+            );
+            host = Recorder::attach(&recording, host);
+            recorder = Some(recording);
+        }
+        let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), host);
         let mut options = RunOptions::with_parameters(parameters);
         options.fleet = fleet;
         let cancel = options.cancel.clone();
@@ -230,10 +256,22 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         });
         executor.run(plan, options).await
     });
+    if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
+        if let Err(error) = recorder.write(path) {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return Ok(Outcome::UsageError);
+        }
+        let calls = recorder.calls();
+        let s = if calls == 1 { "" } else { "s" };
+        eprintln!("note: recorded {calls} AWS call{s} to {}", path.display());
+    }
     let execution = match result {
         Ok(execution) => execution,
         Err(error) => {
             eprintln!("error: {error}");
+            if let Some(note) = auto.as_ref().and_then(|auto| auto.refusal_note(&error.parameter)) {
+                eprintln!("note: {note}");
+            }
             return Ok(Outcome::UsageError);
         }
     };

@@ -5,10 +5,10 @@
 //! operation's output shape ([`auto_response`](crate::model::auto_response)): every member
 //! present, strings named after their member (`"<InstanceId>"`) or the first value of their
 //! enumeration, numbers `0`. The
-//! answers are deterministic, so two walks of a runbook take the same path. A call repeated
-//! with the same parameters (a wait's polling) gets the next value of each enumeration
-//! ([`auto_response_variant`]): a wait goes through the states the API has (`pending`, then
-//! `running`, ...) and ends, on the state it waits for or on one that fails it. A wait on
+//! answers are deterministic, so two walks of a runbook take the same path. A call a step
+//! repeats with the same parameters (a wait's polling) gets the next value of each enumeration
+//! ([`auto_response_variant`]), while another step making the same call starts from the first
+//! value: a wait goes through the states the API has (`pending`, then `running`, ...) and ends, on the state it waits for or on one that fails it. A wait on
 //! anything else (a count that stays 0) lasts until its timeout.
 //!
 //! ```
@@ -32,8 +32,12 @@ use indexmap::IndexMap;
 use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture};
 use serde_json::Value;
 
+use super::pattern_value::value_matching;
 use super::{MOCK_NOT_FOUND, MockAws};
 use crate::model::{ModelError, Models, auto_response_variant};
+use runbook_engine::Document;
+use runbook_engine::catalog::ValueType;
+use runbook_engine::template::{Target, Template};
 
 /// The error code of a call that neither a mock nor a placeholder can answer.
 pub const AUTO_MOCK_UNAVAILABLE: &str = "AutoMockUnavailable";
@@ -42,18 +46,68 @@ pub const AUTO_MOCK_UNAVAILABLE: &str = "AutoMockUnavailable";
 #[derive(Clone, Debug)]
 pub struct Placeholders {
     models: Result<Models, Arc<str>>,
+    /// The runbook's parameters whose default reads Parameter Store, by Parameter Store name.
+    parameter_store: Arc<IndexMap<String, StoreDefault>>,
+}
+
+/// A runbook parameter whose default is `{{ ssm:/name }}`.
+#[derive(Clone, Debug)]
+struct StoreDefault {
+    /// The runbook parameter.
+    parameter: String,
+    /// The value its placeholder gets, when one that fits it could be made.
+    value: Option<String>,
+    /// Its `allowedPattern`, when it has one.
+    pattern: Option<String>,
+    list: bool,
 }
 
 impl Placeholders {
     /// Placeholders built from `models`.
     pub fn new(models: Models) -> Self {
-        Self { models: Ok(models) }
+        Self { models: Ok(models), parameter_store: Arc::default() }
     }
 
     /// No models (`reason` says why, and how to get them): every call a placeholder would
     /// answer fails with [`AUTO_MOCK_UNAVAILABLE`].
     pub fn unavailable(reason: impl std::fmt::Display) -> Self {
-        Self { models: Err(Arc::from(reason.to_string())) }
+        Self { models: Err(Arc::from(reason.to_string())), parameter_store: Arc::default() }
+    }
+
+    /// The same placeholders, answering the Parameter Store reads of `document`'s parameter
+    /// defaults with values those parameters accept: the first of `allowedValues`, else one
+    /// made to match `allowedPattern`.
+    #[must_use]
+    pub fn for_document(mut self, document: &Document) -> Self {
+        let mut defaults = IndexMap::new();
+        for parameter in &document.parameters {
+            let Some(text) = parameter.default.as_ref().and_then(|node| node.as_str()) else {
+                continue;
+            };
+            let template = Template::parse(text);
+            let Some(Target::ParameterStore(name)) =
+                template.as_whole_reference().map(|reference| &reference.target)
+            else {
+                continue;
+            };
+            let pattern = parameter.allowed_pattern.as_ref().map(|pattern| pattern.value.clone());
+            let allowed = parameter.allowed_values.as_ref().and_then(|values| {
+                values.value.iter().find_map(runbook_engine::syntax::Node::scalar_text)
+            });
+            let value = allowed.or_else(|| pattern.as_deref().and_then(value_matching));
+            let list = parameter
+                .ty
+                .as_ref()
+                .is_some_and(|ty| ty.value.value_type() == ValueType::StringList);
+            defaults.entry(name.clone()).or_insert(StoreDefault {
+                parameter: parameter.name.value.clone(),
+                value,
+                pattern,
+                list,
+            });
+        }
+        self.parameter_store = Arc::new(defaults);
+        self
     }
 
     /// The placeholder response to `request`, shaped like its operation's output, with the
@@ -91,7 +145,19 @@ impl Placeholders {
                 ),
             )
         })?;
-        Ok(auto_response_variant(&operation, variant))
+        let mut answer = auto_response_variant(&operation, variant);
+        if request.service == "ssm" && request.api == "GetParameter" {
+            let name = request.params.get("Name").and_then(Value::as_str).unwrap_or_default();
+            if let Some(default) = self.parameter_store.get(name)
+                && let Some(value) = &default.value
+                && let Some(parameter) = answer.get_mut("Parameter").and_then(Value::as_object_mut)
+            {
+                let kind = if default.list { "StringList" } else { "String" };
+                parameter.insert("Value".into(), Value::String(value.clone()));
+                parameter.insert("Type".into(), Value::String(kind.into()));
+            }
+        }
+        Ok(answer)
     }
 }
 
@@ -102,7 +168,7 @@ pub struct AutoMock {
     placeholders: Placeholders,
     /// How many placeholders each operation got (`ec2.DescribeInstances`).
     answered: Mutex<IndexMap<String, u64>>,
-    /// How many placeholders each call got, by operation and parameters.
+    /// How many placeholders each call got, by step, operation and parameters.
     repeated: Mutex<IndexMap<String, usize>>,
 }
 
@@ -128,7 +194,9 @@ impl AutoMock {
         match self.mocks.answer(request) {
             Err(error) if error.code == MOCK_NOT_FOUND => {
                 let variant = {
-                    let key = format!("{}.{} {}", request.service, request.api, request.params);
+                    let step = request.step.as_deref().unwrap_or_default();
+                    let key =
+                        format!("{step} {}.{} {}", request.service, request.api, request.params);
                     let mut repeated = self.repeated.lock().unwrap_or_else(PoisonError::into_inner);
                     let count = repeated.entry(key).or_default();
                     *count += 1;
@@ -141,6 +209,31 @@ impl AutoMock {
             }
             other => other,
         }
+    }
+
+    /// Why the run was refused over `parameter`, when its value came from a placeholder
+    /// answer to the Parameter Store read of its default (`None` otherwise).
+    pub fn refusal_note(&self, parameter: &str) -> Option<String> {
+        let (name, default) = self
+            .placeholders
+            .parameter_store
+            .iter()
+            .find(|(_, default)| default.parameter == parameter)?;
+        let read = ApiRequest::new("ssm", "GetParameter", serde_json::json!({"Name": name}));
+        let answered = self.repeated.lock().unwrap_or_else(PoisonError::into_inner);
+        let suffix = format!(" ssm.GetParameter {}", read.params);
+        answered.keys().find(|key| key.ends_with(&suffix))?;
+        let source = format!(
+            "the value of `{parameter}` is a placeholder answer to ssm.GetParameter for \
+             `{name}`, its default"
+        );
+        let why = match (&default.value, &default.pattern) {
+            (None, Some(pattern)) => {
+                format!("; no value matching its allowedPattern {pattern} could be made")
+            }
+            _ => String::new(),
+        };
+        Some(format!("{source}{why}; give it with -p {parameter}=VALUE, or mock ssm.GetParameter"))
     }
 
     /// The calls placeholders answered (`ec2.DescribeInstances`) and how many times, in the
@@ -197,6 +290,22 @@ mod tests {
         let third = ApiRequest::new("demo", "DescribeInstances", json!({"InstanceIds": ["i-3"]}));
         assert_eq!(aws.answer(&third).unwrap(), placeholder, "other calls start over");
         assert_eq!(aws.placeholder_calls(), [("demo.DescribeInstances".to_string(), 3)]);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn enumerations_advance_per_step_and_call() {
+        let (aws, root) = auto_mock("steps", "aws: []\n");
+        let call = |step: &str| {
+            let request =
+                ApiRequest::new("demo", "DescribeInstances", json!({"InstanceIds": ["i-1"]}));
+            let answer = aws.answer(&request.with_step(step)).unwrap();
+            answer["Reservations"][0]["Instances"][0]["State"]["Name"].clone()
+        };
+        assert_eq!(call("wait"), "pending");
+        assert_eq!(call("wait"), "running");
+        assert_eq!(call("check"), "pending", "another step starts over");
+        assert_eq!(call("check"), "running", "each step keeps its own count");
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -63,6 +63,8 @@ pub mod check;
 mod error;
 mod matching;
 mod parse;
+mod pattern_value;
+pub mod record;
 pub mod stand_in;
 
 use std::fmt;

@@ -211,7 +211,7 @@ impl StepContext<'_> {
         let mut delay = Duration::from_secs(1);
         let mut retries = 0;
         loop {
-            let request = ApiRequest::new(service, api, params.clone());
+            let request = ApiRequest::new(service, api, params.clone()).with_step(self.step);
             let answer = self.shared.host.aws.call(request).await;
             let call = CallRecord {
                 automation_execution_id: self.shared.run_ref.execution_id.clone(),

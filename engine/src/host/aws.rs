@@ -19,12 +19,23 @@ pub struct ApiRequest {
     pub api: String,
     /// The request parameters (`{"InstanceIds": ["i-0abc"]}`).
     pub params: Value,
+    /// The step that makes the call, when a step makes it. AWS never sees it; backends that
+    /// stand in for AWS may answer per step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
 }
 
 impl ApiRequest {
     /// A call of `service`'s `api` with `params`.
     pub fn new(service: impl Into<String>, api: impl Into<String>, params: Value) -> Self {
-        Self { service: service.into(), api: api.into(), params }
+        Self { service: service.into(), api: api.into(), params, step: None }
+    }
+
+    /// The same call, made by the step `step`.
+    #[must_use]
+    pub fn with_step(mut self, step: impl Into<String>) -> Self {
+        self.step = Some(step.into());
+        self
     }
 }
 

@@ -1,0 +1,719 @@
+//! Recording a run as a mock file (`runbook run --record FILE`): every AWS call the run made,
+//! with its answer, and every approval decision, written so that `--mocks FILE` replays the run
+//! on the same path.
+//!
+//! [`Recorder::attach`] puts the recorder between a run's [`Host`] and its AWS backend,
+//! whatever that backend is (mocks, placeholders, an emulator or AWS), so the runbook's steps,
+//! its scripts' calls, Parameter Store reads and child runbooks are all recorded in the order
+//! they are made. [`Recorder::mock_file`] turns the calls into rules:
+//! - one rule per call, the call's service, API and every parameter it was made with, except
+//!   the parameters that hold the date of the run (`{{ global:DATE }}`, `{{ global:DATE_TIME }}`
+//!   in an image's name), which a replay on another day would change; calls with the same
+//!   parameters share a rule whose answers, in the order they were given, are a
+//!   `sequence` (a wait's polling), cut after the last change since a sequence's last answer
+//!   repeats;
+//! - rules in the order their call was first made, except that a rule whose parameters a later
+//!   call's also fit (a call with no parameters, then the same API with some) moves after that
+//!   call's rule, since the first rule that matches answers;
+//! - errors as `error` answers with their code, message and HTTP status;
+//! - approval decisions under `approvals`, and the source file's script stand-ins under
+//!   `scripts`, so that the replay makes the same decisions and stands in for the same scripts.
+//!
+//! ```
+//! use std::{path::Path, sync::Arc};
+//! use runbook_aws::mock::record::Recorder;
+//! use runbook_aws::mock::{MockAws, MockFile};
+//! use runbook_engine::host::{ApiRequest, AwsBackend};
+//! use serde_json::json;
+//!
+//! let file = MockFile::parse(Path::new("m.yaml"), "aws:\n  - {service: ec2, api: StopInstances, returns: {}}\n")?;
+//! let recorder = Recorder::new(Arc::new(MockAws::new(Arc::new(file))));
+//! let stop = ApiRequest::new("ec2", "StopInstances", json!({"InstanceIds": ["i-1"]}));
+//! tokio::runtime::Builder::new_current_thread().build()?.block_on(recorder.call(stop))?;
+//! assert_eq!(
+//!     recorder.to_yaml(),
+//!     "aws:\n  - service: ec2\n    api: StopInstances\n    params:\n      InstanceIds:\n        - i-1\n    returns: {}\n"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use indexmap::IndexMap;
+use runbook_engine::execute::Host;
+use runbook_engine::host::{
+    ApiError, ApiRequest, ApprovalRequest, Approver, AwsBackend, AwsParameterStore, BoxFuture,
+    Clock, Decision,
+};
+use serde_json::{Map, Value, json};
+
+use super::matching::params_match;
+use super::{ScriptStandIn, StandInResult};
+
+/// One call and its answer, as made.
+#[derive(Clone, Debug)]
+struct Call {
+    request: ApiRequest,
+    answer: Result<Value, ApiError>,
+}
+
+#[derive(Debug, Default)]
+struct Recording {
+    calls: Vec<Call>,
+    approvals: IndexMap<String, Decision>,
+}
+
+/// An AWS backend that records every call and its answer, and passes the call on.
+pub struct Recorder {
+    inner: Arc<dyn AwsBackend>,
+    recording: Arc<Mutex<Recording>>,
+    scripts: IndexMap<String, ScriptStandIn>,
+    /// The run's clock, to tell the run's date in parameters.
+    clock: OnceLock<Arc<dyn Clock>>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").field("calls", &self.calls()).finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// A recorder passing calls on to `inner`.
+    pub fn new(inner: Arc<dyn AwsBackend>) -> Self {
+        Self { inner, recording: Arc::default(), scripts: IndexMap::new(), clock: OnceLock::new() }
+    }
+
+    /// Also writes these script stand-ins (a mock file's `scripts`), which the run uses in
+    /// place of the scripts they name.
+    #[must_use]
+    pub fn with_stand_ins(mut self, scripts: IndexMap<String, ScriptStandIn>) -> Self {
+        self.scripts = scripts;
+        self
+    }
+
+    /// `host`, with its AWS calls (Parameter Store reads included) going through `recorder`
+    /// and its approval decisions recorded. The host's clock tells the run's date.
+    pub fn attach(recorder: &Arc<Self>, mut host: Host) -> Host {
+        let _ = recorder.clock.set(host.clock.clone());
+        let aws = Arc::clone(recorder) as Arc<dyn AwsBackend>;
+        host.parameter_store = Arc::new(AwsParameterStore::new(aws.clone()));
+        host.aws = aws;
+        host.approver = Arc::new(RecordingApprover {
+            inner: host.approver,
+            recording: Arc::clone(&recorder.recording),
+        });
+        host
+    }
+
+    /// How many calls were recorded.
+    pub fn calls(&self) -> usize {
+        self.lock().calls.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recording> {
+        self.recording.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The recording as a mock file's tree: `aws` rules, then `approvals` and `scripts` when
+    /// there are any.
+    pub fn mock_file(&self) -> Value {
+        let recording = self.lock();
+        let mut file = Map::new();
+        let rules: Vec<Value> = rules(&recording.calls).iter().map(Rule::to_json).collect();
+        file.insert("aws".into(), Value::Array(rules));
+        if !recording.approvals.is_empty() {
+            let approvals = recording
+                .approvals
+                .iter()
+                .map(|(step, decision)| {
+                    let mut entry = Map::new();
+                    let name = if decision.approve { "Approve" } else { "Reject" };
+                    entry.insert("decision".into(), json!(name));
+                    entry.insert("approver".into(), json!(decision.approver));
+                    if let Some(comment) = &decision.comment {
+                        entry.insert("comment".into(), json!(comment));
+                    }
+                    (step.clone(), Value::Object(entry))
+                })
+                .collect();
+            file.insert("approvals".into(), Value::Object(approvals));
+        }
+        if !self.scripts.is_empty() {
+            let scripts = self
+                .scripts
+                .iter()
+                .map(|(step, stand_in)| {
+                    let entry = match &stand_in.result {
+                        StandInResult::Returns(value) => json!({"returns": value}),
+                        StandInResult::Rhai(script) => json!({"rhai": script.source}),
+                        StandInResult::Error(message) => json!({"error": message}),
+                    };
+                    (step.clone(), entry)
+                })
+                .collect();
+            file.insert("scripts".into(), Value::Object(scripts));
+        }
+        Value::Object(file)
+    }
+
+    /// The recording as a YAML mock file.
+    pub fn to_yaml(&self) -> String {
+        let mut out = String::new();
+        yaml_map(&mut out, self.mock_file().as_object().map(|map| map.iter()), 0);
+        out
+    }
+
+    /// The recording as a JSON mock file.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(&self.mock_file()).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Writes the recording to `path`: JSON when its name ends in `.json`, YAML otherwise (the
+    /// formats [`MockFile::load`](super::MockFile::load) reads).
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let is_json = path.extension().is_some_and(|extension| extension == "json");
+        std::fs::write(path, if is_json { self.to_json() } else { self.to_yaml() })
+    }
+}
+
+impl AwsBackend for Recorder {
+    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
+        Box::pin(async move {
+            let answer = self.inner.call(request.clone()).await;
+            let mut request = request;
+            if let Some(clock) = self.clock.get() {
+                let today = clock.now().strftime("%Y-%m-%d").to_string();
+                without_text(&mut request.params, &today);
+            }
+            self.lock().calls.push(Call { request, answer: answer.clone() });
+            answer
+        })
+    }
+}
+
+/// Records the decisions of the approver it wraps, by step.
+struct RecordingApprover {
+    inner: Arc<dyn Approver>,
+    recording: Arc<Mutex<Recording>>,
+}
+
+impl Approver for RecordingApprover {
+    fn decide(&self, request: &ApprovalRequest) -> BoxFuture<'_, Option<Decision>> {
+        let decision = self.inner.decide(request);
+        let step = request.step.clone();
+        Box::pin(async move {
+            let decision = decision.await;
+            if let Some(decision) = &decision {
+                let mut recording = self.recording.lock().unwrap_or_else(PoisonError::into_inner);
+                recording.approvals.insert(step, decision.clone());
+            }
+            decision
+        })
+    }
+}
+
+/// Removes from the maps in `params` every member that holds `text` (in a string, or in a
+/// string of a list).
+fn without_text(params: &mut Value, text: &str) {
+    let holds = |value: &Value| match value {
+        Value::String(value) => value.contains(text),
+        Value::Array(items) => {
+            items.iter().any(|item| item.as_str().is_some_and(|item| item.contains(text)))
+        }
+        _ => false,
+    };
+    match params {
+        Value::Object(map) => {
+            map.retain(|_, value| !holds(value));
+            map.values_mut().for_each(|value| without_text(value, text));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| without_text(item, text)),
+        _ => {}
+    }
+}
+
+/// The calls of one rule: the same service, API and parameters.
+struct Rule<'a> {
+    request: &'a ApiRequest,
+    answers: Vec<&'a Result<Value, ApiError>>,
+}
+
+impl Rule<'_> {
+    fn to_json(&self) -> Value {
+        let mut rule = Map::new();
+        rule.insert("service".into(), json!(self.request.service));
+        rule.insert("api".into(), json!(self.request.api));
+        let has_params = match &self.request.params {
+            Value::Null => false,
+            Value::Object(params) => !params.is_empty(),
+            _ => true,
+        };
+        if has_params {
+            rule.insert("params".into(), self.request.params.clone());
+        }
+        // A sequence's last answer repeats: the answers after the last change add nothing.
+        let mut answers = self.answers.clone();
+        while answers.len() > 1 && answers[answers.len() - 2] == answers[answers.len() - 1] {
+            answers.pop();
+        }
+        match answers.as_slice() {
+            [answer] => {
+                let (key, value) = answer_entry(answer);
+                rule.insert(key.into(), value);
+            }
+            answers => {
+                let sequence = answers
+                    .iter()
+                    .map(|answer| {
+                        let (key, value) = answer_entry(answer);
+                        let mut item = Map::new();
+                        item.insert(key.into(), value);
+                        Value::Object(item)
+                    })
+                    .collect();
+                rule.insert("sequence".into(), Value::Array(sequence));
+            }
+        }
+        Value::Object(rule)
+    }
+}
+
+/// An answer as a mock answer's key and value. A response that is not a map (never from a
+/// real API) is written as an empty one.
+fn answer_entry(answer: &Result<Value, ApiError>) -> (&'static str, Value) {
+    match answer {
+        Ok(response @ Value::Object(_)) => ("returns", response.clone()),
+        Ok(_) => ("returns", Value::Object(Map::new())),
+        Err(error) => {
+            let mut entry = Map::new();
+            let code = if error.code.trim().is_empty() { "UnknownError" } else { &error.code };
+            entry.insert("code".into(), json!(code));
+            if !error.message.is_empty() {
+                entry.insert("message".into(), json!(error.message));
+            }
+            if let Some(status) = error.status.filter(|status| (100..=599).contains(status)) {
+                entry.insert("status".into(), json!(status));
+            }
+            ("error", Value::Object(entry))
+        }
+    }
+}
+
+/// Whether a rule written with `rule`'s parameters would answer `call`.
+fn answers(rule: &ApiRequest, call: &ApiRequest) -> bool {
+    rule.service == call.service
+        && rule.api == call.api
+        && (rule.params.is_null() || params_match(&rule.params, &call.params))
+}
+
+/// The calls grouped into rules (calls whose rules would answer each other share one), in the
+/// order of their first call, with a rule that would also answer another rule's calls moved
+/// after that rule.
+fn rules(calls: &[Call]) -> Vec<Rule<'_>> {
+    let mut groups: Vec<Rule<'_>> = Vec::new();
+    for call in calls {
+        let request = &call.request;
+        match groups
+            .iter_mut()
+            .find(|group| answers(group.request, request) && answers(request, group.request))
+        {
+            Some(group) => group.answers.push(&call.answer),
+            None => groups.push(Rule { request, answers: vec![&call.answer] }),
+        }
+    }
+    // Most specific first: take, each time, the first rule that answers no other remaining
+    // rule's calls. There always is one, since two rules that answer each other's calls are
+    // one group.
+    let mut ordered = Vec::with_capacity(groups.len());
+    while !groups.is_empty() {
+        let next = (0..groups.len())
+            .find(|&index| {
+                groups.iter().enumerate().all(|(other, group)| {
+                    other == index || !answers(groups[index].request, group.request)
+                })
+            })
+            .unwrap_or(0);
+        ordered.push(groups.remove(next));
+    }
+    ordered
+}
+
+/// Writes the entries of a map in block style at `indent`.
+fn yaml_map<'a>(
+    out: &mut String,
+    entries: Option<impl Iterator<Item = (&'a String, &'a Value)>>,
+    indent: usize,
+) {
+    for (key, value) in entries.into_iter().flatten() {
+        let _ = write!(out, "{:indent$}{}:", "", scalar_text(key));
+        yaml_value(out, value, indent);
+    }
+}
+
+/// Writes `value` after a map key or a list's dash (the cursor is after the `:` or `-`), its
+/// block collections indented under `indent`.
+fn yaml_value(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            yaml_map(out, Some(map.iter()), indent + 2);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            for item in items {
+                let _ = write!(out, "{:width$}-", "", width = indent + 2);
+                match item {
+                    // A map item starts on the dash's line: `- key: value`.
+                    Value::Object(map) if !map.is_empty() => {
+                        let mut block = String::new();
+                        yaml_map(&mut block, Some(map.iter()), indent + 4);
+                        out.push(' ');
+                        out.push_str(&block[indent + 4..]);
+                    }
+                    item => yaml_value(out, item, indent + 2),
+                }
+            }
+        }
+        scalar => {
+            out.push(' ');
+            out.push_str(&yaml_scalar(scalar));
+            out.push('\n');
+        }
+    }
+}
+
+/// A scalar or empty collection on one line.
+fn yaml_scalar(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => scalar_text(text),
+        Value::Array(_) => "[]".into(),
+        Value::Object(_) => "{}".into(),
+    }
+}
+
+/// Words a YAML reader (1.1 booleans included) takes for something other than text.
+const YAML_WORDS: &[&str] =
+    &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf"];
+
+/// Text as a plain scalar when it can only be read back as that text, else double-quoted
+/// (JSON's escapes are YAML's).
+fn scalar_text(text: &str) -> String {
+    let plain =
+        text.chars().next().is_some_and(|first| first.is_ascii_alphabetic() || first == '/')
+            && text.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '@' | ':' | ' ')
+            })
+            && !text.ends_with([':', ' '])
+            && !text.contains(": ")
+            && !text.contains(" #")
+            && !YAML_WORDS.contains(&text.to_ascii_lowercase().as_str());
+    if plain {
+        return text.to_string();
+    }
+    let quoted = serde_json::to_string(text).unwrap_or_default();
+    // Line and paragraph separators and NEL are line breaks to some YAML readers.
+    quoted
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+        .replace('\u{85}', "\\u0085")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::mock::{MockAws, MockFile};
+
+    /// Answers each API from a fixed list, in turn, the last one repeating.
+    struct Scripted(Mutex<IndexMap<String, Vec<Result<Value, ApiError>>>>);
+
+    impl AwsBackend for Scripted {
+        fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
+            let mut answers = self.0.lock().unwrap();
+            let key = format!("{} {}", request.api, request.params);
+            let list = answers.get_mut(&key).unwrap_or_else(|| panic!("unexpected {key}"));
+            let answer = if list.len() > 1 { list.remove(0) } else { list[0].clone() };
+            Box::pin(async move { answer })
+        }
+    }
+
+    type Answers = Vec<Result<Value, ApiError>>;
+
+    fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+    }
+
+    /// Records `calls` answered by `answers`, then replays them on the written file (in
+    /// `format`) and checks each call gets the answer it got first.
+    fn round_trip(
+        answers: &[(&str, Value, Answers)],
+        calls: &[(&str, Value)],
+        json: bool,
+    ) -> String {
+        let scripted = answers
+            .iter()
+            .map(|(api, params, list)| (format!("{api} {params}"), list.clone()))
+            .collect();
+        let recorder = Recorder::new(Arc::new(Scripted(Mutex::new(scripted))));
+        let request = |(api, params): &(&str, Value)| ApiRequest::new("ec2", *api, params.clone());
+        let first: Vec<_> =
+            calls.iter().map(|call| block_on(recorder.call(request(call)))).collect();
+        assert_eq!(recorder.calls(), calls.len());
+        let (text, name) = if json {
+            (recorder.to_json(), "recorded.json")
+        } else {
+            (recorder.to_yaml(), "recorded.yaml")
+        };
+        let file = MockFile::parse(Path::new(name), &text)
+            .unwrap_or_else(|error| panic!("{error}\n{text}"));
+        let replay = MockAws::new(Arc::new(file));
+        for (call, first) in calls.iter().zip(&first) {
+            assert_eq!(&replay.answer(&request(call)), first, "{call:?}\n{text}");
+        }
+        assert!(replay.unused_rules().is_empty(), "{text}");
+        text
+    }
+
+    fn state(name: &str) -> Value {
+        json!({"InstanceStatuses": [{"InstanceState": {"Name": name}}]})
+    }
+
+    #[test]
+    fn polling_becomes_a_sequence_cut_after_the_last_change() {
+        let ids = json!({"InstanceIds": ["i-1"]});
+        let answers = vec![Ok(state("pending")), Ok(state("pending")), Ok(state("running"))];
+        let calls = vec![("DescribeInstanceStatus", ids.clone()); 5];
+        let text = round_trip(&[("DescribeInstanceStatus", ids, answers)], &calls, false);
+        assert_eq!(text.matches("returns:").count(), 3, "{text}");
+        assert!(text.contains("    sequence:\n      - returns:\n"), "{text}");
+    }
+
+    #[test]
+    fn the_same_answer_every_time_is_one_answer() {
+        let calls = vec![("DescribeImages", json!({})); 3];
+        let text = round_trip(
+            &[("DescribeImages", json!({}), vec![Ok(json!({"Images": []}))])],
+            &calls,
+            false,
+        );
+        assert_eq!(
+            text,
+            "aws:\n  - service: ec2\n    api: DescribeImages\n    returns:\n      Images: []\n"
+        );
+    }
+
+    #[test]
+    fn a_rule_that_would_answer_a_later_call_moves_after_its_rule() {
+        let all = json!({});
+        let one = json!({"InstanceIds": ["i-1"]});
+        let filtered = json!({"InstanceIds": ["i-1"], "Filters": [{"Name": "a"}]});
+        let text = round_trip(
+            &[
+                ("DescribeInstances", all.clone(), vec![Ok(json!({"Reservations": []}))]),
+                ("DescribeInstances", one.clone(), vec![Ok(json!({"NextToken": "one"}))]),
+                ("DescribeInstances", filtered.clone(), vec![Ok(json!({"NextToken": "two"}))]),
+            ],
+            &[
+                ("DescribeInstances", all.clone()),
+                ("DescribeInstances", one.clone()),
+                ("DescribeInstances", filtered),
+                ("DescribeInstances", one),
+                ("DescribeInstances", all),
+            ],
+            false,
+        );
+        let order: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains("NextToken") || line.contains("Reservations"))
+            .collect();
+        assert_eq!(
+            order,
+            ["      NextToken: two", "      NextToken: one", "      Reservations: []"]
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_code_message_and_status() {
+        let throttled = ApiError::new("ThrottlingException", "Rate exceeded").with_status(400);
+        let gone = ApiError::new("InvalidInstanceID.NotFound", "");
+        let ids = json!({"InstanceIds": ["i-1"]});
+        let text = round_trip(
+            &[
+                (
+                    "StopInstances",
+                    ids.clone(),
+                    vec![Err(throttled), Ok(json!({"StoppingInstances": []}))],
+                ),
+                ("RebootInstances", ids.clone(), vec![Err(gone)]),
+            ],
+            &[
+                ("StopInstances", ids.clone()),
+                ("StopInstances", ids.clone()),
+                ("RebootInstances", ids),
+            ],
+            true,
+        );
+        assert!(text.contains("\"status\": 400"), "{text}");
+    }
+
+    #[test]
+    fn any_text_reads_back_as_itself() {
+        let texts = [
+            "plain",
+            "",
+            " lead",
+            "yes",
+            "No",
+            "ON",
+            "null",
+            "~",
+            "123",
+            "1.5",
+            "0x1F",
+            "1e3",
+            "2026-01-01T00:00:00Z",
+            "a: b",
+            "a:",
+            "k #c",
+            "#c",
+            "-",
+            "- a",
+            "? q",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "|",
+            ">",
+            "'q'",
+            "\"q\"",
+            "[a]",
+            "{a}",
+            "line\nbreak\n",
+            "tab\t",
+            "\u{1}",
+            "é ü",
+            "😀",
+            "\u{2028}",
+            "\u{85}",
+            "arn:aws:iam::123456789012:role/x",
+            "%x",
+            "@at",
+            "`tick`",
+            ".inf",
+            "NaN",
+            "i-0abc",
+            "/path/name",
+            "a,b",
+            "go ahead",
+            "a #b",
+            "a  b",
+            "end ",
+            "a - b",
+            "a: b: c",
+            "yes no",
+        ];
+        let response: Map<String, Value> = texts
+            .iter()
+            .enumerate()
+            .map(|(index, text)| (format!("k{index}"), json!(text)))
+            .chain(texts.iter().map(|text| ((*text).to_string(), json!(1))))
+            .collect();
+        let response = Value::Object(response);
+        let nested = json!({"a": [[1, [2, {}]], [], {"b": [{"c": null, "d": [true, 1.25, -3]}]}],
+            "e": {"f": {}}, "big": 12_345_678_901_234_567_u64, "small": 1.0e-7, "neg": -0.5});
+        round_trip(
+            &[
+                ("DescribeTags", json!({"Key": "x"}), vec![Ok(response.clone())]),
+                ("DescribeTags", json!({"Key": "y"}), vec![Ok(nested.clone())]),
+            ],
+            &[("DescribeTags", json!({"Key": "x"})), ("DescribeTags", json!({"Key": "y"}))],
+            false,
+        );
+    }
+
+    #[test]
+    fn approvals_and_stand_ins_are_written() {
+        struct Approve;
+        impl Approver for Approve {
+            fn decide(&self, _: &ApprovalRequest) -> BoxFuture<'_, Option<Decision>> {
+                Box::pin(async {
+                    Some(Decision {
+                        approve: false,
+                        approver: "ops".into(),
+                        comment: Some("no".into()),
+                    })
+                })
+            }
+        }
+        let mocks = MockFile::parse(
+            Path::new("m.yaml"),
+            "scripts:\n  a: {returns: {x: 1}}\n  b: {rhai: 'events.n + 1'}\n  c: {error: boom}\n",
+        )
+        .unwrap();
+        let recorder = Arc::new(
+            Recorder::new(Arc::new(MockAws::new(Arc::new(mocks.clone()))))
+                .with_stand_ins(mocks.scripts.clone()),
+        );
+        let clock = Arc::new(runbook_engine::host::VirtualClock::new(jiff::Timestamp::UNIX_EPOCH));
+        let host = Host::new(Arc::new(MockAws::new(Arc::new(mocks))), clock)
+            .with_approver(Arc::new(Approve));
+        let host = Recorder::attach(&recorder, host);
+        let request = ApprovalRequest {
+            execution_id: "e-1".into(),
+            step: "gate".into(),
+            kind: runbook_engine::host::WaitKind::Approval,
+            approvers: Vec::new(),
+            message: None,
+            min_required_approvals: 1,
+        };
+        assert!(block_on(host.approver.decide(&request)).is_some());
+        let answer = block_on(host.parameter_store.get("/name"));
+        assert!(answer.is_err());
+        assert_eq!(recorder.calls(), 1, "Parameter Store is read through the recorder");
+        let text = recorder.to_yaml();
+        let file =
+            MockFile::parse(Path::new("r.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let approval = &file.approvals["gate"];
+        assert_eq!(approval.decision, crate::mock::ApprovalDecision::Reject);
+        assert_eq!(
+            (approval.approver.as_deref(), approval.comment.as_deref()),
+            (Some("ops"), Some("no"))
+        );
+        assert_eq!(file.stand_in_result("a", &json!({})), Some(Ok(json!({"x": 1}))));
+        assert_eq!(file.stand_in_result("b", &json!({"n": 1})), Some(Ok(json!(2))));
+        assert_eq!(file.stand_in_result("c", &json!({})), Some(Err("boom".into())));
+        assert_eq!(file.aws[0].api, "GetParameter");
+    }
+
+    #[test]
+    fn parameters_holding_the_run_date_are_left_out() {
+        let mocks = MockFile::parse(
+            Path::new("m.yaml"),
+            "aws:\n  - {service: ec2, api: CreateImage, returns: {ImageId: ami-1}}\n",
+        )
+        .unwrap();
+        let aws = Arc::new(MockAws::new(Arc::new(mocks)));
+        let recorder = Arc::new(Recorder::new(aws.clone()));
+        let start = "2026-01-02T03:04:05Z".parse().unwrap();
+        let clock = Arc::new(runbook_engine::host::VirtualClock::new(start));
+        let host = Recorder::attach(&recorder, Host::new(aws, clock));
+        let params = json!({"InstanceId": "i-1", "Name": "image-2026-01-02_03.04.05",
+            "TagSpecifications": [{"Tags": [{"Key": "Day", "Value": "2026-01-02"}], "ResourceType": "image"}],
+            "Names": ["x", "on 2026-01-02"]});
+        block_on(host.aws.call(ApiRequest::new("ec2", "CreateImage", params))).unwrap();
+        let file = recorder.mock_file();
+        assert_eq!(
+            file["aws"][0]["params"],
+            json!({"InstanceId": "i-1", "TagSpecifications": [{"Tags": [{"Key": "Day"}], "ResourceType": "image"}]})
+        );
+    }
+}
