@@ -10,7 +10,8 @@
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
-//! - `schemas`: the checked-in JSON Schemas match what the code generates.
+//! - `schemas`: the checked-in JSON Schemas match what the code generates;
+//! - `script_calls`: the AWS calls of scripts answered by mocks and placeholders.
 
 mod support;
 
@@ -26,3 +27,4 @@ mod load_errors;
 mod permissions;
 mod robustness;
 mod schemas;
+mod script_calls;

@@ -167,10 +167,15 @@ impl PythonRunner {
             .map_err(|error| internal(format!("cannot write the script's request: {error}")))?;
 
         let mut command = Command::new(executable);
+        command.args(["-B", "-u", "-c", BOOTSTRAP]).arg(&request_path).current_dir(dir);
+        if request.env.iter().any(|(name, _)| name == "AWS_ACCESS_KEY_ID") {
+            // The run's credentials are the script's whole identity: a profile or session of
+            // the shell must neither replace them nor break boto3 (a profile it cannot find).
+            for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"] {
+                command.env_remove(name);
+            }
+        }
         command
-            .args(["-B", "-u", "-c", BOOTSTRAP])
-            .arg(&request_path)
-            .current_dir(dir)
             .env("PYTHONIOENCODING", "utf-8")
             .envs(request.env.iter().map(|(name, value)| (name, value)));
         Running::start(command, request.timeout, bridge).map_err(|error| self.start_error(&error))
