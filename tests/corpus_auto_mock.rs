@@ -17,7 +17,7 @@ use runbook_aws::model::Models;
 use runbook_engine::Document;
 use runbook_engine::execute::{Executor, Plan, RunOptions};
 use runbook_engine::host::{
-    BoxFuture, ScriptError, ScriptOutput, ScriptRequest, ScriptRunner, VirtualClock,
+    BoxFuture, ScriptCalls, ScriptError, ScriptOutput, ScriptRequest, ScriptRunner, VirtualClock,
     virtual_runtime,
 };
 use runbook_engine::record::{Execution, Status};
@@ -30,7 +30,11 @@ use crate::support::corpus_files;
 struct EmptyScripts;
 
 impl ScriptRunner for EmptyScripts {
-    fn run(&self, _: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
+    fn run<'a>(
+        &'a self,
+        _: ScriptRequest,
+        _: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
         Box::pin(async { Ok(ScriptOutput { payload: json!({}), ..ScriptOutput::default() }) })
     }
 }

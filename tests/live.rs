@@ -293,6 +293,54 @@ fn run_sandbox_starts_a_server_runs_and_stops_it() {
 }
 
 #[test]
+fn run_sandbox_gives_scripts_the_run_s_server_identity_and_region_over_the_shell_s() {
+    let dir = TempDir::new("live-sandbox-script");
+    dir.write(
+        "script.yaml",
+        r#"schemaVersion: '0.3'
+mainSteps:
+  - name: put
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: PutParameter, Name: /runbook/from-step, Value: seen, Type: String, Overwrite: true}
+  - name: read
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      Script: |
+        import os
+        import boto3
+        def handler(events, context):
+            ssm = boto3.client("ssm")
+            pages = ssm.get_paginator("describe_parameters").paginate()
+            names = [p["Name"] for page in pages for p in page["Parameters"]]
+            value = ssm.get_parameter(Name="/runbook/from-step")["Parameter"]["Value"]
+            return {"value": value, "listed": "/runbook/from-step" in names,
+                    "region": os.environ["AWS_REGION"], "client": ssm.meta.region_name}
+    outputs:
+      - {Name: Result, Selector: $.Payload, Type: StringMap}
+outputs: [read.Result]
+"#,
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .env("AWS_PROFILE", "no-such-profile-anywhere")
+        .env("AWS_REGION", "eu-west-3")
+        .env("AWS_DEFAULT_REGION", "eu-west-3")
+        .args(["run", "script.yaml", "--sandbox", "--region", "us-east-2", "--output", "json"])
+        .run()
+        .code(0);
+    let record: Value = serde_json::from_str(&output.stdout).unwrap();
+    let result = record["Outputs"]["read.Result"][0].as_str().expect("a StringMap output");
+    assert_eq!(
+        serde_json::from_str::<Value>(result).unwrap(),
+        json!({"value": "seen", "listed": true, "region": "us-east-2", "client": "us-east-2"}),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
 fn run_aws_asks_first_and_refuses_without_a_terminal() {
     let dir = TempDir::new("live-aws");
     dir.write("sandbox.yaml", SANDBOX_RUNBOOK);

@@ -12,6 +12,7 @@
 //! - `record`: `runbook run --record`, and runs replayed from their recordings;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates;
+//! - `script_calls`: the AWS calls of scripts answered by mocks and placeholders;
 //! - `test_files`: test files that use every part of the format, and ones that fail as they
 //!   should.
 
@@ -30,4 +31,5 @@ mod permissions;
 mod record;
 mod robustness;
 mod schemas;
+mod script_calls;
 mod test_files;

@@ -6,9 +6,9 @@
 //! `$.Payload` (`$.Payload.double`); the action always has the outputs `Payload` and
 //! `OutputPayload` (the JSON text of `{"Payload": ...}`, which the service records too).
 //!
-//! The script gets the host's script environment (the AWS endpoint and credentials of the run)
-//! and, in [`CONTEXT_ENV`], the handler's `context`: the execution id, region, account and
-//! partition of the run. It may run for the step's `timeoutSeconds` of real time, at most
+//! The script gets the host's script environment (the AWS endpoint and credentials of the run),
+//! `AWS_REGION` and `AWS_DEFAULT_REGION` set to the run's region and, in [`CONTEXT_ENV`], the
+//! handler's `context`: the execution id, region, account and partition of the run. It may run for the step's `timeoutSeconds` of real time, at most
 //! [`MAX_RUN_TIME`].
 
 use std::path::Path;
@@ -91,8 +91,13 @@ fn request(inputs: Value, cx: &StepContext<'_>) -> Result<ScriptRequest, StepFai
     }
     let timeout = cx.timeout().map_or(MAX_RUN_TIME, |timeout| timeout.min(MAX_RUN_TIME));
     let mut env = cx.script_environment();
-    env.retain(|(name, _)| name != CONTEXT_ENV);
+    env.retain(|(name, _)| {
+        !matches!(name.as_str(), CONTEXT_ENV | "AWS_REGION" | "AWS_DEFAULT_REGION")
+    });
     env.push((CONTEXT_ENV.to_string(), script_context(cx).to_string()));
+    // The service's scripts see the run's region, whatever the shell running this has.
+    env.push(("AWS_REGION".to_string(), cx.region().to_string()));
+    env.push(("AWS_DEFAULT_REGION".to_string(), cx.region().to_string()));
     Ok(ScriptRequest {
         step: cx.step().to_string(),
         runtime: inputs.runtime,

@@ -86,17 +86,23 @@ impl Case {
     }
 
     fn run(self) -> Execution {
+        self.run_on("aws: []\n").0
+    }
+
+    /// Runs on the mock file `mocks`; also gives the mock backend, to ask which rules it used.
+    fn run_on(self, mocks: &str) -> (Execution, Arc<MockAws>) {
         let document =
             Document::parse(self.path, self.yaml, Format::Yaml).expect("the test runbook loads");
         let report = validate(&document);
         assert!(!report.has_errors(), "the test runbook is not valid: {:?}", report.diagnostics);
         let runtime = virtual_runtime().expect("a runtime");
-        runtime.block_on(async move {
+        let mocks = MockFile::parse(Path::new("mocks.yaml"), mocks).expect("valid mocks");
+        let aws = Arc::new(MockAws::new(Arc::new(mocks)));
+        let backend = aws.clone();
+        let execution = runtime.block_on(async move {
             let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
-            let mocks = MockFile::parse(Path::new("mocks.yaml"), "aws: []\n").expect("mocks");
-            let host = Host::new(Arc::new(MockAws::new(Arc::new(mocks))), clock)
-                .with_scripts(self.scripts)
-                .with_context(self.context);
+            let host =
+                Host::new(backend, clock).with_scripts(self.scripts).with_context(self.context);
             let executor = Executor::new(Arc::new(runbook_actions::standard()), host);
             let mut options = RunOptions::default();
             options.parameters.extend(self.parameters);
@@ -104,7 +110,8 @@ impl Case {
                 .run(Arc::new(Plan::new(Arc::new(document))), options)
                 .await
                 .expect("the run starts")
-        })
+        });
+        (execution, aws)
     }
 }
 
@@ -603,13 +610,142 @@ fn stand_ins_from_a_mock_file_answer_and_other_steps_run() {
     assert_eq!(execution.automation_execution_status, Status::Failed);
 }
 
-#[test]
-fn a_boto3_call_on_mocks_fails_with_a_message_saying_how_to_stand_in_for_it() {
+fn assert_boto3() {
     let has_boto3 = Command::new("python3")
         .args(["-c", "import boto3"])
         .output()
         .is_ok_and(|output| output.status.success());
     assert!(has_boto3, "this test needs boto3 for python3: pip install boto3");
+}
+
+fn on_mocks(region: &str) -> RunContext {
+    RunContext {
+        region: region.to_string(),
+        script_environment: vec![(MOCK_AWS_ENV.to_string(), "mock".to_string())],
+        ..RunContext::default()
+    }
+}
+
+const SCRIPT_CALLS_RUNBOOK: &str = r#"mainSteps:
+- name: describe
+  action: aws:executeAwsApi
+  inputs: {Service: ec2, Api: DescribeInstances, InstanceIds: [i-0abc]}
+  outputs:
+  - {Name: State, Selector: '$.Reservations[0].Instances[0].State.Name', Type: String}
+- name: inspect
+  action: aws:executeScript
+  inputs:
+    Runtime: RUNTIME
+    Handler: h
+    InputPayload: {State: '{{ describe.State }}'}
+    Script: |-
+      import os
+      import boto3
+      from botocore.exceptions import ClientError
+
+      def h(events, context):
+          ec2 = boto3.client("ec2")
+          states = [ec2.describe_instances(InstanceIds=["i-0abc"])["Reservations"][0]["Instances"][0]["State"]["Name"]
+                    for _ in range(2)]
+          try:
+              boto3.client("ssm").get_parameter(Name="/app/missing")
+              missing = None
+          except ClientError as e:
+              missing = e.response["Error"]["Code"]
+          return {"before": events["State"], "states": states, "missing": missing,
+                  "region": os.environ["AWS_REGION"], "default": os.environ["AWS_DEFAULT_REGION"],
+                  "client_region": ec2.meta.region_name}
+  outputs:
+  - {Name: Result, Selector: $.Payload, Type: StringMap}
+"#;
+
+const SCRIPT_CALLS_MOCKS: &str = r"aws:
+  - service: ec2
+    api: DescribeInstances
+    params: {InstanceIds: [i-0abc]}
+    sequence:
+      - returns: {Reservations: [{Instances: [{State: {Name: pending}}]}]}
+      - returns: {Reservations: [{Instances: [{State: {Name: running}}]}]}
+      - returns: {Reservations: [{Instances: [{State: {Name: stopped}}]}]}
+  - service: ssm
+    api: GetParameter
+    params: {Name: /app/missing}
+    error: {code: ParameterNotFound, message: no such parameter}
+";
+
+#[test]
+fn a_script_s_aws_calls_are_answered_by_the_run_s_mocks_and_recorded_under_its_step() {
+    assert_boto3();
+    let yaml = format!("{HEAD}{SCRIPT_CALLS_RUNBOOK}");
+    let (execution, aws) =
+        case(&yaml).context(on_mocks("ap-southeast-2")).run_on(SCRIPT_CALLS_MOCKS);
+    assert_eq!(execution.automation_execution_status, Status::Success, "{execution:#?}");
+    // The runbook's call and the script's share the rule's sequence, in the order they ran.
+    assert_eq!(
+        step(&execution, "inspect").outputs["Result"],
+        json!({
+            "before": "pending",
+            "states": ["running", "stopped"],
+            "missing": "ParameterNotFound",
+            "region": "ap-southeast-2",
+            "default": "ap-southeast-2",
+            "client_region": "ap-southeast-2",
+        })
+    );
+    let calls: Vec<(&str, &str, &str)> = execution
+        .calls
+        .iter()
+        .map(|call| (call.step_name.as_str(), call.service.as_str(), call.api.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("describe", "ec2", "DescribeInstances"),
+            ("inspect", "ec2", "DescribeInstances"),
+            ("inspect", "ec2", "DescribeInstances"),
+            ("inspect", "ssm", "GetParameter"),
+        ]
+    );
+    let error = execution.calls[3].error.as_ref().expect("the mocked error is recorded");
+    assert_eq!(error.code, "ParameterNotFound");
+    assert_eq!(aws.call_counts(), [3, 1]);
+    assert!(aws.unused_rules().is_empty());
+}
+
+#[test]
+fn a_mock_rule_only_a_script_uses_is_not_reported_unused_and_one_it_skips_is() {
+    assert_boto3();
+    let yaml = format!(
+        r#"{HEAD}mainSteps:
+- name: tag
+  action: aws:executeScript
+  inputs:
+    Runtime: RUNTIME
+    Handler: h
+    Script: |-
+      import boto3
+
+      def h(events, context):
+          boto3.client("ec2").create_tags(Resources=["i-1"], Tags=[{{"Key": "a", "Value": "b"}}])
+"#
+    );
+    let mocks = "aws:
+  - {service: ec2, api: CreateTags, returns: {}}
+  - {service: ec2, api: DeleteTags, returns: {}}
+";
+    let (execution, aws) = case(&yaml).context(on_mocks("us-east-1")).run_on(mocks);
+    assert_eq!(execution.automation_execution_status, Status::Success, "{execution:#?}");
+    let unused: Vec<String> = aws.unused_rules().iter().map(|rule| rule.api.clone()).collect();
+    assert_eq!(unused, ["DeleteTags"]);
+    assert_eq!(
+        execution.calls[0].params,
+        json!({"Resources": ["i-1"], "Tags": [{"Key": "a", "Value": "b"}]})
+    );
+}
+
+#[test]
+fn a_script_s_call_no_mock_answers_fails_its_step_naming_the_call() {
+    assert_boto3();
     let yaml = format!(
         r"{HEAD}mainSteps:
 - name: listInstances
@@ -622,25 +758,90 @@ fn a_boto3_call_on_mocks_fails_with_a_message_saying_how_to_stand_in_for_it() {
 
       def h(events, context):
           ec2 = boto3.client('ec2')
-          return ec2.describe_instances()
+          try:
+              return ec2.describe_instances()
+          except Exception:
+              return 'swallowed'
 "
     );
+    let execution = case(&yaml).context(on_mocks("us-east-1")).run();
+    assert_eq!(step(&execution, "listInstances").step_status, Status::Failed);
+    let message = failure(&execution, "listInstances");
+    assert!(message.contains("File \"customer_script.py\", line 6, in h"), "{message}");
+    assert!(
+        message.ends_with(
+            "UnansweredAwsCall - ec2.DescribeInstances made by step listInstances was not \
+             answered: no mock answers ec2.DescribeInstances {}; the mocks have no `aws` rules"
+        ),
+        "{message}"
+    );
+    assert_eq!(execution.calls.len(), 1);
+    assert_eq!(execution.calls[0].step_name, "listInstances");
+}
+
+#[test]
+fn a_throttled_script_call_is_retried_on_the_run_s_clock() {
+    assert_boto3();
+    let yaml = format!(
+        r"{HEAD}mainSteps:
+- name: stop
+  action: aws:executeScript
+  inputs:
+    Runtime: RUNTIME
+    Handler: h
+    Script: |-
+      import boto3
+
+      def h(events, context):
+          return boto3.client('ec2').stop_instances(InstanceIds=['i-1'])['StoppingInstances']
+"
+    );
+    let mocks = "aws:
+  - service: ec2
+    api: StopInstances
+    sequence:
+      - error: ThrottlingException
+      - error: ThrottlingException
+      - returns: {StoppingInstances: [{InstanceId: i-1}]}
+";
+    let (execution, _) = case(&yaml).context(on_mocks("us-east-1")).run_on(mocks);
+    assert_eq!(execution.automation_execution_status, Status::Success, "{execution:#?}");
+    assert_eq!(step(&execution, "stop").outputs["Payload"], json!([{"InstanceId": "i-1"}]));
+    assert_eq!(execution.calls.len(), 3);
+    // 1 s then 2 s of backoff, on virtual time.
+    let waited = execution.calls[2].time.duration_since(execution.calls[0].time);
+    assert_eq!(waited, jiff::SignedDuration::from_secs(3));
+}
+
+#[test]
+fn a_script_sees_the_run_s_region_whatever_the_shell_has() {
+    let yaml = format!(
+        r#"{HEAD}mainSteps:
+- name: region
+  action: aws:executeScript
+  inputs:
+    Runtime: RUNTIME
+    Handler: h
+    Script: |-
+      import os
+
+      def h(events, context):
+          return [os.environ["AWS_REGION"], os.environ["AWS_DEFAULT_REGION"], context["global:REGION"]]
+"#
+    );
     let context = RunContext {
-        script_environment: vec![(MOCK_AWS_ENV.to_string(), "mock".to_string())],
+        region: "eu-central-2".to_string(),
+        // What a shell or an AWS environment could give: the run's region wins.
+        script_environment: vec![
+            ("AWS_REGION".to_string(), "us-west-1".to_string()),
+            ("AWS_DEFAULT_REGION".to_string(), "us-west-2".to_string()),
+        ],
         ..RunContext::default()
     };
     let execution = case(&yaml).context(context).run();
-    assert_eq!(step(&execution, "listInstances").step_status, Status::Failed);
-    let message = failure(&execution, "listInstances");
-    assert!(message.contains("File \"customer_script.py\", line 5, in h"), "{message}");
-    assert!(
-        message.ends_with(
-            "AwsCallUnavailable - ec2.DescribeInstances was called by step listInstances, but \
-             AWS calls from scripts are not available when the run uses mocks; give the step a \
-             stand-in result in the mock file (scripts: {listInstances: {returns: ...}}) or run \
-             against an emulator or AWS"
-        ),
-        "{message}"
+    assert_eq!(
+        step(&execution, "region").outputs["Payload"],
+        json!(["eu-central-2", "eu-central-2", "eu-central-2"])
     );
 }
 

@@ -2,15 +2,19 @@
 #
 # Started as `python3 -B -u -c <this file> REQUEST`. REQUEST is a JSON file written by the
 # runner: {"step", "handler", "source": {"kind", "path", "display"}, "paths": [...], "payload",
-# "result", "hide": [[prefix, shown_as], ...], "lifeline": bool}. "paths" go first on sys.path
+# "result", "hide": [[prefix, shown_as], ...], "lifeline": bool, "bridge": bool}. "paths" go first on sys.path
 # (a .zip of libraries that comes with an inline script). The outcome goes to the file named by
 # "result", never to stdout, so whatever the script prints cannot corrupt it:
 #   {"ok": true, "payload": <the handler's return value>}
 #   {"ok": false, "kind": "exception" | "invalid_input", "message": "..."}
 #
-# With "lifeline", standard input is a lifeline: the runner never writes to it and closes it to
-# stop the script (or the operating system closes it when the runner dies). When it closes, the
-# whole process group, which this process leads, is killed, so the script's children go too.
+# With "lifeline", standard input is a lifeline: the runner closes it to stop the script (or the
+# operating system closes it when the runner dies). When it closes, the whole process group,
+# which this process leads, is killed, so the script's children go too.
+#
+# With "bridge" (a run on mocks; the lifeline is then a socket), every botocore call goes to the
+# runner as a JSON line on the lifeline, and the runner answers it as it answers the runbook's
+# own calls (see bridge.rs); so do the waits of botocore's waiters, on the run's clock.
 #
 # Keep this file runnable on every Python the service has offered (3.6 and later).
 
@@ -19,61 +23,96 @@ import os
 import sys
 
 
-def _watch_lifeline():
-    import signal
-    import threading
+class _Lifeline(object):
+    """Standard input as the runner gave it: it closes when the script must stop, and on a run
+    that uses mocks it also carries the script's AWS calls to the runner, one JSON line each
+    way."""
 
-    # Only a process leading its own group may take the group down: anything else would kill
-    # whoever started it.
-    if not hasattr(os, "getpgrp") or os.getpgrp() != os.getpid():
-        return
-    try:
-        lifeline = os.dup(0)
-        quiet = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(quiet, 0)
-        os.close(quiet)
-    except OSError:
-        return
+    def __init__(self, fd):
+        import threading
 
-    def watch():
+        self.fd = fd
+        self.asking = threading.Lock()
+        self.arrived = threading.Condition()
+        self.replies = []
+        self.closed = False
+
+    def watch(self):
+        import signal
+
+        pending = b""
         try:
-            while os.read(lifeline, 4096):
-                pass
+            while True:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    break
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    with self.arrived:
+                        self.replies.append(line)
+                        self.arrived.notify_all()
         except OSError:
             pass
+        with self.arrived:
+            self.closed = True
+            self.arrived.notify_all()
         try:
             os.killpg(os.getpgrp(), signal.SIGKILL)
         except (AttributeError, OSError):
             os._exit(137)
 
-    threading.Thread(target=watch, name="runbook-lifeline", daemon=True).start()
+    def ask(self, request):
+        """Sends `request` and waits for its reply; `None` when the runner has gone."""
+        line = (json.dumps(request, ensure_ascii=False) + "\n").encode("utf-8")
+        with self.asking:
+            try:
+                while line:
+                    line = line[os.write(self.fd, line):]
+            except OSError:
+                return None
+            with self.arrived:
+                while not self.replies and not self.closed:
+                    self.arrived.wait()
+                if not self.replies:
+                    return None
+                return json.loads(self.replies.pop(0).decode("utf-8"))
 
 
-class AwsCallUnavailable(Exception):
-    """An AWS API call made by a script while the run uses mocks."""
+def _watch_lifeline():
+    import threading
+
+    # Only a process leading its own group may take the group down: anything else would kill
+    # whoever started it.
+    if not hasattr(os, "getpgrp") or os.getpgrp() != os.getpid():
+        return None
+    try:
+        # `os.dup` makes a descriptor the script's own child processes do not inherit.
+        fd = os.dup(0)
+        quiet = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(quiet, 0)
+        os.close(quiet)
+    except OSError:
+        return None
+    lifeline = _Lifeline(fd)
+    threading.Thread(target=lifeline.watch, name="runbook-lifeline", daemon=True).start()
+    return lifeline
 
 
-def _refuse_aws_calls(step):
+class UnansweredAwsCall(BaseException):
+    """An AWS call made by a script that nothing in the run answers. It derives from
+    BaseException so that a script's `except Exception` cannot hide it."""
+
+
+def _patch_on_import(patches):
     # Patch botocore only if the script imports it, so that scripts which never call AWS pay
     # nothing and boto3 need not be installed.
     import importlib.abc
 
-    def refuse(client, operation_name, api_params):
-        try:
-            service = client.meta.service_model.service_name
-        except Exception:
-            service = "aws"
-        raise AwsCallUnavailable(
-            "{}.{} was called by step {}, but AWS calls from scripts are not available when "
-            "the run uses mocks; give the step a stand-in result in the mock file "
-            "(scripts: {{{}: {{returns: ...}}}}) or run against an emulator or AWS".format(
-                service, operation_name, step, step
-            )
-        )
-
     class PatchingLoader(importlib.abc.Loader):
-        def __init__(self, inner):
+        def __init__(self, inner, patch):
             self.inner = inner
+            self.patch = patch
 
         def __getattr__(self, name):
             return getattr(self.inner, name)
@@ -83,25 +122,150 @@ def _refuse_aws_calls(step):
 
         def exec_module(self, module):
             self.inner.exec_module(module)
-            module.BaseClient._make_api_call = refuse
+            self.patch(module)
 
     class Finder(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
-            if name != "botocore.client":
+            patch = patches.get(name)
+            if patch is None:
                 return None
             for finder in sys.meta_path:
                 if finder is self or not hasattr(finder, "find_spec"):
                     continue
                 spec = finder.find_spec(name, path, target)
                 if spec is not None and spec.loader is not None:
-                    spec.loader = PatchingLoader(spec.loader)
+                    spec.loader = PatchingLoader(spec.loader, patch)
                     return spec
             return None
 
     sys.meta_path.insert(0, Finder())
-    # Clients need a region to be created; the refusal should come from the call itself.
-    if not os.environ.get("AWS_REGION") and not os.environ.get("AWS_DEFAULT_REGION"):
-        os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+
+
+def _plain(value):
+    """`value` (botocore call parameters) as JSON can hold it."""
+    import base64
+    import datetime
+
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if hasattr(value, "read"):
+        return base64.b64encode(value.read()).decode("ascii")
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
+
+
+def _shaped(value, shape):
+    """`value` (an answer in the API's JSON form) as botocore's parsers give it: timestamps as
+    datetimes and blobs as bytes where the model says so."""
+    if shape is None:
+        return value
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        return {key: _shaped(item, members.get(key)) for key, item in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [_shaped(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _shaped(item, shape.value) for key, item in value.items()}
+    if kind == "timestamp" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        from botocore.utils import parse_timestamp
+
+        try:
+            return parse_timestamp(value)
+        except (ValueError, TypeError):
+            return value
+    if kind == "blob" and isinstance(value, str):
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(value, validate=True)
+        except (ValueError, binascii.Error):
+            return value.encode("utf-8")
+    return value
+
+
+def _metadata(status):
+    return {"RequestId": "", "HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0}
+
+
+def _bridge_aws_calls(step, lifeline):
+    # Nothing reaches AWS: whatever credentials and profile the shell has stay out of the run.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    os.environ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "mock"
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    # Clients need a region to be created, which botocore reads from AWS_DEFAULT_REGION; the
+    # runner gives the run's in both variables.
+    if not os.environ.get("AWS_DEFAULT_REGION"):
+        os.environ["AWS_DEFAULT_REGION"] = os.environ.get("AWS_REGION") or "us-east-1"
+
+    def ask(request):
+        return lifeline.ask(request) if lifeline is not None else None
+
+    def make_api_call(client, operation_name, api_params):
+        service_model = client.meta.service_model
+        service = service_model.service_name
+        call = "{}.{}".format(service, operation_name)
+        reply = ask(
+            {"call": {"service": service, "api": operation_name, "params": _plain(api_params)}}
+        )
+        if reply is None:
+            raise UnansweredAwsCall(
+                "{} made by step {} was not answered: the run is not reachable".format(call, step)
+            )
+        if "ok" in reply:
+            response = reply["ok"]
+            try:
+                shape = service_model.operation_model(operation_name).output_shape
+            except Exception:
+                shape = None
+            response = _shaped(response, shape)
+            if isinstance(response, dict):
+                response.setdefault("ResponseMetadata", _metadata(200))
+            return response
+        if "error" in reply:
+            error = reply["error"]
+            code = error.get("code") or "Unknown"
+            response = {
+                "Error": {"Code": code, "Message": error.get("message") or ""},
+                "ResponseMetadata": _metadata(error.get("status") or 400),
+            }
+            raise client.exceptions.from_code(code)(response, operation_name)
+        raise UnansweredAwsCall(
+            "{} made by step {} was not answered: {}".format(call, step, reply.get("unanswered"))
+        )
+
+    def patch_client(module):
+        module.BaseClient._make_api_call = make_api_call
+
+    class RunClock(object):
+        """The `time` module as botocore's waiters see it: their waits are on the run's clock."""
+
+        def sleep(self, seconds):
+            if ask({"sleep": seconds}) is None:
+                raise UnansweredAwsCall(
+                    "a waiter of step {} could not wait: the run is not reachable".format(step)
+                )
+
+        def __getattr__(self, name):
+            import time
+
+            return getattr(time, name)
+
+    def patch_waiter(module):
+        module.time = RunClock()
+
+    _patch_on_import({"botocore.client": patch_client, "botocore.waiter": patch_waiter})
 
 
 def _context():
@@ -222,12 +386,11 @@ def _write(path, text):
 def main():
     with open(sys.argv[1], encoding="utf-8") as file:
         request = json.load(file)
-    if request.get("lifeline"):
-        _watch_lifeline()
+    lifeline = _watch_lifeline() if request.get("lifeline") else None
     result = request["result"]
     hide = request.get("hide", [])
     if os.environ.pop("RUNBOOK_SCRIPT_AWS", "") == "mock":
-        _refuse_aws_calls(request["step"])
+        _bridge_aws_calls(request["step"], lifeline if request.get("bridge") else None)
     context = _context()
     sys.argv = [request["source"]["path"]]
     for path in reversed(request.get("paths", [])):

@@ -15,13 +15,18 @@
 //!   ([`ScriptErrorKind::Timeout`]).
 //!
 //! The runners block and use real time, so [`ScriptRunner::run`] moves the work to tokio's
-//! blocking pool, where virtual time stands still until the script is done.
+//! blocking pool, where virtual time stands still while the script runs. It comes back to the
+//! step's task to answer each AWS call the script hands over, since answering may wait on the
+//! run's clock (a throttled call's retries, a waiter's delay).
 //!
 //! Two environment variables in [`ScriptRequest::env`] steer the Python bootstrap:
-//! [`MOCK_AWS_ENV`] set to `mock` makes every boto3 call fail with a message saying how to give
-//! the step a stand-in result, and [`CONTEXT_ENV`] holds the handler's `context` as a JSON
+//! [`MOCK_AWS_ENV`] set to `mock` hands every botocore call of the script to the run, which
+//! answers it through the step's [`ScriptCalls`] as it answers the runbook's own calls (the
+//! exchange is in `bridge.rs`); otherwise the script reaches AWS itself, with the endpoint and
+//! credentials the environment gives it. [`CONTEXT_ENV`] holds the handler's `context` as a JSON
 //! object (`{"automation:EXECUTION_ID": "...", "global:REGION": "..."}`).
 
+mod bridge;
 mod powershell;
 mod process;
 mod python;
@@ -31,18 +36,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use runbook_engine::host::{
-    BoxFuture, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
+    BoxFuture, ScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
 };
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use bridge::UNANSWERED_CODES;
 pub use powershell::PowerShellRunner;
 pub use python::PythonRunner;
 
 use process::Finished;
 
-/// Set to `mock` in [`ScriptRequest::env`] when the run uses mocks: AWS calls from the script
-/// then fail with a message that says how to give the step a stand-in result.
+/// Set to `mock` in [`ScriptRequest::env`] when the run uses mocks: the AWS calls of a Python
+/// script then go to the run's backend, through the [`ScriptCalls`] the runner is given.
 pub const MOCK_AWS_ENV: &str = "RUNBOOK_SCRIPT_AWS";
 
 /// Holds the handler's `context` as a JSON object in [`ScriptRequest::env`]. When it has no
@@ -165,9 +171,19 @@ impl LocalScriptRunner {
 }
 
 impl ScriptRunner for LocalScriptRunner {
-    fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
-        let runner = self.clone();
-        run_on_blocking_pool(move || runner.run_blocking(&request))
+    fn run<'a>(
+        &'a self,
+        request: ScriptRequest,
+        calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
+        match Runtime::parse(&request.runtime) {
+            Some(Runtime::Python(_)) => self.python.run(request, calls),
+            Some(Runtime::PowerShell(_)) => self.powershell.run(request, calls),
+            None => {
+                let runner = self.clone();
+                run_on_blocking_pool(move || runner.run_blocking(&request))
+            }
+        }
     }
 }
 
@@ -175,13 +191,18 @@ impl ScriptRunner for LocalScriptRunner {
 fn run_on_blocking_pool(
     work: impl FnOnce() -> Result<ScriptOutput, ScriptError> + Send + 'static,
 ) -> BoxFuture<'static, Result<ScriptOutput, ScriptError>> {
-    Box::pin(async move {
-        tokio::task::spawn_blocking(work).await.unwrap_or_else(|error| {
-            Err(ScriptError::new(
-                ScriptErrorKind::Internal,
-                format!("the script runner stopped unexpectedly: {error}"),
-            ))
-        })
+    Box::pin(async move { blocking(work).await? })
+}
+
+/// Runs `work` on tokio's blocking pool, where real work does not move virtual time.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ScriptError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        ScriptError::new(
+            ScriptErrorKind::Internal,
+            format!("the script runner stopped unexpectedly: {error}"),
+        )
     })
 }
 
@@ -311,11 +332,14 @@ fn with_warnings(
             warnings.extend(output.warnings);
             Ok(ScriptOutput { warnings, ..output })
         }
-        Err(error) => {
-            warnings.extend(error.warnings);
-            Err(ScriptError { warnings, ..error })
-        }
+        Err(error) => Err(with_warning_list(error, warnings)),
     }
+}
+
+/// Puts `warnings` before the error's own.
+fn with_warning_list(error: ScriptError, mut warnings: Vec<String>) -> ScriptError {
+    warnings.extend(error.warnings);
+    ScriptError { warnings, ..error }
 }
 
 fn describe_status(status: std::process::ExitStatus) -> String {

@@ -9,8 +9,8 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use runbook_engine::host::{
-    BoxFuture, ScriptAttachment, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest,
-    ScriptRunner,
+    BoxFuture, ScriptAttachment, ScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput,
+    ScriptRequest, ScriptRunner,
 };
 
 use super::process::{self, ScratchDir};
@@ -114,7 +114,12 @@ impl PowerShellRunner {
 }
 
 impl ScriptRunner for PowerShellRunner {
-    fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
+    /// PowerShell scripts reach AWS by themselves: `_calls` is not used.
+    fn run<'a>(
+        &'a self,
+        request: ScriptRequest,
+        _calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
         let runner = self.clone();
         run_on_blocking_pool(move || runner.run_blocking(&request))
     }

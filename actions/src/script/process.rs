@@ -87,65 +87,220 @@ pub(crate) struct Finished {
 /// with it, and its standard input is a pipe that stays open while it runs and closes when it
 /// must stop (or when this process dies). The Python bootstrap watches that pipe and takes its
 /// whole group down when it closes.
-pub(crate) fn supervise(mut command: Command, limit: Duration) -> io::Result<Finished> {
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+pub(crate) fn supervise(command: Command, limit: Duration) -> io::Result<Finished> {
+    let mut running = Running::start(command, limit, false)?;
+    loop {
+        match running.wait()? {
+            Wait::Request(_) => running.reply("{\"unanswered\": \"nothing answers requests\"}")?,
+            Wait::Ended => return Ok(running.finish()),
+        }
+    }
+}
+
+/// What [`Running::wait`] stopped for.
+#[derive(Debug)]
+pub(crate) enum Wait {
+    /// The process sent a request (one line of text) on its lifeline and waits for the reply.
+    Request(String),
+    /// The process ended, or ran past its limit.
+    Ended,
+}
+
+/// The lifeline of a supervised process: its standard input.
+#[derive(Debug)]
+enum Lifeline {
+    /// A pipe the process only reads: closing it tells the process to stop.
+    Pipe(Option<ChildStdin>),
+    /// A socket: the process sends requests on it, one JSON line each, and reads one reply line
+    /// for each; shutting it down tells the process to stop.
     #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        command.process_group(0);
-    }
-    let mut child = command.spawn()?;
-    let lifeline = child.stdin.take();
-    let (sender, events) = mpsc::channel();
-    let mut supervisor = Supervisor::new(events);
-    let waited = start_readers(&mut child, &sender).and_then(|()| {
-        drop(sender);
-        supervisor.wait(&mut child, &Deadline::after(limit))
-    });
-    let mut status = match waited {
-        Ok(status) => status,
-        Err(error) => {
-            // A process nobody watches must not outlive its step.
-            let _ = stop(&mut child, lifeline);
-            return Err(error);
-        }
-    };
-    let timed_out = status.is_none();
-    if timed_out {
-        status = stop(&mut child, lifeline);
-    }
-    supervisor.drain(&Deadline::after(DRAIN_GRACE));
-    if supervisor.open > 0 {
-        // The script has ended, but processes it started still hold its output open; they
-        // would outlive the step, so they end with it. The group's id cannot have been reused:
-        // an id stays taken while a group of that id has members.
-        kill_group(child.id());
-        supervisor.drain(&Deadline::after(DRAIN_GRACE));
-    }
-    let mut notes = Vec::new();
-    for (capture, name) in
-        [(&supervisor.stdout, "standard output"), (&supervisor.stderr, "standard error")]
-    {
-        if capture.cut {
-            notes.push(format!(
-                "the script's {name} was cut at {} MiB",
-                MAX_CAPTURE_BYTES / (1024 * 1024)
-            ));
+    Socket(std::os::unix::net::UnixStream),
+}
+
+impl Lifeline {
+    fn cut(&mut self) {
+        match self {
+            Self::Pipe(pipe) => drop(pipe.take()),
+            // A reader thread holds a clone of the socket, so dropping this end would not close
+            // it; shutting it down does.
+            #[cfg(unix)]
+            Self::Socket(socket) => {
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+            }
         }
     }
-    Ok(Finished {
-        status,
-        timed_out,
-        stdout: supervisor.stdout.into_string(),
-        stderr: supervisor.stderr.into_string(),
-        notes,
-    })
+}
+
+/// Whether a supervised process has ended.
+#[derive(Debug)]
+enum Ended {
+    No,
+    /// It ended, with its status when it could be waited for.
+    Yes(Option<ExitStatus>),
+}
+
+/// A process being supervised, which may stop to ask its supervisor something: start it with
+/// [`Running::start`], call [`Running::wait`] until it says [`Wait::Ended`], then
+/// [`Running::finish`]. Dropped before it has ended, it stops the process and its group.
+#[derive(Debug)]
+pub(crate) struct Running {
+    child: Child,
+    lifeline: Lifeline,
+    supervisor: Supervisor,
+    deadline: Deadline,
+    ended: Ended,
+    timed_out: bool,
+}
+
+impl Running {
+    /// Starts `command` (see [`supervise`]). With `requests`, its standard input is a socket
+    /// on which it may send requests (Unix only; elsewhere a pipe, on which it cannot).
+    pub(crate) fn start(mut command: Command, limit: Duration, requests: bool) -> io::Result<Self> {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        #[cfg(unix)]
+        let socket = if requests {
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+            command.stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)));
+            Some(ours)
+        } else {
+            command.stdin(Stdio::piped());
+            None
+        };
+        #[cfg(not(unix))]
+        {
+            let _ = requests;
+            command.stdin(Stdio::piped());
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+        }
+        let mut child = command.spawn()?;
+        // The command keeps the child's end of the socket until it is dropped: the process
+        // must see the socket close when this side closes it.
+        drop(command);
+        let (sender, events) = mpsc::channel();
+        let mut open = 2;
+        let lifeline = match socket {
+            #[cfg(unix)]
+            Some(socket) => {
+                let reading = socket.try_clone();
+                match reading {
+                    Ok(reading) => {
+                        spawn_request_reader(reading, sender.clone())?;
+                        open += 1;
+                    }
+                    Err(error) => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(error);
+                    }
+                }
+                Lifeline::Socket(socket)
+            }
+            _ => Lifeline::Pipe(child.stdin.take()),
+        };
+        let mut running = Self {
+            child,
+            lifeline,
+            supervisor: Supervisor::new(events, open),
+            deadline: Deadline::after(limit),
+            ended: Ended::No,
+            timed_out: false,
+        };
+        start_readers(&mut running.child, &sender)?;
+        Ok(running)
+    }
+
+    /// Collects output until the process sends a request, ends, or runs past its limit.
+    pub(crate) fn wait(&mut self) -> io::Result<Wait> {
+        if matches!(self.ended, Ended::Yes(_)) {
+            return Ok(Wait::Ended);
+        }
+        match self.supervisor.wait(&mut self.child, &self.deadline)? {
+            Waited::Request(line) => Ok(Wait::Request(line)),
+            Waited::Exited(status) => {
+                self.ended = Ended::Yes(Some(status));
+                Ok(Wait::Ended)
+            }
+            Waited::TimedOut => {
+                self.timed_out = true;
+                let status = stop(&mut self.child, &mut self.lifeline);
+                self.ended = Ended::Yes(status);
+                Ok(Wait::Ended)
+            }
+        }
+    }
+
+    /// Sends the reply to the request [`wait`](Self::wait) returned, as one line.
+    pub(crate) fn reply(&mut self, line: &str) -> io::Result<()> {
+        match &mut self.lifeline {
+            #[cfg(unix)]
+            Lifeline::Socket(socket) => {
+                use std::io::Write;
+                let mut text = line.replace('\n', " ");
+                text.push('\n');
+                socket.write_all(text.as_bytes())
+            }
+            Lifeline::Pipe(_) => Ok(()),
+        }
+    }
+
+    /// What the process did, once [`wait`](Self::wait) has said it ended.
+    pub(crate) fn finish(mut self) -> Finished {
+        let status = match self.ended {
+            Ended::Yes(status) => status,
+            Ended::No => stop(&mut self.child, &mut self.lifeline),
+        };
+        self.ended = Ended::Yes(status);
+        self.supervisor.drain(&Deadline::after(DRAIN_GRACE));
+        if self.supervisor.open > 0 {
+            // The script has ended, but processes it started still hold its output open (or
+            // its lifeline); they would outlive the step, so they end with it. The group's id
+            // cannot have been reused: an id stays taken while a group of that id has members.
+            kill_group(self.child.id());
+            self.lifeline.cut();
+            self.supervisor.drain(&Deadline::after(DRAIN_GRACE));
+        }
+        self.lifeline.cut();
+        let mut notes = Vec::new();
+        for (capture, name) in [
+            (&self.supervisor.stdout, "standard output"),
+            (&self.supervisor.stderr, "standard error"),
+        ] {
+            if capture.cut {
+                notes.push(format!(
+                    "the script's {name} was cut at {} MiB",
+                    MAX_CAPTURE_BYTES / (1024 * 1024)
+                ));
+            }
+        }
+        Finished {
+            status,
+            timed_out: self.timed_out,
+            stdout: std::mem::take(&mut self.supervisor.stdout).into_string(),
+            stderr: std::mem::take(&mut self.supervisor.stderr).into_string(),
+            notes,
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A process nobody watches any more (its step was cancelled or timed out on the run's
+        // clock) must not outlive its step.
+        if matches!(self.ended, Ended::No) {
+            let _ = stop(&mut self.child, &mut self.lifeline);
+        }
+        self.lifeline.cut();
+    }
 }
 
 /// Stops a process that ran past its limit: closes its lifeline, so that it takes its process
 /// group down itself, then kills the group and the process for certain.
-fn stop(child: &mut Child, lifeline: Option<ChildStdin>) -> Option<ExitStatus> {
-    drop(lifeline);
+fn stop(child: &mut Child, lifeline: &mut Lifeline) -> Option<ExitStatus> {
+    lifeline.cut();
     let grace = Deadline::after(STOP_GRACE);
     while grace.remaining().is_some() {
         if let Ok(Some(status)) = child.try_wait() {
@@ -186,6 +341,7 @@ enum Stream {
 #[derive(Debug)]
 enum Event {
     Output(Stream, Vec<u8>),
+    Request(String),
     Closed,
 }
 
@@ -223,6 +379,33 @@ fn spawn_reader(
     Ok(())
 }
 
+/// Reads the requests a process sends on its lifeline socket, one line each.
+#[cfg(unix)]
+fn spawn_request_reader(
+    socket: std::os::unix::net::UnixStream,
+    sender: Sender<Event>,
+) -> io::Result<()> {
+    use std::io::BufRead;
+    std::thread::Builder::new().name("runbook-script-requests".into()).spawn(move || {
+        let mut reader = io::BufReader::new(socket);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let request = line.trim_end().to_string();
+                    if sender.send(Event::Request(request)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = sender.send(Event::Closed);
+    })?;
+    Ok(())
+}
+
 /// Output read so far, up to [`MAX_CAPTURE_BYTES`].
 #[derive(Debug, Default)]
 struct Capture {
@@ -247,52 +430,70 @@ impl Capture {
     }
 }
 
+#[derive(Debug)]
 struct Supervisor {
     events: Receiver<Event>,
-    /// Output streams not yet closed.
+    /// Streams (output, and the requests socket) not yet closed.
     open: usize,
     stdout: Capture,
     stderr: Capture,
 }
 
+/// What [`Supervisor::wait`] stopped for.
+enum Waited {
+    Request(String),
+    Exited(ExitStatus),
+    TimedOut,
+}
+
 impl Supervisor {
-    fn new(events: Receiver<Event>) -> Self {
-        Self { events, open: 2, stdout: Capture::default(), stderr: Capture::default() }
+    fn new(events: Receiver<Event>, open: usize) -> Self {
+        Self { events, open, stdout: Capture::default(), stderr: Capture::default() }
     }
 
-    fn take(&mut self, event: Event) {
+    /// Takes one event in; a request is handed back.
+    fn take(&mut self, event: Event) -> Option<String> {
         match event {
             Event::Output(Stream::Stdout, chunk) => self.stdout.push(&chunk),
             Event::Output(Stream::Stderr, chunk) => self.stderr.push(&chunk),
+            Event::Request(line) => return Some(line),
             Event::Closed => self.open = self.open.saturating_sub(1),
         }
+        None
     }
 
-    /// Collects output until the process ends (its status) or the deadline passes (`None`).
-    fn wait(&mut self, child: &mut Child, deadline: &Deadline) -> io::Result<Option<ExitStatus>> {
+    /// Collects output until the process sends a request, ends, or the deadline passes.
+    fn wait(&mut self, child: &mut Child, deadline: &Deadline) -> io::Result<Waited> {
         loop {
             if let Some(status) = child.try_wait()? {
-                return Ok(Some(status));
+                return Ok(Waited::Exited(status));
             }
-            let Some(remaining) = deadline.remaining() else { return Ok(None) };
+            let Some(remaining) = deadline.remaining() else { return Ok(Waited::TimedOut) };
             if self.open == 0 {
                 pause(remaining.min(POLL_ENDING));
                 continue;
             }
             match self.events.recv_timeout(remaining.min(POLL_RUNNING)) {
-                Ok(event) => self.take(event),
+                Ok(event) => {
+                    if let Some(request) = self.take(event) {
+                        return Ok(Waited::Request(request));
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => self.open = 0,
             }
         }
     }
 
-    /// Collects output until both streams close or the deadline passes.
+    /// Collects output until every stream closes or the deadline passes; requests sent now
+    /// get no reply.
     fn drain(&mut self, deadline: &Deadline) {
         while self.open > 0 {
             let Some(remaining) = deadline.remaining() else { return };
             match self.events.recv_timeout(remaining) {
-                Ok(event) => self.take(event),
+                Ok(event) => {
+                    self.take(event);
+                }
                 Err(RecvTimeoutError::Timeout) => return,
                 Err(RecvTimeoutError::Disconnected) => self.open = 0,
             }
@@ -301,6 +502,7 @@ impl Supervisor {
 }
 
 /// A point in real time, or none for a limit too long to represent.
+#[derive(Debug)]
 struct Deadline(Option<Instant>);
 
 impl Deadline {

@@ -8,13 +8,16 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use runbook_engine::host::{
-    BoxFuture, ScriptAttachment, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest,
-    ScriptRunner,
+    BoxFuture, ScriptAttachment, ScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput,
+    ScriptRequest, ScriptRunner,
 };
 use serde_json::{Value, json};
 
-use super::process::{self, ScratchDir};
-use super::{Runtime, Version, finish, read_outcome, run_on_blocking_pool, with_warnings};
+use super::process::{Running, ScratchDir, Wait};
+use super::{
+    MOCK_AWS_ENV, Runtime, Version, blocking, bridge, finish, read_outcome, with_warning_list,
+    with_warnings,
+};
 
 /// The bootstrap program, passed to the interpreter with `-c`.
 const BOOTSTRAP: &str = include_str!("bootstrap.py");
@@ -80,8 +83,23 @@ impl PythonRunner {
 
     /// Runs one script to completion on the current thread. This blocks and reads the real
     /// clock: async callers go through [`ScriptRunner::run`], which moves it to tokio's
-    /// blocking pool.
+    /// blocking pool. On a run that uses mocks ([`MOCK_AWS_ENV`](super::MOCK_AWS_ENV)), each
+    /// AWS call of the script is unanswered.
     pub fn run_blocking(&self, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+        let mut session = self.start(request)?;
+        loop {
+            match session.wait()? {
+                Wait::Request(line) => {
+                    let reply = bridge::answer_none(&line);
+                    session.reply(&reply);
+                }
+                Wait::Ended => return session.finish(),
+            }
+        }
+    }
+
+    /// Starts the script of `request` in a scratch directory of its own.
+    fn start(&self, request: &ScriptRequest) -> Result<Session, ScriptError> {
         let Some(Runtime::Python(wanted)) = Runtime::parse(&request.runtime) else {
             return Err(ScriptError::new(
                 ScriptErrorKind::InvalidInput,
@@ -101,27 +119,38 @@ impl PythonRunner {
                 interpreter.executable.display()
             ));
         }
-        let outcome = ScratchDir::new()
+        let started = ScratchDir::new()
             .map_err(|error| {
                 internal(format!("cannot make a directory to run the script in: {error}"))
             })
             .and_then(|scratch| {
-                self.run_in(&interpreter.executable, &scratch, request, &mut warnings)
+                let running = self.spawn(&interpreter.executable, &scratch, request)?;
+                Ok((scratch, running))
             });
-        with_warnings(outcome, warnings)
+        match started {
+            Ok((scratch, running)) => Ok(Session {
+                running,
+                result: scratch.path().join("result.json"),
+                _scratch: scratch,
+                timeout: request.timeout,
+                warnings,
+            }),
+            Err(error) => Err(with_warning_list(error, warnings)),
+        }
     }
 
-    fn run_in(
+    fn spawn(
         &self,
         executable: &Path,
         scratch: &ScratchDir,
         request: &ScriptRequest,
-        warnings: &mut Vec<String>,
-    ) -> Result<ScriptOutput, ScriptError> {
+    ) -> Result<Running, ScriptError> {
         let dir = scratch.path();
         let Placed { source, paths, hide } = place_source(dir, request)?;
         let result_path = dir.join("result.json");
         let request_path = dir.join("request.json");
+        let bridge = cfg!(unix)
+            && request.env.iter().any(|(name, value)| name == MOCK_AWS_ENV && value == "mock");
         let description = json!({
             "step": request.step,
             "handler": request.handler,
@@ -130,24 +159,26 @@ impl PythonRunner {
             "payload": request.input_payload,
             "result": text_of(&result_path)?,
             "hide": hide,
-            // `process::supervise` makes the process lead its own group only on Unix.
+            // `process::Running` makes the process lead its own group only on Unix.
             "lifeline": cfg!(unix),
+            "bridge": bridge,
         });
         std::fs::write(&request_path, description.to_string())
             .map_err(|error| internal(format!("cannot write the script's request: {error}")))?;
 
         let mut command = Command::new(executable);
+        command.args(["-B", "-u", "-c", BOOTSTRAP]).arg(&request_path).current_dir(dir);
+        if request.env.iter().any(|(name, _)| name == "AWS_ACCESS_KEY_ID") {
+            // The run's credentials are the script's whole identity: a profile or session of
+            // the shell must neither replace them nor break boto3 (a profile it cannot find).
+            for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"] {
+                command.env_remove(name);
+            }
+        }
         command
-            .args(["-B", "-u", "-c", BOOTSTRAP])
-            .arg(&request_path)
-            .current_dir(dir)
             .env("PYTHONIOENCODING", "utf-8")
             .envs(request.env.iter().map(|(name, value)| (name, value)));
-        let finished = process::supervise(command, request.timeout)
-            .map_err(|error| self.start_error(&error))?;
-        warnings.extend(finished.notes.iter().cloned());
-        let outcome = read_outcome(&result_path, &finished, request.timeout)?;
-        finish(outcome, finished, warnings)
+        Running::start(command, request.timeout, bridge).map_err(|error| self.start_error(&error))
     }
 
     fn probe(&self) -> Result<Interpreter, ScriptError> {
@@ -206,9 +237,64 @@ impl PythonRunner {
 }
 
 impl ScriptRunner for PythonRunner {
-    fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
-        let runner = self.clone();
-        run_on_blocking_pool(move || runner.run_blocking(&request))
+    /// Runs the script on tokio's blocking pool, coming back to the caller's task for each AWS
+    /// call the script hands over: answering one may wait on the run's clock, which the
+    /// blocking pool would hold still.
+    fn run<'a>(
+        &'a self,
+        request: ScriptRequest,
+        calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
+        Box::pin(async move {
+            let runner = self.clone();
+            let mut session = blocking(move || runner.start(&request)).await??;
+            loop {
+                let (back, waited) = blocking(move || {
+                    let waited = session.wait();
+                    (session, waited)
+                })
+                .await?;
+                session = back;
+                match waited? {
+                    Wait::Request(line) => {
+                        let reply = bridge::answer(&line, calls).await;
+                        session.reply(&reply);
+                    }
+                    Wait::Ended => break,
+                }
+            }
+            blocking(move || session.finish()).await?
+        })
+    }
+}
+
+/// One script started by [`PythonRunner::start`], with what is needed to finish it.
+struct Session {
+    running: Running,
+    result: PathBuf,
+    timeout: std::time::Duration,
+    warnings: Vec<String>,
+    /// Declared last: the directory goes once the process is done with it.
+    _scratch: ScratchDir,
+}
+
+impl Session {
+    fn wait(&mut self) -> Result<Wait, ScriptError> {
+        self.running.wait().map_err(|error| internal(format!("cannot watch the script: {error}")))
+    }
+
+    fn reply(&mut self, line: &str) {
+        // A script that ended meanwhile cannot read the reply; its end says what happened.
+        let _ = self.running.reply(line);
+    }
+
+    fn finish(self) -> Result<ScriptOutput, ScriptError> {
+        let Self { running, result, timeout, mut warnings, _scratch } = self;
+        let finished = running.finish();
+        warnings.extend(finished.notes.iter().cloned());
+        let outcome = read_outcome(&result, &finished, timeout)
+            .and_then(|outcome| finish(outcome, finished, &mut warnings));
+        with_warnings(outcome, warnings)
     }
 }
 

@@ -83,6 +83,10 @@ impl MotoServer {
         let port = free_port().map_err(|error| MotoError::Start(error.to_string()))?;
         let mut child = Command::new(&python)
             .args(["-c", LAUNCHER, "127.0.0.1", &port.to_string()])
+            // moto answers with boto3 inside: a profile of the shell it cannot find would fail
+            // every request.
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_DEFAULT_PROFILE")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

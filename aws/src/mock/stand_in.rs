@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use runbook_engine::host::{
-    BoxFuture, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
+    BoxFuture, ScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
 };
 
 use super::MockFile;
@@ -60,10 +60,14 @@ impl fmt::Debug for StandInScripts {
 }
 
 impl ScriptRunner for StandInScripts {
-    fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
+    fn run<'a>(
+        &'a self,
+        request: ScriptRequest,
+        calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
         match self.answer(&request) {
             Some(answer) => Box::pin(async move { answer }),
-            None => self.fallback.run(request),
+            None => self.fallback.run(request, calls),
         }
     }
 }
@@ -74,6 +78,7 @@ mod tests {
     use std::sync::Mutex;
     use std::time::Duration;
 
+    use runbook_engine::host::NoScriptCalls;
     use serde_json::{Value, json};
 
     use super::*;
@@ -83,7 +88,11 @@ mod tests {
     struct Echo(Mutex<Vec<String>>);
 
     impl ScriptRunner for Echo {
-        fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
+        fn run<'a>(
+            &'a self,
+            request: ScriptRequest,
+            _: &'a dyn ScriptCalls,
+        ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
             self.0.lock().unwrap().push(request.step.clone());
             Box::pin(async move {
                 Ok(ScriptOutput { payload: request.input_payload, ..ScriptOutput::default() })
@@ -108,7 +117,7 @@ mod tests {
 
     fn run(runner: &StandInScripts, request: ScriptRequest) -> Result<ScriptOutput, ScriptError> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime.block_on(runner.run(request))
+        runtime.block_on(runner.run(request, &NoScriptCalls))
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::run::Shared;
 use crate::host::{
-    ApiError, ApiRequest, BoxFuture, Event, ScriptError, ScriptOutput, ScriptRequest,
+    ApiError, ApiRequest, BoxFuture, Event, ScriptCalls, ScriptError, ScriptOutput, ScriptRequest,
 };
 use crate::record::{CallRecord, FailureStage, FailureType};
 
@@ -236,9 +236,10 @@ impl StepContext<'_> {
         }
     }
 
-    /// Runs a script through the host's script runner and reports what it printed.
+    /// Runs a script through the host's script runner and reports what it printed. The AWS
+    /// calls the runner hands back go through [`call`](Self::call), as the step's own.
     pub async fn run_script(&self, request: ScriptRequest) -> Result<ScriptOutput, ScriptError> {
-        let result = self.shared.host.scripts.run(request).await;
+        let result = self.shared.host.scripts.run(request, self).await;
         let (stdout, stderr, warnings) = match &result {
             Ok(output) => (output.stdout.as_str(), output.stderr.as_str(), &output.warnings),
             Err(error) => (error.stdout.as_str(), error.stderr.as_str(), &error.warnings),
@@ -285,6 +286,21 @@ impl StepContext<'_> {
     /// Whether `name` is an attachment the runbook declares in `files`.
     pub fn declares_attachment(&self, name: &str) -> bool {
         self.shared.document.files.iter().any(|file| file.name.value == name)
+    }
+}
+
+impl ScriptCalls for StepContext<'_> {
+    fn call<'a>(
+        &'a self,
+        service: &'a str,
+        api: &'a str,
+        params: Value,
+    ) -> BoxFuture<'a, Result<Value, ApiError>> {
+        Box::pin(StepContext::call(self, service, api, params))
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(StepContext::sleep(self, duration))
     }
 }
 

@@ -40,7 +40,7 @@ pub use targets::Fleet;
 use crate::host::BoxFuture;
 use crate::host::{
     Approver, AwsBackend, AwsParameterStore, Clock, DocumentStore, FixedApprover, NoDocuments,
-    NoObserver, Observer, ParameterStore, ScriptError, ScriptErrorKind, ScriptOutput,
+    NoObserver, Observer, ParameterStore, ScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput,
     ScriptRequest, ScriptRunner,
 };
 
@@ -201,7 +201,11 @@ pub const MAX_DEPTH: u32 = 5;
 pub struct NoScripts;
 
 impl ScriptRunner for NoScripts {
-    fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>> {
+    fn run<'a>(
+        &'a self,
+        request: ScriptRequest,
+        _: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
         Box::pin(async move {
             Err(ScriptError::new(
                 ScriptErrorKind::RuntimeNotFound,

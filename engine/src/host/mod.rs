@@ -20,7 +20,8 @@ pub use documents::{DocumentStore, FolderDocuments, MemoryDocuments, NoDocuments
 pub use observer::{Event, NoObserver, Observer, RunRef};
 pub use parameter_store::{AwsParameterStore, MapParameterStore, ParameterStore};
 pub use script::{
-    ScriptAttachment, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
+    NoScriptCalls, SCRIPT_CALL_UNANSWERED, ScriptAttachment, ScriptCalls, ScriptError,
+    ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
 };
 
 /// A boxed future that can move between threads, as host interfaces return.

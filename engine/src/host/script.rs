@@ -1,12 +1,13 @@
-//! Running the script of an `aws:executeScript` step: the request the action makes and what
-//! comes back. The Python runner runs it for real in a child process; tests use stand-ins.
+//! Running the script of an `aws:executeScript` step: the request the action makes, the AWS
+//! calls the script makes while it runs ([`ScriptCalls`]) and what comes back. The Python runner
+//! runs it for real in a child process; tests use stand-ins.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::BoxFuture;
+use super::{ApiError, BoxFuture};
 
 /// A file attachment (`.py` or `.zip`) named by a step's `Attachment`, found on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,15 +103,63 @@ impl ScriptError {
     }
 }
 
+/// What a running script may ask of the run: the AWS calls it makes, answered as the runbook's
+/// own calls are (recorded under the script's step), and waits on the run's clock. A runner
+/// whose scripts reach AWS by themselves never uses it.
+pub trait ScriptCalls: Send + Sync {
+    /// Makes the AWS call `service`.`api` with `params` for the script.
+    fn call<'a>(
+        &'a self,
+        service: &'a str,
+        api: &'a str,
+        params: Value,
+    ) -> BoxFuture<'a, Result<Value, ApiError>>;
+
+    /// Waits `duration` on the run's clock for the script.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()>;
+}
+
+/// Answers no call: each is an error saying that the script's calls cannot be answered here.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoScriptCalls;
+
+/// The error code of a script's AWS call that nothing can answer.
+pub const SCRIPT_CALL_UNANSWERED: &str = "ScriptCallUnanswered";
+
+impl ScriptCalls for NoScriptCalls {
+    fn call<'a>(
+        &'a self,
+        service: &'a str,
+        api: &'a str,
+        _: Value,
+    ) -> BoxFuture<'a, Result<Value, ApiError>> {
+        Box::pin(async move {
+            Err(ApiError::new(
+                SCRIPT_CALL_UNANSWERED,
+                format!("{service}.{api} cannot be answered: no AWS backend is at hand"),
+            ))
+        })
+    }
+
+    fn sleep(&self, _: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
 /// Runs `aws:executeScript` scripts.
 pub trait ScriptRunner: Send + Sync {
-    /// Runs one script to completion.
-    fn run(&self, request: ScriptRequest) -> BoxFuture<'_, Result<ScriptOutput, ScriptError>>;
+    /// Runs one script to completion; `calls` answers the AWS calls the script makes when the
+    /// runner hands them to the run rather than letting the script reach AWS itself.
+    fn run<'a>(
+        &'a self,
+        request: ScriptRequest,
+        calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn _obj_safe(_: &dyn ScriptRunner) {}
+    fn _obj_safe(_: &dyn ScriptRunner, _: &dyn ScriptCalls) {}
 }

@@ -1,0 +1,112 @@
+//! The AWS calls of `aws:executeScript` scripts, through the same setup as `runbook run` and
+//! `runbook test`: answered by the mock file's rules (unused rules reported as for the
+//! runbook's own calls) and by `--auto-mock` placeholders.
+//!
+//! Needs `python3` with boto3, and botocore's models for `--auto-mock`.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use runbook::harness::Harness;
+use runbook::setup::{Setup, standard_actions};
+use runbook_actions::script::UNANSWERED_CODES;
+use runbook_aws::mock::auto::Placeholders;
+use runbook_aws::mock::{MOCK_NOT_FOUND, MOCK_SCRIPT_ERROR};
+use runbook_aws::model::Models;
+use runbook_engine::Document;
+use runbook_engine::document::Format;
+use runbook_engine::execute::{Executor, Plan, RunOptions};
+use runbook_engine::host::{VirtualClock, virtual_runtime};
+use runbook_engine::record::Status;
+use serde_json::json;
+
+fn assert_boto3() {
+    let has_boto3 = Command::new("python3")
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(has_boto3, "these tests need python3 with boto3: pip install boto3");
+}
+
+const RUNBOOK: &str = r#"schemaVersion: '0.3'
+mainSteps:
+- name: count
+  action: aws:executeScript
+  inputs:
+    Runtime: python3.11
+    Handler: h
+    Script: |-
+      import boto3
+
+      def h(events, context):
+          pages = boto3.client("ec2").get_paginator("describe_instances").paginate()
+          return {"ids": [i["InstanceId"] for page in pages for r in page["Reservations"] for i in r["Instances"]]}
+  outputs:
+  - {Name: Ids, Selector: $.Payload.ids, Type: StringList}
+"#;
+
+#[test]
+fn the_codes_scripts_treat_as_unanswered_are_the_mock_backend_s() {
+    assert!(UNANSWERED_CODES.contains(&MOCK_NOT_FOUND));
+    assert!(UNANSWERED_CODES.contains(&MOCK_SCRIPT_ERROR));
+}
+
+#[test]
+fn a_harness_run_answers_a_script_s_pages_from_the_mock_file_and_reports_unused_rules() {
+    assert_boto3();
+    let mocks = r"aws:
+  - service: ec2
+    api: DescribeInstances
+    params: {NextToken: page2}
+    returns: {Reservations: [{Instances: [{InstanceId: i-2}]}]}
+  - service: ec2
+    api: DescribeInstances
+    returns: {Reservations: [{Instances: [{InstanceId: i-1}]}], NextToken: page2}
+  - service: ec2
+    api: TerminateInstances
+    returns: {}
+";
+    let run = Harness::from_text("count.yaml", RUNBOOK)
+        .expect("the runbook loads")
+        .mocks(mocks)
+        .expect("the mocks load")
+        .run()
+        .expect("the run starts");
+    run.assert_status(Status::Success)
+        .assert_output("count.Ids", json!(["i-1", "i-2"]))
+        .assert_call("ec2", "DescribeInstances", json!({"NextToken": "page2"}));
+    let steps: Vec<&str> = run.execution.calls.iter().map(|call| call.step_name.as_str()).collect();
+    assert_eq!(steps, ["count", "count"]);
+    let unused = run.unused_mocks();
+    assert_eq!(unused.len(), 1, "{unused:?}");
+    assert!(unused[0].ends_with("aws[2] (ec2.TerminateInstances) answered no call"), "{unused:?}");
+}
+
+#[test]
+fn auto_mock_placeholders_answer_a_script_s_calls() {
+    assert_boto3();
+    let models = Models::discover(None)
+        .unwrap_or_else(|error| panic!("this test needs botocore's models: {error}"));
+    // Placeholders answer every page with the same `NextToken`, which botocore's paginators
+    // refuse; this script reads one page.
+    let runbook = RUNBOOK.replace(
+        r#"boto3.client("ec2").get_paginator("describe_instances").paginate()"#,
+        r#"[boto3.client("ec2").describe_instances()]"#,
+    );
+    let document = Document::parse("count.yaml", runbook, Format::Yaml).expect("the runbook loads");
+    let setup = Setup { auto_mock: Some(Placeholders::new(models)), ..Setup::default() };
+    let runtime = virtual_runtime().expect("a runtime");
+    let execution = runtime.block_on(async {
+        let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
+        let executor = Executor::new(Arc::new(standard_actions()), setup.host(clock).0);
+        executor
+            .run(Arc::new(Plan::new(Arc::new(document))), RunOptions::default())
+            .await
+            .expect("the run starts")
+    });
+    assert_eq!(execution.automation_execution_status, Status::Success, "{execution:#?}");
+    let ids = &execution.step("count").expect("the step ran").outputs["Ids"];
+    assert_eq!(ids, &json!(["<InstanceId>"]));
+    assert_eq!(execution.calls.len(), 1);
+    assert_eq!(execution.calls[0].step_name, "count");
+}
