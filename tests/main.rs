@@ -9,6 +9,7 @@
 //! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
+//! - `references`: references with no value at run time are left as written, with warnings;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates.
 
@@ -24,5 +25,6 @@ mod examples;
 mod live;
 mod load_errors;
 mod permissions;
+mod references;
 mod robustness;
 mod schemas;
