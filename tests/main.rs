@@ -10,6 +10,7 @@
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
 //! - `record`: `runbook run --record`, and runs replayed from their recordings;
+//! - `references`: references with no value at run time are left as written, with warnings;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates;
 //! - `script_calls`: the AWS calls of scripts answered by mocks and placeholders;
@@ -29,6 +30,7 @@ mod live;
 mod load_errors;
 mod permissions;
 mod record;
+mod references;
 mod robustness;
 mod schemas;
 mod script_calls;

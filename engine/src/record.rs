@@ -3,8 +3,9 @@
 //! service read it without a guide. Values keep their JSON types in memory; serialized, the
 //! `Parameters`, `Outputs` and `Variables` maps hold lists of strings as the service returns them.
 //!
-//! Beyond the service's fields the record has `Calls` (every AWS call made, with its answer)
-//! and, per step, `Attempts`, `Response` and the script's `Stdout`/`Stderr`.
+//! Beyond the service's fields the record has `Calls` (every AWS call made, with its answer),
+//! `Warnings` (references a step ran with as their literal text, RULINGS 12) and, per step,
+//! `Attempts`, `Response` and the script's `Stdout`/`Stderr`.
 
 use indexmap::IndexMap;
 use serde::{Serialize, Serializer};
@@ -149,6 +150,18 @@ pub struct CallRecord {
     pub time: jiff::Timestamp,
 }
 
+/// A reference a step ran with as its literal text, because it had no value (RULINGS 12).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RunWarning {
+    /// The step that ran with it.
+    pub step_name: String,
+    /// The reference as written, braces included (`{{ Step.Output }}`).
+    pub reference: String,
+    /// Why it had no value, in a sentence naming the reference.
+    pub message: String,
+}
+
 /// The record of one step.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -266,6 +279,9 @@ pub struct Execution {
     pub parent_automation_execution_id: Option<String>,
     /// Every AWS call made by the run and its child runs, in the order they were made.
     pub calls: Vec<CallRecord>,
+    /// References steps ran with as their literal text, once per step and reference.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<RunWarning>,
     /// What the service records for a run over targets: `TargetParameterName`, `Targets`,
     /// `TargetMaps`, `ResolvedTargets`, `MaxConcurrency`, `MaxErrors` and `ProgressCounters`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]

@@ -78,7 +78,28 @@ pub(crate) fn summary(execution: &Execution) -> String {
             let _ = writeln!(out, "  {name} = {}", as_text(value));
         }
     }
+    let mut warnings = Vec::new();
+    collect_warnings(execution, "", &mut warnings);
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "warnings:");
+        for warning in warnings {
+            let _ = writeln!(out, "  {warning}");
+        }
+    }
     out
+}
+
+/// The references steps ran with as their literal text (RULINGS 12), children's included,
+/// each as `step `NAME`: MESSAGE`.
+fn collect_warnings(execution: &Execution, prefix: &str, out: &mut Vec<String>) {
+    for warning in &execution.warnings {
+        out.push(format!("step `{prefix}{}`: {}", warning.step_name, warning.message));
+    }
+    for step in &execution.step_executions {
+        if let Some(child) = &step.child {
+            collect_warnings(child, &format!("{prefix}{} > ", step.step_name), out);
+        }
+    }
 }
 
 fn indent(depth: u32) -> String {

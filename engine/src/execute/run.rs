@@ -9,13 +9,13 @@ use serde_json::Value;
 
 use super::action::{ActionOutput, FailureKind, StepContext, StepFailure};
 use super::plan::{Plan, PlannedStep, Scope, StepId};
-use super::value::{coerce, convert_output, describe};
+use super::value::{Left, Missing, coerce, convert_output, describe};
 use super::{Actions, CancelToken, Host, MAX_DEPTH, RunOptions};
 use crate::document::{OnCancel, OnFailure, Parameter};
 use crate::host::{BoxFuture, Event, RunRef};
 use crate::params::{ParameterError, bind_parameters};
 use crate::record::{
-    CallRecord, Execution, FailureDetails, ParentStepDetails, Status, StepExecution,
+    CallRecord, Execution, FailureDetails, ParentStepDetails, RunWarning, Status, StepExecution,
 };
 use crate::template::Target;
 
@@ -201,6 +201,8 @@ pub(crate) struct Run {
     pub(crate) pending_child: Option<Box<Execution>>,
     /// Whether an `onCancel` chain is running.
     in_cancel_chain: bool,
+    /// References left as written (RULINGS 12), once per step and reference.
+    warnings: Vec<RunWarning>,
 }
 
 impl Run {
@@ -249,6 +251,7 @@ impl Run {
             step_ids: super::IdGenerator::new(seed),
             pending_child: None,
             in_cancel_chain: false,
+            warnings: Vec::new(),
         }
     }
 
@@ -280,13 +283,17 @@ impl Run {
             })
             .collect();
         for (name, template, parameter) in templated {
+            // Nothing has run yet: a reference with no value is as wrong as one to nothing.
+            let lookup = |target: &Target| match target {
+                Target::Parameter(other) if other == &name => {
+                    Err(Missing::Invalid(format!("the default of `{name}` refers to itself")))
+                }
+                _ => self.lookup(target).map_err(|missing| match missing {
+                    Missing::NotYet(reason) | Missing::Invalid(reason) => Missing::Invalid(reason),
+                }),
+            };
             let value = template
-                .resolve(&|target| match target {
-                    Target::Parameter(other) if other == &name => {
-                        Err(format!("the default of `{name}` refers to itself"))
-                    }
-                    _ => self.lookup(target),
-                })
+                .resolve(&lookup, &mut Vec::new())
                 .map_err(|message| ParameterError::default_reference(&name, &message))?;
             let ty = parameter.and_then(|p| p.ty.as_ref()).map(|ty| ty.value.value_type());
             let value = match ty {
@@ -367,7 +374,25 @@ impl Run {
             failure_message,
             parent_automation_execution_id: self.options.parent.clone(),
             calls,
+            warnings: std::mem::take(&mut self.warnings),
             fleet: None,
+        }
+    }
+
+    /// Records the references `step` ran with as their literal text (RULINGS 12), once each.
+    pub(crate) fn warn_left(&mut self, step: &str, left: Vec<Left>) {
+        for Left { written, reason } in left {
+            let known = self
+                .warnings
+                .iter()
+                .any(|warning| warning.step_name == step && warning.reference == written);
+            if !known {
+                self.warnings.push(RunWarning {
+                    step_name: step.to_string(),
+                    message: format!("{written} was left as written: {reason}"),
+                    reference: written,
+                });
+            }
         }
     }
 
@@ -538,7 +563,10 @@ impl Run {
         let index = self.records.len();
         self.records.push(record);
 
-        let inputs = match step.inputs.resolve(&|target| self.lookup(target)) {
+        let mut left = Vec::new();
+        let resolved = step.inputs.resolve(&|target| self.lookup(target), &mut left);
+        self.warn_left(&step.name, left);
+        let inputs = match resolved {
             Ok(inputs) => inputs,
             Err(message) => {
                 let failure =
@@ -752,29 +780,29 @@ impl Run {
         Ok(outputs)
     }
 
-    /// The value of a reference in the run's current state (RULINGS 12: an unresolvable
-    /// reference is an error that names it).
-    pub(crate) fn lookup(&self, target: &Target) -> Result<Value, String> {
+    /// The value of a reference in the run's current state. A step output with no value yet
+    /// is [`Missing::NotYet`] (RULINGS 12, 13); a reference to nothing is invalid.
+    pub(crate) fn lookup(&self, target: &Target) -> Result<Value, Missing> {
         match target {
-            Target::Parameter(name) => self
-                .parameters
-                .get(name)
-                .cloned()
-                .ok_or_else(|| format!("`{{{{ {name} }}}}` is not a parameter of the runbook")),
+            Target::Parameter(name) => self.parameters.get(name).cloned().ok_or_else(|| {
+                Missing::Invalid(format!("`{{{{ {name} }}}}` is not a parameter of the runbook"))
+            }),
             Target::Variable(name) => self.variables.get(name).cloned().ok_or_else(|| {
-                format!("`{{{{ variable:{name} }}}}` is not a variable of the runbook")
+                Missing::Invalid(format!(
+                    "`{{{{ variable:{name} }}}}` is not a variable of the runbook"
+                ))
             }),
             Target::StepOutput { step, output } => self.step_output(step, output),
-            Target::Global(name) => self.global(name),
+            Target::Global(name) => self.global(name).map_err(Missing::Invalid),
             Target::Automation(name) if name == "EXECUTION_ID" => {
                 Ok(Value::String(self.shared.run_ref.execution_id.clone()))
             }
-            Target::Automation(name) => {
-                Err(format!("`{{{{ automation:{name} }}}}` is not an automation variable"))
-            }
-            Target::ParameterStore(name) => {
-                Err(format!("`{{{{ ssm:{name} }}}}` can only be read in a parameter default"))
-            }
+            Target::Automation(name) => Err(Missing::Invalid(format!(
+                "`{{{{ automation:{name} }}}}` is not an automation variable"
+            ))),
+            Target::ParameterStore(name) => Err(Missing::Invalid(format!(
+                "`{{{{ ssm:{name} }}}}` can only be read in a parameter default"
+            ))),
         }
     }
 
@@ -792,10 +820,11 @@ impl Run {
         }))
     }
 
-    fn step_output(&self, step_name: &str, output: &str) -> Result<Value, String> {
-        let reference = format!("`{{{{ {step_name}.{output} }}}}`");
+    fn step_output(&self, step_name: &str, output: &str) -> Result<Value, Missing> {
         let Some(id) = self.plan.step_id(step_name) else {
-            return Err(format!("{reference} refers to step `{step_name}`, which does not exist"));
+            return Err(Missing::Invalid(format!(
+                "`{{{{ {step_name}.{output} }}}}` refers to step `{step_name}`, which does not exist"
+            )));
         };
         // Inside a loop, its iteration outputs are live.
         if let Some(frame) = self.loops.iter().rev().find(|frame| frame.loop_id == id) {
@@ -810,10 +839,12 @@ impl Run {
             }
         }
         let Some(outputs) = &self.outputs[id] else {
-            return Err(format!("{reference} cannot be resolved: step `{step_name}` has not run"));
+            return Err(Missing::NotYet(format!("step `{step_name}` has not run")));
         };
         outputs.get(output).cloned().ok_or_else(|| {
-            format!("{reference} cannot be resolved: step `{step_name}` has no output `{output}` (its selector may have matched nothing)")
+            Missing::NotYet(format!(
+                "step `{step_name}` has no output `{output}` (its selector matched nothing)"
+            ))
         })
     }
 

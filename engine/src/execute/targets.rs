@@ -591,6 +591,7 @@ pub(crate) async fn run_fleet(
         failure_message,
         parent_automation_execution_id: options.parent.clone(),
         calls: resolving.into_iter().chain(shared.take_calls()).collect(),
+        warnings: Vec::new(),
         fleet: Some(FleetRecord {
             target_parameter_name: fleet.target_parameter_name,
             targets: fleet.targets,

@@ -14,7 +14,7 @@ use crate::host::{
     ApiError, ApiRequest, ApprovalRequest, Approver, BoxFuture, Decision, MapParameterStore,
     MemoryDocuments, VirtualClock, virtual_runtime,
 };
-use crate::record::{Execution, Status};
+use crate::record::{Execution, RunWarning, Status};
 
 /// Answers calls from a list of (api, answer) in order of matching; records what was asked.
 #[derive(Default)]
@@ -399,7 +399,7 @@ fn a_failed_output_conversion_fails_the_step_naming_the_output() {
 }
 
 #[test]
-fn unresolved_references_fail_the_step_that_holds_them() {
+fn rulings_12_a_reference_with_no_value_meets_the_steps_own_checks_as_text() {
     let yaml = format!(
         "{HEAD}mainSteps:\n- name: d\n  action: aws:executeAwsApi\n  inputs: {{Service: ec2, Api: DescribeImages}}\n  outputs: [{{Name: Id, Selector: '$.Missing', Type: String}}]\n- {{name: use, action: aws:sleep, inputs: {{Duration: '{{{{ d.Id }}}}'}}}}\n"
     );
@@ -407,13 +407,87 @@ fn unresolved_references_fail_the_step_that_holds_them() {
         case(&yaml).aws(ScriptedAws::default().answer("DescribeImages", Ok(json!({})))).run();
     let step = execution.step("use").unwrap();
     assert_eq!(step.step_status, Status::Failed);
+    assert_eq!(step.inputs["Duration"], json!("{{ d.Id }}"));
+    assert!(
+        step.failure_message.as_deref().is_some_and(|message| message.contains("{{ d.Id }}")),
+        "{:?}",
+        step.failure_message
+    );
+    assert_eq!(
+        execution.warnings,
+        [RunWarning {
+            step_name: "use".into(),
+            reference: "{{ d.Id }}".into(),
+            message: "{{ d.Id }} was left as written: step `d` has no output `Id` (its selector matched nothing)".into(),
+        }]
+    );
+}
+
+#[test]
+fn rulings_12_an_api_input_gets_a_reference_to_a_step_that_did_not_run_as_text() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- {{name: skip, action: aws:branch, inputs: {{Choices: [{{NextStep: describe, Variable: a, StringEquals: a}}]}}}}\n- name: launchA\n  action: aws:executeAwsApi\n  inputs: {{Service: ec2, Api: RunInstances}}\n  outputs: [{{Name: InstanceId, Selector: '$.Id', Type: String}}]\n- name: describe\n  action: aws:executeAwsApi\n  inputs: {{Service: ec2, Api: DescribeInstances, InstanceIds: ['{{{{launchA.InstanceId}}}}', 'x-{{{{ launchA.InstanceId }}}}']}}\n"
+    );
+    let execution =
+        case(&yaml).aws(ScriptedAws::default().answer("DescribeInstances", Ok(json!({})))).run();
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    assert_eq!(execution.path(), ["skip", "describe"]);
+    assert_eq!(
+        execution.calls[0].params,
+        json!({"InstanceIds": ["{{launchA.InstanceId}}", "x-{{ launchA.InstanceId }}"]})
+    );
+    let warnings: Vec<(&str, &str)> = execution
+        .warnings
+        .iter()
+        .map(|warning| (warning.step_name.as_str(), warning.reference.as_str()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [("describe", "{{launchA.InstanceId}}"), ("describe", "{{ launchA.InstanceId }}")]
+    );
+    assert!(execution.to_json().contains("\"Warnings\": ["), "{}", execution.to_json());
+}
+
+#[test]
+fn rulings_12_a_branch_comparison_against_the_literal_does_not_match() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- name: d\n  action: aws:executeAwsApi\n  inputs: {{Service: ec2, Api: DescribeSecurityGroups}}\n  outputs: [{{Name: Group, Selector: '$.Groups[0].Id', Type: String}}, {{Name: Count, Selector: '$.Count', Type: Integer}}]\n- name: choose\n  action: aws:branch\n  inputs:\n    Choices:\n    - {{NextStep: found, Variable: '{{{{ d.Count }}}}', NumericGreater: 0}}\n    - {{NextStep: found, Variable: '{{{{ d.Group }}}}', StartsWith: sg-}}\n    Default: create\n- {{name: found, action: aws:sleep, inputs: {{Duration: PT1S}}, isEnd: true}}\n- {{name: create, action: aws:sleep, inputs: {{Duration: PT1S}}, isEnd: true}}\n"
+    );
+    let execution = case(&yaml)
+        .aws(ScriptedAws::default().answer("DescribeSecurityGroups", Ok(json!({"Groups": []}))))
+        .run();
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    assert_eq!(execution.path(), ["d", "choose", "create"]);
+    let references: Vec<&str> =
+        execution.warnings.iter().map(|warning| warning.reference.as_str()).collect();
+    assert_eq!(references, ["{{ d.Count }}", "{{ d.Group }}"]);
+    assert!(execution.warnings.iter().all(|warning| warning.step_name == "choose"));
+}
+
+#[test]
+fn rulings_12_a_reference_in_a_loop_is_warned_about_once() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- name: l\n  action: aws:loop\n  inputs:\n    MaxIterations: 3\n    LoopCondition: {{Not: {{Variable: '{{{{ never.Out }}}}', StringEquals: x}}}}\n    Steps:\n    - {{name: s, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n- {{name: never, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
+    );
+    let execution = case(&yaml).run();
+    assert_eq!(execution.path(), ["l", "s", "s", "s", "never"]);
+    assert_eq!(execution.warnings.len(), 1, "{:?}", execution.warnings);
+    assert_eq!(execution.warnings[0].step_name, "l");
+}
+
+#[test]
+fn a_reference_to_nothing_still_fails_the_step() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- {{name: use, action: aws:sleep, inputs: {{Duration: '{{{{ variable:nope }}}}'}}}}\n"
+    );
+    let execution = case(&yaml).run();
+    let step = execution.step("use").unwrap();
+    assert_eq!(step.step_status, Status::Failed);
     assert_eq!(
         step.failure_message.as_deref(),
-        Some(
-            "cannot resolve the inputs: `{{ d.Id }}` cannot be resolved: step `d` has no output `Id` (its selector may have matched nothing)"
-        )
+        Some("cannot resolve the inputs: `{{ variable:nope }}` is not a variable of the runbook")
     );
-    assert_eq!(execution.automation_execution_status, Status::Failed);
+    assert!(execution.warnings.is_empty());
 }
 
 #[test]

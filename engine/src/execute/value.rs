@@ -1,12 +1,35 @@
-//! Values at run time: `{{ }}` templates resolved against the run's state, output type
-//! conversions (SPEC 4.2, RULINGS 14), and parameter value coercions (SPEC 2.3).
+//! Values at run time: `{{ }}` templates resolved against the run's state (a reference with no
+//! value yet stays as written, RULINGS 12), output type conversions (SPEC 4.2, RULINGS 14), and
+//! parameter value coercions (SPEC 2.3).
 
 use serde_json::{Map, Value};
 
 use crate::catalog::ValueType;
 use crate::record::as_text;
 use crate::syntax::{Node, NodeKind};
-use crate::template::{Part, Target, Template};
+use crate::template::{Part, Reference, Target, Template};
+
+/// Why a reference has no value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// Not yet, in this run: the step did not run, or its selector matched nothing. The
+    /// reference is left in place as it is written (RULINGS 12, 13).
+    NotYet(String),
+    /// Never: the reference is wrong, and the value holding it cannot be resolved.
+    Invalid(String),
+}
+
+/// A reference left in place as its literal text, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Left {
+    /// The reference as written, braces included.
+    pub(crate) written: String,
+    /// Why it had no value.
+    pub(crate) reason: String,
+}
+
+/// Answers one reference.
+pub(crate) type Lookup<'a> = dyn Fn(&Target) -> Result<Value, Missing> + 'a;
 
 /// A value with its `{{ }}` references parsed once, ready to resolve on each use.
 #[derive(Clone, Debug)]
@@ -71,20 +94,23 @@ impl Tpl {
         }
     }
 
-    /// Resolves the value; `lookup` answers each reference or says why it cannot.
+    /// Resolves the value; `lookup` answers each reference or says why it cannot. A reference
+    /// with no value yet stays as its literal text and is added to `left`; an invalid one
+    /// is the error.
     pub(crate) fn resolve(
         &self,
-        lookup: &dyn Fn(&Target) -> Result<Value, String>,
+        lookup: &Lookup<'_>,
+        left: &mut Vec<Left>,
     ) -> Result<Value, String> {
         match self {
             Self::Literal(value) => Ok(value.clone()),
-            Self::Text(template) => resolve_text(template, lookup),
+            Self::Text(template) => resolve_text(template, lookup, left),
             Self::List(items) => {
                 // A one-item list holding a whole reference to a list is that list (SPEC 5.2).
                 if let [Self::Text(template)] = items.as_slice()
                     && template.as_whole_reference().is_some()
                 {
-                    let value = resolve_text(template, lookup)?;
+                    let value = resolve_text(template, lookup, left)?;
                     return Ok(match value {
                         Value::Array(items) => Value::Array(items),
                         other => Value::Array(vec![other]),
@@ -92,14 +118,14 @@ impl Tpl {
                 }
                 items
                     .iter()
-                    .map(|item| item.resolve(lookup))
+                    .map(|item| item.resolve(lookup, left))
                     .collect::<Result<Vec<_>, _>>()
                     .map(Value::Array)
             }
             Self::Map(entries) => {
                 let mut map = Map::with_capacity(entries.len());
                 for (key, value) in entries {
-                    map.insert(key.clone(), value.resolve(lookup)?);
+                    map.insert(key.clone(), value.resolve(lookup, left)?);
                 }
                 Ok(Value::Object(map))
             }
@@ -111,19 +137,38 @@ impl Tpl {
 /// values rendered by RULINGS 10 (strings as they are, other values as compact JSON).
 fn resolve_text(
     template: &Template,
-    lookup: &dyn Fn(&Target) -> Result<Value, String>,
+    lookup: &Lookup<'_>,
+    left: &mut Vec<Left>,
 ) -> Result<Value, String> {
     if let Some(reference) = template.as_whole_reference() {
-        return lookup(&reference.target);
+        return resolve_reference(reference, lookup, left);
     }
     let mut text = String::new();
     for part in &template.parts {
         match part {
             Part::Text(literal) => text.push_str(literal),
-            Part::Ref(reference) => text.push_str(&as_text(&lookup(&reference.target)?)),
+            Part::Ref(reference) => {
+                text.push_str(&as_text(&resolve_reference(reference, lookup, left)?));
+            }
         }
     }
     Ok(Value::String(text))
+}
+
+/// One reference's value, or its literal text when it has no value yet (RULINGS 12).
+fn resolve_reference(
+    reference: &Reference,
+    lookup: &Lookup<'_>,
+    left: &mut Vec<Left>,
+) -> Result<Value, String> {
+    match lookup(&reference.target) {
+        Ok(value) => Ok(value),
+        Err(Missing::NotYet(reason)) => {
+            left.push(Left { written: reference.written.clone(), reason });
+            Ok(Value::String(reference.written.clone()))
+        }
+        Err(Missing::Invalid(message)) => Err(message),
+    }
 }
 
 /// Converts a selected output value to its declared type, by the service's table (SPEC 4.2):
@@ -288,18 +333,30 @@ mod tests {
 
     use super::*;
 
-    fn lookup(target: &Target) -> Result<Value, String> {
+    fn lookup(target: &Target) -> Result<Value, Missing> {
         match target {
             Target::Parameter(name) if name == "Ids" => Ok(json!(["i-1", "i-2"])),
             Target::Parameter(name) if name == "Count" => Ok(json!(5)),
             Target::Parameter(name) if name == "Map" => Ok(json!({"a": 1})),
             Target::Parameter(name) if name == "Name" => Ok(json!("web")),
-            other => Err(format!("`{other}` has no value")),
+            Target::StepOutput { step, .. } => {
+                Err(Missing::NotYet(format!("`{step}` has not run")))
+            }
+            other => Err(Missing::Invalid(format!("`{other}` is not a parameter"))),
         }
     }
 
     fn resolve(value: Value) -> Result<Value, String> {
-        Tpl::from_json(value).resolve(&lookup)
+        let mut left = Vec::new();
+        let value = Tpl::from_json(value).resolve(&lookup, &mut left);
+        assert!(left.is_empty(), "{left:?}");
+        value
+    }
+
+    fn resolve_leaving(value: Value) -> (Result<Value, String>, Vec<Left>) {
+        let mut left = Vec::new();
+        let value = Tpl::from_json(value).resolve(&lookup, &mut left);
+        (value, left)
     }
 
     #[test]
@@ -325,11 +382,28 @@ mod tests {
     }
 
     #[test]
-    fn unresolved_references_name_themselves() {
-        assert_eq!(
-            resolve(json!({"a": ["x-{{ step.Out }}"]})),
-            Err("`step.Out` has no value".into())
+    fn references_with_no_value_yet_stay_as_written() {
+        let (value, left) = resolve_leaving(
+            json!({"a": ["x-{{step.Out}}"], "b": "{{ other.Id }}", "c": ["{{ other.Id }}"]}),
         );
+        assert_eq!(
+            value,
+            Ok(json!({"a": ["x-{{step.Out}}"], "b": "{{ other.Id }}", "c": ["{{ other.Id }}"]}))
+        );
+        assert_eq!(
+            left,
+            [
+                Left { written: "{{step.Out}}".into(), reason: "`step` has not run".into() },
+                Left { written: "{{ other.Id }}".into(), reason: "`other` has not run".into() },
+                Left { written: "{{ other.Id }}".into(), reason: "`other` has not run".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_references_are_errors() {
+        let (value, _) = resolve_leaving(json!({"a": ["x-{{ Nope }}"]}));
+        assert_eq!(value, Err("`Nope` is not a parameter".into()));
     }
 
     #[test]

@@ -7,18 +7,29 @@ use super::super::plan::PlannedStep;
 use super::super::run::Run;
 
 impl Run {
-    pub(crate) fn branch(&self, step: &PlannedStep) -> Result<Option<String>, StepFailure> {
+    pub(crate) fn branch(&mut self, step: &PlannedStep) -> Result<Option<String>, StepFailure> {
         let Some(branch) = &step.branch else {
             return Err(StepFailure::invalid_inputs("the branch has no `Choices`"));
         };
+        let mut left = Vec::new();
+        let mut chosen = Ok(branch.default.clone());
         for (index, (next, condition)) in branch.choices.iter().enumerate() {
-            let holds = self.evaluate(condition).map_err(|message| {
-                StepFailure::invalid_inputs(format!("choice {}: {message}", index + 1))
-            })?;
-            if holds {
-                return Ok(next.clone());
+            match self.evaluate(condition, &mut left) {
+                Ok(true) => {
+                    chosen = Ok(next.clone());
+                    break;
+                }
+                Ok(false) => {}
+                Err(message) => {
+                    chosen = Err(StepFailure::invalid_inputs(format!(
+                        "choice {}: {message}",
+                        index + 1
+                    )));
+                    break;
+                }
             }
         }
-        Ok(branch.default.clone())
+        self.warn_left(&step.name, left);
+        chosen
     }
 }

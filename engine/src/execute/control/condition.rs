@@ -7,22 +7,29 @@ use serde_json::Value;
 
 use super::super::plan::Cond;
 use super::super::run::Run;
-use super::super::value::describe;
+use super::super::value::{Left, describe};
 use crate::document::Operator;
 use crate::record::as_text;
 
 impl Run {
-    /// Whether `condition` holds now. An operand that cannot be compared is an error.
-    pub(crate) fn evaluate(&self, condition: &Cond) -> Result<bool, String> {
+    /// Whether `condition` holds now. An operand that cannot be compared is an error, except
+    /// a reference left as written (RULINGS 12, added to `left`): a comparison against it
+    /// simply does not match.
+    pub(crate) fn evaluate(&self, condition: &Cond, left: &mut Vec<Left>) -> Result<bool, String> {
         match condition {
             Cond::Compare { variable, operator, value } => {
-                let left = variable.resolve(&|target| self.lookup(target))?;
-                let right = value.resolve(&|target| self.lookup(target))?;
-                compare(&left, *operator, &right)
+                let before = left.len();
+                let lookup = |target: &_| self.lookup(target);
+                let operand = variable.resolve(&lookup, left)?;
+                let against = value.resolve(&lookup, left)?;
+                match compare(&operand, *operator, &against) {
+                    Err(_) if left.len() > before => Ok(false),
+                    result => result,
+                }
             }
             Cond::And(items) => {
                 for item in items {
-                    if !self.evaluate(item)? {
+                    if !self.evaluate(item, left)? {
                         return Ok(false);
                     }
                 }
@@ -30,13 +37,13 @@ impl Run {
             }
             Cond::Or(items) => {
                 for item in items {
-                    if self.evaluate(item)? {
+                    if self.evaluate(item, left)? {
                         return Ok(true);
                     }
                 }
                 Ok(false)
             }
-            Cond::Not(inner) => self.evaluate(inner).map(|holds| !holds),
+            Cond::Not(inner) => self.evaluate(inner, left).map(|holds| !holds),
             Cond::Invalid => Err("the condition is not valid (see `runbook validate`)".into()),
         }
     }

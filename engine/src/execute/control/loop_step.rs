@@ -66,7 +66,10 @@ impl Run {
                 }
             }
             if let Some(condition) = &body.condition {
-                let holds = self.evaluate(condition).map_err(|message| {
+                let mut left = Vec::new();
+                let holds = self.evaluate(condition, &mut left);
+                self.warn_left(&step.name, left);
+                let holds = holds.map_err(|message| {
                     StepFailure::invalid_inputs(format!("LoopCondition: {message}"))
                 })?;
                 if !holds {

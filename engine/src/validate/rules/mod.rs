@@ -14,6 +14,7 @@ mod parameter_default;
 mod parameter_definition;
 mod reference_before_run;
 mod reference_placement;
+mod reference_without_run;
 mod schema_version;
 mod selector_syntax;
 mod sleep_input;
@@ -31,7 +32,7 @@ mod update_variable;
 use super::Rule;
 
 /// Every rule, in code order.
-pub static RULES: [Rule; 27] = [
+pub static RULES: [Rule; 28] = [
     schema_version::RULE,
     invalid_field::RULE,
     step_name::RULE,
@@ -59,6 +60,8 @@ pub static RULES: [Rule; 27] = [
     branch_condition::RULE,
     update_variable::RULE,
     timeout_limit::RULE,
+    // RB028-RB031 are the checks against the AWS API models, in the aws crate.
+    reference_without_run::RULE,
 ];
 
 #[cfg(test)]

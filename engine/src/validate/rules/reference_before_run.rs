@@ -1,6 +1,7 @@
 //! RB013 `reference-before-run` (warning): a step refers to the output of a step that cannot
 //! have run before it, because no path of the step graph leads from that step to this one.
-//! At run time such a reference fails the step (RULINGS 12).
+//! At run time such a reference is left as its literal text, with a warning in the run's
+//! record (RULINGS 12). References that only some paths leave without a value are RB032's.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::Search;
