@@ -6,7 +6,8 @@
 //! selector reading a member the response cannot have) or a lenient spelling the service
 //! accepts (a warning); a new finding, a false alarm included, fails the test.
 //!
-//! Needs botocore's models (`pip install botocore`, or `RUNBOOK_AWS_MODELS`).
+//! Needs botocore's models (`pip install botocore`, or `RUNBOOK_AWS_MODELS`). The file names the
+//! botocore it was made with; another version that finds otherwise is reported as such.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -15,7 +16,7 @@ use runbook_aws::model::Models;
 use runbook_aws::model::lint::{self, LintStats, MODEL_RULES, Written};
 use runbook_engine::Document;
 
-use crate::support::{corpus_files, expect_file};
+use crate::support::{botocore_line, corpus_files, expect_file_from_models};
 
 fn models() -> Models {
     Models::discover(None)
@@ -79,6 +80,7 @@ fn corpus_api_calls_are_found_in_the_models() {
     );
     let mut text = String::new();
     let _ = writeln!(text, "# AWS API calls of the corpus checked against botocore's models");
+    let _ = writeln!(text, "{}", botocore_line(&models));
     let _ = writeln!(
         text,
         "calls: {} ({} with a templated Service or Api, not checked)",
@@ -108,7 +110,7 @@ fn corpus_api_calls_are_found_in_the_models() {
         "\n# findings (each one read: real defects, and warnings for lenient spellings)"
     );
     text.push_str(&listing);
-    expect_file("tests/corpus/model-findings.txt", &text);
+    expect_file_from_models("tests/corpus/model-findings.txt", &text);
     assert_eq!(
         totals.services_found + totals.templated,
         totals.calls,

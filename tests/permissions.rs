@@ -145,3 +145,42 @@ fn the_command_prints_the_policy_alone_as_json() {
     );
     Cli::new().args(["permissions", "no/such.yaml"]).run().code(2);
 }
+
+/// Every service of the installed botocore, whatever protocol it speaks (CBOR included), is
+/// found by the model checks, answered by placeholder mocks that fit its responses, and turned
+/// into IAM actions: one step per service, calling its first operation.
+#[test]
+fn every_service_of_the_installed_botocore_is_checked_mocked_and_permitted() {
+    use std::fmt::Write;
+
+    let models = models();
+    let mut runbook = String::from("schemaVersion: '0.3'\nmainSteps:\n");
+    for (index, name) in models.service_names().iter().enumerate() {
+        let model = models.service(name).unwrap();
+        let api = model.operation_names().next().unwrap().to_string();
+        let operation = model.operation(&api).unwrap();
+        let problems = runbook_aws::model::check_response(
+            &operation,
+            &runbook_aws::model::auto_response(&operation),
+        );
+        assert!(problems.is_empty(), "{name}.{api}: placeholder answer: {problems:?}");
+        let _ = write!(
+            runbook,
+            "  - name: s{index}\n    action: aws:executeAwsApi\n    inputs: {{Service: {name}, Api: {api}}}\n"
+        );
+    }
+    let document =
+        Document::parse("all.yaml", runbook, runbook_engine::document::Format::Yaml).unwrap();
+    let findings = runbook_aws::model::lint::lint(&document, &models);
+    let unknown: Vec<String> = findings
+        .iter()
+        .filter(|finding| finding.is_error() && ["RB028", "RB029"].contains(&finding.code.id))
+        .map(|finding| finding.message.clone())
+        .collect();
+    assert!(unknown.is_empty(), "services or operations not found: {unknown:?}");
+    let found = permissions(&document, "all.yaml", &[], Some(&models));
+    assert!(found.unknown.is_empty(), "{:?}", found.unknown);
+    // One call a service: none lost, none merged.
+    assert_eq!(found.calls.len(), models.service_names().len());
+    assert!(found.calls.iter().all(|call| !call.iam_actions.is_empty()), "{:?}", found.calls);
+}

@@ -166,7 +166,7 @@ struct Counts {
 }
 
 #[test]
-fn every_inline_python_script_compiles_and_names_a_top_level_handler() {
+fn every_inline_python_script_of_the_corpus_compiles_and_names_a_top_level_handler() {
     let corpus = corpus();
     let mut counts = Counts::default();
     let mut items = Vec::new();

@@ -6,7 +6,7 @@
 //! - [`model`]: the AWS API models botocore publishes, found on disk and loaded lazily, and
 //!   the checks built on them (parameters, selectors, scripted responses) and placeholder
 //!   responses. Light: `serde_json` and `flate2`.
-//! - [`client`]: the five AWS wire protocols driven by those models (always compiled, plain
+//! - [`client`]: the six AWS wire protocols driven by those models (always compiled, plain
 //!   data in and out), and with the `live` feature a signed HTTP client implementing
 //!   `AwsBackend` for a local emulator (moto) or AWS, with credentials from `aws-config`.
 

@@ -251,7 +251,7 @@ fn caller_identity_and_local_validation() {
 }
 
 #[test]
-fn cloudwatch_speaks_json_with_query_compatible_errors() {
+fn cloudwatch_speaks_cbor_with_query_compatible_errors() {
     run(|client| async move {
         let alarm = unique("cpu-high");
         ok(

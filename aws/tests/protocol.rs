@@ -1,5 +1,6 @@
 //! Serialization and parsing of every protocol against exchanges recorded from boto3 and a
-//! moto server (`tests/fixtures/protocol/*.json`, made by `record.py` there): the request
+//! moto server (`tests/fixtures/protocol/*.json`, made by `record.py` there, and by
+//! `record_cbor.py` for CBOR, whose bodies are kept in base64): the request
 //! built from the fixture's parameters must be the one boto3 sent, and the recorded response
 //! must parse into what boto3 returned (or the error it raised).
 //!
@@ -8,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
 use runbook_aws::client::protocol::{HttpResponse, build_request, parse_response};
 use runbook_aws::model::Models;
 use serde_json::Value;
@@ -42,6 +44,16 @@ impl Fixture {
         }
     }
 
+    /// A body: `body` as text, or `body_base64` for binary protocols.
+    fn body(&self, pointer: &str) -> Vec<u8> {
+        match self.value.pointer(&format!("{pointer}/body_base64")).and_then(Value::as_str) {
+            Some(encoded) => base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap_or_else(|error| panic!("{}: {pointer}/body_base64: {error}", self.name)),
+            None => self.str(&format!("{pointer}/body")).as_bytes().to_vec(),
+        }
+    }
+
     fn str(&self, pointer: &str) -> &str {
         self.value
             .pointer(pointer)
@@ -51,8 +63,15 @@ impl Fixture {
 }
 
 /// Header names whose values the protocols set and the fixtures keep.
-const COMPARED_HEADERS: [&str; 5] =
-    ["content-type", "x-amz-target", "x-amzn-query-mode", "content-md5", "x-amz-checksum-crc32"];
+const COMPARED_HEADERS: [&str; 7] = [
+    "content-type",
+    "x-amz-target",
+    "x-amzn-query-mode",
+    "content-md5",
+    "x-amz-checksum-crc32",
+    "smithy-protocol",
+    "accept",
+];
 
 #[test]
 fn requests_match_what_boto3_sent() {
@@ -67,11 +86,15 @@ fn requests_match_what_boto3_sent() {
         let name = &fixture.name;
         assert_eq!(request.method, fixture.str("/request/method"), "{name}: method");
         assert_eq!(request.path, fixture.str("/request/path"), "{name}: path");
-        let body = String::from_utf8(request.body.clone()).unwrap();
-        let expected_body = fixture.str("/request/body");
-        if expected_body.starts_with('{') {
+        let expected = fixture.body("/request");
+        let binary = fixture.value["request"].get("body_base64").is_some();
+        let body = String::from_utf8_lossy(&request.body);
+        let expected_body = String::from_utf8_lossy(&expected);
+        if binary {
+            assert_eq!(request.body, expected, "{name}: body");
+        } else if expected_body.starts_with('{') {
             let ours: Value = serde_json::from_str(&body).unwrap();
-            let theirs: Value = serde_json::from_str(expected_body).unwrap();
+            let theirs: Value = serde_json::from_str(&expected_body).unwrap();
             assert_eq!(ours, theirs, "{name}: body");
         } else {
             assert_eq!(body, expected_body, "{name}: body");
@@ -102,7 +125,7 @@ fn responses_parse_into_what_boto3_returned() {
                 .iter()
                 .map(|(key, value)| (key.clone(), value.as_str().unwrap().to_string()))
                 .collect(),
-            body: fixture.str("/response/body").as_bytes().to_vec(),
+            body: fixture.body("/response"),
         };
         match (
             parse_response(&operation, &fixture.value["params"], &response),
@@ -150,4 +173,35 @@ fn unreadable_responses_are_errors_not_panics() {
             assert_eq!(error.message, message, "{service}.{api}");
         }
     }
+}
+
+/// Every operation of every service the client speaks CBOR to builds a request and reads an
+/// empty answer, so that no model of the installed botocore trips the protocol.
+#[test]
+fn every_cbor_operation_builds_a_request_and_reads_an_empty_answer() {
+    use runbook_aws::model::Protocol;
+
+    let models = models();
+    let (mut services, mut operations) = (0, 0);
+    for name in models.service_names() {
+        let model = models.service(name).unwrap();
+        if model.metadata().supported_protocol() != Some(Protocol::RpcV2Cbor) {
+            continue;
+        }
+        services += 1;
+        let prefix = model.metadata().target_prefix.clone().unwrap_or_default();
+        for api in model.operation_names() {
+            let operation = model.operation(api).unwrap();
+            let request = build_request(&operation, &serde_json::json!({}))
+                .unwrap_or_else(|error| panic!("{name}.{api}: {error}"));
+            assert_eq!(request.path, format!("/service/{prefix}/operation/{api}"), "{name}.{api}");
+            assert_eq!(request.header("smithy-protocol"), Some("rpc-v2-cbor"), "{name}.{api}");
+            let empty = HttpResponse { status: 200, headers: Vec::new(), body: Vec::new() };
+            parse_response(&operation, &Value::Null, &empty)
+                .unwrap_or_else(|error| panic!("{name}.{api}: {error}"));
+            operations += 1;
+        }
+    }
+    assert!(services >= 9, "only {services} services speak CBOR");
+    assert!(operations > 100, "only {operations} CBOR operations");
 }

@@ -14,7 +14,8 @@ pub(crate) fn root() -> PathBuf {
 
 /// The shared corpus of real runbooks: `RUNBOOK_CORPUS`, or `../shared/corpus` beside the
 /// workspace. Panics with a clear message when it is missing, so that no corpus test passes
-/// without having looked at the corpus.
+/// without having looked at the corpus. Every test that reads it has `corpus` in its name:
+/// `scripts/test` leaves those out when there is no corpus, and lists them.
 pub(crate) fn corpus() -> PathBuf {
     let path = std::env::var_os("RUNBOOK_CORPUS")
         .map_or_else(|| root().join("../shared/corpus"), PathBuf::from);
@@ -51,17 +52,108 @@ pub(crate) fn corpus_files() -> Vec<(String, PathBuf)> {
 /// Compares `actual` with the file at `path` (relative to the workspace root). With
 /// `UPDATE_EXPECT=1` the file is written instead.
 pub(crate) fn expect_file(path: &str, actual: &str) {
-    let full = root().join(path);
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(&full, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&full).unwrap_or_default();
-    if expected != actual {
-        let diff = first_difference(&expected, actual);
+    if let Some((_, diff)) = differs(path, actual, updating()) {
         panic!("{path} does not match (re-bless with UPDATE_EXPECT=1 after checking):\n{diff}");
     }
+}
+
+/// The line of an expectation file that names the botocore whose models it was made with.
+const BOTOCORE_LINE: &str = "botocore: ";
+
+/// [`expect_file`] for a file made from botocore's models: `actual` has a line
+/// `botocore: VERSION` naming the installed botocore, which the file records. Another version
+/// that finds the same passes; one that finds otherwise is reported as a change of the models,
+/// naming both versions, rather than as a fault of the code under test.
+pub(crate) fn expect_file_from_models(path: &str, actual: &str) {
+    if let Err(message) = compare_from_models(path, actual, updating()) {
+        panic!("{message}");
+    }
+}
+
+/// The lines of an expectation file but the one naming the botocore.
+fn findings(text: &str) -> Vec<&str> {
+    text.lines().filter(|line| !line.starts_with(BOTOCORE_LINE)).collect()
+}
+
+fn compare_from_models(path: &str, actual: &str, update: bool) -> Result<(), String> {
+    let Some((expected, diff)) = differs(path, actual, update) else { return Ok(()) };
+    if findings(&expected) == findings(actual) {
+        // Another botocore that finds the same.
+        return Ok(());
+    }
+    let version = |text: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(BOTOCORE_LINE))
+            .unwrap_or("unknown")
+            .to_string()
+    };
+    let (made_with, installed) = (version(&expected), version(actual));
+    if made_with != installed {
+        return Err(format!(
+            "{path} was made with botocore {made_with}, but botocore {installed} is installed, \
+             and its models change what the test finds. This is a change of the models, not of \
+             the code: run the tests with botocore {made_with} (scripts/test installs it), or \
+             read the differences and re-bless with UPDATE_EXPECT=1:\n{diff}"
+        ));
+    }
+    Err(format!("{path} does not match (re-bless with UPDATE_EXPECT=1 after checking):\n{diff}"))
+}
+
+/// The text of `BOTOCORE_LINE` for the botocore whose models `models` are: the version its
+/// package declares next to its `data` folder, or `unknown` for a folder outside a package.
+pub(crate) fn botocore_line(models: &runbook_aws::model::Models) -> String {
+    let version = models
+        .root()
+        .parent()
+        .and_then(|package| std::fs::read_to_string(package.join("__init__.py")).ok())
+        .and_then(|init| {
+            init.lines().find_map(|line| {
+                let value = line.strip_prefix("__version__")?.trim_start().strip_prefix('=')?;
+                Some(value.trim().trim_matches(|c| c == '\'' || c == '"').to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown".to_string());
+    format!("{BOTOCORE_LINE}{version}")
+}
+
+fn updating() -> bool {
+    std::env::var_os("UPDATE_EXPECT").is_some()
+}
+
+/// The expected text and the differences, when the file at `path` does not hold `actual`
+/// (or `None`, having written it, when updating).
+fn differs(path: &str, actual: &str, update: bool) -> Option<(String, String)> {
+    let full = root().join(path);
+    if update {
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, actual).unwrap();
+        return None;
+    }
+    let expected = std::fs::read_to_string(&full).unwrap_or_default();
+    if expected == actual {
+        return None;
+    }
+    let diff = first_difference(&expected, actual);
+    Some((expected, diff))
+}
+
+#[test]
+fn findings_of_another_botocore_are_reported_as_a_change_of_the_models() {
+    let dir = TempDir::new("expect-models");
+    let file = dir.write("findings.txt", "# calls\nbotocore: 1.40.0\ncalls: 3\n");
+    let path = file.to_str().unwrap();
+    assert_eq!(compare_from_models(path, "# calls\nbotocore: 1.44.18\ncalls: 3\n", false), Ok(()));
+    let message =
+        compare_from_models(path, "# calls\nbotocore: 1.44.18\ncalls: 4\n", false).unwrap_err();
+    assert!(
+        message.contains("made with botocore 1.40.0, but botocore 1.44.18 is installed"),
+        "{message}"
+    );
+    assert!(message.contains("expected: calls: 3"), "{message}");
+    let message =
+        compare_from_models(path, "# calls\nbotocore: 1.40.0\ncalls: 4\n", false).unwrap_err();
+    assert!(message.contains("does not match"), "{message}");
+    assert!(!message.contains("botocore 1.40.0"), "{message}");
 }
 
 fn first_difference(expected: &str, actual: &str) -> String {

@@ -1,9 +1,9 @@
 //! Calling AWS APIs over HTTP, driven by the models.
 //!
 //! [`protocol`] turns an operation's JSON parameters into an HTTP request and the response
-//! back into the JSON boto3 returns, for the `ec2`, `query`, `json`, `rest-json` and
-//! `rest-xml` protocols. It is plain data in and out, always compiled, and tested against
-//! recorded exchanges. [`endpoint`] says where a service's requests go.
+//! back into the JSON boto3 returns, for the `ec2`, `query`, `json`, `rest-json`, `rest-xml`
+//! and `smithy-rpc-v2-cbor` protocols. It is plain data in and out, always compiled, and tested
+//! against recorded exchanges. [`endpoint`] says where a service's requests go.
 //!
 //! With the `live` feature, `AwsClient` sends calls, signed, to AWS or to an emulator such
 //! as moto, and implements the engine's [`AwsBackend`](runbook_engine::host::AwsBackend);

@@ -30,6 +30,8 @@ pub enum Protocol {
     RestJson,
     /// REST with XML bodies (S3, Route 53...).
     RestXml,
+    /// Smithy RPC v2: CBOR requests and responses (`CloudWatch`, `CodeBuild`...).
+    RpcV2Cbor,
 }
 
 impl Protocol {
@@ -41,6 +43,7 @@ impl Protocol {
             Self::Json => "json",
             Self::RestJson => "rest-json",
             Self::RestXml => "rest-xml",
+            Self::RpcV2Cbor => "smithy-rpc-v2-cbor",
         }
     }
 
@@ -51,6 +54,7 @@ impl Protocol {
             "json" => Self::Json,
             "rest-json" => Self::RestJson,
             "rest-xml" => Self::RestXml,
+            "smithy-rpc-v2-cbor" => Self::RpcV2Cbor,
             _ => return None,
         })
     }
@@ -67,8 +71,8 @@ pub struct Metadata {
     /// The first label of the service's host name (`ec2`, `monitoring`).
     #[serde(default)]
     pub endpoint_prefix: String,
-    /// The protocol the model names first (may be one this crate does not speak, such as
-    /// `smithy-rpc-v2-cbor`); see [`Metadata::supported_protocol`].
+    /// The protocol the model names first (may be one this crate does not speak); see
+    /// [`Metadata::supported_protocol`].
     #[serde(default)]
     pub protocol: String,
     /// Every protocol the service accepts, in the service's order of preference.
@@ -601,10 +605,33 @@ mod tests {
     }"#;
 
     #[test]
+    fn the_first_protocol_listed_that_is_spoken_wins() {
+        let metadata = |protocol: &str, protocols: &[&str]| Metadata {
+            protocol: protocol.to_string(),
+            protocols: protocols.iter().map(ToString::to_string).collect(),
+            ..Metadata::default()
+        };
+        let cases = [
+            (
+                metadata("smithy-rpc-v2-cbor", &["smithy-rpc-v2-cbor", "json"]),
+                Some(Protocol::RpcV2Cbor),
+            ),
+            (metadata("smithy-rpc-v3", &["smithy-rpc-v3", "json", "query"]), Some(Protocol::Json)),
+            (metadata("query", &[]), Some(Protocol::Query)),
+            (metadata("smithy-rpc-v3", &["smithy-rpc-v3"]), None),
+        ];
+        for (metadata, expected) in cases {
+            assert_eq!(metadata.supported_protocol(), expected, "{:?}", metadata.protocols);
+        }
+        assert_eq!(Protocol::RpcV2Cbor.as_str(), "smithy-rpc-v2-cbor");
+        assert_eq!(Protocol::from_name("smithy-rpc-v2-cbor"), Some(Protocol::RpcV2Cbor));
+    }
+
+    #[test]
     fn a_model_decodes_into_plain_data() {
         let model = ServiceModel::from_json("demo", MODEL.as_bytes()).unwrap();
         assert_eq!(model.name(), "demo");
-        assert_eq!(model.metadata().supported_protocol(), Some(Protocol::Json));
+        assert_eq!(model.metadata().supported_protocol(), Some(Protocol::RpcV2Cbor));
         assert!(model.metadata().aws_query_compatible);
         assert_eq!(model.metadata().signing_name(), "demo");
         let operation = model.operation("GetThing").unwrap();

@@ -1,4 +1,4 @@
-//! The five wire protocols of AWS APIs, driven by the models: turning an operation's JSON
+//! The six wire protocols of AWS APIs, driven by the models: turning an operation's JSON
 //! parameters into an HTTP request, and an HTTP response into the JSON boto3 returns (or an
 //! [`ApiError`]).
 //!
@@ -12,6 +12,7 @@
 //!   `HTTPHeaders` with lower-case names, `RetryAttempts`, and `HostId` for S3).
 //! - boto3's IAM customisation applies: policy documents come back URL-decoded and parsed.
 
+mod cbor;
 mod customize;
 mod json;
 mod query;
@@ -82,6 +83,7 @@ pub fn build_request(operation: &Operation<'_>, params: &Value) -> Result<HttpRe
         Protocol::Json => json::serialize(operation, params),
         Protocol::RestJson => rest::serialize(operation, params, false)?,
         Protocol::RestXml => rest::serialize(operation, params, true)?,
+        Protocol::RpcV2Cbor => cbor::serialize(operation, params),
     };
     request.host_prefix = host_prefix(operation, params)?;
     Ok(request)
@@ -103,11 +105,16 @@ pub fn parse_response(
         Protocol::Ec2 | Protocol::Query => xml::parse_query_response(operation, response)?,
         Protocol::Json => json::parse_response(operation, response)?,
         Protocol::RestJson | Protocol::RestXml => rest::parse_response(operation, response)?,
+        Protocol::RpcV2Cbor => cbor::parse_response(operation, response)?,
     };
     customize::finish(operation, params, response, &mut parsed);
     let mut metadata = Map::new();
     let host_id = response.header("x-amz-id-2");
-    if let Some(request_id) = request_id.or_else(|| header_request_id(response)) {
+    // botocore reads no request id from a CBOR answer to an operation without output.
+    let without_output = protocol == Protocol::RpcV2Cbor && operation.def().output.is_none();
+    if let Some(request_id) = request_id.or_else(|| header_request_id(response))
+        && !without_output
+    {
         metadata.insert("RequestId".into(), Value::String(request_id));
     }
     let rest = matches!(protocol, Protocol::RestJson | Protocol::RestXml);
@@ -170,6 +177,7 @@ fn parse_error(protocol: Protocol, response: &HttpResponse) -> ApiError {
                 Protocol::Json | Protocol::RestJson => {
                     json::parse_error(response, protocol == Protocol::RestJson)
                 }
+                Protocol::RpcV2Cbor => cbor::parse_error(response),
             }
         };
     ApiError::new(code, message).with_status(response.status)
