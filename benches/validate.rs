@@ -75,3 +75,12 @@ fn generated(bencher: divan::Bencher, steps: usize) {
         .counter(divan::counter::ItemsCount::new(steps))
         .bench(|| load_and_validate("generated.yaml", &text, Format::Yaml));
 }
+
+/// A runbook whose parameter default is a map of `keys` keys: loading should grow linearly.
+#[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 5)]
+fn map_keys(bencher: divan::Bencher, keys: usize) {
+    let text = common::wide_map(keys);
+    bencher
+        .counter(divan::counter::ItemsCount::new(keys))
+        .bench(|| Document::parse("wide.yaml", text.clone(), Format::Yaml).is_ok());
+}

@@ -127,3 +127,17 @@ pub(crate) fn api_chain(steps: usize) -> String {
     }
     text
 }
+
+/// A runbook whose one parameter has a default map of `keys` keys.
+pub(crate) fn wide_map(keys: usize) -> String {
+    let mut text = String::from(
+        "schemaVersion: '0.3'\nparameters:\n  Wide:\n    type: StringMap\n    default:\n",
+    );
+    for index in 0..keys {
+        let _ = writeln!(text, "      key{index}: value{index}");
+    }
+    text.push_str(
+        "mainSteps:\n  - name: wait\n    action: aws:sleep\n    inputs:\n      Duration: PT1S\n",
+    );
+    text
+}

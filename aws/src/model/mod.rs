@@ -37,15 +37,16 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+mod cache;
 mod check;
 pub mod lint;
 mod placeholder;
 mod selector;
 mod service;
+mod table;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -157,6 +158,7 @@ pub struct Models {
 struct Inner {
     root: PathBuf,
     origin: ModelOrigin,
+    cache: Option<PathBuf>,
     names: OnceLock<Vec<String>>,
     // One lock for all services: a load takes milliseconds, and holding the lock while
     // loading means a service is never parsed twice.
@@ -179,13 +181,23 @@ impl Models {
     }
 
     /// Finds the models from `source`. Only the folder is checked here; each service's
-    /// model is read when first asked for.
+    /// model is read when first asked for. The cache folder (`$XDG_CACHE_HOME/runbook`, else
+    /// `~/.cache/runbook`) remembers where botocore is and a compact form of each model read.
     pub fn load(source: ModelSource) -> Result<Self, ModelError> {
+        Self::load_with_cache(source, cache::default_dir())
+    }
+
+    /// [`Models::load`] with the cache in `cache`, or with none: then finding botocore starts
+    /// `python3` and each service's model is read from its JSON whole.
+    pub fn load_with_cache(
+        source: ModelSource,
+        cache: Option<PathBuf>,
+    ) -> Result<Self, ModelError> {
         let (root, origin) = match source {
             ModelSource::Dir(path) => (path, ModelOrigin::Explicit),
             ModelSource::Discover => match std::env::var_os(MODELS_ENV) {
                 Some(path) if !path.is_empty() => (PathBuf::from(path), ModelOrigin::Env),
-                _ => (botocore_data_dir()?, ModelOrigin::Botocore),
+                _ => (botocore_data_dir(cache.as_deref())?, ModelOrigin::Botocore),
             },
         };
         let root = data_dir_within(&root);
@@ -196,6 +208,7 @@ impl Models {
             inner: Arc::new(Inner {
                 root,
                 origin,
+                cache,
                 names: OnceLock::new(),
                 loaded: Mutex::new(BTreeMap::new()),
             }),
@@ -219,7 +232,12 @@ impl Models {
                 .into_iter()
                 .flatten()
                 .flatten()
-                .filter(|entry| entry.path().is_dir())
+                // The entry's type costs no system call where `is_dir` would; links are
+                // followed as before.
+                .filter(|entry| match entry.file_type() {
+                    Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+                    _ => entry.path().is_dir(),
+                })
                 .filter_map(|entry| entry.file_name().into_string().ok())
                 .collect();
             names.sort();
@@ -265,27 +283,18 @@ impl Models {
         if let Some(model) = loaded.get(name) {
             return Ok(Arc::clone(model));
         }
-        let model = Arc::new(read_service(&self.inner.root, name)?);
+        let model = Arc::new(read_service(&self.inner.root, name, self.inner.cache.as_deref())?);
         loaded.insert(name.to_string(), Arc::clone(&model));
         Ok(model)
     }
 }
 
-/// Reads and parses the newest model of `name` under `root`.
-fn read_service(root: &Path, name: &str) -> Result<ServiceModel, ModelError> {
+/// Reads the newest model of `name` under `root`, through the cache if there is one.
+fn read_service(root: &Path, name: &str, cache: Option<&Path>) -> Result<ServiceModel, ModelError> {
     let folder = root.join(name);
     let path = model_file(&folder)
         .ok_or_else(|| ModelError::UnknownService { name: name.to_string(), closest: None })?;
-    let io_error = |source| ModelError::Io { path: path.clone(), source };
-    let bytes = std::fs::read(&path).map_err(io_error)?;
-    let text = if path.extension().is_some_and(|extension| extension == "gz") {
-        let mut text = Vec::with_capacity(bytes.len() * 8);
-        flate2::read::GzDecoder::new(bytes.as_slice()).read_to_end(&mut text).map_err(io_error)?;
-        text
-    } else {
-        bytes
-    };
-    ServiceModel::from_json(name, &text).map_err(|source| ModelError::Parse { path, source })
+    cache::service(cache, name, &path)
 }
 
 /// The model file of the newest API version in a service folder. Version folders are dates
@@ -318,8 +327,21 @@ fn has_service_folders(path: &Path) -> bool {
     entries.flatten().any(|entry| entry.path().is_dir() && model_file(&entry.path()).is_some())
 }
 
+/// Where the installed botocore's data folder is: remembered in the cache for the `python3`
+/// in use, else asked of it (and remembered).
+fn botocore_data_dir(cache: Option<&Path>) -> Result<PathBuf, ModelError> {
+    let Some(cache) = cache else { return ask_python() };
+    let key = cache::python_key();
+    if let Some(data) = cache::remembered_location(cache, &key) {
+        return Ok(data);
+    }
+    let data = ask_python()?;
+    cache::remember_location(cache, &key, &data);
+    Ok(data)
+}
+
 /// Asks `python3` where botocore is installed.
-fn botocore_data_dir() -> Result<PathBuf, ModelError> {
+fn ask_python() -> Result<PathBuf, ModelError> {
     let output = std::process::Command::new("python3")
         .args(["-c", "import botocore, os; print(os.path.dirname(botocore.__file__))"])
         .stdin(std::process::Stdio::null())
@@ -359,7 +381,7 @@ pub(crate) mod tests_support {
             include_str!("../../tests/fixtures/models/demo.json"),
         )
         .unwrap();
-        (Models::load(ModelSource::Dir(root.clone())).unwrap(), root)
+        (Models::load_with_cache(ModelSource::Dir(root.clone()), None).unwrap(), root)
     }
 }
 
@@ -396,7 +418,7 @@ mod tests {
     #[test]
     fn the_newest_version_is_loaded_once_and_shared() {
         let root = scratch_data_dir("newest");
-        let models = Models::load(ModelSource::Dir(root.clone())).unwrap();
+        let models = Models::load_with_cache(ModelSource::Dir(root.clone()), None).unwrap();
         assert_eq!(models.origin(), ModelOrigin::Explicit);
         assert_eq!(models.service_names(), ["demo", "empty"]);
         let first = models.service("demo").unwrap();
@@ -409,7 +431,7 @@ mod tests {
     #[test]
     fn unknown_services_suggest_the_closest_name() {
         let root = scratch_data_dir("unknown");
-        let models = Models::load(ModelSource::Dir(root.clone())).unwrap();
+        let models = Models::load_with_cache(ModelSource::Dir(root.clone()), None).unwrap();
         let error = models.service("demos").unwrap_err();
         assert_eq!(error.to_string(), "unknown aws service `demos`; did you mean `demo`?");
         assert!(!models.has_service("demos"));
@@ -435,7 +457,7 @@ mod tests {
         let folder = root.join("bad/2020-01-01");
         std::fs::create_dir_all(&folder).unwrap();
         std::fs::write(folder.join("service-2.json"), "{not json").unwrap();
-        let models = Models::load(ModelSource::Dir(root.clone())).unwrap();
+        let models = Models::load_with_cache(ModelSource::Dir(root.clone()), None).unwrap();
         let error = models.service("bad").unwrap_err();
         assert!(matches!(error, ModelError::Parse { .. }));
         assert!(error.to_string().contains("service-2.json"), "{error}");

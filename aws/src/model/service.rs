@@ -8,13 +8,15 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use super::table::Table;
+
 /// A service's API model.
 #[derive(Clone, Debug)]
 pub struct ServiceModel {
     name: String,
     metadata: Metadata,
-    operations: IndexMap<String, OperationDef>,
-    shapes: IndexMap<String, Shape>,
+    operations: Table<OperationDef>,
+    shapes: Table<Shape>,
 }
 
 /// The wire protocol of a service.
@@ -407,9 +409,19 @@ impl ServiceModel {
         Ok(Self {
             name: name.to_string(),
             metadata: raw.metadata,
-            operations: raw.operations,
-            shapes: raw.shapes,
+            operations: Table::decoded(raw.operations),
+            shapes: Table::decoded(raw.shapes),
         })
+    }
+
+    /// A model from parts decoded elsewhere (the compact form of `cache.rs`).
+    pub(crate) fn from_parts(
+        name: &str,
+        metadata: Metadata,
+        operations: Table<OperationDef>,
+        shapes: Table<Shape>,
+    ) -> Self {
+        Self { name: name.to_string(), metadata, operations, shapes }
     }
 
     /// The service's name (`ec2`).
@@ -429,9 +441,9 @@ impl ServiceModel {
     pub fn operation(&self, name: &str) -> Option<Operation<'_>> {
         let def = self.operations.get(name).or_else(|| {
             let wanted = squash(name);
-            let mut matches = self.operations.values().filter(|def| squash(&def.name) == wanted);
+            let mut matches = self.operations.names().filter(|known| squash(known) == wanted);
             match (matches.next(), matches.next()) {
-                (Some(only), None) => Some(only),
+                (Some(only), None) => self.operations.get(only),
                 _ => None,
             }
         })?;
@@ -440,7 +452,7 @@ impl ServiceModel {
 
     /// The operation names, in model order.
     pub fn operation_names(&self) -> impl Iterator<Item = &str> {
-        self.operations.keys().map(String::as_str)
+        self.operations.names()
     }
 
     /// The operation name closest to `name` (for "did you mean"), if one is close enough.

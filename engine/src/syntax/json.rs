@@ -3,7 +3,7 @@
 //!
 //! It follows RFC 8259 strictly, except that a byte-order mark at the start is skipped.
 
-use super::{Entry, MAX_DEPTH, Node, NodeKind, Position, Span, SyntaxError};
+use super::{Entry, Keys, MAX_DEPTH, Node, NodeKind, Position, Span, SyntaxError};
 
 /// Parses a JSON document into a tree.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
@@ -112,6 +112,7 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<NodeKind, SyntaxError> {
         self.offset += 1;
         let mut entries: Vec<Entry> = Vec::new();
+        let mut keys = Keys::default();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.offset += 1;
@@ -125,7 +126,7 @@ impl Parser<'_> {
             }
             let key = self.string()?;
             let key_span = Span::new(key_start, self.position());
-            if let Some(first) = entries.iter().find(|entry| entry.key == key) {
+            if let Some(first) = keys.find(&entries, &key) {
                 return Err(SyntaxError {
                     message: format!(
                         "duplicate key `{key}` (first written at line {})",
@@ -317,6 +318,19 @@ mod tests {
         let error = parse("{\"a\": 1,\n \"a\": 2}").unwrap_err();
         assert_eq!(error.message, "duplicate key `a` (first written at line 1)");
         assert_eq!(error.span.start, Position::new(2, 2));
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_in_large_maps_too() {
+        use std::fmt::Write;
+        let mut text = String::from("{");
+        for i in 0..40 {
+            let _ = writeln!(text, "\"k{i}\": {i},");
+        }
+        text.push_str("\"k39\": 0}");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.message, "duplicate key `k39` (first written at line 40)");
+        assert_eq!(error.span.start, Position::new(41, 1));
     }
 
     #[test]

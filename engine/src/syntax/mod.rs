@@ -241,6 +241,33 @@ pub(crate) const MAX_DEPTH: usize = 256;
 /// The most nodes that alias expansion may create in one document.
 pub(crate) const MAX_ALIAS_NODES: usize = 1_000_000;
 
+/// The keys of a map being built, to find a duplicate without comparing each new key with every
+/// earlier one: small maps are searched in place, larger ones through a sorted index, so that
+/// loading stays linear in the number of keys.
+#[derive(Debug, Default)]
+pub(crate) struct Keys {
+    index: std::collections::BTreeMap<String, usize>,
+    indexed: usize,
+}
+
+impl Keys {
+    /// Below this many entries a scan is cheaper than keeping the index.
+    const SCAN: usize = 16;
+
+    /// The entry of `entries` (the map so far) with key `key`, if there is one.
+    pub(crate) fn find<'e>(&mut self, entries: &'e [Entry], key: &str) -> Option<&'e Entry> {
+        if entries.len() < Self::SCAN {
+            return entries.iter().find(|entry| entry.key == key);
+        }
+        // Index the entries added since the last call; the first key written wins.
+        for (position, entry) in entries.iter().enumerate().skip(self.indexed) {
+            self.index.entry(entry.key.clone()).or_insert(position);
+        }
+        self.indexed = entries.len();
+        self.index.get(key).map(|&position| &entries[position])
+    }
+}
+
 /// Finds the 1-based line and column of a character index in `text`, for parsers that report
 /// offsets only.
 #[derive(Debug)]

@@ -9,7 +9,7 @@
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span as YamlSpan, Tag};
 
-use super::{Entry, MAX_ALIAS_NODES, MAX_DEPTH, Node, NodeKind, Position, Span, SyntaxError};
+use super::{Entry, Keys, MAX_ALIAS_NODES, MAX_DEPTH, Node, NodeKind, Position, Span, SyntaxError};
 
 /// Parses one YAML document into a tree. An empty document is a `Null` node.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
@@ -79,6 +79,7 @@ enum FrameKind {
     Seq(Vec<Node>),
     Map {
         entries: Vec<Entry>,
+        keys: Keys,
         /// A key waiting for its value: text, span, and whether it was a plain `<<`.
         key: Option<(String, Span, bool)>,
         /// Values given to `<<`, merged in when the map ends.
@@ -95,7 +96,12 @@ impl Frame {
         Self {
             span,
             anchor,
-            kind: FrameKind::Map { entries: Vec::new(), key: None, merges: Vec::new() },
+            kind: FrameKind::Map {
+                entries: Vec::new(),
+                keys: Keys::default(),
+                key: None,
+                merges: Vec::new(),
+            },
         }
     }
 }
@@ -160,7 +166,7 @@ impl Builder {
         };
         match &mut frame.kind {
             FrameKind::Seq(items) => items.push(node),
-            FrameKind::Map { entries, key, merges } => match key.take() {
+            FrameKind::Map { entries, keys, key, merges } => match key.take() {
                 None => {
                     let text = key_text(&node)?;
                     let is_merge = plain && text == "<<";
@@ -168,7 +174,7 @@ impl Builder {
                 }
                 Some((_, _, true)) => merges.push(node),
                 Some((text, key_span, false)) => {
-                    if let Some(first) = entries.iter().find(|entry| entry.key == text) {
+                    if let Some(first) = keys.find(entries, &text) {
                         return Err(SyntaxError {
                             message: format!(
                                 "duplicate key `{text}` (first written at line {})",
@@ -188,6 +194,11 @@ impl Builder {
 /// Applies YAML merge keys: keys written in the map win over merged ones, and earlier merge
 /// sources win over later ones.
 fn merge_into(entries: &mut Vec<Entry>, merges: &[Node]) {
+    if merges.is_empty() {
+        return;
+    }
+    let mut present: std::collections::BTreeSet<String> =
+        entries.iter().map(|entry| entry.key.clone()).collect();
     for source in merges {
         let maps: Vec<&Node> = match &source.kind {
             NodeKind::Seq(items) => items.iter().collect(),
@@ -195,7 +206,7 @@ fn merge_into(entries: &mut Vec<Entry>, merges: &[Node]) {
         };
         for map in maps {
             for entry in map.as_map().unwrap_or_default() {
-                if !entries.iter().any(|existing| existing.key == entry.key) {
+                if present.insert(entry.key.clone()) {
                     entries.push(entry.clone());
                 }
             }
@@ -353,6 +364,21 @@ mod tests {
     fn merge_keys_are_applied_and_explicit_keys_win() {
         let value = json("base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n");
         assert_eq!(value["derived"], serde_json::json!({"y": 3, "x": 1}));
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_in_large_maps_too() {
+        use std::fmt::Write;
+        let mut text = String::new();
+        for i in 0..40 {
+            let _ = writeln!(text, "k{i}: {i}");
+        }
+        text.push_str("k3: again\n");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.message, "duplicate key `k3` (first written at line 4)");
+        assert_eq!(error.span.start, Position::new(41, 1));
+        let merged = json("base: &b {k0: merged, extra: 1}\nmap:\n  <<: *b\n  k0: own\n");
+        assert_eq!(merged["map"], serde_json::json!({"k0": "own", "extra": 1}));
     }
 
     #[test]

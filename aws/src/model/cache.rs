@@ -1,0 +1,441 @@
+//! What later commands remember about the models, so that they neither start `python3` nor
+//! read whole model files: where botocore's data folder is, and a compact form of each
+//! service's model.
+//!
+//! Both live in the cache folder (`$XDG_CACHE_HOME/runbook`, else `~/.cache/runbook`) and are
+//! only ever an optimisation: a cache that is missing, unreadable, stale or unwritable means
+//! doing the work again, never an error.
+//!
+//! - `botocore-location` names the data folder `python3` reported, keyed by what decides which
+//!   botocore `python3` imports (the `python3` found on `PATH`, the environment variables that
+//!   select an interpreter or its packages, a pyenv `.python-version` file), and stamped with the
+//!   modification times of the data folder and the package folder, which a reinstall or an
+//!   upgrade changes.
+//! - `models/<service>-<key>.rbm` is one service's model without its documentation, every
+//!   operation and shape at a known place, so that a command decodes only those it uses; the key
+//!   is the model file's path, size and modification time, so a new botocore version gets new
+//!   files.
+
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::ModelError;
+use super::service::{Metadata, OperationDef, ServiceModel, Shape};
+use super::table::Table;
+
+/// The cache folder: `$XDG_CACHE_HOME/runbook`, else `$HOME/.cache/runbook`.
+pub(crate) fn default_dir() -> Option<PathBuf> {
+    let absolute =
+        |name: &str| std::env::var_os(name).map(PathBuf::from).filter(|path| path.is_absolute());
+    absolute("XDG_CACHE_HOME")
+        .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
+        .map(|folder| folder.join("runbook"))
+}
+
+/// Writes `bytes` to `path` whole or not at all (a concurrent reader never sees half a file).
+fn write_atomically(path: &Path, bytes: &[u8]) {
+    let Some(folder) = path.parent() else { return };
+    if std::fs::create_dir_all(folder).is_err() {
+        return;
+    }
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&temporary, bytes).is_ok() && std::fs::rename(&temporary, path).is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A file's or folder's modification time in nanoseconds, as text.
+fn stamp(path: &Path) -> Option<String> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(modified.duration_since(UNIX_EPOCH).ok()?.as_nanos().to_string())
+}
+
+const LOCATION_FILE: &str = "botocore-location";
+const LOCATION_TAG: &str = "runbook botocore location 1";
+
+/// What decides which botocore `python3 -c "import botocore"` finds, as one hashed key.
+pub(crate) fn python_key() -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let python = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|folder| folder.join("python3"))
+            .find(|file| file.is_file())
+    });
+    if let Some(python) = python {
+        parts.push(python.display().to_string());
+        parts.push(stamp(&python).unwrap_or_default());
+    }
+    for name in [
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONUSERBASE",
+        "PYENV_VERSION",
+    ] {
+        parts.push(
+            std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()).unwrap_or_default(),
+        );
+    }
+    // pyenv picks a version from the nearest `.python-version` file.
+    let nearest = std::env::current_dir().ok().and_then(|folder| {
+        folder.ancestors().map(|folder| folder.join(".python-version")).find(|file| file.is_file())
+    });
+    if let Some(file) = nearest {
+        parts.push(std::fs::read_to_string(file).unwrap_or_default());
+    }
+    format!("{:016x}", hash_of(&parts))
+}
+
+/// The stamps that change when the botocore package at `data` is reinstalled or upgraded.
+fn location_stamps(data: &Path) -> Option<String> {
+    let package = data.parent()?;
+    Some(format!("{} {}", stamp(data)?, stamp(package)?))
+}
+
+/// The data folder remembered for `key`, if it still exists unchanged.
+pub(crate) fn remembered_location(cache: &Path, key: &str) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(cache.join(LOCATION_FILE)).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != LOCATION_TAG || lines.next()? != key {
+        return None;
+    }
+    let stamps = lines.next()?;
+    let data = PathBuf::from(lines.next()?);
+    (location_stamps(&data)? == stamps).then_some(data)
+}
+
+/// Remembers that `python3`, as `key` describes it, reported the data folder `data`.
+pub(crate) fn remember_location(cache: &Path, key: &str, data: &Path) {
+    let Some(text) = data.to_str().filter(|text| !text.contains('\n')) else { return };
+    let Some(stamps) = location_stamps(data) else { return };
+    let content = format!("{LOCATION_TAG}\n{key}\n{stamps}\n{text}\n");
+    write_atomically(&cache.join(LOCATION_FILE), content.as_bytes());
+}
+
+const COMPACT_TAG: &[u8] = b"runbook compact model 1\n";
+
+/// The model in `path` (a `service-2.json` or `.json.gz`) of service `name`: from its compact
+/// form in `cache` when there is one, else read, decoded, and (with a cache) made compact for
+/// the next command.
+pub(crate) fn service(
+    cache: Option<&Path>,
+    name: &str,
+    path: &Path,
+) -> Result<ServiceModel, ModelError> {
+    let Some(cache) = cache else {
+        let text = read_model_text(path)?;
+        return ServiceModel::from_json(name, &text)
+            .map_err(|source| ModelError::Parse { path: path.to_path_buf(), source });
+    };
+    let source = source_key(path);
+    let file = source.as_ref().map(|key| cache.join("models").join(format!("{name}-{key}.rbm")));
+    if let (Some(file), Some(key)) = (&file, &source)
+        && let Some(model) = std::fs::read(file).ok().and_then(|bytes| open(name, key, bytes))
+    {
+        return Ok(model);
+    }
+    let text = read_model_text(path)?;
+    let compact = compact(&text, source.as_deref().unwrap_or_default())
+        .map_err(|source| ModelError::Parse { path: path.to_path_buf(), source })?;
+    if let Some(file) = &file {
+        write_atomically(file, &compact);
+    }
+    open(name, source.as_deref().unwrap_or_default(), compact).ok_or_else(|| ModelError::Parse {
+        path: path.to_path_buf(),
+        source: serde::de::Error::custom("the compact form of the model does not read back"),
+    })
+}
+
+/// The model file's identity: its path, size and modification time, hashed.
+fn source_key(path: &Path) -> Option<String> {
+    let metadata = std::fs::metadata(path).ok()?;
+    let modified = metadata.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+    Some(format!("{:016x}", hash_of(&(path, metadata.len(), modified))))
+}
+
+/// A model file's JSON text, unzipped if it is gzipped.
+pub(crate) fn read_model_text(path: &Path) -> Result<Vec<u8>, ModelError> {
+    let io_error = |source| ModelError::Io { path: path.to_path_buf(), source };
+    let bytes = std::fs::read(path).map_err(io_error)?;
+    if path.extension().is_some_and(|extension| extension == "gz") {
+        let mut text = Vec::with_capacity(bytes.len() * 8);
+        flate2::read::GzDecoder::new(bytes.as_slice()).read_to_end(&mut text).map_err(io_error)?;
+        Ok(text)
+    } else {
+        Ok(bytes)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawModel<'a> {
+    #[serde(borrow)]
+    metadata: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    operations: IndexMap<String, &'a RawValue>,
+    #[serde(borrow, default)]
+    shapes: IndexMap<String, &'a RawValue>,
+}
+
+/// Keys no analysis or protocol reads, dropped from the compact form; documentation is most of
+/// a model's size.
+const UNUSED: [&str; 8] = [
+    "documentation",
+    "documentationUrl",
+    "min",
+    "max",
+    "pattern",
+    "deprecatedMessage",
+    "sensitive",
+    "box",
+];
+
+fn strip(value: &mut Value) {
+    if let Value::Object(object) = value {
+        for key in UNUSED {
+            object.shift_remove(key);
+        }
+    }
+}
+
+/// Strips an operation or a shape and the member references it holds (not the names of its
+/// members: a member may well be called `pattern`).
+fn strip_entry(value: &mut Value) {
+    strip(value);
+    let Value::Object(object) = value else { return };
+    for key in ["input", "output", "member", "key", "value"] {
+        if let Some(member) = object.get_mut(key) {
+            strip(member);
+        }
+    }
+    for key in ["members"] {
+        if let Some(Value::Object(members)) = object.get_mut(key) {
+            members.values_mut().for_each(strip);
+        }
+    }
+    if let Some(Value::Array(errors)) = object.get_mut("errors") {
+        errors.iter_mut().for_each(strip);
+    }
+}
+
+/// The compact form of a model's JSON text; every entry is decoded once here, so a model that
+/// does not decode is an error now rather than a missing shape later.
+///
+/// The form: a tag line, `source <key>`, the metadata as one line of JSON, `operations <n>` and
+/// `shapes <n>` each followed by `<start> <end> <name>` lines, then `body <length>` and the
+/// body, where each entry is a compact JSON text at its range.
+fn compact(text: &[u8], source: &str) -> Result<Vec<u8>, serde_json::Error> {
+    let raw: RawModel<'_> = serde_json::from_slice(text)?;
+    let metadata = match raw.metadata {
+        Some(metadata) => {
+            let _: Metadata = serde_json::from_str(metadata.get())?;
+            serde_json::to_string(&serde_json::from_str::<Value>(metadata.get())?)?
+        }
+        None => "{}".to_string(),
+    };
+    let mut body = Vec::with_capacity(text.len() / 3);
+    let mut header = String::new();
+    let mut add =
+        |header: &mut String, name: &str, raw: &RawValue| -> Result<(), serde_json::Error> {
+            let mut value: Value = serde_json::from_str(raw.get())?;
+            strip_entry(&mut value);
+            let start = body.len();
+            serde_json::to_writer(&mut body, &value)?;
+            let _ = writeln!(header, "{start} {} {name}", body.len());
+            Ok(())
+        };
+    let _ = writeln!(header, "operations {}", raw.operations.len());
+    for (name, operation) in &raw.operations {
+        let _: OperationDef = serde_json::from_str(operation.get())?;
+        add(&mut header, name, operation)?;
+    }
+    let _ = writeln!(header, "shapes {}", raw.shapes.len());
+    for (name, shape) in &raw.shapes {
+        let _: Shape = serde_json::from_str(shape.get())?;
+        add(&mut header, name, shape)?;
+    }
+    let mut out = Vec::with_capacity(header.len() + body.len() + 256);
+    out.extend_from_slice(COMPACT_TAG);
+    out.extend_from_slice(format!("source {source}\n{metadata}\n").as_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(format!("body {}\n", body.len()).as_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Reads a compact form made by [`compact`] from a model with source key `source`; `None`
+/// when it is not one (another version of the form, another source, a truncated file).
+fn open(name: &str, source: &str, bytes: Vec<u8>) -> Option<ServiceModel> {
+    let mut reader = Lines { bytes: &bytes, at: 0 };
+    if reader.line()? != &COMPACT_TAG[..COMPACT_TAG.len() - 1] {
+        return None;
+    }
+    if reader.line()? != format!("source {source}").as_bytes() {
+        return None;
+    }
+    let metadata: Metadata = serde_json::from_slice(reader.line()?).ok()?;
+    let operations = reader.entries("operations")?;
+    let shapes = reader.entries("shapes")?;
+    let length: usize = reader.field("body")?;
+    let start = reader.at;
+    if bytes.len() != start + length {
+        return None;
+    }
+    let shift = |entries: Vec<(String, usize, usize)>| {
+        entries.into_iter().map(move |(name, from, to)| (name, from + start, to + start))
+    };
+    let text = Arc::new(bytes);
+    let operations: Table<OperationDef> = Table::lazy(Arc::clone(&text), shift(operations));
+    let shapes: Table<Shape> = Table::lazy(text, shift(shapes));
+    Some(ServiceModel::from_parts(name, metadata, operations, shapes))
+}
+
+struct Lines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn line(&mut self) -> Option<&'a [u8]> {
+        let rest = self.bytes.get(self.at..)?;
+        let end = rest.iter().position(|byte| *byte == b'\n')?;
+        self.at += end + 1;
+        Some(&rest[..end])
+    }
+
+    /// A `<label> <number>` line.
+    fn field(&mut self, label: &str) -> Option<usize> {
+        let line = std::str::from_utf8(self.line()?).ok()?;
+        line.strip_prefix(label)?.strip_prefix(' ')?.parse().ok()
+    }
+
+    /// A count line and that many `<start> <end> <name>` lines.
+    fn entries(&mut self, label: &str) -> Option<Vec<(String, usize, usize)>> {
+        let count = self.field(label)?;
+        let mut entries = Vec::with_capacity(count.min(1 << 20));
+        for _ in 0..count {
+            let line = std::str::from_utf8(self.line()?).ok()?;
+            let mut parts = line.splitn(3, ' ');
+            let start = parts.next()?.parse().ok()?;
+            let end = parts.next()?.parse().ok()?;
+            entries.push((parts.next()?.to_string(), start, end));
+        }
+        Some(entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = r#"{
+      "version": "2.0",
+      "metadata": {"apiVersion": "2020-01-01", "protocol": "json", "targetPrefix": "Demo"},
+      "operations": {
+        "GetThing": {"name": "GetThing", "http": {"method": "POST", "requestUri": "/"},
+                     "input": {"shape": "In", "documentation": "in"},
+                     "output": {"shape": "Out"}, "documentation": "<p>long</p>"}
+      },
+      "shapes": {
+        "In": {"type": "structure", "required": ["pattern"],
+               "members": {"pattern": {"shape": "S", "documentation": "d"}}},
+        "Out": {"type": "structure", "members": {"Items": {"shape": "L"}}},
+        "L": {"type": "list", "member": {"shape": "S", "locationName": "item"}},
+        "S": {"type": "string", "max": 10, "pattern": ".*", "enum": ["a", "b"]}
+      }
+    }"#;
+
+    #[test]
+    fn the_compact_form_reads_back_without_documentation() {
+        let compact = compact(MODEL.as_bytes(), "k").unwrap();
+        let text = String::from_utf8_lossy(&compact);
+        assert!(!text.contains("documentation"), "{text}");
+        assert!(!text.contains("\"max\""), "{text}");
+        let model = open("demo", "k", compact.clone()).unwrap();
+        assert_eq!(model.metadata().target_prefix.as_deref(), Some("Demo"));
+        let operation = model.operation("get_thing").unwrap();
+        let input = operation.input().unwrap();
+        assert!(input.members.contains_key("pattern"));
+        assert_eq!(input.required, ["pattern"]);
+        assert!(operation.output().unwrap().members.contains_key("Items"));
+        assert_eq!(model.shape_count(), 4);
+        assert!(open("demo", "other source", compact.clone()).is_none());
+        assert!(open("demo", "k", compact[..compact.len() - 1].to_vec()).is_none());
+    }
+
+    #[test]
+    fn a_broken_shape_stops_the_compact_form() {
+        let text = r#"{"metadata": {}, "operations": {}, "shapes": {"L": {"type": "list"}}}"#;
+        let error = compact(text.as_bytes(), "k").unwrap_err();
+        assert!(error.to_string().contains("list shape without `member`"), "{error}");
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("runbook-cache-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    }
+
+    #[test]
+    fn a_service_is_made_compact_once_and_again_when_its_file_changes() {
+        let root = scratch("service");
+        let cache = root.join("cache");
+        let path = root.join("service-2.json");
+        std::fs::write(&path, MODEL).unwrap();
+        let first = service(Some(&cache), "demo", &path).unwrap();
+        assert_eq!(first.shape_count(), 4);
+        let files = || std::fs::read_dir(cache.join("models")).unwrap().count();
+        assert_eq!(files(), 1);
+        let again = service(Some(&cache), "demo", &path).unwrap();
+        assert_eq!(again.shape_count(), 4);
+        assert_eq!(files(), 1);
+        std::fs::write(&path, MODEL.replace(r#""L": "#, r#""M": {"type": "long"}, "L": "#))
+            .unwrap();
+        assert_eq!(service(Some(&cache), "demo", &path).unwrap().shape_count(), 5);
+        assert_eq!(files(), 2);
+        // A damaged cache file is made again.
+        for entry in std::fs::read_dir(cache.join("models")).unwrap() {
+            std::fs::write(entry.unwrap().path(), "runbook compact model 1\nsource").unwrap();
+        }
+        assert_eq!(service(Some(&cache), "demo", &path).unwrap().shape_count(), 5);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_location_is_remembered_until_its_folders_change() {
+        let root = scratch("location");
+        let cache = root.join("cache");
+        let data = root.join("botocore/data");
+        std::fs::create_dir_all(&data).unwrap();
+        remember_location(&cache, "key", &data);
+        assert_eq!(remembered_location(&cache, "key"), Some(data.clone()));
+        assert_eq!(remembered_location(&cache, "another python"), None);
+        // An upgrade replaces the package folder.
+        std::fs::remove_dir_all(root.join("botocore")).unwrap();
+        assert_eq!(remembered_location(&cache, "key"), None);
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(
+            cache.join(LOCATION_FILE),
+            format!("{LOCATION_TAG}\nkey\n1 2\n{}\n", data.display()),
+        )
+        .unwrap();
+        assert_eq!(remembered_location(&cache, "key"), None);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}
