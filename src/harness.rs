@@ -251,8 +251,12 @@ impl Run {
     /// A call of `service.api` with (at least) `params` was made.
     #[track_caller]
     pub fn assert_call(&self, service: &str, api: &str, params: impl Into<Value>) -> &Self {
-        let call =
-            ExpectedCall { service: service.into(), api: api.into(), params: Some(params.into()) };
+        let call = ExpectedCall {
+            service: service.into(),
+            api: api.into(),
+            params: Some(params.into()),
+            step: None,
+        };
         let expect = Expect {
             status: Some(Self::located(self.execution.automation_execution_status)),
             calls: vec![Self::located(call)],

@@ -123,6 +123,8 @@ pub struct ExpectedCall {
     pub api: String,
     /// `params`: must be a subset of the call's parameters.
     pub params: Option<Value>,
+    /// `step`: the step that must make it (a step of the run or of a child run).
+    pub step: Option<String>,
 }
 
 /// A test file that cannot be read.
@@ -169,7 +171,7 @@ const EXPECT_KEYS: &[&str] =
     &["refused", "status", "path", "steps", "outputs", "failureMessage", "calls", "children"];
 const CHILD_KEYS: &[&str] =
     &["status", "path", "steps", "outputs", "failureMessage", "calls", "children"];
-const CALL_KEYS: &[&str] = &["service", "api", "params"];
+const CALL_KEYS: &[&str] = &["service", "api", "params", "step"];
 
 impl TestFile {
     /// Reads the test file at `path`.
@@ -480,6 +482,10 @@ impl Reader<'_> {
                             service: get("service")?,
                             api: get("api")?,
                             params: call.get("params").map(Node::to_json),
+                            step: call
+                                .get("step")
+                                .map(|node| self.text(node, &format!("{call_path}.step")))
+                                .transpose()?,
                         };
                         expect.calls.push(Located { value: expected, span: call.span });
                     }
@@ -631,7 +637,7 @@ mod tests {
     fn a_case_reads_every_key() {
         let file = TestFile::parse(
             Path::new("dir/x.test.yaml"),
-            "runbook: r.yaml\ndocuments: docs\ncases:\n  - name: one\n    parameters: {A: 1}\n    context: {accountId: '111', region: eu-west-1, startTime: '2026-02-01T00:00:00Z'}\n    mocks: {approvals: {a: Approve}}\n    expect:\n      status: Failed\n      path: [a, b]\n      steps: {b: Pending}\n      outputs: {a.X: [1]}\n      failureMessage: boom\n      calls: [{service: ec2, api: X, params: {A: 1}}]\n",
+            "runbook: r.yaml\ndocuments: docs\ncases:\n  - name: one\n    parameters: {A: 1}\n    context: {accountId: '111', region: eu-west-1, startTime: '2026-02-01T00:00:00Z'}\n    mocks: {approvals: {a: Approve}}\n    expect:\n      status: Failed\n      path: [a, b]\n      steps: {b: Pending}\n      outputs: {a.X: [1]}\n      failureMessage: boom\n      calls: [{service: ec2, api: X, params: {A: 1}, step: b}]\n",
         )
         .unwrap();
         assert_eq!(file.runbook, Path::new("dir/r.yaml"));
@@ -642,6 +648,7 @@ mod tests {
         assert_eq!(case.expect.status.as_ref().unwrap().value, Status::Failed);
         assert_eq!(case.expect.path.as_ref().unwrap().value, ["a", "b"]);
         assert_eq!(case.expect.calls[0].value.api, "X");
+        assert_eq!(case.expect.calls[0].value.step.as_deref(), Some("b"));
         assert_eq!(case.expect.calls[0].span.start.line, 14);
         assert!(case.mocks.as_ref().unwrap().approval("a").is_some());
     }

@@ -452,6 +452,7 @@ fn compare_run(
         let found = calls[position..].iter().position(|call| {
             call.service == wanted.service
                 && call.api == wanted.api
+                && wanted.step.as_ref().is_none_or(|step| *step == call.step_name)
                 && wanted.params.as_ref().is_none_or(|params| subset(params, &call.params))
         });
         match found {
@@ -459,6 +460,8 @@ fn compare_run(
             None => {
                 let params =
                     wanted.params.as_ref().map(|p| format!(" {}", compact(p))).unwrap_or_default();
+                let by =
+                    wanted.step.as_ref().map(|s| format!(" by step `{s}`")).unwrap_or_default();
                 let made: Vec<String> = calls
                     .iter()
                     .map(|c| {
@@ -476,7 +479,7 @@ fn compare_run(
                 fail(
                     *span,
                     format!(
-                        "expected call {}.{}{params}{after} was not made\n  calls made: {}",
+                        "expected call {}.{}{params}{by}{after} was not made\n  calls made: {}",
                         wanted.service,
                         wanted.api,
                         if made.is_empty() {

@@ -765,6 +765,30 @@ fn a_cancel_reaches_the_child_whose_chain_runs_then_the_parents() {
 }
 
 #[test]
+fn a_cancel_inside_a_loop_runs_the_inner_steps_chain() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- name: each\n  action: aws:loop\n  inputs:\n    Iterators: [a, b]\n    Steps:\n    - {{name: work, action: aws:sleep, inputs: {{Duration: PT1H}}, onCancel: 'step:cleanup'}}\n- {{name: after, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n- {{name: cleanup, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: Cleanup}}}}\n"
+    );
+    let aws = ScriptedAws::default().answer("Cleanup", Ok(json!({})));
+    let execution = case(&yaml).aws(aws).cancel_after(Duration::from_secs(60)).run();
+    assert_eq!(execution.automation_execution_status, Status::Cancelled);
+    assert_eq!(
+        statuses(&execution),
+        [
+            ("each".into(), Status::Cancelled),
+            ("work".into(), Status::Cancelled),
+            ("cleanup".into(), Status::Success),
+            ("after".into(), Status::Pending),
+        ]
+    );
+    assert_eq!(
+        execution.step("work").unwrap().failure_message.as_deref(),
+        Some("the run was cancelled during the step"),
+        "the step itself saw the cancel"
+    );
+}
+
+#[test]
 fn a_cancel_as_a_step_starts_stops_it_before_it_acts() {
     let yaml = format!(
         "{HEAD}mainSteps:\n- {{name: first, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: A}}}}\n- {{name: call, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: B}}, onCancel: 'step:cleanup'}}\n- {{name: cleanup, action: aws:executeAwsApi, inputs: {{Service: ec2, Api: Cleanup}}}}\n"
