@@ -294,3 +294,55 @@ fn a_refusal_over_a_placeholder_says_so() {
     );
     assert!(!output.stderr.contains("note: the value"), "{}", output.stderr);
 }
+
+#[test]
+fn a_child_runbook_s_calls_are_recorded_and_replayed() {
+    let dir = TempDir::new("record-children");
+    dir.write(
+        "parent.yaml",
+        "schemaVersion: '0.3'
+mainSteps:
+  - name: before
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeImages, Owners: [self]}
+    outputs:
+      - {Name: ImageId, Selector: '$.Images[0].ImageId'}
+  - name: child
+    action: aws:executeAutomation
+    inputs: {DocumentName: Child, RuntimeParameters: {ImageId: ['{{ before.ImageId }}']}}
+  - name: after
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeImages, Owners: [self]}
+    outputs:
+      - {Name: State, Selector: '$.Images[0].State'}
+outputs: [after.State]
+",
+    );
+    dir.write(
+        "docs/Child.yaml",
+        "schemaVersion: '0.3'
+parameters:
+  ImageId: {type: String}
+mainSteps:
+  - name: deregister
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DeregisterImage, ImageId: '{{ ImageId }}'}
+",
+    );
+    dir.write(
+        "mocks.yaml",
+        "aws:
+  - service: ec2
+    api: DescribeImages
+    sequence:
+      - returns: {Images: [{ImageId: ami-1, State: available}]}
+      - returns: {Images: [{ImageId: ami-1, State: deregistered}]}
+  - {service: ec2, api: DeregisterImage, params: {ImageId: ami-1}, returns: {}}
+",
+    );
+    let (outcome, recording) =
+        round_trip(&dir, "parent.yaml", &["--mocks", "mocks.yaml", "--documents", "docs"], 0);
+    assert_eq!(outcome["outputs"]["after.State"], json!(["deregistered"]));
+    let apis: Vec<&str> = recording.lines().filter(|line| line.starts_with("    api: ")).collect();
+    assert_eq!(apis, ["    api: DescribeImages", "    api: DeregisterImage"], "{recording}");
+}
