@@ -216,6 +216,12 @@ parameters:
   Plain:
     type: String
     default: '{{ ssm:/app/plain }}'
+  Count:
+    type: Integer
+    default: '{{ ssm:/app/count }}'
+  Enabled:
+    type: Boolean
+    default: '{{ ssm:/app/enabled }}'
 mainSteps:
   - name: describe
     action: aws:executeAwsApi
@@ -232,6 +238,8 @@ fn auto_mock_store_defaults_fit_their_parameter() {
     assert!(recording.contains(&format!("    params:\n      KeyId: {arn}\n")), "{recording}");
     assert!(recording.contains("Value: fast\n"), "{recording}");
     assert!(recording.contains("Value: \"<Value>\"\n"), "{recording}");
+    assert!(recording.contains("Value: \"0\"\n"), "{recording}");
+    assert!(recording.contains("Value: \"false\"\n"), "{recording}");
 }
 
 #[test]
