@@ -96,6 +96,14 @@ fn a_run_on_mocks_replays_from_its_recording() {
     assert_eq!(outcome["status"], "Success");
     assert_eq!(outcome["steps"].as_array().map(Vec::len), Some(6));
     // The instance polled through its states is one rule whose answers are a sequence.
+    // The recording is a test case's mocks as it is: every rule answers a call.
+    dir.write(
+        "image.test.yaml",
+        "runbook: image-instance.yaml\ncases:\n  - name: recorded\n    parameters: {InstanceId: i-0123456789abcdef0}\n    mocksFile: recorded.yaml\n    expect:\n      path: [describeInstance, chooseStop, stopInstance, createImage, chooseRestart, restartInstance]\n",
+    );
+    let tested = Cli::new().current_dir(dir.path()).args(["test", "image.test.yaml"]).run().code(0);
+    assert!(!tested.stdout.contains("unused mock"), "{}", tested.stdout);
+    assert!(!tested.stderr.contains("warning"), "{}", tested.stderr);
     let describe = recording.find("api: DescribeInstances\n").unwrap();
     assert!(recording[describe..].starts_with("api: DescribeInstances\n    params:\n      InstanceIds:\n        - i-0123456789abcdef0\n    sequence:\n"), "{recording}");
 }
@@ -353,4 +361,42 @@ mainSteps:
     assert_eq!(outcome["outputs"]["after.State"], json!(["deregistered"]));
     let apis: Vec<&str> = recording.lines().filter(|line| line.starts_with("    api: ")).collect();
     assert_eq!(apis, ["    api: DescribeImages", "    api: DeregisterImage"], "{recording}");
+}
+
+#[test]
+fn a_fleet_run_replays_from_its_recording() {
+    let dir = TempDir::new("record-fleet");
+    dir.write(
+        "fleet.yaml",
+        "schemaVersion: '0.3'
+parameters:
+  InstanceId: {type: String}
+mainSteps:
+  - name: stop
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: StopInstances, InstanceIds: ['{{ InstanceId }}']}
+  - name: wait
+    action: aws:waitForAwsResourceProperty
+    inputs:
+      Service: ec2
+      Api: DescribeInstances
+      InstanceIds: ['{{ InstanceId }}']
+      PropertySelector: '$.Reservations[0].Instances[0].State.Name'
+      DesiredValues: [running]
+",
+    );
+    let fleet = [
+        "--target-parameter",
+        "InstanceId",
+        "--targets",
+        "Key=ParameterValues,Values=i-1,i-2,i-3",
+        "--max-concurrency",
+        "2",
+    ];
+    let args: Vec<&str> = ["--auto-mock"].iter().chain(&fleet).copied().collect();
+    let (outcome, recording) = round_trip(&dir, "fleet.yaml", &args, 0);
+    assert_eq!(outcome["status"], "Success", "{outcome}");
+    for id in ["i-1", "i-2", "i-3"] {
+        assert!(recording.contains(&format!("        - {id}\n")), "{recording}");
+    }
 }
