@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use runbook_aws::mock::auto::{AutoMock, Placeholders};
+use runbook_aws::mock::record::Recorder;
 use runbook_aws::mock::{ApprovalDecision, MockAws, MockFile};
 use runbook_engine::execute::{Actions, Host, RunContext};
 use runbook_engine::host::{
@@ -117,6 +118,8 @@ pub struct Setup {
     pub context: RunContext,
     /// Receives the run's events.
     pub observer: Option<Arc<dyn Observer>>,
+    /// Records every AWS call and approval decision of the run (`runbook run --record`).
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -140,6 +143,7 @@ impl Default for Setup {
             documents: Vec::new(),
             context: RunContext::default(),
             observer: None,
+            recorder: None,
         }
     }
 }
@@ -172,6 +176,11 @@ impl Setup {
                 }
             }
         };
+        // Before anything holds the backend, so that every call of the run is recorded.
+        let aws = match &self.recorder {
+            Some(recorder) => recorder.backend(aws, Some(clock.clone())),
+            None => aws,
+        };
         let mut decisions = self.mocks.as_deref().map(mock_decisions).unwrap_or_default();
         let fallback = match &self.approvals {
             Approvals::Scripted(scripted) => {
@@ -180,7 +189,10 @@ impl Setup {
             }
             other => Some(self.prompt.clone().unwrap_or_else(|| other.approver())),
         };
-        let approver = Arc::new(ScriptedApprover { decisions, fallback });
+        let mut approver: Arc<dyn Approver> = Arc::new(ScriptedApprover { decisions, fallback });
+        if let Some(recorder) = &self.recorder {
+            approver = recorder.approver(approver);
+        }
         // A mock file's `scripts` stand in for the steps it names; other scripts really run.
         let scripts: Arc<dyn ScriptRunner> = match &self.mocks {
             Some(file) if !file.scripts.is_empty() => {

@@ -438,3 +438,23 @@ fn a_run_against_the_emulator_replays_from_its_recording() {
         .code(0);
     assert_eq!(crate::record::outcome(&replay.stdout), first, "{recording}");
 }
+
+#[test]
+fn a_sandbox_run_replays_from_its_recording() {
+    let dir = TempDir::new("live-sandbox-record");
+    dir.write("sandbox.yaml", SANDBOX_RUNBOOK);
+    let run = |args: &[&str]| {
+        let output = Cli::new()
+            .current_dir(dir.path())
+            .args(["run", "sandbox.yaml", "--output", "json"])
+            .args(args)
+            .run()
+            .code(0);
+        crate::record::outcome(&output.stdout)
+    };
+    let first = run(&["--sandbox", "--record", "sandbox.calls.json"]);
+    assert_eq!(first["outputs"]["get.Value"], json!(["hello"]));
+    let recording = std::fs::read_to_string(dir.path().join("sandbox.calls.json")).unwrap();
+    assert!(recording.contains("\"api\": \"PutParameter\""), "{recording}");
+    assert_eq!(run(&["--mocks", "sandbox.calls.json"]), first, "{recording}");
+}

@@ -96,6 +96,14 @@ fn a_run_on_mocks_replays_from_its_recording() {
     assert_eq!(outcome["status"], "Success");
     assert_eq!(outcome["steps"].as_array().map(Vec::len), Some(6));
     // The instance polled through its states is one rule whose answers are a sequence.
+    // The recording is a test case's mocks as it is: every rule answers a call.
+    dir.write(
+        "image.test.yaml",
+        "runbook: image-instance.yaml\ncases:\n  - name: recorded\n    parameters: {InstanceId: i-0123456789abcdef0}\n    mocksFile: recorded.yaml\n    expect:\n      path: [describeInstance, chooseStop, stopInstance, createImage, chooseRestart, restartInstance]\n",
+    );
+    let tested = Cli::new().current_dir(dir.path()).args(["test", "image.test.yaml"]).run().code(0);
+    assert!(!tested.stdout.contains("unused mock"), "{}", tested.stdout);
+    assert!(!tested.stderr.contains("warning"), "{}", tested.stderr);
     let describe = recording.find("api: DescribeInstances\n").unwrap();
     assert!(recording[describe..].starts_with("api: DescribeInstances\n    params:\n      InstanceIds:\n        - i-0123456789abcdef0\n    sequence:\n"), "{recording}");
 }
@@ -216,6 +224,12 @@ parameters:
   Plain:
     type: String
     default: '{{ ssm:/app/plain }}'
+  Count:
+    type: Integer
+    default: '{{ ssm:/app/count }}'
+  Enabled:
+    type: Boolean
+    default: '{{ ssm:/app/enabled }}'
 mainSteps:
   - name: describe
     action: aws:executeAwsApi
@@ -232,6 +246,8 @@ fn auto_mock_store_defaults_fit_their_parameter() {
     assert!(recording.contains(&format!("    params:\n      KeyId: {arn}\n")), "{recording}");
     assert!(recording.contains("Value: fast\n"), "{recording}");
     assert!(recording.contains("Value: \"<Value>\"\n"), "{recording}");
+    assert!(recording.contains("Value: \"0\"\n"), "{recording}");
+    assert!(recording.contains("Value: \"false\"\n"), "{recording}");
 }
 
 #[test]
@@ -293,4 +309,94 @@ fn a_refusal_over_a_placeholder_says_so() {
         output.stderr
     );
     assert!(!output.stderr.contains("note: the value"), "{}", output.stderr);
+}
+
+#[test]
+fn a_child_runbook_s_calls_are_recorded_and_replayed() {
+    let dir = TempDir::new("record-children");
+    dir.write(
+        "parent.yaml",
+        "schemaVersion: '0.3'
+mainSteps:
+  - name: before
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeImages, Owners: [self]}
+    outputs:
+      - {Name: ImageId, Selector: '$.Images[0].ImageId'}
+  - name: child
+    action: aws:executeAutomation
+    inputs: {DocumentName: Child, RuntimeParameters: {ImageId: ['{{ before.ImageId }}']}}
+  - name: after
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeImages, Owners: [self]}
+    outputs:
+      - {Name: State, Selector: '$.Images[0].State'}
+outputs: [after.State]
+",
+    );
+    dir.write(
+        "docs/Child.yaml",
+        "schemaVersion: '0.3'
+parameters:
+  ImageId: {type: String}
+mainSteps:
+  - name: deregister
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DeregisterImage, ImageId: '{{ ImageId }}'}
+",
+    );
+    dir.write(
+        "mocks.yaml",
+        "aws:
+  - service: ec2
+    api: DescribeImages
+    sequence:
+      - returns: {Images: [{ImageId: ami-1, State: available}]}
+      - returns: {Images: [{ImageId: ami-1, State: deregistered}]}
+  - {service: ec2, api: DeregisterImage, params: {ImageId: ami-1}, returns: {}}
+",
+    );
+    let (outcome, recording) =
+        round_trip(&dir, "parent.yaml", &["--mocks", "mocks.yaml", "--documents", "docs"], 0);
+    assert_eq!(outcome["outputs"]["after.State"], json!(["deregistered"]));
+    let apis: Vec<&str> = recording.lines().filter(|line| line.starts_with("    api: ")).collect();
+    assert_eq!(apis, ["    api: DescribeImages", "    api: DeregisterImage"], "{recording}");
+}
+
+#[test]
+fn a_fleet_run_replays_from_its_recording() {
+    let dir = TempDir::new("record-fleet");
+    dir.write(
+        "fleet.yaml",
+        "schemaVersion: '0.3'
+parameters:
+  InstanceId: {type: String}
+mainSteps:
+  - name: stop
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: StopInstances, InstanceIds: ['{{ InstanceId }}']}
+  - name: wait
+    action: aws:waitForAwsResourceProperty
+    inputs:
+      Service: ec2
+      Api: DescribeInstances
+      InstanceIds: ['{{ InstanceId }}']
+      PropertySelector: '$.Reservations[0].Instances[0].State.Name'
+      DesiredValues: [running]
+",
+    );
+    let fleet = [
+        "--target-parameter",
+        "InstanceId",
+        "--targets",
+        "Key=ParameterValues,Values=i-1,i-2,i-3",
+        "--max-concurrency",
+        "2",
+    ];
+    let args: Vec<&str> = ["--auto-mock"].iter().chain(&fleet).copied().collect();
+    let (outcome, recording) = round_trip(&dir, "fleet.yaml", &args, 0);
+    assert_eq!(outcome["status"], "Success", "{outcome}");
+    for id in ["i-1", "i-2", "i-3"] {
+        assert!(recording.contains(&format!("        - {id}\n")), "{recording}");
+    }
 }

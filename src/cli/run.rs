@@ -178,6 +178,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         eprintln!("error: cannot write {}: {error}", path.display());
         return Ok(Outcome::UsageError);
     }
+    let recorder = args.record.as_ref().map(|_| {
+        let stand_ins = mocks.as_ref().map(|file| file.scripts.clone()).unwrap_or_default();
+        Arc::new(Recorder::new().with_stand_ins(stand_ins))
+    });
 
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let approvals = match args.approve {
@@ -215,6 +219,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             ..RunContext::default()
         },
         observer: Some(progress.clone()),
+        recorder: recorder.clone(),
     };
 
     // A dry run is on virtual time; a run against an AWS is on the real clock.
@@ -228,7 +233,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     };
     let plan = Arc::new(Plan::new(Arc::new(document)));
     let mut auto = None;
-    let mut recorder = None;
     let result = runtime.block_on(async {
         let clock: Arc<dyn Clock> = match &live {
             Some(_) => Arc::new(SystemClock),
@@ -236,16 +240,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         };
         let built = setup.build(clock);
         auto = built.auto;
-        let mut host = built.host;
-        if args.record.is_some() {
-            let stand_ins = setup.mocks.as_ref().map(|file| file.scripts.clone());
-            let recording = Arc::new(
-                Recorder::new(host.aws.clone()).with_stand_ins(stand_ins.unwrap_or_default()),
-            );
-            host = Recorder::attach(&recording, host);
-            recorder = Some(recording);
-        }
-        let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), host);
+        let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), built.host);
         let mut options = RunOptions::with_parameters(parameters);
         options.fleet = fleet;
         let cancel = options.cancel.clone();

@@ -76,7 +76,7 @@ impl Placeholders {
 
     /// The same placeholders, answering the Parameter Store reads of `document`'s parameter
     /// defaults with values those parameters accept: the first of `allowedValues`, else one
-    /// made to match `allowedPattern`.
+    /// made to match `allowedPattern`, else `0` for an Integer and `false` for a Boolean.
     #[must_use]
     pub fn for_document(mut self, document: &Document) -> Self {
         let mut defaults = IndexMap::new();
@@ -94,11 +94,14 @@ impl Placeholders {
             let allowed = parameter.allowed_values.as_ref().and_then(|values| {
                 values.value.iter().find_map(runbook_engine::syntax::Node::scalar_text)
             });
-            let value = allowed.or_else(|| pattern.as_deref().and_then(value_matching));
-            let list = parameter
-                .ty
-                .as_ref()
-                .is_some_and(|ty| ty.value.value_type() == ValueType::StringList);
+            let ty = parameter.ty.as_ref().map(|ty| ty.value.value_type());
+            let typed = match ty {
+                Some(ValueType::Integer) => Some("0".to_string()),
+                Some(ValueType::Boolean) => Some("false".to_string()),
+                _ => None,
+            };
+            let value = allowed.or_else(|| pattern.as_deref().and_then(value_matching)).or(typed);
+            let list = ty == Some(ValueType::StringList);
             defaults.entry(name.clone()).or_insert(StoreDefault {
                 parameter: parameter.name.value.clone(),
                 value,

@@ -25,6 +25,7 @@
 //!
 //! [`MockFile`] is the parsed file; [`MockAws`] answers calls from it as an
 //! [`AwsBackend`](runbook_engine::host::AwsBackend), one per run.
+//! [`record::Recorder`] writes the calls any backend answered as such a file.
 //!
 //! How a call finds its rule:
 //! - `service` and `api` are compared exactly (`api` as runbooks spell it, `DescribeInstances`);

@@ -2,10 +2,9 @@
 //! with its answer, and every approval decision, written so that `--mocks FILE` replays the run
 //! on the same path.
 //!
-//! [`Recorder::attach`] puts the recorder between a run's [`Host`] and its AWS backend,
-//! whatever that backend is (mocks, placeholders, an emulator or AWS), so the runbook's steps,
-//! its scripts' calls, Parameter Store reads and child runbooks are all recorded in the order
-//! they are made. [`Recorder::mock_file`] turns the calls into rules:
+//! [`Recorder::backend`] puts the recorder in front of a run's AWS backend, whatever that
+//! backend is (mocks, placeholders, an emulator or AWS), so the runbook's steps, its scripts'
+//! calls, Parameter Store reads and child runbooks are all recorded in the order they are made. [`Recorder::mock_file`] turns the calls into rules:
 //! - one rule per call, the call's service, API and every parameter it was made with, except
 //!   the parameters that hold the date of the run (`{{ global:DATE }}`, `{{ global:DATE_TIME }}`
 //!   in an image's name), which a replay on another day would change; calls with the same
@@ -27,9 +26,10 @@
 //! use serde_json::json;
 //!
 //! let file = MockFile::parse(Path::new("m.yaml"), "aws:\n  - {service: ec2, api: StopInstances, returns: {}}\n")?;
-//! let recorder = Recorder::new(Arc::new(MockAws::new(Arc::new(file))));
+//! let recorder = Arc::new(Recorder::new());
+//! let aws = recorder.backend(Arc::new(MockAws::new(Arc::new(file))), None);
 //! let stop = ApiRequest::new("ec2", "StopInstances", json!({"InstanceIds": ["i-1"]}));
-//! tokio::runtime::Builder::new_current_thread().build()?.block_on(recorder.call(stop))?;
+//! tokio::runtime::Builder::new_current_thread().build()?.block_on(aws.call(stop))?;
 //! assert_eq!(
 //!     recorder.to_yaml(),
 //!     "aws:\n  - service: ec2\n    api: StopInstances\n    params:\n      InstanceIds:\n        - i-1\n    returns: {}\n"
@@ -39,7 +39,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use indexmap::IndexMap;
 use runbook_engine::execute::Host;
@@ -65,13 +65,13 @@ struct Recording {
     approvals: IndexMap<String, Decision>,
 }
 
-/// An AWS backend that records every call and its answer, and passes the call on.
+/// Records the AWS calls and approval decisions of a run, through the backend and the approver
+/// it wraps ([`backend`](Self::backend), [`approver`](Self::approver), or both at once with
+/// [`attach`](Self::attach)), and writes them as a mock file.
+#[derive(Default)]
 pub struct Recorder {
-    inner: Arc<dyn AwsBackend>,
-    recording: Arc<Mutex<Recording>>,
+    recording: Mutex<Recording>,
     scripts: IndexMap<String, ScriptStandIn>,
-    /// The run's clock, to tell the run's date in parameters.
-    clock: OnceLock<Arc<dyn Clock>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -81,9 +81,9 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    /// A recorder passing calls on to `inner`.
-    pub fn new(inner: Arc<dyn AwsBackend>) -> Self {
-        Self { inner, recording: Arc::default(), scripts: IndexMap::new(), clock: OnceLock::new() }
+    /// A recorder with nothing recorded.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Also writes these script stand-ins (a mock file's `scripts`), which the run uses in
@@ -94,17 +94,28 @@ impl Recorder {
         self
     }
 
-    /// `host`, with its AWS calls (Parameter Store reads included) going through `recorder`
-    /// and its approval decisions recorded. The host's clock tells the run's date.
-    pub fn attach(recorder: &Arc<Self>, mut host: Host) -> Host {
-        let _ = recorder.clock.set(host.clock.clone());
-        let aws = Arc::clone(recorder) as Arc<dyn AwsBackend>;
+    /// A backend that passes each call on to `inner` and records it with its answer; `clock`
+    /// (the run's) tells the run's date, which recorded parameters leave out.
+    pub fn backend(
+        self: &Arc<Self>,
+        inner: Arc<dyn AwsBackend>,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Arc<dyn AwsBackend> {
+        Arc::new(RecordingAws { inner, clock, recorder: Arc::clone(self) })
+    }
+
+    /// An approver that decides as `inner` does and records each decision by step.
+    pub fn approver(self: &Arc<Self>, inner: Arc<dyn Approver>) -> Arc<dyn Approver> {
+        Arc::new(RecordingApprover { inner, recorder: Arc::clone(self) })
+    }
+
+    /// `host`, with its AWS calls (Parameter Store reads included) and its approval decisions
+    /// recorded.
+    pub fn attach(self: &Arc<Self>, mut host: Host) -> Host {
+        let aws = self.backend(host.aws.clone(), Some(host.clock.clone()));
         host.parameter_store = Arc::new(AwsParameterStore::new(aws.clone()));
         host.aws = aws;
-        host.approver = Arc::new(RecordingApprover {
-            inner: host.approver,
-            recording: Arc::clone(&recorder.recording),
-        });
+        host.approver = self.approver(host.approver);
         host
     }
 
@@ -181,25 +192,32 @@ impl Recorder {
     }
 }
 
-impl AwsBackend for Recorder {
+/// The backend of [`Recorder::backend`].
+struct RecordingAws {
+    inner: Arc<dyn AwsBackend>,
+    clock: Option<Arc<dyn Clock>>,
+    recorder: Arc<Recorder>,
+}
+
+impl AwsBackend for RecordingAws {
     fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
         Box::pin(async move {
             let answer = self.inner.call(request.clone()).await;
             let mut request = request;
-            if let Some(clock) = self.clock.get() {
+            if let Some(clock) = &self.clock {
                 let today = clock.now().strftime("%Y-%m-%d").to_string();
                 without_text(&mut request.params, &today);
             }
-            self.lock().calls.push(Call { request, answer: answer.clone() });
+            self.recorder.lock().calls.push(Call { request, answer: answer.clone() });
             answer
         })
     }
 }
 
-/// Records the decisions of the approver it wraps, by step.
+/// The approver of [`Recorder::approver`].
 struct RecordingApprover {
     inner: Arc<dyn Approver>,
-    recording: Arc<Mutex<Recording>>,
+    recorder: Arc<Recorder>,
 }
 
 impl Approver for RecordingApprover {
@@ -209,8 +227,7 @@ impl Approver for RecordingApprover {
         Box::pin(async move {
             let decision = decision.await;
             if let Some(decision) = &decision {
-                let mut recording = self.recording.lock().unwrap_or_else(PoisonError::into_inner);
-                recording.approvals.insert(step, decision.clone());
+                self.recorder.lock().approvals.insert(step, decision.clone());
             }
             decision
         })
@@ -463,10 +480,10 @@ mod tests {
             .iter()
             .map(|(api, params, list)| (format!("{api} {params}"), list.clone()))
             .collect();
-        let recorder = Recorder::new(Arc::new(Scripted(Mutex::new(scripted))));
+        let recorder = Arc::new(Recorder::new());
+        let aws = recorder.backend(Arc::new(Scripted(Mutex::new(scripted))), None);
         let request = |(api, params): &(&str, Value)| ApiRequest::new("ec2", *api, params.clone());
-        let first: Vec<_> =
-            calls.iter().map(|call| block_on(recorder.call(request(call)))).collect();
+        let first: Vec<_> = calls.iter().map(|call| block_on(aws.call(request(call)))).collect();
         assert_eq!(recorder.calls(), calls.len());
         let (text, name) = if json {
             (recorder.to_json(), "recorded.json")
@@ -659,10 +676,7 @@ mod tests {
             "scripts:\n  a: {returns: {x: 1}}\n  b: {rhai: 'events.n + 1'}\n  c: {error: boom}\n",
         )
         .unwrap();
-        let recorder = Arc::new(
-            Recorder::new(Arc::new(MockAws::new(Arc::new(mocks.clone()))))
-                .with_stand_ins(mocks.scripts.clone()),
-        );
+        let recorder = Arc::new(Recorder::new().with_stand_ins(mocks.scripts.clone()));
         let clock = Arc::new(runbook_engine::host::VirtualClock::new(jiff::Timestamp::UNIX_EPOCH));
         let host = Host::new(Arc::new(MockAws::new(Arc::new(mocks))), clock)
             .with_approver(Arc::new(Approve));
@@ -702,7 +716,7 @@ mod tests {
         )
         .unwrap();
         let aws = Arc::new(MockAws::new(Arc::new(mocks)));
-        let recorder = Arc::new(Recorder::new(aws.clone()));
+        let recorder = Arc::new(Recorder::new());
         let start = "2026-01-02T03:04:05Z".parse().unwrap();
         let clock = Arc::new(runbook_engine::host::VirtualClock::new(start));
         let host = Recorder::attach(&recorder, Host::new(aws, clock));
