@@ -27,6 +27,7 @@
 //! object (`{"automation:EXECUTION_ID": "...", "global:REGION": "..."}`).
 
 mod bridge;
+pub mod check;
 mod powershell;
 mod process;
 mod python;
