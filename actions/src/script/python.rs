@@ -68,6 +68,15 @@ impl Warm {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The warm interpreter, when it is ready.
+    #[cfg(unix)]
+    fn ready(&self) -> Option<Arc<Zygote>> {
+        match &*self.lock() {
+            WarmState::Ready(zygote) => Some(Arc::clone(zygote)),
+            _ => None,
+        }
+    }
+
     #[cfg(unix)]
     fn set_broken(&self) {
         *self.lock() = WarmState::Broken;
@@ -268,7 +277,7 @@ impl PythonRunner {
         let mut env = vec![("PYTHONIOENCODING".to_string(), "utf-8".to_string())];
         env.extend(request.env.iter().cloned());
         #[cfg(unix)]
-        if let Some(zygote) = self.warm_interpreter(executable) {
+        if let Some(zygote) = self.warm.ready() {
             match zygote.fork(dir, &request_path, &env, remove, request.timeout) {
                 Ok(running) => return Ok(running),
                 // A warm interpreter that fails once is not trusted again: this step and the
@@ -282,7 +291,12 @@ impl PythonRunner {
             command.env_remove(name);
         }
         command.envs(env);
-        Running::start(command, request.timeout, bridge).map_err(|error| self.start_error(&error))
+        let running = Running::start(command, request.timeout, bridge)
+            .map_err(|error| self.start_error(&error))?;
+        // Started after this step's own process, so that the first step does not wait for it.
+        #[cfg(unix)]
+        self.warm_interpreter(executable);
+        Ok(running)
     }
 
     /// The warm interpreter when it is ready; otherwise `None`, after starting it in the
