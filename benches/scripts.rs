@@ -1,16 +1,18 @@
-//! The cost of an `aws:executeScript` step: a trivial Python step, process start included (a
-//! whole run of one step through the executor, and the runner alone), against a rhai answer
-//! from a mock file (a `script:` rule of `MockAws`, and a one-step run whose script is stood in
-//! for by `rhai`). Each is measured inside one process, after a first run has found the
-//! interpreter.
+//! The cost of an `aws:executeScript` step: a trivial Python step (a whole run of one step
+//! through the executor, and the runner alone), cold (a new `python3` process for the step) and
+//! warm (a child forked from the runner's warm interpreter, boto3 already imported), against a
+//! rhai answer from a mock file (a `script:` rule of `MockAws`, and a one-step run whose script
+//! is stood in for by `rhai`). Each is measured inside one process, after a first run has found
+//! the interpreter. After divan's table, `warm/cold` prints the warm runner step as a ratio of
+//! the cold one, both measured in the same run.
 //!
-//! Needs `python3` on `PATH`: `cargo bench --bench scripts`.
+//! Needs `python3` with boto3 on `PATH`: `cargo bench --bench scripts`.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use runbook_actions::script::{LocalScriptRunner, PythonRunner};
+use runbook_actions::script::{LocalScriptRunner, PowerShellRunner, PythonRunner};
 use runbook_aws::mock::stand_in::StandInScripts;
 use runbook_aws::mock::{MockAws, MockFile};
 use runbook_engine::Document;
@@ -24,6 +26,55 @@ use serde_json::json;
 
 fn main() {
     divan::main();
+    warm_against_cold();
+}
+
+/// Times `steps` runs of the trivial step with `runner`, after one untimed run; the median.
+#[allow(clippy::disallowed_methods, reason = "a benchmark measures real time")]
+fn median_step(runner: &PythonRunner, steps: usize) -> Duration {
+    let request = trivial_request();
+    runner.run_blocking(&request).expect("warm-up run");
+    let mut times: Vec<Duration> = (0..steps)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let output = runner.run_blocking(&request).expect("a trivial step succeeds");
+            assert_eq!(output.payload, json!({"double": 42}));
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Prints the warm runner step against the cold one, measured now, as a ratio.
+#[allow(clippy::print_stdout, reason = "the ratio is this benchmark's report")]
+fn warm_against_cold() {
+    let cold = median_step(&PythonRunner::new(None).with_warm_interpreter(false), 20);
+    let runner = PythonRunner::new(None);
+    assert!(runner.warm_up(), "the warm interpreter starts");
+    let warm = median_step(&runner, 50);
+    let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
+    println!(
+        "warm/cold: a trivial Python step takes {:.2} ms warm and {:.2} ms cold (median): {:.3} \
+         of a cold start ({:.1}x faster)",
+        ms(warm),
+        ms(cold),
+        warm.as_secs_f64() / cold.as_secs_f64(),
+        cold.as_secs_f64() / warm.as_secs_f64()
+    );
+}
+
+fn trivial_request() -> ScriptRequest {
+    ScriptRequest {
+        step: "double".to_string(),
+        runtime: python_runtime(),
+        handler: Some("h".to_string()),
+        script: Some("def h(events, context):\n    return {'double': events['n'] * 2}\n".into()),
+        attachment: None,
+        input_payload: json!({"n": 21}),
+        timeout: Duration::from_secs(600),
+        env: Vec::new(),
+    }
 }
 
 const MOCKS: &str = r#"
@@ -79,8 +130,19 @@ fn bench_run(bencher: divan::Bencher, scripts: Arc<dyn ScriptRunner>) {
 /// A whole run of one trivial Python step: the executor, a fresh `python3` process and its
 /// scratch directory.
 #[divan::bench(sample_count = 20, sample_size = 1)]
-fn python_step(bencher: divan::Bencher) {
-    bench_run(bencher, Arc::new(LocalScriptRunner::default()));
+fn python_step_cold(bencher: divan::Bencher) {
+    let python = PythonRunner::new(None).with_warm_interpreter(false);
+    let scripts = LocalScriptRunner::from_runners(python, PowerShellRunner::default());
+    bench_run(bencher, Arc::new(scripts));
+}
+
+/// The same run with the step forked from a warm interpreter.
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn python_step_warm(bencher: divan::Bencher) {
+    let python = PythonRunner::new(None);
+    assert!(python.warm_up(), "the warm interpreter starts");
+    let scripts = LocalScriptRunner::from_runners(python, PowerShellRunner::default());
+    bench_run(bencher, Arc::new(scripts));
 }
 
 /// The same step with its script stood in for by `rhai` from the mock file.
@@ -90,20 +152,22 @@ fn rhai_stand_in_step(bencher: divan::Bencher) {
     bench_run(bencher, Arc::new(scripts));
 }
 
-/// The Python runner alone, without the executor.
+/// The Python runner alone, without the executor, cold.
 #[divan::bench(sample_count = 20, sample_size = 1)]
-fn python_runner(bencher: divan::Bencher) {
+fn python_runner_cold(bencher: divan::Bencher) {
+    bench_runner(bencher, &PythonRunner::new(None).with_warm_interpreter(false));
+}
+
+/// The Python runner alone, warm.
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn python_runner_warm(bencher: divan::Bencher) {
     let runner = PythonRunner::new(None);
-    let request = ScriptRequest {
-        step: "double".to_string(),
-        runtime: python_runtime(),
-        handler: Some("h".to_string()),
-        script: Some("def h(events, context):\n    return {'double': events['n'] * 2}\n".into()),
-        attachment: None,
-        input_payload: json!({"n": 21}),
-        timeout: Duration::from_secs(600),
-        env: Vec::new(),
-    };
+    assert!(runner.warm_up(), "the warm interpreter starts");
+    bench_runner(bencher, &runner);
+}
+
+fn bench_runner(bencher: divan::Bencher, runner: &PythonRunner) {
+    let request = trivial_request();
     runner.run_blocking(&request).expect("warm-up run");
     bencher.bench_local(|| {
         let output = runner.run_blocking(&request).expect("a trivial step succeeds");

@@ -527,3 +527,43 @@ fn run_output_json_lists_a_childs_calls_in_the_parents_where_they_were_made() {
     assert_eq!(&calls[1]["AutomationExecutionId"], child_id);
     assert_eq!(calls[0]["AutomationExecutionId"], record["AutomationExecutionId"]);
 }
+
+const BROKEN_SCRIPT: &str = "schemaVersion: '0.3'\nmainSteps:\n  - name: calc\n    action: aws:executeScript\n    inputs:\n      Runtime: python3.11\n      Handler: handler\n      Script: |-\n        def handler(events, context):\n            return events[\n";
+
+#[test]
+fn validate_compiles_python_scripts_and_shows_the_line_inside_the_block() {
+    let dir = TempDir::new("cli-python-script");
+    dir.write("script.yaml", BROKEN_SCRIPT);
+    let output = Cli::new().current_dir(dir.path()).args(["validate", "script.yaml"]).run().code(1);
+    assert!(
+        output.stdout.starts_with(
+            "error[RB040]: the script does not compile: '[' was never closed (line 2 of the \
+             script)\n  --> script.yaml:10:26\n"
+        ),
+        "{}",
+        output.stdout
+    );
+    assert!(output.stdout.contains("rule python-script"), "{}", output.stdout);
+    let sarif = Cli::new()
+        .current_dir(dir.path())
+        .args(["validate", "--format", "sarif", "script.yaml"])
+        .run()
+        .code(1);
+    assert!(sarif.stdout.contains("\"id\": \"RB040\""), "{}", sarif.stdout);
+}
+
+#[test]
+fn validate_without_python_skips_the_script_check_with_a_note() {
+    let dir = TempDir::new("cli-python-missing");
+    dir.write("script.yaml", BROKEN_SCRIPT);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["validate", "--python", "/no/such/python3", "script.yaml"])
+        .run()
+        .code(0);
+    assert!(
+        output.stderr.contains("note: the checks of Python scripts (RB040) were skipped: Python is not installed: /no/such/python3 was not found"),
+        "{}",
+        output.stderr
+    );
+}

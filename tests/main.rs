@@ -5,6 +5,7 @@
 //! - `corpus_auto_mock`: every corpus runbook walks on placeholder answers to a terminal status;
 //! - `corpus_models`: the corpus's AWS API calls checked against botocore's models;
 //! - `corpus_runs`: every corpus runbook runs to a terminal status;
+//! - `corpus_scripts`: every Python script of the corpus compiles and defines its handler (RB040);
 //! - `examples`: every example runbook passes its test file;
 //! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
@@ -24,6 +25,7 @@ mod corpus;
 mod corpus_auto_mock;
 mod corpus_models;
 mod corpus_runs;
+mod corpus_scripts;
 mod examples;
 #[cfg(feature = "aws")]
 mod live;

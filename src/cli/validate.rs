@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use runbook_actions::script::check::ScriptChecker;
 use runbook_engine::Document;
 use runbook_engine::document::LoadErrorKind;
 use runbook_engine::validate::validate;
@@ -25,6 +26,13 @@ pub(crate) struct Args {
     /// calls (RB028-RB031). Default: $RUNBOOK_AWS_MODELS, else the installed botocore package.
     #[arg(long, value_name = "DIR")]
     aws_models: Option<PathBuf>,
+    /// The Python interpreter that compiles `aws:executeScript` scripts for RB040 (default:
+    /// `python3` on PATH).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// A folder to look for script attachments in before the runbook's own folder.
+    #[arg(long, value_name = "DIR")]
+    attachments: Option<PathBuf>,
 }
 
 /// The output formats of `runbook validate`.
@@ -93,6 +101,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             Err(error) => checked.files.push(FileResult::Failed { error, text }),
         }
     }
+    check_scripts(args, &mut checked);
     let output = match args.format {
         OutputFormat::Human => render::human::report(&checked, render::human::use_color()),
         OutputFormat::Json => render::json::report(&checked),
@@ -108,4 +117,34 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Merges the findings of RB040 (Python scripts compile and define their handler) into each
+/// report; all scripts go to one Python process. Without Python the check is skipped, with a
+/// note.
+fn check_scripts(args: &Args, results: &mut Checked) {
+    let python = runbook_actions::script::PythonRunner::new(args.python.clone());
+    let checker = ScriptChecker::new(python, args.attachments.iter().cloned().collect());
+    let documents: Vec<&Document> = results
+        .files
+        .iter()
+        .filter_map(|file| match file {
+            FileResult::Checked { document, .. } => Some(&**document),
+            FileResult::Failed { .. } => None,
+        })
+        .collect();
+    let findings = match checker.check(&documents) {
+        Ok((findings, _)) => findings,
+        Err(error) => {
+            eprintln!("note: the checks of Python scripts (RB040) were skipped: {error}");
+            return;
+        }
+    };
+    let reports = results.files.iter_mut().filter_map(|file| match file {
+        FileResult::Checked { report, .. } => Some(report),
+        FileResult::Failed { .. } => None,
+    });
+    for (report, found) in reports.zip(findings) {
+        report.merge(found);
+    }
 }

@@ -1,6 +1,7 @@
 //! Findings as SARIF 2.1.0 (the Static Analysis Results Interchange Format), which CI systems
 //! such as GitHub code scanning show inline on the changed lines.
 
+use runbook_actions::script::check::SCRIPT_RULES;
 use runbook_aws::model::lint::MODEL_RULES;
 use runbook_engine::diagnostic::{Diagnostic, Severity};
 use runbook_engine::validate::RULES;
@@ -22,7 +23,8 @@ pub(crate) fn report(checked: &Checked) -> String {
     })];
     let engine_rules = RULES.iter().map(|rule| (rule.code, rule.summary));
     let model_rules = MODEL_RULES.iter().map(|rule| (rule.code, rule.summary));
-    rules.extend(engine_rules.chain(model_rules).map(|(code, summary)| {
+    let script_rules = SCRIPT_RULES.iter().copied();
+    rules.extend(engine_rules.chain(model_rules).chain(script_rules).map(|(code, summary)| {
         json!({
             "id": code.id,
             "name": code.name,

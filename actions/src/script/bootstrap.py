@@ -139,6 +139,10 @@ def _patch_on_import(patches):
             return None
 
     sys.meta_path.insert(0, Finder())
+    # In a warm interpreter, botocore may be imported already.
+    for name, patch in patches.items():
+        if name in sys.modules:
+            patch(sys.modules[name])
 
 
 def _plain(value):
@@ -383,8 +387,8 @@ def _write(path, text):
         file.write(text)
 
 
-def main():
-    with open(sys.argv[1], encoding="utf-8") as file:
+def main(request_path):
+    with open(request_path, encoding="utf-8") as file:
         request = json.load(file)
     lifeline = _watch_lifeline() if request.get("lifeline") else None
     result = request["result"]
@@ -430,4 +434,7 @@ def main():
     os._exit(0)
 
 
-main()
+# Started with a request, run it; a warm interpreter (zygote.py) calls main() in each child it
+# forks instead.
+if len(sys.argv) > 1:
+    main(sys.argv[1])

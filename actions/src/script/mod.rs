@@ -3,7 +3,10 @@
 //! [`LocalScriptRunner`], which picks one by the step's `Runtime`.
 //!
 //! Each script runs in a child process of its own, in a scratch directory that is removed
-//! afterwards, with the step's `InputPayload` as its input. The runners give the service's
+//! afterwards, with the step's `InputPayload` as its input. On Unix the Python runner keeps a
+//! warm interpreter (`warm.rs`): the first script starts it in the background and runs in a new
+//! `python3` process; later ones run in a child forked from it, with boto3 already imported,
+//! isolated from each other as new processes are. The runners give the service's
 //! answers where it documents them:
 //!
 //! - the handler's return value becomes `Payload`; a list is cut to its first
@@ -27,9 +30,12 @@
 //! object (`{"automation:EXECUTION_ID": "...", "global:REGION": "..."}`).
 
 mod bridge;
+pub mod check;
 mod powershell;
 mod process;
 mod python;
+#[cfg(unix)]
+mod warm;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -140,6 +146,11 @@ impl LocalScriptRunner {
     /// PowerShell (`pwsh` from `PATH` when `None`).
     pub fn new(python: Option<PathBuf>, pwsh: Option<PathBuf>) -> Self {
         Self { python: PythonRunner::new(python), powershell: PowerShellRunner::new(pwsh) }
+    }
+
+    /// A runner with these two runners.
+    pub fn from_runners(python: PythonRunner, powershell: PowerShellRunner) -> Self {
+        Self { python, powershell }
     }
 
     /// The Python runner.

@@ -144,7 +144,7 @@ enum Ended {
 /// [`Running::finish`]. Dropped before it has ended, it stops the process and its group.
 #[derive(Debug)]
 pub(crate) struct Running {
-    child: Child,
+    child: Handle,
     lifeline: Lifeline,
     supervisor: Supervisor,
     deadline: Deadline,
@@ -201,15 +201,44 @@ impl Running {
             }
             _ => Lifeline::Pipe(child.stdin.take()),
         };
-        let mut running = Self {
-            child,
+        let mut child = child;
+        let readers = start_readers(&mut child, &sender);
+        let running = Self {
+            child: Handle::Spawned(child),
             lifeline,
             supervisor: Supervisor::new(events, open),
             deadline: Deadline::after(limit),
             ended: Ended::No,
             timed_out: false,
         };
-        start_readers(&mut running.child, &sender)?;
+        readers?;
+        Ok(running)
+    }
+
+    /// Supervises the process `pid`, forked by a warm interpreter, whose standard output,
+    /// standard error and lifeline are the sockets `streams`; its exit comes through the
+    /// [`ExitSender`] made with `events`.
+    #[cfg(unix)]
+    pub(crate) fn adopt(
+        pid: u32,
+        streams: [std::os::unix::net::UnixStream; 3],
+        (sender, events): (ExitSender, Receiver<Event>),
+        limit: Duration,
+    ) -> io::Result<Self> {
+        let [stdout, stderr, lifeline] = streams;
+        let mut supervisor = Supervisor::new(events, 3);
+        supervisor.forked = true;
+        let running = Self {
+            child: Handle::Forked(pid),
+            lifeline: Lifeline::Socket(lifeline.try_clone()?),
+            supervisor,
+            deadline: Deadline::after(limit),
+            ended: Ended::No,
+            timed_out: false,
+        };
+        spawn_reader(stdout, Stream::Stdout, sender.0.clone())?;
+        spawn_reader(stderr, Stream::Stderr, sender.0.clone())?;
+        spawn_request_reader(lifeline, sender.0)?;
         Ok(running)
     }
 
@@ -226,7 +255,7 @@ impl Running {
             }
             Waited::TimedOut => {
                 self.timed_out = true;
-                let status = stop(&mut self.child, &mut self.lifeline);
+                let status = self.stop();
                 self.ended = Ended::Yes(status);
                 Ok(Wait::Ended)
             }
@@ -251,7 +280,7 @@ impl Running {
     pub(crate) fn finish(mut self) -> Finished {
         let status = match self.ended {
             Ended::Yes(status) => status,
-            Ended::No => stop(&mut self.child, &mut self.lifeline),
+            Ended::No => self.stop(),
         };
         self.ended = Ended::Yes(status);
         self.supervisor.drain(&Deadline::after(DRAIN_GRACE));
@@ -291,33 +320,99 @@ impl Drop for Running {
         // A process nobody watches any more (its step was cancelled or timed out on the run's
         // clock) must not outlive its step.
         if matches!(self.ended, Ended::No) {
-            let _ = stop(&mut self.child, &mut self.lifeline);
+            let _ = self.stop();
         }
         self.lifeline.cut();
     }
 }
 
-/// Stops a process that ran past its limit: closes its lifeline, so that it takes its process
-/// group down itself, then kills the group and the process for certain.
-fn stop(child: &mut Child, lifeline: &mut Lifeline) -> Option<ExitStatus> {
-    lifeline.cut();
-    let grace = Deadline::after(STOP_GRACE);
-    while grace.remaining().is_some() {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
+impl Running {
+    /// Stops the process: cuts its lifeline, so that it takes its process group down itself,
+    /// then kills the group and the process for certain.
+    fn stop(&mut self) -> Option<ExitStatus> {
+        self.lifeline.cut();
+        let grace = Deadline::after(STOP_GRACE);
+        while grace.remaining().is_some() {
+            if let Some(status) = self.poll_exit() {
+                return Some(status);
+            }
+            pause(POLL_ENDING);
         }
-        pause(POLL_ENDING);
+        kill_group(self.child.id());
+        match &mut self.child {
+            Handle::Spawned(child) => {
+                // An error here means the process has already ended, which is what we want.
+                let _ = child.kill();
+                child.wait().ok()
+            }
+            Handle::Forked(_) => {
+                let grace = Deadline::after(STOP_GRACE);
+                while grace.remaining().is_some() {
+                    if let Some(status) = self.poll_exit() {
+                        return Some(status);
+                    }
+                    pause(POLL_ENDING);
+                }
+                None
+            }
+        }
     }
-    kill_group(child.id());
-    // An error here means the process has already ended, which is what we want.
-    let _ = child.kill();
-    child.wait().ok()
+
+    /// The exit status, if the process has ended; output that arrived meanwhile is kept.
+    fn poll_exit(&mut self) -> Option<ExitStatus> {
+        match &mut self.child {
+            Handle::Spawned(child) => child.try_wait().ok().flatten(),
+            Handle::Forked(_) => {
+                while let Ok(event) = self.supervisor.events.try_recv() {
+                    self.supervisor.take(event);
+                }
+                self.supervisor.exited
+            }
+        }
+    }
+}
+
+/// The process a [`Running`] supervises.
+#[derive(Debug)]
+enum Handle {
+    /// Started by this process.
+    Spawned(Child),
+    /// Forked by a warm interpreter: its exit comes as an event.
+    Forked(u32),
+}
+
+impl Handle {
+    fn id(&self) -> u32 {
+        match self {
+            Self::Spawned(child) => child.id(),
+            Self::Forked(pid) => *pid,
+        }
+    }
+}
+
+/// Tells the [`Running`] made by [`Running::adopt`] that its process ended.
+#[derive(Clone, Debug)]
+pub(crate) struct ExitSender(Sender<Event>);
+
+impl ExitSender {
+    /// The process ended with the wait status `raw`, as `waitpid` gives it.
+    #[cfg(unix)]
+    pub(crate) fn exited(&self, raw: i32) {
+        use std::os::unix::process::ExitStatusExt;
+        let _ = self.0.send(Event::Exited(ExitStatus::from_raw(raw)));
+    }
+}
+
+/// The channel of a process to [`Running::adopt`].
+pub(crate) fn exit_channel() -> (ExitSender, Receiver<Event>) {
+    let (sender, events) = mpsc::channel();
+    (ExitSender(sender), events)
 }
 
 /// Kills every process of the group `group` (the supervised process's id, as it leads its
 /// own group).
 #[cfg(unix)]
-fn kill_group(group: u32) {
+pub(crate) fn kill_group(group: u32) {
     // Signalling a process group needs a system call the standard library does not wrap; the
     // `kill` utility makes it without unsafe code. Without it, the process itself is still
     // killed by `Child::kill`.
@@ -333,15 +428,16 @@ fn kill_group(group: u32) {
 fn kill_group(_group: u32) {}
 
 #[derive(Clone, Copy, Debug)]
-enum Stream {
+pub(crate) enum Stream {
     Stdout,
     Stderr,
 }
 
 #[derive(Debug)]
-enum Event {
+pub(crate) enum Event {
     Output(Stream, Vec<u8>),
     Request(String),
+    Exited(ExitStatus),
     Closed,
 }
 
@@ -437,6 +533,10 @@ struct Supervisor {
     open: usize,
     stdout: Capture,
     stderr: Capture,
+    /// Whether the process was forked by a warm interpreter, which reports its exit.
+    forked: bool,
+    /// Its exit status, once reported.
+    exited: Option<ExitStatus>,
 }
 
 /// What [`Supervisor::wait`] stopped for.
@@ -448,7 +548,14 @@ enum Waited {
 
 impl Supervisor {
     fn new(events: Receiver<Event>, open: usize) -> Self {
-        Self { events, open, stdout: Capture::default(), stderr: Capture::default() }
+        Self {
+            events,
+            open,
+            stdout: Capture::default(),
+            stderr: Capture::default(),
+            forked: false,
+            exited: None,
+        }
     }
 
     /// Takes one event in; a request is handed back.
@@ -457,19 +564,24 @@ impl Supervisor {
             Event::Output(Stream::Stdout, chunk) => self.stdout.push(&chunk),
             Event::Output(Stream::Stderr, chunk) => self.stderr.push(&chunk),
             Event::Request(line) => return Some(line),
+            Event::Exited(status) => self.exited = Some(status),
             Event::Closed => self.open = self.open.saturating_sub(1),
         }
         None
     }
 
     /// Collects output until the process sends a request, ends, or the deadline passes.
-    fn wait(&mut self, child: &mut Child, deadline: &Deadline) -> io::Result<Waited> {
+    fn wait(&mut self, child: &mut Handle, deadline: &Deadline) -> io::Result<Waited> {
         loop {
-            if let Some(status) = child.try_wait()? {
+            let status = match child {
+                Handle::Spawned(child) => child.try_wait()?,
+                Handle::Forked(_) => self.exited,
+            };
+            if let Some(status) = status {
                 return Ok(Waited::Exited(status));
             }
             let Some(remaining) = deadline.remaining() else { return Ok(Waited::TimedOut) };
-            if self.open == 0 {
+            if self.open == 0 && !self.forked {
                 pause(remaining.min(POLL_ENDING));
                 continue;
             }

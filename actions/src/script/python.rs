@@ -5,7 +5,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use runbook_engine::host::{
     BoxFuture, ScriptAttachment, ScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput,
@@ -14,6 +14,8 @@ use runbook_engine::host::{
 use serde_json::{Value, json};
 
 use super::process::{Running, ScratchDir, Wait};
+#[cfg(unix)]
+use super::warm::Zygote;
 use super::{
     MOCK_AWS_ENV, Runtime, Version, blocking, bridge, finish, read_outcome, with_warning_list,
     with_warnings,
@@ -34,6 +36,58 @@ pub struct PythonRunner {
     named: bool,
     /// The interpreter's executable and version, asked once.
     resolved: Arc<OnceLock<Result<Interpreter, ScriptError>>>,
+    /// The warm interpreter steps fork from, shared by the runner's clones.
+    warm: Warm,
+}
+
+/// The state of a runner's warm interpreter, shared by its clones.
+#[derive(Clone, Debug)]
+struct Warm(Arc<Mutex<WarmState>>);
+
+#[derive(Debug)]
+enum WarmState {
+    /// Every step starts its own interpreter.
+    Off,
+    /// Not started yet: the next step starts it.
+    Idle,
+    /// Starting in the background; steps run cold meanwhile.
+    Starting,
+    #[cfg(unix)]
+    Ready(Arc<Zygote>),
+    /// It could not start, or failed a step: steps run cold.
+    Broken,
+}
+
+impl Warm {
+    fn new(on: bool) -> Self {
+        let on = on && cfg!(unix);
+        Self(Arc::new(Mutex::new(if on { WarmState::Idle } else { WarmState::Off })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WarmState> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The warm interpreter, when it is ready.
+    #[cfg(unix)]
+    fn ready(&self) -> Option<Arc<Zygote>> {
+        match &*self.lock() {
+            WarmState::Ready(zygote) => Some(Arc::clone(zygote)),
+            _ => None,
+        }
+    }
+
+    #[cfg(unix)]
+    fn set_broken(&self) {
+        *self.lock() = WarmState::Broken;
+    }
+
+    fn is_ready(&self) -> bool {
+        #[cfg(unix)]
+        return matches!(*self.lock(), WarmState::Ready(_));
+        #[cfg(not(unix))]
+        false
+    }
 }
 
 /// A Python interpreter that has answered.
@@ -59,7 +113,54 @@ impl PythonRunner {
             interpreter: interpreter.unwrap_or_else(|| PathBuf::from("python3")),
             named,
             resolved: Arc::new(OnceLock::new()),
+            warm: Warm::new(true),
         }
+    }
+
+    /// The same runner with or without a warm interpreter. With one (the default, on Unix), the
+    /// first script starts it in the background and runs in a process of its own, and later
+    /// scripts run in a child forked from it, which skips the interpreter's start-up and the
+    /// import of boto3.
+    #[must_use]
+    pub fn with_warm_interpreter(mut self, on: bool) -> Self {
+        self.warm = Warm::new(on);
+        self
+    }
+
+    /// Starts the warm interpreter now, if the runner has one, and waits until it is ready;
+    /// whether it is.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "waiting for a process to start is real work, not a step's wait"
+    )]
+    pub fn warm_up(&self) -> bool {
+        let Ok(interpreter) = self.resolve() else { return false };
+        #[cfg(unix)]
+        {
+            self.warm_interpreter(&interpreter.executable);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                match &*self.warm.lock() {
+                    WarmState::Ready(_) => return true,
+                    WarmState::Starting => {}
+                    _ => return false,
+                }
+                if std::time::Instant::now() > deadline {
+                    return false;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = interpreter;
+            false
+        }
+    }
+
+    /// Whether later scripts will fork from a warm interpreter.
+    pub fn is_warm(&self) -> bool {
+        self.warm.is_ready()
     }
 
     /// The interpreter as named: `python3`, or the path given to [`PythonRunner::new`].
@@ -166,19 +267,66 @@ impl PythonRunner {
         std::fs::write(&request_path, description.to_string())
             .map_err(|error| internal(format!("cannot write the script's request: {error}")))?;
 
-        let mut command = Command::new(executable);
-        command.args(["-B", "-u", "-c", BOOTSTRAP]).arg(&request_path).current_dir(dir);
-        if request.env.iter().any(|(name, _)| name == "AWS_ACCESS_KEY_ID") {
-            // The run's credentials are the script's whole identity: a profile or session of
-            // the shell must neither replace them nor break boto3 (a profile it cannot find).
-            for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"] {
-                command.env_remove(name);
+        // The run's credentials are the script's whole identity: a profile or session of the
+        // shell must neither replace them nor break boto3 (a profile it cannot find).
+        let remove: &[&str] = if request.env.iter().any(|(name, _)| name == "AWS_ACCESS_KEY_ID") {
+            &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"]
+        } else {
+            &[]
+        };
+        let mut env = vec![("PYTHONIOENCODING".to_string(), "utf-8".to_string())];
+        env.extend(request.env.iter().cloned());
+        #[cfg(unix)]
+        if let Some(zygote) = self.warm.ready() {
+            match zygote.fork(dir, &request_path, &env, remove, request.timeout) {
+                Ok(running) => return Ok(running),
+                // A warm interpreter that fails once is not trusted again: this step and the
+                // next run cold.
+                Err(_) => self.warm.set_broken(),
             }
         }
-        command
-            .env("PYTHONIOENCODING", "utf-8")
-            .envs(request.env.iter().map(|(name, value)| (name, value)));
-        Running::start(command, request.timeout, bridge).map_err(|error| self.start_error(&error))
+        let mut command = Command::new(executable);
+        command.args(["-B", "-u", "-c", BOOTSTRAP]).arg(&request_path).current_dir(dir);
+        for name in remove {
+            command.env_remove(name);
+        }
+        command.envs(env);
+        let running = Running::start(command, request.timeout, bridge)
+            .map_err(|error| self.start_error(&error))?;
+        // Started after this step's own process, so that the first step does not wait for it.
+        #[cfg(unix)]
+        self.warm_interpreter(executable);
+        Ok(running)
+    }
+
+    /// The warm interpreter when it is ready; otherwise `None`, after starting it in the
+    /// background the first time, so that no step waits for it.
+    #[cfg(unix)]
+    fn warm_interpreter(&self, executable: &Path) -> Option<Arc<Zygote>> {
+        let mut state = self.warm.lock();
+        match &*state {
+            WarmState::Ready(zygote) => Some(Arc::clone(zygote)),
+            WarmState::Idle => {
+                *state = WarmState::Starting;
+                let warm = self.warm.clone();
+                let executable = executable.to_path_buf();
+                let started = std::thread::Builder::new().name("runbook-warm-start".into()).spawn(
+                    move || {
+                        let zygote = Zygote::start(&executable, BOOTSTRAP);
+                        let mut state = warm.lock();
+                        *state = match zygote {
+                            Ok(zygote) => WarmState::Ready(Arc::new(zygote)),
+                            Err(_) => WarmState::Broken,
+                        };
+                    },
+                );
+                if started.is_err() {
+                    *state = WarmState::Broken;
+                }
+                None
+            }
+            WarmState::Off | WarmState::Starting | WarmState::Broken => None,
+        }
     }
 
     fn probe(&self) -> Result<Interpreter, ScriptError> {

@@ -1,0 +1,122 @@
+# A warm interpreter for runbook-actions' Python runner: the bootstrap is loaded and boto3
+# imported once, then each step runs in a child forked from this process, which starts from
+# this state and nothing a previous step did.
+#
+# Started as `python3 -B -u -c <bootstrap.py + this file>`, with no request. Orders come on
+# standard input, one JSON line each; answers go to standard output, one JSON line each:
+#   {"id": N, "socket": PATH, "dir": DIR, "request": PATH, "env": {...}, "remove": [...]}
+#     -> {"forked": N, "pid": PID}, later {"exited": PID, "status": WAIT_STATUS}
+#     -> {"failed": N, "message": "..."} when no child could be forked
+# The first line written is {"ready": true}. When standard input closes, this process ends.
+#
+# A child leads its own process group, connects three times to the order's socket (sending
+# b"o", b"e", then b"l") to make its standard output, standard error and lifeline, moves to
+# the order's folder, sets its environment and runs the bootstrap's main().
+
+
+def _serve():
+    import json as _json
+    import select
+    import signal
+
+    try:
+        import boto3  # noqa: F401  (imported once here, for every step)
+    except Exception:
+        pass
+
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda number, frame: None)
+
+    def say(answer):
+        line = (_json.dumps(answer) + "\n").encode("utf-8")
+        while line:
+            line = line[os.write(1, line):]
+
+    def reap():
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            say({"exited": pid, "status": status})
+
+    def child(order):
+        import io
+        import socket
+
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.close(wake_read)
+            os.close(wake_write)
+            os.setpgid(0, 0)
+            streams = []
+            for tag in (b"o", b"e", b"l"):
+                stream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                stream.connect(order["socket"])
+                stream.sendall(tag)
+                streams.append(stream)
+            for fd, stream in zip((1, 2, 0), streams):
+                os.dup2(stream.fileno(), fd)
+                stream.close()
+            sys.stdout = io.TextIOWrapper(
+                io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True
+            )
+            sys.stderr = io.TextIOWrapper(
+                io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True
+            )
+            sys.stdin = open(os.devnull, encoding="utf-8")
+            os.chdir(order["dir"])
+            for name in order.get("remove", []):
+                os.environ.pop(name, None)
+            os.environ.update(order.get("env", {}))
+            main(order["request"])
+        except BaseException:
+            import traceback
+
+            try:
+                traceback.print_exc()
+                sys.stderr.flush()
+            except BaseException:
+                pass
+        os._exit(70)
+
+    say({"ready": True})
+    pending = b""
+    while True:
+        try:
+            ready, _, _ = select.select([0, wake_read], [], [])
+        except InterruptedError:
+            continue
+        if wake_read in ready:
+            try:
+                os.read(wake_read, 4096)
+            except BlockingIOError:
+                pass
+            reap()
+        if 0 not in ready:
+            continue
+        chunk = os.read(0, 65536)
+        if not chunk:
+            os._exit(0)
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            order = _json.loads(line.decode("utf-8"))
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            try:
+                pid = os.fork()
+            except OSError as error:
+                say({"failed": order["id"], "message": str(error)})
+                continue
+            if pid == 0:
+                child(order)
+            say({"forked": order["id"], "pid": pid})
+
+
+_serve()

@@ -1,0 +1,155 @@
+//! The Python runner's warm interpreter: steps forked from it behave as steps in a process of
+//! their own (payload, output, failures, limits, AWS calls on mocks), and are isolated from
+//! each other: module globals, environment and working folder start afresh for every step.
+//!
+//! These tests need `python3` with boto3 on `PATH` and fail with a message saying so when it is
+//! missing.
+
+use std::process::Command;
+use std::time::Duration;
+
+use runbook_actions::script::{MOCK_AWS_ENV, PythonRunner};
+use runbook_engine::host::{
+    ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
+};
+use serde_json::{Value, json};
+
+fn warm() -> PythonRunner {
+    let has_boto3 = Command::new("python3")
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(has_boto3, "these tests need python3 with boto3: pip install boto3");
+    let runner = PythonRunner::new(None);
+    assert!(runner.warm_up(), "the warm interpreter starts");
+    assert!(runner.is_warm());
+    runner
+}
+
+fn request(runner: &PythonRunner, script: &str) -> ScriptRequest {
+    let version = runner.version().expect("python3 reports its version");
+    ScriptRequest {
+        step: "step".to_string(),
+        runtime: format!("python{}.{}", version.major, version.minor),
+        handler: Some("h".to_string()),
+        script: Some(script.to_string()),
+        attachment: None,
+        input_payload: json!({"n": 21}),
+        timeout: Duration::from_secs(60),
+        env: Vec::new(),
+    }
+}
+
+fn run(runner: &PythonRunner, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+    runner.run_blocking(request)
+}
+
+fn payload(outcome: Result<ScriptOutput, ScriptError>) -> Value {
+    match outcome {
+        Ok(output) => output.payload,
+        Err(error) => panic!("the script failed: {}", error.message),
+    }
+}
+
+#[test]
+fn a_warm_step_starts_with_boto3_imported_and_answers_as_a_cold_one() {
+    let runner = warm();
+    let script = "import sys\n\ndef h(events, context):\n    print('out')\n    print('err', file=sys.stderr)\n    return {'double': events['n'] * 2, 'boto3': 'boto3' in sys.modules}\n";
+    let output = run(&runner, &request(&runner, script)).expect("the step succeeds");
+    assert_eq!(output.payload, json!({"double": 42, "boto3": true}));
+    assert_eq!(output.stdout, "out\n");
+    assert_eq!(output.stderr, "err\n");
+    let cold = PythonRunner::new(None).with_warm_interpreter(false);
+    let cold_output = run(&cold, &request(&cold, script)).expect("the step succeeds");
+    assert_eq!(cold_output.payload, json!({"double": 42, "boto3": false}));
+}
+
+#[test]
+fn module_globals_environment_and_folder_of_one_step_are_not_seen_by_the_next() {
+    let runner = warm();
+    let script = r#"
+import json
+import os
+
+def h(events, context):
+    seen = {
+        "global": getattr(json, "runbook_marker", None),
+        "env": os.environ.get("RUNBOOK_TEST_MARKER"),
+        "file": os.path.exists("left-behind.txt"),
+        "cwd": os.getcwd(),
+    }
+    json.runbook_marker = "set"
+    os.environ["RUNBOOK_TEST_MARKER"] = "set"
+    with open("left-behind.txt", "w") as file:
+        file.write("x")
+    return seen
+"#;
+    let request = request(&runner, script);
+    let first = payload(run(&runner, &request));
+    let second = payload(run(&runner, &request));
+    for seen in [&first, &second] {
+        assert_eq!(seen["global"], Value::Null, "{seen}");
+        assert_eq!(seen["env"], Value::Null, "{seen}");
+        assert_eq!(seen["file"], json!(false), "{seen}");
+    }
+    assert_ne!(first["cwd"], second["cwd"], "each step has a folder of its own");
+}
+
+#[test]
+fn a_warm_step_s_failures_read_as_a_cold_step_s() {
+    let runner = warm();
+    let raised = run(
+        &runner,
+        &request(&runner, "def h(events, context):\n    raise ValueError('bad input')\n"),
+    )
+    .expect_err("the step fails");
+    assert_eq!(raised.kind, ScriptErrorKind::Exception);
+    assert_eq!(
+        raised.message,
+        "Traceback (most recent call last):\n  File \"customer_script.py\", line 2, in h\n    raise ValueError('bad input')\n\nValueError - bad input"
+    );
+    let exited = run(&runner, &request(&runner, "import os, sys\n\ndef h(e, c):\n    print('giving up', file=sys.stderr)\n    sys.stderr.flush()\n    os._exit(3)\n"))
+        .expect_err("the step fails");
+    assert_eq!(
+        exited.message,
+        "the script exited with status 3 before its handler returned: giving up"
+    );
+}
+
+#[test]
+#[allow(clippy::disallowed_methods, reason = "the test measures that the limit is real time")]
+fn a_warm_step_past_its_limit_is_stopped() {
+    let runner = warm();
+    let mut request = request(&runner, "import time\n\ndef h(e, c):\n    time.sleep(30)\n");
+    request.timeout = Duration::from_millis(500);
+    let started = std::time::Instant::now();
+    let error = run(&runner, &request).expect_err("the step is stopped");
+    assert_eq!(error.kind, ScriptErrorKind::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    // The warm interpreter still serves the next step.
+    let next = self::request(&runner, "def h(e, c):\n    return 'next'\n");
+    assert_eq!(payload(run(&runner, &next)), json!("next"));
+    assert!(runner.is_warm());
+}
+
+#[test]
+fn a_warm_step_s_aws_calls_on_mocks_go_to_the_run() {
+    let runner = warm();
+    let mut request = request(
+        &runner,
+        "import boto3\n\ndef h(e, c):\n    try:\n        boto3.client('ec2').describe_vpcs()\n    except Exception:\n        return 'swallowed'\n",
+    );
+    request.env = vec![(MOCK_AWS_ENV.to_string(), "mock".to_string())];
+    let runtime = runbook_engine::host::virtual_runtime().expect("a runtime");
+    let error = runtime
+        .block_on(runner.run(request, &runbook_engine::host::NoScriptCalls))
+        .expect_err("the call is unanswered");
+    assert!(
+        error.message.ends_with(
+            "UnansweredAwsCall - ec2.DescribeVpcs made by step step was not answered: \
+             ec2.DescribeVpcs cannot be answered: no AWS backend is at hand"
+        ),
+        "{}",
+        error.message
+    );
+}
