@@ -109,6 +109,19 @@ impl Executor {
     }
 }
 
+/// `inputs` with each of the step's one-item inputs replaced by its only item (see
+/// [`crate::typing`]).
+fn one_item_inputs(step: &PlannedStep, mut inputs: Value) -> Result<Value, String> {
+    if let Value::Object(map) = &mut inputs {
+        for name in &step.one_item_inputs {
+            if let Some(value) = map.get_mut(name) {
+                *value = crate::typing::single_item(name, value.take())?;
+            }
+        }
+    }
+    Ok(inputs)
+}
+
 /// How a scope (the main steps or one pass of a loop body) ended.
 pub(crate) enum ScopeEnd {
     /// It ran out of steps, or a step ended it with `isEnd`.
@@ -553,6 +566,17 @@ impl Run {
         if let Value::Object(map) = &inputs {
             self.records[index].inputs = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
+        // The inputs' types are checked before the first attempt (SPEC 2.3).
+        let checked = match &step.type_mismatch {
+            Some(message) => Err(message.clone()),
+            None => one_item_inputs(step, inputs),
+        };
+        let inputs = match checked {
+            Ok(inputs) => inputs,
+            Err(message) => {
+                return self.end_step(step, index, Err(StepFailure::invalid_inputs(message)), 0);
+            }
+        };
 
         let mut attempt = 0;
         let result = loop {
