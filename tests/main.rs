@@ -11,7 +11,8 @@
 //! - `permissions`: the IAM policy a runbook needs;
 //! - `references`: references with no value at run time are left as written, with warnings;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
-//! - `schemas`: the checked-in JSON Schemas match what the code generates.
+//! - `schemas`: the checked-in JSON Schemas match what the code generates;
+//! - `types`: references whose declared type does not fit their input.
 
 mod support;
 
@@ -28,3 +29,4 @@ mod permissions;
 mod references;
 mod robustness;
 mod schemas;
+mod types;
