@@ -826,7 +826,11 @@ impl Run {
             }
         }
         let Some(outputs) = &self.outputs[id] else {
-            return Err(Missing::NotYet(format!("step `{step_name}` has not run")));
+            return Err(Missing::NotYet(if self.ran[id] {
+                format!("step `{step_name}` has no outputs: it did not succeed")
+            } else {
+                format!("step `{step_name}` has not run")
+            }));
         };
         outputs.get(output).cloned().ok_or_else(|| {
             Missing::NotYet(format!(

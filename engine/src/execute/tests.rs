@@ -881,3 +881,21 @@ fn a_one_item_string_list_given_to_a_string_input_is_its_item() {
         )
     );
 }
+
+#[test]
+fn rulings_12_a_failed_steps_outputs_are_left_as_written_saying_it_failed() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- name: get\n  action: aws:executeAwsApi\n  inputs: {{Service: iam, Api: GetRole}}\n  outputs: [{{Name: Name, Selector: $.Role.RoleName, Type: String}}]\n  onFailure: Continue\n- name: choose\n  action: aws:branch\n  inputs:\n    Choices: [{{NextStep: found, Variable: '{{{{ get.Name }}}}', StringEquals: role}}]\n    Default: create\n- {{name: found, action: aws:sleep, inputs: {{Duration: PT1S}}, isEnd: true}}\n- {{name: create, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
+    );
+    let execution = case(&yaml)
+        .aws(
+            ScriptedAws::default().answer("GetRole", Err(ApiError::new("NoSuchEntity", "no role"))),
+        )
+        .run();
+    assert_eq!(execution.path(), ["get", "choose", "create"]);
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    assert_eq!(
+        execution.warnings[0].message,
+        "{{ get.Name }} was left as written: step `get` has no outputs: it did not succeed"
+    );
+}
