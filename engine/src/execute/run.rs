@@ -563,17 +563,20 @@ impl Run {
                 return self.end_step(step, index, Err(failure), 0);
             }
         };
-        if let Value::Object(map) = &inputs {
+        // The inputs' types are checked before the first attempt (SPEC 2.3); the record shows
+        // the inputs as the action gets them.
+        let checked = match &step.type_mismatch {
+            Some(message) => Err((message.clone(), inputs)),
+            None if step.one_item_inputs.is_empty() => Ok(inputs),
+            None => one_item_inputs(step, inputs.clone()).map_err(|message| (message, inputs)),
+        };
+        let (Ok(shown) | Err((_, shown))) = &checked;
+        if let Value::Object(map) = shown {
             self.records[index].inputs = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
-        // The inputs' types are checked before the first attempt (SPEC 2.3).
-        let checked = match &step.type_mismatch {
-            Some(message) => Err(message.clone()),
-            None => one_item_inputs(step, inputs),
-        };
         let inputs = match checked {
             Ok(inputs) => inputs,
-            Err(message) => {
+            Err((message, _)) => {
                 return self.end_step(step, index, Err(StepFailure::invalid_inputs(message)), 0);
             }
         };

@@ -871,6 +871,7 @@ fn a_one_item_string_list_given_to_a_string_input_is_its_item() {
     );
     let execution = case(&yaml).params(json!({"Ids": ["PT1S"]})).run();
     assert_eq!(status_of(&execution, "wait"), Status::Success);
+    assert_eq!(execution.step("wait").unwrap().inputs["Duration"], json!("PT1S"));
     let execution = case(&yaml).params(json!({"Ids": ["PT1S", "PT2S"]})).run();
     let step = execution.step("wait").unwrap();
     assert_eq!(step.step_status, Status::Failed);
