@@ -26,6 +26,11 @@ use serde_json::{Value, json};
 use crate::corpus_runs::{INTERNAL_ACTIONS, generated};
 use crate::support::corpus_files;
 
+/// What the engine refuses by design and says so: runs in other accounts and regions. The
+/// Security Hub playbooks reach it once their parsing step's outputs, empty on placeholders,
+/// are left as written (RULINGS 12) instead of failing the step that reads them.
+const KNOWN_LIMITS: &[&str] = &["unsupported input `TargetLocations` of aws:executeAutomation"];
+
 /// Scripts answer an empty map, as a placeholder would.
 struct EmptyScripts;
 
@@ -58,6 +63,7 @@ fn every_corpus_runbook_walks_on_placeholders_to_a_terminal_status() {
     let runtime = virtual_runtime().unwrap();
     let mut statuses: IndexMap<Status, usize> = IndexMap::new();
     let mut engine_errors = Vec::new();
+    let mut known_limits = 0usize;
     let mut started = 0usize;
     let mut calls = 0usize;
     for (name, path) in corpus_files() {
@@ -104,7 +110,9 @@ fn every_corpus_runbook_walks_on_placeholders_to_a_terminal_status() {
         failures(&execution, &mut found);
         for (step, action, message) in found {
             let internal = INTERNAL_ACTIONS.contains(&action.as_str());
-            if (message.starts_with("unsupported") && !internal)
+            if KNOWN_LIMITS.iter().any(|limit| message.starts_with(limit)) {
+                known_limits += 1;
+            } else if (message.starts_with("unsupported") && !internal)
                 || message.contains(AUTO_MOCK_UNAVAILABLE)
             {
                 engine_errors.push(format!("{name}: {step} ({action}): {message}"));
@@ -112,7 +120,10 @@ fn every_corpus_runbook_walks_on_placeholders_to_a_terminal_status() {
         }
         *statuses.entry(status).or_default() += 1;
     }
-    eprintln!("corpus walks on placeholders: {started} runs, {calls} calls, statuses {statuses:?}");
+    eprintln!(
+        "corpus walks on placeholders: {started} runs, {calls} calls, statuses {statuses:?}, \
+         {known_limits} steps stopped at a known limit"
+    );
     assert!(
         engine_errors.is_empty(),
         "steps that failed for the engine's or the placeholders' reasons:\n{}",

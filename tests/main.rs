@@ -16,7 +16,8 @@
 //! - `schemas`: the checked-in JSON Schemas match what the code generates;
 //! - `script_calls`: the AWS calls of scripts answered by mocks and placeholders;
 //! - `test_files`: test files that use every part of the format, and ones that fail as they
-//!   should.
+//!   should;
+//! - `types`: references whose declared type does not fit their input.
 
 mod support;
 
@@ -37,3 +38,4 @@ mod robustness;
 mod schemas;
 mod script_calls;
 mod test_files;
+mod types;

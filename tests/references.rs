@@ -93,3 +93,28 @@ fn corpus_references_without_run_are_as_recorded() {
     let _ = writeln!(listing, "total\t{total}");
     crate::support::expect_file("tests/corpus/reference-warnings.txt", &listing);
 }
+
+#[test]
+fn a_childs_warnings_are_in_the_parents_summary() {
+    let dir = crate::support::TempDir::new("references-child");
+    dir.write(
+        "parent.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: callChild\n    action: aws:executeAutomation\n    inputs: {DocumentName: child}\n",
+    );
+    dir.write(
+        "child.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: choose\n    action: aws:branch\n    inputs:\n      Choices: [{NextStep: use, Variable: a, StringEquals: a}]\n  - name: skipped\n    action: aws:branch\n    inputs:\n      Choices: [{NextStep: use, Variable: a, StringEquals: a}]\n  - name: use\n    action: aws:branch\n    inputs:\n      Choices: [{NextStep: done, Variable: '{{ skipped.NextStep }}', StringEquals: use}]\n      Default: done\n  - {name: done, action: aws:sleep, inputs: {Duration: PT1S}}\n",
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "parent.yaml", "--documents", "."])
+        .run()
+        .code(0);
+    assert!(
+        output.stdout.ends_with(
+            "warnings:\n  step `callChild > use`: {{ skipped.NextStep }} was left as written: step `skipped` has not run\n"
+        ),
+        "{}",
+        output.stdout
+    );
+}

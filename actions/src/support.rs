@@ -258,8 +258,9 @@ impl Serialize for Text {
     }
 }
 
-/// A boolean: `true`/`false`, or the text `"true"`/`"false"` in any case (a `String`
-/// parameter passed to a Boolean input).
+/// A boolean: `true`/`false`, or the text `"true"`/`"false"` in any case as a literal in the
+/// document (`Force: 'true'`). A `String` reference never gets here: the engine fails a step
+/// whose references do not have the types of their inputs (`runbook_engine::typing`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Flag(pub(crate) bool);
 
@@ -306,8 +307,8 @@ impl Serialize for Int {
     }
 }
 
-/// A list of text: a list of scalars, or one scalar standing for a one-item list (what a
-/// `String` parameter gives a `StringList` input).
+/// A list of text: a list of scalars, or one scalar standing for a one-item list. References
+/// of another type than `StringList` never get here (`runbook_engine::typing`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TextList(pub(crate) Vec<String>);
 

@@ -39,6 +39,7 @@ pub mod schema;
 pub mod selector;
 pub mod syntax;
 pub mod template;
+pub mod typing;
 pub mod validate;
 
 pub use document::Document;

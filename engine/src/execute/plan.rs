@@ -69,6 +69,11 @@ pub struct PlannedStep {
     pub on_cancel: OnCancel,
     pub(crate) branch: Option<PlannedBranch>,
     pub(crate) loop_body: Option<PlannedLoop>,
+    /// References whose declared type does not fit their input: the step fails when its
+    /// inputs are checked (SPEC 2.3).
+    pub(crate) type_mismatch: Option<String>,
+    /// Inputs given a whole `StringList` where they take a String: each takes the only item.
+    pub(crate) one_item_inputs: Vec<String>,
 }
 
 /// A declared output.
@@ -173,6 +178,10 @@ impl Plan {
                 ty: output.value_type(),
             })
             .collect();
+        let mismatches = crate::typing::mismatches(&self.document, step);
+        let type_mismatch = (!mismatches.is_empty()).then(|| {
+            mismatches.into_iter().map(|mismatch| mismatch.message).collect::<Vec<_>>().join("; ")
+        });
         let branch = step.branch_inputs.as_ref().map(|branch| PlannedBranch {
             choices: branch
                 .choices
@@ -204,6 +213,8 @@ impl Plan {
             on_cancel: step.on_cancel().clone(),
             branch,
             loop_body: None,
+            type_mismatch,
+            one_item_inputs: crate::typing::one_item_inputs(&self.document, step),
         });
         self.by_name.entry(step.name.value.clone()).or_insert(id);
         if let Some(body) = &step.loop_inputs {

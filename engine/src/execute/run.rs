@@ -133,6 +133,19 @@ impl Executor {
     }
 }
 
+/// `inputs` with each of the step's one-item inputs replaced by its only item (see
+/// [`crate::typing`]).
+fn one_item_inputs(step: &PlannedStep, mut inputs: Value) -> Result<Value, String> {
+    if let Value::Object(map) = &mut inputs {
+        for name in &step.one_item_inputs {
+            if let Some(value) = map.get_mut(name) {
+                *value = crate::typing::single_item(name, value.take())?;
+            }
+        }
+    }
+    Ok(inputs)
+}
+
 /// How a scope (the main steps or one pass of a loop body) ended.
 pub(crate) enum ScopeEnd {
     /// It ran out of steps, or a step ended it with `isEnd`.
@@ -574,9 +587,23 @@ impl Run {
                 return self.end_step(step, index, Err(failure), 0);
             }
         };
-        if let Value::Object(map) = &inputs {
+        // The inputs' types are checked before the first attempt (SPEC 2.3); the record shows
+        // the inputs as the action gets them.
+        let checked = match &step.type_mismatch {
+            Some(message) => Err((message.clone(), inputs)),
+            None if step.one_item_inputs.is_empty() => Ok(inputs),
+            None => one_item_inputs(step, inputs.clone()).map_err(|message| (message, inputs)),
+        };
+        let (Ok(shown) | Err((_, shown))) = &checked;
+        if let Value::Object(map) = shown {
             self.records[index].inputs = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
+        let inputs = match checked {
+            Ok(inputs) => inputs,
+            Err((message, _)) => {
+                return self.end_step(step, index, Err(StepFailure::invalid_inputs(message)), 0);
+            }
+        };
 
         let mut attempt = 0;
         let result = loop {
@@ -839,7 +866,11 @@ impl Run {
             }
         }
         let Some(outputs) = &self.outputs[id] else {
-            return Err(Missing::NotYet(format!("step `{step_name}` has not run")));
+            return Err(Missing::NotYet(if self.ran[id] {
+                format!("step `{step_name}` has no outputs: it did not succeed")
+            } else {
+                format!("step `{step_name}` has not run")
+            }));
         };
         outputs.get(output).cloned().ok_or_else(|| {
             Missing::NotYet(format!(

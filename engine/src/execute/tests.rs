@@ -962,3 +962,72 @@ fn declared_outputs_select_from_a_child_runs_outputs() {
 fn memory_documents(documents: Vec<(String, String)>) -> MemoryDocuments {
     documents.into_iter().fold(MemoryDocuments::new(), |all, (name, text)| all.with(name, text))
 }
+
+#[test]
+fn a_parameter_of_the_wrong_type_fails_its_step_when_inputs_are_checked() {
+    let yaml = format!(
+        "{HEAD}parameters:\n  Seconds: {{type: Integer, default: 5}}\n  Flag: {{type: String, default: 'true'}}\n  Count: {{type: Integer, default: 1}}\nmainSteps:\n- {{name: wait, action: aws:sleep, inputs: {{Duration: '{{{{ Seconds }}}}'}}, onFailure: Continue}}\n- {{name: stop, action: aws:changeInstanceState, inputs: {{InstanceIds: [i-1], DesiredState: stopped, Force: '{{{{ Flag }}}}'}}, onFailure: Continue}}\n- {{name: ask, action: aws:approve, inputs: {{Approvers: '{{{{ Count }}}}'}}, onFailure: Continue}}\n- {{name: ask2, action: aws:approve, inputs: {{Approvers: ['{{{{ Count }}}}']}}}}\n"
+    );
+    let execution = case(&yaml).run();
+    let failure = |name: &str| {
+        let step = execution.step(name).unwrap();
+        assert_eq!(step.step_status, Status::Failed, "{name}");
+        assert_eq!(step.attempts, 0, "{name} never starts an attempt");
+        assert_eq!(
+            step.failure_details.as_ref().map(|details| details.failure_stage),
+            Some(crate::record::FailureStage::InputValidation)
+        );
+        step.failure_message.clone().unwrap_or_default()
+    };
+    assert_eq!(
+        failure("wait"),
+        "parameter `Seconds` is an Integer, but input `Duration` takes a String"
+    );
+    assert_eq!(failure("stop"), "parameter `Flag` is a String, but input `Force` takes a Boolean");
+    assert_eq!(
+        failure("ask"),
+        "parameter `Count` is an Integer, but input `Approvers` takes a StringList"
+    );
+    assert_eq!(
+        failure("ask2"),
+        "parameter `Count` is an Integer, but input `Approvers` takes a StringList (items of String, or one StringList)"
+    );
+    assert!(execution.calls.is_empty());
+}
+
+#[test]
+fn a_one_item_string_list_given_to_a_string_input_is_its_item() {
+    let yaml = format!(
+        "{HEAD}parameters:\n  Ids: {{type: StringList}}\nmainSteps:\n- {{name: wait, action: aws:sleep, inputs: {{Duration: '{{{{ Ids }}}}'}}}}\n"
+    );
+    let execution = case(&yaml).params(json!({"Ids": ["PT1S"]})).run();
+    assert_eq!(status_of(&execution, "wait"), Status::Success);
+    assert_eq!(execution.step("wait").unwrap().inputs["Duration"], json!("PT1S"));
+    let execution = case(&yaml).params(json!({"Ids": ["PT1S", "PT2S"]})).run();
+    let step = execution.step("wait").unwrap();
+    assert_eq!(step.step_status, Status::Failed);
+    assert_eq!(
+        step.failure_message.as_deref(),
+        Some(
+            "input `Duration` takes a String, but its StringList has 2 items; a String takes a list of one"
+        )
+    );
+}
+
+#[test]
+fn rulings_12_a_failed_steps_outputs_are_left_as_written_saying_it_failed() {
+    let yaml = format!(
+        "{HEAD}mainSteps:\n- name: get\n  action: aws:executeAwsApi\n  inputs: {{Service: iam, Api: GetRole}}\n  outputs: [{{Name: Name, Selector: $.Role.RoleName, Type: String}}]\n  onFailure: Continue\n- name: choose\n  action: aws:branch\n  inputs:\n    Choices: [{{NextStep: found, Variable: '{{{{ get.Name }}}}', StringEquals: role}}]\n    Default: create\n- {{name: found, action: aws:sleep, inputs: {{Duration: PT1S}}, isEnd: true}}\n- {{name: create, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
+    );
+    let execution = case(&yaml)
+        .aws(
+            ScriptedAws::default().answer("GetRole", Err(ApiError::new("NoSuchEntity", "no role"))),
+        )
+        .run();
+    assert_eq!(execution.path(), ["get", "choose", "create"]);
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    assert_eq!(
+        execution.warnings[0].message,
+        "{{ get.Name }} was left as written: step `get` has no outputs: it did not succeed"
+    );
+}

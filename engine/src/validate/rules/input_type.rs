@@ -1,14 +1,17 @@
-//! RB008 `input-type`: a literal input value of the wrong type (a list where the action takes
-//! text, a word where it takes a number). Values with `{{ }}` references are checked when the
-//! step runs, since their type is only known then.
+//! RB008 `input-type`: an input value of the wrong type.
 //!
-//! The check is as lenient as the service: numbers and booleans pass for text, digit strings
-//! for integers, `"true"`/`"false"` for booleans, and JSON text for maps.
+//! - A literal (a list where the action takes text, a word where it takes a number). The check
+//!   is as lenient as the service is with literals: numbers and booleans pass for text, digit
+//!   strings for integers, `"true"`/`"false"` for booleans, and JSON text for maps.
+//! - A whole reference whose declared type does not fit (see [`crate::typing`]): an error for
+//!   `aws:runCommand`, whose documents the service refuses to create with one (SPEC 1.4), and a
+//!   warning for the other actions, whose steps fail when they run.
 
 use crate::catalog::{InputType, ValueType};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::syntax::{Node, NodeKind, push_key};
 use crate::template::Template;
+use crate::typing;
 use crate::validate::{Context, Rule};
 
 pub(super) const RULE: Rule = Rule {
@@ -18,6 +21,25 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    literals(cx, out);
+    for step in &cx.steps {
+        let checked_at_creation = step.action.value == "aws:runCommand";
+        for mismatch in typing::mismatches(cx.document, step) {
+            let mut path = format!("{}.inputs", step.path);
+            push_key(&mut path, &mismatch.input);
+            let diagnostic = if checked_at_creation {
+                Diagnostic::error(RULE.code, mismatch.message)
+                    .hint("the service refuses to create an aws:runCommand document with this")
+            } else {
+                Diagnostic::warning(RULE.code, mismatch.message)
+                    .hint("the step fails when it runs and its inputs are checked")
+            };
+            out.push(diagnostic.step(&step.name.value).path(path).span(mismatch.span));
+        }
+    }
+}
+
+fn literals(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for step in &cx.steps {
         let Some(spec) = step.spec() else { continue };
         let Some(entries) = step.inputs.as_ref().and_then(|inputs| inputs.as_map()) else {
@@ -121,7 +143,8 @@ fn mismatch(ty: InputType, node: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::testing::{messages, runbook};
+    use crate::diagnostic::Severity;
+    use crate::validate::testing::{check, messages, runbook};
 
     #[test]
     fn wrong_literals_are_reported() {
@@ -144,5 +167,39 @@ mod tests {
             "- name: a\n  action: aws:changeInstanceState\n  inputs: {InstanceIds: '{{ Ids }}', DesiredState: stopped, Force: 'true'}\n- name: b\n  action: aws:runInstances\n  inputs: {ImageId: ami-1, MaxInstanceCount: '1', MinInstanceCount: 1}\n",
         );
         assert!(messages(RULE.code, &good).is_empty());
+    }
+
+    #[test]
+    fn run_command_references_of_the_wrong_type_are_errors() {
+        let yaml = "schemaVersion: '0.3'\nparameters:\n  Id: {type: String}\n  Timeout: {type: String, default: '600'}\n  Ids: {type: StringList}\nmainSteps:\n- name: a\n  action: aws:runCommand\n  inputs: {DocumentName: AWS-RunShellScript, InstanceIds: '{{ Id }}', TimeoutSeconds: '{{ Timeout }}'}\n- name: b\n  action: aws:runCommand\n  inputs: {DocumentName: AWS-RunShellScript, InstanceIds: ['{{ Id }}']}\n- name: c\n  action: aws:runCommand\n  inputs: {DocumentName: AWS-RunShellScript, InstanceIds: '{{ Ids }}'}\n";
+        let found = check(RULE.code, yaml);
+        let shown: Vec<(Severity, &str)> =
+            found.iter().map(|d| (d.severity, d.message.as_str())).collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    Severity::Error,
+                    "parameter `Id` is a String, but input `InstanceIds` takes a StringList"
+                ),
+                (
+                    Severity::Error,
+                    "parameter `Timeout` is a String, but input `TimeoutSeconds` takes an Integer"
+                ),
+            ]
+        );
+        assert_eq!(found[0].path, "mainSteps[0].inputs.InstanceIds");
+    }
+
+    #[test]
+    fn other_actions_get_a_warning_and_fail_when_they_run() {
+        let yaml = "schemaVersion: '0.3'\nparameters:\n  Count: {type: String}\nmainSteps:\n- name: a\n  action: aws:runInstances\n  inputs: {ImageId: ami-1, MaxInstanceCount: '{{ Count }}'}\n";
+        let found = check(RULE.code, yaml);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert_eq!(
+            found[0].message,
+            "parameter `Count` is a String, but input `MaxInstanceCount` takes an Integer"
+        );
     }
 }
