@@ -574,3 +574,65 @@ fn validate_without_python_skips_the_script_check_with_a_note() {
         output.stderr
     );
 }
+
+/// botocore is asked of `python3` once; later commands find its models in the cache folder
+/// (where the model itself is kept in its compact form too) without starting `python3`.
+#[cfg(unix)]
+#[test]
+fn botocore_is_asked_of_python3_once_and_remembered() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = TempDir::new("cli-python-once");
+    dir.write("site/botocore/__init__.py", "");
+    dir.write(
+        "site/botocore/data/demo/2020-01-01/service-2.json",
+        r#"{"metadata": {"protocol": "json", "apiVersion": "2020-01-01"},
+            "operations": {"GetThing": {"name": "GetThing", "input": {"shape": "In"}}},
+            "shapes": {"In": {"type": "structure", "required": ["Id"],
+                              "members": {"Id": {"shape": "S"}}},
+                       "S": {"type": "string"}}}"#,
+    );
+    let calls = dir.path().join("python3-calls");
+    let python = dir.write(
+        "bin/python3",
+        &format!(
+            "#!/bin/sh\necho call >> '{}'\necho '{}'\n",
+            calls.display(),
+            dir.path().join("site/botocore").display()
+        ),
+    );
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir.write(
+        "api.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: get\n    action: aws:executeAwsApi\n    inputs:\n      Service: demo\n      Api: GetThing\n      Ids: x\n",
+    );
+    let path = format!("{}:/usr/bin:/bin", dir.path().join("bin").display());
+    for _ in 0..3 {
+        let output = Cli::new()
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env("XDG_CACHE_HOME", dir.path().join("cache"))
+            .env_remove("RUNBOOK_AWS_MODELS")
+            .args(["validate", "api.yaml"])
+            .run()
+            .code(1);
+        assert!(output.stdout.contains("unknown parameter `Ids`"), "{}", output.stdout);
+    }
+    assert_eq!(std::fs::read_to_string(&calls).unwrap(), "call\n");
+    let compact = std::fs::read_dir(dir.path().join("cache/runbook/models")).unwrap().count();
+    assert_eq!(compact, 1);
+
+    // Another botocore in its place (an upgrade) is asked for again.
+    std::fs::remove_dir_all(dir.path().join("site")).unwrap();
+    dir.write("site/botocore/data/demo/2020-01-01/service-2.json", r#"{"operations": {}}"#);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .env_remove("RUNBOOK_AWS_MODELS")
+        .args(["validate", "api.yaml"])
+        .run()
+        .code(1);
+    assert!(output.stdout.contains("no operation `GetThing`"), "{}", output.stdout);
+    assert_eq!(std::fs::read_to_string(&calls).unwrap(), "call\ncall\n");
+}

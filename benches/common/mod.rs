@@ -141,3 +141,15 @@ pub(crate) fn wide_map(keys: usize) -> String {
     );
     text
 }
+
+/// A runbook of `steps` `aws:sleep` steps, one after the other.
+pub(crate) fn sleep_chain(steps: usize) -> String {
+    let mut text = String::from("schemaVersion: '0.3'\ndescription: sleeps\nmainSteps:\n");
+    for index in 1..=steps {
+        let _ = write!(
+            text,
+            "  - name: step{index}\n    action: aws:sleep\n    inputs:\n      Duration: PT1S\n"
+        );
+    }
+    text
+}

@@ -22,7 +22,9 @@ pub(crate) struct Progress {
     /// A run over targets, whose runs are shown by a progress line and a summary, not step by
     /// step.
     fleet: bool,
-    lock: Mutex<()>,
+    /// Whether lines may wait in `pending` (see [`Progress::buffered`]).
+    buffered: bool,
+    pending: Mutex<Vec<u8>>,
 }
 
 impl Progress {
@@ -33,18 +35,53 @@ impl Progress {
         } else {
             std::io::stdout().is_terminal()
         };
-        Self { to_stderr, verbose, to_terminal, fleet, lock: Mutex::new(()) }
+        Self {
+            to_stderr,
+            verbose,
+            to_terminal,
+            fleet,
+            buffered: false,
+            pending: Mutex::new(Vec::new()),
+        }
     }
 
+    /// Lets lines wait and go out in large writes when nobody watches them as they come (not a
+    /// terminal) and the run is a dry run, whose steps take microseconds: one write per line
+    /// would cost more than the step. [`Progress::flush`] writes what waits.
+    pub(crate) fn buffered(mut self, dry_run: bool) -> Self {
+        self.buffered = dry_run && !self.to_terminal;
+        self
+    }
+
+    /// The most that waits before it is written.
+    const PENDING_LIMIT: usize = 64 * 1024;
+
     fn print(&self, text: &str) {
-        let _guard = self.lock.lock();
+        let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pending.extend_from_slice(text.as_bytes());
+        if !self.buffered || pending.len() >= Self::PENDING_LIMIT {
+            self.write_out(&mut pending);
+        }
+    }
+
+    /// Writes the lines that wait.
+    pub(crate) fn flush(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.write_out(&mut pending);
+    }
+
+    fn write_out(&self, pending: &mut Vec<u8>) {
+        if pending.is_empty() {
+            return;
+        }
         if self.to_stderr {
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            let _ = std::io::stderr().lock().write_all(pending);
         } else {
             let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.write_all(pending);
             let _ = stdout.flush();
         }
+        pending.clear();
     }
 }
 

@@ -193,7 +193,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         .then(|| Arc::new(PromptApprover) as Arc<dyn runbook_engine::host::Approver>);
     let json = args.output == OutputMode::Json;
     let fleet_run = args.targets.is_some() || args.target_maps.is_some();
-    let progress = Arc::new(Progress::new(json, args.verbose, fleet_run));
+    let progress = Arc::new(Progress::new(json, args.verbose, fleet_run).buffered(live.is_none()));
     let setup = Setup {
         aws: live.as_ref().map(live::Live::backend),
         mocks,
@@ -251,6 +251,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         });
         executor.run(plan, options).await
     });
+    progress.flush();
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         if let Err(error) = recorder.write(path) {
             eprintln!("error: cannot write {}: {error}", path.display());
@@ -273,9 +274,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     if let Some(auto) = &auto {
         live::report_placeholders(&auto.placeholder_calls());
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     if json {
-        writeln!(stdout, "{}", execution.to_json())?;
+        serde_json::to_writer_pretty(&mut stdout, &execution)?;
+        writeln!(stdout)?;
     } else {
         write!(stdout, "{}", super::progress::summary(&execution))?;
         if execution.fleet.is_some() {
@@ -283,11 +285,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         }
     }
     stdout.flush()?;
-    Ok(if execution.automation_execution_status == Status::Success {
+    let outcome = if execution.automation_execution_status == Status::Success {
         Outcome::Success
     } else {
         Outcome::Failure
-    })
+    };
+    // The process ends here: freeing a long run's record piece by piece would cost as much as
+    // writing it.
+    std::mem::forget(execution);
+    Ok(outcome)
 }
 
 /// The dry run's virtual clock starts at the real time, so dates in templates look right.

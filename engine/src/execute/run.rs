@@ -371,7 +371,7 @@ impl Run {
                 outputs.insert(name.value.clone(), value.clone());
             }
         }
-        let calls = self.shared.calls.lock().map(|calls| calls.clone()).unwrap_or_default();
+        let calls = self.shared.take_calls();
         Execution {
             automation_execution_id: self.shared.run_ref.execution_id.clone(),
             document_name: self.shared.run_ref.document.clone(),
