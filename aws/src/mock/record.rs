@@ -333,31 +333,63 @@ fn answers(rule: &ApiRequest, call: &ApiRequest) -> bool {
 /// after that rule.
 fn rules(calls: &[Call]) -> Vec<Rule<'_>> {
     let mut groups: Vec<Rule<'_>> = Vec::new();
+    // Groups by the exact text of their call (most repeated calls are exactly the same), and
+    // by API, since only calls of the same API can share a rule.
+    let mut exact: IndexMap<String, usize> = IndexMap::new();
+    let mut by_api: IndexMap<(&str, &str), Vec<usize>> = IndexMap::new();
     for call in calls {
         let request = &call.request;
-        match groups
-            .iter_mut()
-            .find(|group| answers(group.request, request) && answers(request, group.request))
-        {
-            Some(group) => group.answers.push(&call.answer),
-            None => groups.push(Rule { request, answers: vec![&call.answer] }),
+        let key = format!("{} {} {}", request.service, request.api, request.params);
+        let same_api = by_api.entry((&request.service, &request.api)).or_default();
+        let found = exact.get(&key).copied().or_else(|| {
+            same_api.iter().copied().find(|&index| {
+                let group = groups[index].request;
+                answers(group, request) && answers(request, group)
+            })
+        });
+        match found {
+            Some(index) => groups[index].answers.push(&call.answer),
+            None => {
+                same_api.push(groups.len());
+                groups.push(Rule { request, answers: vec![&call.answer] });
+            }
+        }
+        if let Some(index) = found.or(groups.len().checked_sub(1)) {
+            exact.entry(key).or_insert(index);
         }
     }
-    // Most specific first: take, each time, the first rule that answers no other remaining
-    // rule's calls. There always is one, since two rules that answer each other's calls are
-    // one group.
-    let mut ordered = Vec::with_capacity(groups.len());
-    while !groups.is_empty() {
-        let next = (0..groups.len())
-            .find(|&index| {
-                groups.iter().enumerate().all(|(other, group)| {
-                    other == index || !answers(groups[index].request, group.request)
-                })
-            })
-            .unwrap_or(0);
-        ordered.push(groups.remove(next));
+    // Most specific first: a rule comes after every rule whose calls it would also answer;
+    // otherwise in the order of first calls. Two rules cannot answer each other's calls (they
+    // would be one group), so the order exists.
+    let mut waiting_on = vec![0_usize; groups.len()];
+    let mut answered_by: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for members in by_api.values() {
+        for &general in members {
+            for &specific in members {
+                if general != specific && answers(groups[general].request, groups[specific].request)
+                {
+                    waiting_on[general] += 1;
+                    answered_by[specific].push(general);
+                }
+            }
+        }
     }
-    ordered
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..groups.len()).filter(|&index| waiting_on[index] == 0).collect();
+    let mut order = Vec::with_capacity(groups.len());
+    while let Some(next) = ready.pop_first() {
+        order.push(next);
+        for &general in &answered_by[next] {
+            waiting_on[general] -= 1;
+            if waiting_on[general] == 0 {
+                ready.insert(general);
+            }
+        }
+    }
+    // Every rule is written even if the order above missed one.
+    order.extend((0..groups.len()).filter(|&index| waiting_on[index] > 0));
+    let mut slots: Vec<Option<Rule<'_>>> = groups.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|index| slots[index].take()).collect()
 }
 
 /// Writes the entries of a map in block style at `indent`.
