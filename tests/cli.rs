@@ -215,7 +215,7 @@ fn run_over_targets_shows_progress_and_a_summary() {
 #[test]
 fn test_runs_the_examples_and_reports_junit() {
     let output = Cli::new().args(["test", "runbooks"]).run().code(0);
-    assert!(output.stdout.contains("10 passed, 0 failed"), "{}", output.stdout);
+    assert!(output.stdout.contains("15 passed, 0 failed"), "{}", output.stdout);
     let output = Cli::new()
         .args(["test", "runbooks", "--format", "junit", "--filter", "left stopped"])
         .run()
@@ -224,7 +224,7 @@ fn test_runs_the_examples_and_reports_junit() {
     assert!(output.stdout.contains("tests=\"1\" failures=\"0\""), "{}", output.stdout);
     let output = Cli::new().args(["test", "runbooks", "--format", "json"]).run().code(0);
     let results: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
-    assert_eq!(results["summary"]["passed"], 10);
+    assert_eq!(results["summary"]["passed"], 15);
 }
 
 #[test]
