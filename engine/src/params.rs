@@ -250,6 +250,20 @@ impl Pattern {
         compiled
     }
 
+    /// Whether `pattern` is a valid regular expression, and if not why. A pattern the `regex`
+    /// parser accepts is valid without being compiled: compiling a long bounded repetition
+    /// (`[\w-]{1,1024}`) costs milliseconds, more than checking a whole runbook. Others (with
+    /// look-arounds, or invalid) are compiled to know.
+    pub fn check(pattern: &str) -> Result<(), String> {
+        if regex_syntax::Parser::new().parse(&from_java(pattern)).is_ok() {
+            return Ok(());
+        }
+        match Self::cached(pattern).as_ref() {
+            Ok(_) => Ok(()),
+            Err(error) => Err(error.clone()),
+        }
+    }
+
     /// Whether `text` matches. A pattern too costly to evaluate counts as no match.
     pub fn is_match(&self, text: &str) -> bool {
         self.0.is_match(text).unwrap_or(false)
@@ -414,6 +428,10 @@ mod tests {
         assert!(!pattern.is_match("bucket-"));
         assert!(Pattern::new("[0-9]+").unwrap().is_match("abc123"));
         assert!(Pattern::new("(unclosed").is_err());
+        assert_eq!(Pattern::check("(unclosed"), Err(Pattern::new("(unclosed").unwrap_err()));
+        assert_eq!(Pattern::check("^(?!.*--)[a-z]{1,1024}$"), Ok(()));
+        assert_eq!(Pattern::check(r"^[\w-]{1,1024}$"), Ok(()));
+        assert!(Pattern::check(r"^[A-Za-z0-9_-\/.]{1,512}$").is_err());
     }
 
     #[test]

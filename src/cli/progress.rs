@@ -273,6 +273,10 @@ impl Observer for Progress {
             _ => return,
         };
         self.print(&text);
+        // A step that waits may wait for someone reading this.
+        if matches!(event, Event::Waiting { .. }) {
+            self.flush();
+        }
     }
 }
 

@@ -232,6 +232,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         }
     };
     let plan = Arc::new(Plan::new(Arc::new(document)));
+    // Kept to the end and never freed, like the record (see below).
+    let whole_plan = Arc::clone(&plan);
     let mut auto = None;
     let result = runtime.block_on(async {
         let clock: Arc<dyn Clock> = match &live {
@@ -293,6 +295,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     // The process ends here: freeing a long run's record piece by piece would cost as much as
     // writing it.
     std::mem::forget(execution);
+    std::mem::forget(whole_plan);
     Ok(outcome)
 }
 

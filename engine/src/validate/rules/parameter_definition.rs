@@ -25,7 +25,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .span(span)
         };
         if let Some(pattern) = &parameter.allowed_pattern
-            && let Err(error) = Pattern::cached(&pattern.value).as_ref()
+            && let Err(error) = Pattern::check(&pattern.value)
         {
             out.push(report(
                 format!(
