@@ -438,7 +438,8 @@ impl Session {
 
     fn finish(self) -> Result<ScriptOutput, ScriptError> {
         let Self { running, result, timeout, mut warnings, _scratch } = self;
-        let finished = running.finish();
+        // The exit status matters only to a script that ended without writing its result.
+        let finished = running.finish(!result.exists());
         warnings.extend(finished.notes.iter().cloned());
         let outcome = read_outcome(&result, &finished, timeout)
             .and_then(|outcome| finish(outcome, finished, &mut warnings));
