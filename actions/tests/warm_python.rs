@@ -153,3 +153,14 @@ fn a_warm_step_s_aws_calls_on_mocks_go_to_the_run() {
         error.message
     );
 }
+
+#[test]
+fn the_first_step_runs_in_a_process_of_its_own_without_waiting_for_the_warm_interpreter() {
+    let runner = PythonRunner::new(None);
+    assert!(!runner.is_warm());
+    let script = "import sys\n\ndef h(events, context):\n    return 'boto3' in sys.modules\n";
+    let first = payload(run(&runner, &request(&runner, script)));
+    assert_eq!(first, json!(false), "the first step is a new interpreter");
+    assert!(runner.warm_up(), "the first step started the warm interpreter");
+    assert_eq!(payload(run(&runner, &request(&runner, script))), json!(true));
+}

@@ -118,9 +118,9 @@ impl PythonRunner {
     }
 
     /// The same runner with or without a warm interpreter. With one (the default, on Unix), the
-    /// first script starts it in the background and runs in a process of its own, and later
-    /// scripts run in a child forked from it, which skips the interpreter's start-up and the
-    /// import of boto3.
+    /// first script runs in a process of its own and, once it has ended, starts the warm
+    /// interpreter in the background; scripts that start once it is ready run in a child forked
+    /// from it, which skips the interpreter's start-up and the import of boto3.
     #[must_use]
     pub fn with_warm_interpreter(mut self, on: bool) -> Self {
         self.warm = Warm::new(on);
@@ -194,7 +194,11 @@ impl PythonRunner {
                     let reply = bridge::answer_none(&line);
                     session.reply(&reply);
                 }
-                Wait::Ended => return session.finish(),
+                Wait::Ended => {
+                    let finished = session.finish();
+                    self.after_step();
+                    return finished;
+                }
             }
         }
     }
@@ -291,12 +295,16 @@ impl PythonRunner {
             command.env_remove(name);
         }
         command.envs(env);
-        let running = Running::start(command, request.timeout, bridge)
-            .map_err(|error| self.start_error(&error))?;
-        // Started after this step's own process, so that the first step does not wait for it.
+        Running::start(command, request.timeout, bridge).map_err(|error| self.start_error(&error))
+    }
+
+    /// Starts the warm interpreter in the background if it is not started yet: after a step
+    /// has ended, so that it never competes with a step for the processor.
+    fn after_step(&self) {
         #[cfg(unix)]
-        self.warm_interpreter(executable);
-        Ok(running)
+        if let Ok(interpreter) = self.resolve() {
+            self.warm_interpreter(&interpreter.executable);
+        }
     }
 
     /// The warm interpreter when it is ready; otherwise `None`, after starting it in the
@@ -411,7 +419,9 @@ impl ScriptRunner for PythonRunner {
                     Wait::Ended => break,
                 }
             }
-            blocking(move || session.finish()).await?
+            let finished = blocking(move || session.finish()).await?;
+            self.after_step();
+            finished
         })
     }
 }
