@@ -155,8 +155,17 @@ fn a_warm_step_s_aws_calls_on_mocks_go_to_the_run() {
 }
 
 #[test]
+fn runners_of_the_same_interpreter_share_one_warm_interpreter() {
+    let first = warm();
+    assert!(first.is_warm());
+    assert!(PythonRunner::new(None).is_warm(), "a new runner forks from the same one");
+    assert!(!PythonRunner::new(None).with_warm_interpreter(false).is_warm());
+}
+
+#[test]
 fn the_first_step_runs_in_a_process_of_its_own_without_waiting_for_the_warm_interpreter() {
-    let runner = PythonRunner::new(None);
+    // A warm interpreter of its own: the one the process shares may be warm already.
+    let runner = PythonRunner::new(None).with_warm_interpreter(true);
     assert!(!runner.is_warm());
     let script = "import sys\n\ndef h(events, context):\n    return 'boto3' in sys.modules\n";
     let first = payload(run(&runner, &request(&runner, script)));

@@ -2,6 +2,7 @@
 //! embedded bootstrap program that loads the script, calls its handler and writes the result
 //! to a file of its own.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,6 +60,17 @@ enum WarmState {
 }
 
 impl Warm {
+    /// The warm interpreter every runner of `interpreter` in this process shares.
+    fn shared(interpreter: Option<&Path>) -> Self {
+        static SHARED: OnceLock<Mutex<BTreeMap<PathBuf, Warm>>> = OnceLock::new();
+        let key = interpreter.map_or_else(PathBuf::new, Path::to_path_buf);
+        let mut shared = SHARED
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        shared.entry(key).or_insert_with(|| Self::new(true)).clone()
+    }
+
     fn new(on: bool) -> Self {
         let on = on && cfg!(unix);
         Self(Arc::new(Mutex::new(if on { WarmState::Idle } else { WarmState::Off })))
@@ -110,17 +122,18 @@ impl PythonRunner {
     pub fn new(interpreter: Option<PathBuf>) -> Self {
         let named = interpreter.is_some();
         Self {
-            interpreter: interpreter.unwrap_or_else(|| PathBuf::from("python3")),
             named,
+            warm: Warm::shared(interpreter.as_deref()),
+            interpreter: interpreter.unwrap_or_else(|| PathBuf::from("python3")),
             resolved: Arc::new(OnceLock::new()),
-            warm: Warm::new(true),
         }
     }
 
-    /// The same runner with or without a warm interpreter. With one (the default, on Unix), the
-    /// first script runs in a process of its own and, once it has ended, starts the warm
-    /// interpreter in the background; scripts that start once it is ready run in a child forked
-    /// from it, which skips the interpreter's start-up and the import of boto3.
+    /// The same runner with a warm interpreter of its own, or with none. By default (on Unix)
+    /// runners of the same interpreter share one for the whole process: the first script runs
+    /// in a process of its own and, once it has ended, starts the warm interpreter in the
+    /// background; scripts that start once it is ready run in a child forked from it, which
+    /// skips the interpreter's start-up and the import of boto3.
     #[must_use]
     pub fn with_warm_interpreter(mut self, on: bool) -> Self {
         self.warm = Warm::new(on);
