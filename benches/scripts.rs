@@ -166,6 +166,40 @@ fn python_runner_warm(bencher: divan::Bencher) {
     bench_runner(bencher, &runner);
 }
 
+/// The first step of a new runner without a warm interpreter: a new interpreter.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn python_first_step_cold_runner(bencher: divan::Bencher) {
+    bench_first_step(bencher, false);
+}
+
+/// The first step of a new runner with a warm interpreter: a new interpreter too, with the warm
+/// interpreter starting beside it once the step's process has started.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn python_first_step_warm_runner(bencher: divan::Bencher) {
+    bench_first_step(bencher, true);
+}
+
+fn bench_first_step(bencher: divan::Bencher, warm: bool) {
+    let request = trivial_request();
+    // The runner of the sample before, settled (its warm interpreter started, then ended)
+    // before the next sample, so that no sample pays for another's.
+    let previous: std::cell::RefCell<Option<PythonRunner>> = std::cell::RefCell::new(None);
+    bencher
+        .with_inputs(|| {
+            if let Some(runner) = previous.borrow_mut().take() {
+                runner.warm_up();
+            }
+            let runner = PythonRunner::new(None).with_warm_interpreter(warm);
+            runner.version().expect("python3 answers");
+            runner
+        })
+        .bench_local_values(|runner| {
+            let output = runner.run_blocking(&request).expect("a trivial step succeeds");
+            assert_eq!(output.payload, json!({"double": 42}));
+            *previous.borrow_mut() = Some(runner);
+        });
+}
+
 fn bench_runner(bencher: divan::Bencher, runner: &PythonRunner) {
     let request = trivial_request();
     runner.run_blocking(&request).expect("warm-up run");

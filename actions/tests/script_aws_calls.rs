@@ -367,7 +367,24 @@ def h(events, context):
 fn a_script_that_makes_no_call_works_without_boto3_being_imported() {
     let calls = Scripted::new(|_, _, _| Ok(json!({})));
     let script = "import sys\n\ndef h(events, context):\n    return 'botocore' in sys.modules\n";
-    let (outcome, _) = run(script, &calls);
+    // In a process of its own (a warm interpreter has boto3 imported already).
+    let runner = runner().with_warm_interpreter(false);
+    let request = request(&runner, script);
+    let runtime = virtual_runtime().expect("a runtime");
+    let outcome = runtime.block_on(runner.run(request, &calls));
     assert_eq!(payload(outcome), json!(false));
     assert!(calls.calls().is_empty());
+}
+
+#[test]
+fn a_warm_step_s_calls_go_to_the_run_too() {
+    let runner = runner();
+    assert!(runner.warm_up(), "the warm interpreter starts");
+    let calls = Scripted::new(|_, _, _| Ok(json!({"Account": "123456789012"})));
+    let script = "import sys, boto3\n\ndef h(events, context):\n    return ['boto3' in sys.modules, boto3.client('sts').get_caller_identity()['Account']]\n";
+    let request = request(&runner, script);
+    let runtime = virtual_runtime().expect("a runtime");
+    let outcome = runtime.block_on(runner.run(request, &calls));
+    assert_eq!(payload(outcome), json!([true, "123456789012"]));
+    assert_eq!(calls.calls().len(), 1);
 }

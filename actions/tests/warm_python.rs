@@ -153,3 +153,23 @@ fn a_warm_step_s_aws_calls_on_mocks_go_to_the_run() {
         error.message
     );
 }
+
+#[test]
+fn runners_of_the_same_interpreter_share_one_warm_interpreter() {
+    let first = warm();
+    assert!(first.is_warm());
+    assert!(PythonRunner::new(None).is_warm(), "a new runner forks from the same one");
+    assert!(!PythonRunner::new(None).with_warm_interpreter(false).is_warm());
+}
+
+#[test]
+fn the_first_step_runs_in_a_process_of_its_own_without_waiting_for_the_warm_interpreter() {
+    // A warm interpreter of its own: the one the process shares may be warm already.
+    let runner = PythonRunner::new(None).with_warm_interpreter(true);
+    assert!(!runner.is_warm());
+    let script = "import sys\n\ndef h(events, context):\n    return 'boto3' in sys.modules\n";
+    let first = payload(run(&runner, &request(&runner, script)));
+    assert_eq!(first, json!(false), "the first step is a new interpreter");
+    assert!(runner.warm_up(), "the first step started the warm interpreter");
+    assert_eq!(payload(run(&runner, &request(&runner, script))), json!(true));
+}

@@ -4,9 +4,9 @@
 //!
 //! Each script runs in a child process of its own, in a scratch directory that is removed
 //! afterwards, with the step's `InputPayload` as its input. On Unix the Python runner keeps a
-//! warm interpreter (`warm.rs`): the first script starts it in the background and runs in a new
-//! `python3` process; later ones run in a child forked from it, with boto3 already imported,
-//! isolated from each other as new processes are. The runners give the service's
+//! warm interpreter (`warm.rs`): the first script runs in a new `python3` process and, once it has
+//! ended, starts it in the background; later ones run in a child forked from it, with boto3
+//! already imported, isolated from each other as new processes are. The runners give the service's
 //! answers where it documents them:
 //!
 //! - the handler's return value becomes `Payload`; a list is cut to its first

@@ -92,7 +92,7 @@ pub(crate) fn supervise(command: Command, limit: Duration) -> io::Result<Finishe
     loop {
         match running.wait()? {
             Wait::Request(_) => running.reply("{\"unanswered\": \"nothing answers requests\"}")?,
-            Wait::Ended => return Ok(running.finish()),
+            Wait::Ended => return Ok(running.finish(true)),
         }
     }
 }
@@ -250,7 +250,7 @@ impl Running {
         match self.supervisor.wait(&mut self.child, &self.deadline)? {
             Waited::Request(line) => Ok(Wait::Request(line)),
             Waited::Exited(status) => {
-                self.ended = Ended::Yes(Some(status));
+                self.ended = Ended::Yes(status);
                 Ok(Wait::Ended)
             }
             Waited::TimedOut => {
@@ -276,12 +276,22 @@ impl Running {
         }
     }
 
-    /// What the process did, once [`wait`](Self::wait) has said it ended.
-    pub(crate) fn finish(mut self) -> Finished {
-        let status = match self.ended {
+    /// What the process did, once [`wait`](Self::wait) has said it ended; with `status`, its
+    /// exit status is waited for when it is not known yet (a forked process's comes later).
+    pub(crate) fn finish(mut self, status_wanted: bool) -> Finished {
+        let mut status = match self.ended {
             Ended::Yes(status) => status,
             Ended::No => self.stop(),
         };
+        if status.is_none() && status_wanted && matches!(self.child, Handle::Forked(_)) {
+            let grace = Deadline::after(STOP_GRACE);
+            while status.is_none() && grace.remaining().is_some() {
+                status = self.poll_exit();
+                if status.is_none() {
+                    pause(POLL_ENDING);
+                }
+            }
+        }
         self.ended = Ended::Yes(status);
         self.supervisor.drain(&Deadline::after(DRAIN_GRACE));
         if self.supervisor.open > 0 {
@@ -542,7 +552,8 @@ struct Supervisor {
 /// What [`Supervisor::wait`] stopped for.
 enum Waited {
     Request(String),
-    Exited(ExitStatus),
+    /// With its status, unless it was forked and its status has not come yet.
+    Exited(Option<ExitStatus>),
     TimedOut,
 }
 
@@ -578,7 +589,13 @@ impl Supervisor {
                 Handle::Forked(_) => self.exited,
             };
             if let Some(status) = status {
-                return Ok(Waited::Exited(status));
+                return Ok(Waited::Exited(Some(status)));
+            }
+            // A forked process that closed its output and its lifeline has ended (the lifeline
+            // is closed only by its end): its status, which comes from its parent, is waited for
+            // only when it is wanted (see `Running::finish`).
+            if self.forked && self.open == 0 {
+                return Ok(Waited::Exited(None));
             }
             let Some(remaining) = deadline.remaining() else { return Ok(Waited::TimedOut) };
             if self.open == 0 && !self.forked {

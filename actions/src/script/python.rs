@@ -2,6 +2,7 @@
 //! embedded bootstrap program that loads the script, calls its handler and writes the result
 //! to a file of its own.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,6 +60,17 @@ enum WarmState {
 }
 
 impl Warm {
+    /// The warm interpreter every runner of `interpreter` in this process shares.
+    fn shared(interpreter: Option<&Path>) -> Self {
+        static SHARED: OnceLock<Mutex<BTreeMap<PathBuf, Warm>>> = OnceLock::new();
+        let key = interpreter.map_or_else(PathBuf::new, Path::to_path_buf);
+        let mut shared = SHARED
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        shared.entry(key).or_insert_with(|| Self::new(true)).clone()
+    }
+
     fn new(on: bool) -> Self {
         let on = on && cfg!(unix);
         Self(Arc::new(Mutex::new(if on { WarmState::Idle } else { WarmState::Off })))
@@ -110,17 +122,18 @@ impl PythonRunner {
     pub fn new(interpreter: Option<PathBuf>) -> Self {
         let named = interpreter.is_some();
         Self {
-            interpreter: interpreter.unwrap_or_else(|| PathBuf::from("python3")),
             named,
+            warm: Warm::shared(interpreter.as_deref()),
+            interpreter: interpreter.unwrap_or_else(|| PathBuf::from("python3")),
             resolved: Arc::new(OnceLock::new()),
-            warm: Warm::new(true),
         }
     }
 
-    /// The same runner with or without a warm interpreter. With one (the default, on Unix), the
-    /// first script starts it in the background and runs in a process of its own, and later
-    /// scripts run in a child forked from it, which skips the interpreter's start-up and the
-    /// import of boto3.
+    /// The same runner with a warm interpreter of its own, or with none. By default (on Unix)
+    /// runners of the same interpreter share one for the whole process: the first script runs
+    /// in a process of its own and, once it has ended, starts the warm interpreter in the
+    /// background; scripts that start once it is ready run in a child forked from it, which
+    /// skips the interpreter's start-up and the import of boto3.
     #[must_use]
     pub fn with_warm_interpreter(mut self, on: bool) -> Self {
         self.warm = Warm::new(on);
@@ -194,7 +207,11 @@ impl PythonRunner {
                     let reply = bridge::answer_none(&line);
                     session.reply(&reply);
                 }
-                Wait::Ended => return session.finish(),
+                Wait::Ended => {
+                    let finished = session.finish();
+                    self.after_step();
+                    return finished;
+                }
             }
         }
     }
@@ -291,12 +308,16 @@ impl PythonRunner {
             command.env_remove(name);
         }
         command.envs(env);
-        let running = Running::start(command, request.timeout, bridge)
-            .map_err(|error| self.start_error(&error))?;
-        // Started after this step's own process, so that the first step does not wait for it.
+        Running::start(command, request.timeout, bridge).map_err(|error| self.start_error(&error))
+    }
+
+    /// Starts the warm interpreter in the background if it is not started yet: after a step
+    /// has ended, so that it never competes with a step for the processor.
+    fn after_step(&self) {
         #[cfg(unix)]
-        self.warm_interpreter(executable);
-        Ok(running)
+        if let Ok(interpreter) = self.resolve() {
+            self.warm_interpreter(&interpreter.executable);
+        }
     }
 
     /// The warm interpreter when it is ready; otherwise `None`, after starting it in the
@@ -411,7 +432,9 @@ impl ScriptRunner for PythonRunner {
                     Wait::Ended => break,
                 }
             }
-            blocking(move || session.finish()).await?
+            let finished = blocking(move || session.finish()).await?;
+            self.after_step();
+            finished
         })
     }
 }
@@ -438,7 +461,8 @@ impl Session {
 
     fn finish(self) -> Result<ScriptOutput, ScriptError> {
         let Self { running, result, timeout, mut warnings, _scratch } = self;
-        let finished = running.finish();
+        // The exit status matters only to a script that ended without writing its result.
+        let finished = running.finish(!result.exists());
         warnings.extend(finished.notes.iter().cloned());
         let outcome = read_outcome(&result, &finished, timeout)
             .and_then(|outcome| finish(outcome, finished, &mut warnings));

@@ -105,7 +105,7 @@ impl Zygote {
         let listener = UnixListener::bind(&socket)?;
         listener.set_nonblocking(true)?;
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let (forked, pid) = mpsc::sync_channel(1);
+        let (forked, forked_answer) = mpsc::sync_channel(1);
         let (exits, events) = process::exit_channel();
         lock(&self.registry).orders.insert(id, (forked, exits.clone()));
         let order = json!({
@@ -124,17 +124,15 @@ impl Zygote {
             lock(&self.registry).orders.remove(&id);
             return Err(error);
         }
-        let pid = match wait_for_pid(&pid) {
-            Ok(pid) => pid,
+        // The child says its pid as it connects, so the step need not wait for its parent to
+        // say it too; the parent's answer still tells when no child could be forked.
+        match accept_streams(&listener, &forked_answer) {
+            Ok((pid, streams)) => Running::adopt(pid, streams, (exits, events), limit),
             Err(error) => {
                 lock(&self.registry).orders.remove(&id);
-                return Err(error);
-            }
-        };
-        match accept_streams(&listener) {
-            Ok(streams) => Running::adopt(pid, streams, (exits, events), limit),
-            Err(error) => {
-                process::kill_group(pid);
+                if let Ok(Ok(pid)) = forked_answer.recv_timeout(CONNECT_LIMIT) {
+                    process::kill_group(pid);
+                }
                 Err(error)
             }
         }
@@ -151,14 +149,6 @@ impl Drop for Zygote {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn wait_for_pid(pid: &Receiver<Result<u32, String>>) -> io::Result<u32> {
-    match pid.recv_timeout(CONNECT_LIMIT) {
-        Ok(Ok(pid)) => Ok(pid),
-        Ok(Err(message)) => Err(io::Error::other(message)),
-        Err(_) => Err(io::Error::other("the warm interpreter did not fork")),
-    }
 }
 
 /// Reads what the warm interpreter says and hands it to whoever waits for it.
@@ -197,31 +187,33 @@ fn listen(answers: impl BufRead, registry: &Mutex<Registry>) {
     }
 }
 
-/// The child's standard output, standard error and lifeline, in that order.
+/// The child's pid, and its standard output, standard error and lifeline, in that order; an
+/// error as soon as its parent says it could not fork it.
 #[allow(
     clippy::disallowed_methods,
     reason = "connecting is real work with a real-time limit, not a step's wait"
 )]
-fn accept_streams(listener: &UnixListener) -> io::Result<[UnixStream; 3]> {
+fn accept_streams(
+    listener: &UnixListener,
+    forked: &Receiver<Result<u32, String>>,
+) -> io::Result<(u32, [UnixStream; 3])> {
     let deadline = std::time::Instant::now() + CONNECT_LIMIT;
     let mut slots: [Option<UnixStream>; 3] = [None, None, None];
+    let mut pid = 0;
     while slots.iter().any(Option::is_none) {
         match listener.accept() {
-            Ok((mut stream, _)) => {
+            Ok((stream, _)) => {
                 stream.set_nonblocking(false)?;
                 stream.set_read_timeout(Some(CONNECT_LIMIT))?;
-                let mut tag = [0_u8; 1];
-                stream.read_exact(&mut tag)?;
+                let (slot, said) = read_greeting(&stream)?;
                 stream.set_read_timeout(None)?;
-                let slot = match &tag {
-                    b"o" => 0,
-                    b"e" => 1,
-                    b"l" => 2,
-                    _ => return Err(io::Error::other("an unknown stream connected")),
-                };
+                pid = said;
                 slots[slot] = Some(stream);
             }
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                if let Ok(Err(message)) = forked.try_recv() {
+                    return Err(io::Error::other(message));
+                }
                 if std::time::Instant::now() > deadline {
                     return Err(io::Error::other("the forked child did not connect"));
                 }
@@ -233,5 +225,29 @@ fn accept_streams(listener: &UnixListener) -> io::Result<[UnixStream; 3]> {
     let [Some(out), Some(err), Some(life)] = slots else {
         return Err(io::Error::other("a stream is missing"));
     };
-    Ok([out, err, life])
+    Ok((pid, [out, err, life]))
+}
+
+/// Reads what a child's stream says first: which stream it is (its slot) and the child's pid.
+fn read_greeting(mut stream: &UnixStream) -> io::Result<(usize, u32)> {
+    // Read a byte at a time: what follows the greeting is the stream's own.
+    let mut greeting = Vec::new();
+    let mut byte = [0_u8; 1];
+    while greeting.len() < 16 {
+        stream.read_exact(&mut byte)?;
+        if byte[0] == b'\n' {
+            break;
+        }
+        greeting.push(byte[0]);
+    }
+    let unknown = || io::Error::other("an unknown stream connected");
+    let (tag, pid) = greeting.split_first().ok_or_else(unknown)?;
+    let slot = match tag {
+        b'o' => 0,
+        b'e' => 1,
+        b'l' => 2,
+        _ => return Err(unknown()),
+    };
+    let pid = std::str::from_utf8(pid).ok().and_then(|pid| pid.parse().ok()).ok_or_else(unknown)?;
+    Ok((slot, pid))
 }
