@@ -31,6 +31,7 @@ mod examples;
 #[cfg(feature = "aws")]
 mod live;
 mod load_errors;
+mod parameter_defaults;
 mod permissions;
 mod record;
 mod references;
