@@ -38,5 +38,6 @@ mod references;
 mod robustness;
 mod schemas;
 mod script_calls;
+mod terminal;
 mod test_files;
 mod types;

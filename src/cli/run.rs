@@ -124,14 +124,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let parameters = match parameters(args) {
         Ok(parameters) => parameters,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&message, ""));
             return Ok(Outcome::UsageError);
         }
     };
     let fleet = match fleet(args) {
         Ok(fleet) => fleet,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&message, ""));
             return Ok(Outcome::UsageError);
         }
     };
@@ -139,7 +139,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         Some(path) => match runbook_aws::mock::MockFile::load(path) {
             Ok(file) => Some(Arc::new(file)),
             Err(error) => {
-                eprintln!("{error}");
+                eprintln!("{}", runbook::terminal::escape_lines(&error.to_string(), ""));
                 return Ok(Outcome::UsageError);
             }
         },
@@ -264,9 +264,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let execution = match result {
         Ok(execution) => execution,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
             if let Some(note) = auto.as_ref().and_then(|auto| auto.refusal_note(&error.parameter)) {
-                eprintln!("note: {note}");
+                eprintln!("note: {}", runbook::terminal::escape_lines(&note, ""));
             }
             return Ok(Outcome::UsageError);
         }

@@ -10,6 +10,8 @@ use runbook_engine::document::LoadError;
 use runbook_engine::syntax::Span;
 use runbook_engine::validate::Report;
 
+use runbook::terminal::{escape, escape_lines};
+
 use super::{Checked, FileResult};
 
 /// Whether to color the output: standard output is a terminal and `NO_COLOR` is not set.
@@ -48,7 +50,7 @@ fn render_load_error(out: &mut String, style: &Style, error: &LoadError, text: &
         out,
         "{}: {}",
         style.severity(Severity::Error),
-        style.paint("1", &error.kind.to_string())
+        style.paint("1", &escape_lines(&error.kind.to_string(), ""))
     );
     let location = error
         .span
@@ -131,7 +133,7 @@ fn render(
         "{}[{}]: {}",
         style.severity(diagnostic.severity),
         diagnostic.code.id,
-        style.paint("1", &diagnostic.message)
+        style.paint("1", &escape_lines(&diagnostic.message, ""))
     );
     match diagnostic.span {
         Some(span) => {
@@ -144,15 +146,16 @@ fn render(
     }
     let mut context = Vec::new();
     if let Some(step) = &diagnostic.step {
-        context.push(format!("step `{step}`"));
+        context.push(format!("step `{}`", escape(step)));
     }
     if !diagnostic.path.is_empty() {
-        context.push(format!("field {}", diagnostic.path));
+        context.push(format!("field {}", escape(&diagnostic.path)));
     }
     context.push(format!("rule {}", diagnostic.code.name));
     let _ = writeln!(out, "   = {}", context.join(", "));
     if let Some(hint) = &diagnostic.hint {
-        let _ = writeln!(out, "   = {}: {hint}", style.paint("1;36", "help"));
+        let _ =
+            writeln!(out, "   = {}: {}", style.paint("1;36", "help"), escape_lines(hint, "     "));
     }
     out.push('\n');
 }
@@ -172,6 +175,12 @@ fn snippet(out: &mut String, style: &Style, span: Span, line: Option<&str>, seve
     let marker = "^".repeat(end - start);
     let color = if severity == Severity::Error { "1;31" } else { "1;33" };
     let _ = writeln!(out, "{gutter} |");
+    // Tabs stay as written (YAML allows them in text); other control characters show escaped.
+    let line = if line.chars().any(|c| c.is_control() && c != '\t') {
+        escape(line)
+    } else {
+        std::borrow::Cow::Borrowed(line)
+    };
     let _ = writeln!(out, "{number} | {line}");
     let _ = writeln!(out, "{gutter} | {}{}", " ".repeat(start - 1), style.paint(color, &marker));
 }
