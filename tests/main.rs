@@ -28,6 +28,7 @@ mod corpus_models;
 mod corpus_runs;
 mod corpus_scripts;
 mod examples;
+mod execution_ids;
 #[cfg(feature = "aws")]
 mod live;
 mod load_errors;
