@@ -28,7 +28,7 @@ pub(crate) fn use_color_stderr() -> bool {
 pub(crate) fn diagnostics(document: &Document, report: &Report, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
-    let path = document.source.path.display().to_string();
+    let path = escape(&document.source.path.display().to_string()).into_owned();
     for diagnostic in &report.diagnostics {
         let line = diagnostic.span.and_then(|span| document.source.line(span.start.line));
         render(&mut out, &style, &path, diagnostic, line);
@@ -45,7 +45,7 @@ pub(crate) fn load_error(error: &LoadError) -> String {
 }
 
 fn render_load_error(out: &mut String, style: &Style, error: &LoadError, text: &str) {
-    let path = error.path.display();
+    let path = escape(&error.path.display().to_string()).into_owned();
     let _ = writeln!(
         out,
         "{}: {}",
@@ -212,5 +212,20 @@ mod tests {
             out,
             "error[RB009]: bad jump\n  --> x.yaml:4:15\n  |\n4 |     nextStep: strat\n  |               ^^^^^\n   = step `start`, field mainSteps[0].nextStep, rule unknown-step-target\n   = help: did you mean `start`?\n\n"
         );
+    }
+
+    #[test]
+    fn file_names_and_messages_show_control_characters_escaped() {
+        let document = Document::parse(
+            "x\x1b[2J.yaml",
+            "schemaVersion: '0.3'\nmainSteps:\n  - name: a\n    action: aws:sleep\n    inputs: {Duration: PT1S}\n    nextStep: \"b\\e[1A\"\n".into(),
+            runbook_engine::document::Format::Yaml,
+        )
+        .unwrap();
+        let report = runbook_engine::validate::validate(&document);
+        let out = diagnostics(&document, &report, false);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains("--> x\\e[2J.yaml:6:"), "{out}");
+        assert!(out.contains("`b\\e[1A`"), "{out}");
     }
 }

@@ -14,10 +14,11 @@ pub fn human(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
     let mut out = String::new();
     for outcome in outcomes {
         let mark = if outcome.passed() { "✔" } else { "✘" };
+        let file = outcome.file.display().to_string();
+        let file = visible(&file);
         let _ = writeln!(
             out,
-            "{mark} {}:{}: {} ({} ms)",
-            outcome.file.display(),
+            "{mark} {file}:{}: {} ({} ms)",
             outcome.line,
             visible(&outcome.case),
             outcome.elapsed.as_millis()
@@ -25,8 +26,7 @@ pub fn human(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
         for failure in &outcome.failures {
             let _ = writeln!(
                 out,
-                "    {}:{}: {}",
-                outcome.file.display(),
+                "    {file}:{}: {}",
                 failure.line,
                 escape_lines(failure.message.trim_end_matches('\n'), "    ")
             );
@@ -197,5 +197,21 @@ mod tests {
         let xml = junit(std::slice::from_ref(&outcome), Duration::ZERO);
         assert!(!xml.chars().any(|c| c.is_control() && c != '\n'), "{xml:?}");
         assert!(xml.contains("message=\"expected Success\\r✔ faked\""), "{xml}");
+    }
+
+    #[test]
+    fn file_names_are_escaped_too() {
+        let outcome = CaseOutcome {
+            file: "t\x1b[2J.test.yaml".into(),
+            case: "c".into(),
+            line: 1,
+            failures: vec![super::super::Mismatch { line: 2, message: "m".into() }],
+            warnings: Vec::new(),
+            execution: None,
+            elapsed: Duration::ZERO,
+        };
+        let text = human(std::slice::from_ref(&outcome), Duration::ZERO);
+        assert!(text.contains("✘ t\\e[2J.test.yaml:1: c"), "{text}");
+        assert!(text.contains("    t\\e[2J.test.yaml:2: m"), "{text}");
     }
 }
