@@ -42,7 +42,7 @@ use indexmap::IndexMap;
 use runbook_aws::mock::{MockAws, MockFile};
 use runbook_engine::Document;
 use runbook_engine::document::{Format, LoadError};
-use runbook_engine::execute::{Executor, Plan, RunContext, RunOptions};
+use runbook_engine::execute::{Executor, IdGenerator, Plan, RunContext, RunOptions};
 use runbook_engine::host::{Decision, VirtualClock, virtual_runtime};
 use runbook_engine::record::{Execution, Status};
 use serde_json::Value;
@@ -165,11 +165,14 @@ impl Harness {
 
     /// Runs the runbook on the virtual clock.
     pub fn run(self) -> Result<Run, HarnessError> {
+        // Ids follow from the runbook and its parameters, so a test sees the same ones each time.
+        let ids =
+            IdGenerator::for_run(&self.document.source.text, &self.parameters, IdGenerator::SEED);
         let setup = Setup {
             mocks: self.mocks.map(Arc::new),
             approvals: Approvals::Scripted(self.decisions),
             documents: self.documents,
-            context: self.context,
+            context: RunContext { ids: Arc::new(ids), ..self.context },
             ..Setup::default()
         };
         let plan = Arc::new(Plan::new(Arc::new(self.document)));

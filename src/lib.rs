@@ -8,6 +8,7 @@
 pub mod harness;
 pub mod permissions;
 pub mod setup;
+pub mod terminal;
 pub mod testing;
 
 pub use runbook_actions as actions;

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
             cli::Outcome::Success.into()
         }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&format!("{error:#}"), ""));
             cli::Outcome::UsageError.into()
         }
     }

@@ -293,6 +293,34 @@ fn run_sandbox_starts_a_server_runs_and_stops_it() {
 }
 
 #[test]
+fn every_run_against_aws_gets_a_fresh_execution_id() {
+    let dir = TempDir::new("live-ids");
+    dir.write("sandbox.yaml", SANDBOX_RUNBOOK);
+    let id = |extra: &[&str]| {
+        let output = Cli::new()
+            .current_dir(dir.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_PROFILE")
+            .args(["run", "sandbox.yaml", "--aws", "--yes", "--output", "json"])
+            .args(["--region", "us-east-1", "--endpoint-url"])
+            .args([moto_url()])
+            .args(extra)
+            .run()
+            .code(0);
+        let record: Value = serde_json::from_str(&output.stdout).unwrap();
+        record["AutomationExecutionId"].as_str().unwrap().to_string()
+    };
+    let (first, second) = (id(&[]), id(&[]));
+    assert_ne!(first, second, "two real runs of the same runbook share no id");
+    for id in [&first, &second] {
+        assert!(runbook_engine::execute::is_execution_id(id), "{id}");
+    }
+    let given = "0123abcd-0000-4000-8000-00000000beef";
+    assert_eq!(id(&["--execution-id", given]), given);
+}
+
+#[test]
 fn run_sandbox_gives_scripts_the_run_s_server_identity_and_region_over_the_shell_s() {
     let dir = TempDir::new("live-sandbox-script");
     dir.write(

@@ -28,14 +28,17 @@ mod corpus_models;
 mod corpus_runs;
 mod corpus_scripts;
 mod examples;
+mod execution_ids;
 #[cfg(feature = "aws")]
 mod live;
 mod load_errors;
+mod parameter_defaults;
 mod permissions;
 mod record;
 mod references;
 mod robustness;
 mod schemas;
 mod script_calls;
+mod terminal;
 mod test_files;
 mod types;

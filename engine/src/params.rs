@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::catalog::ValueType;
 use crate::document::{Document, Parameter};
-use crate::host::ParameterStore;
+use crate::host::{ParameterStore, ScriptCalls};
 use crate::record::as_text;
 use crate::syntax::{Node, NodeKind};
 use crate::template::{Target, Template};
@@ -52,6 +52,17 @@ pub async fn bind_parameters(
     given: &IndexMap<String, Value>,
     store: &dyn ParameterStore,
 ) -> Result<IndexMap<String, Value>, ParameterError> {
+    bind_parameters_for_run(document, given, store, None).await
+}
+
+/// [`bind_parameters`] for a run whose AWS calls go through `calls`: the Parameter Store reads
+/// of defaults are made there, and so recorded with the run's other calls.
+pub async fn bind_parameters_for_run(
+    document: &Document,
+    given: &IndexMap<String, Value>,
+    store: &dyn ParameterStore,
+    calls: Option<&dyn ScriptCalls>,
+) -> Result<IndexMap<String, Value>, ParameterError> {
     if let Some(unknown) = given.keys().find(|name| document.parameter(name).is_none()) {
         let known: Vec<&str> = document.parameters.iter().map(|p| p.name.value.as_str()).collect();
         let mut message = format!("Parameter \"{unknown}\" is not defined in the runbook.");
@@ -73,7 +84,7 @@ pub async fn bind_parameters(
                         format!("Missing required parameter: {name} in user inputs."),
                     ));
                 }
-                Some(default) => (default_value(name, default, store).await?, true),
+                Some(default) => (default_value(name, default, store, calls).await?, true),
             },
         };
         if from_default && value.as_str().is_some_and(|text| Template::parse(text).has_references())
@@ -107,12 +118,17 @@ async fn default_value(
     name: &str,
     default: &Node,
     store: &dyn ParameterStore,
+    calls: Option<&dyn ScriptCalls>,
 ) -> Result<Value, ParameterError> {
     if let Some(text) = default.as_str()
         && let Some(reference) = Template::parse(text).as_whole_reference()
         && let Target::ParameterStore(path) = &reference.target
     {
-        return store.get(path).await.map_err(|message| {
+        let value = match calls {
+            Some(calls) => store.get_for_run(path, calls).await,
+            None => store.get(path).await,
+        };
+        return value.map_err(|message| {
             ParameterError::new(
                 name,
                 format!("Parameter \"{name}\" cannot read its default {text}: {message}."),

@@ -69,20 +69,26 @@ pub(crate) fn prepare_mocks(
     match models::lookup(args.aws_models.clone()) {
         Ok(Lookup::Found(models)) => {
             for warning in mocks.map(|file| check_mock_file(file, &models)).unwrap_or_default() {
-                eprintln!("warning: {warning}");
+                eprintln!("warning: {}", runbook::terminal::escape_lines(&warning.to_string(), ""));
             }
             Ok(args.auto_mock.then(|| Placeholders::new(models)))
         }
         Ok(Lookup::Missing(error)) if args.auto_mock => {
-            eprintln!("error: --auto-mock needs the AWS API models: {error}");
+            eprintln!(
+                "error: --auto-mock needs the AWS API models: {}",
+                runbook::terminal::escape_lines(&error.to_string(), "")
+            );
             Err(Outcome::UsageError)
         }
         Ok(Lookup::Missing(error)) => {
-            eprintln!("note: the mock file was not checked against the AWS API models: {error}");
+            eprintln!(
+                "note: the mock file was not checked against the AWS API models: {}",
+                runbook::terminal::escape_lines(&error.to_string(), "")
+            );
             Ok(None)
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
             Err(Outcome::UsageError)
         }
     }
@@ -216,7 +222,7 @@ mod connect {
             return Ok(None);
         }
         let fail = |message: String| {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&message, ""));
             Outcome::UsageError
         };
         let models = match models::lookup(args.aws_models.clone()) {
@@ -320,7 +326,10 @@ mod connect {
             }
         }
         for unknown in &found.unknown {
-            eprintln!("  and what only the run can tell: {unknown}");
+            eprintln!(
+                "  and what only the run can tell: {}",
+                runbook::terminal::escape_lines(&unknown.to_string(), "")
+            );
         }
     }
 

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::Mutex;
 
+use runbook::terminal::{escape, escape_lines};
 use runbook_engine::host::{
     ApprovalRequest, Approver, BoxFuture, Decision, Event, Observer, WaitKind,
 };
@@ -107,12 +108,12 @@ pub(crate) fn summary(execution: &Execution) -> String {
         if execution.calls.len() == 1 { "call" } else { "calls" },
     );
     if let Some(message) = &execution.failure_message {
-        let _ = writeln!(out, "  {message}");
+        let _ = writeln!(out, "  {}", escape_lines(message, "  "));
     }
     if !execution.outputs.is_empty() {
         let _ = writeln!(out, "outputs:");
         for (name, value) in &execution.outputs {
-            let _ = writeln!(out, "  {name} = {}", as_text(value));
+            let _ = writeln!(out, "  {} = {}", escape(name), escape_lines(&as_text(value), "    "));
         }
     }
     let mut warnings = Vec::new();
@@ -120,7 +121,7 @@ pub(crate) fn summary(execution: &Execution) -> String {
     if !warnings.is_empty() {
         let _ = writeln!(out, "warnings:");
         for warning in warnings {
-            let _ = writeln!(out, "  {warning}");
+            let _ = writeln!(out, "  {}", escape_lines(&warning, "    "));
         }
     }
     out
@@ -173,15 +174,14 @@ fn step_line(depth: u32, step: &StepExecution) -> String {
         _ => String::new(),
     };
     let mut line =
-        format!("{}{mark} {} {} {took}", indent(depth), step.step_name, step.step_status);
+        format!("{}{mark} {} {} {took}", indent(depth), escape(&step.step_name), step.step_status);
     if let Some(next) = step.outputs.get("NextStep") {
-        let _ = write!(line, " → {}", as_text(next));
+        let _ = write!(line, " → {}", escape(&as_text(next)));
     }
     line.push('\n');
     if let Some(message) = &step.failure_message {
-        for text in message.lines() {
-            let _ = writeln!(line, "{}    {text}", indent(depth));
-        }
+        let margin = format!("{}    ", indent(depth));
+        let _ = writeln!(line, "{margin}{}", escape_lines(message.trim_end_matches('\n'), &margin));
     }
     line
 }
@@ -197,41 +197,55 @@ impl Observer for Progress {
                 format!(
                     "{}▶ automation {} ({})\n",
                     indent(run.depth),
-                    run.document,
-                    run.execution_id
+                    escape(&run.document),
+                    escape(&run.execution_id)
                 )
             }
             Event::StepStarted { run, step, action, attempt, max_attempts } => {
                 if *attempt == 1 {
-                    format!("{}▶ {step} ({action})\n", indent(run.depth))
+                    format!("{}▶ {} ({})\n", indent(run.depth), escape(step), escape(action))
                 } else {
-                    format!("{}▶ {step} attempt {attempt}/{max_attempts}\n", indent(run.depth))
+                    format!(
+                        "{}▶ {} attempt {attempt}/{max_attempts}\n",
+                        indent(run.depth),
+                        escape(step)
+                    )
                 }
             }
             Event::AttemptFailed { run, step, attempt, message } => {
-                format!("{}  {step}: attempt {attempt} failed: {message}\n", indent(run.depth))
+                let margin = format!("{}    ", indent(run.depth));
+                format!(
+                    "{}  {}: attempt {attempt} failed: {}\n",
+                    indent(run.depth),
+                    escape(step),
+                    escape_lines(message, &margin)
+                )
             }
             Event::Waiting { run, step, request } => {
                 let what = match request.kind {
                     WaitKind::Approval => {
-                        format!("an approval from {}", request.approvers.join(", "))
+                        format!("an approval from {}", escape(&request.approvers.join(", ")))
                     }
                     WaitKind::Pause => "a resume".to_string(),
                 };
-                format!("{}⏸ {step} waits for {what}\n", indent(run.depth))
+                format!("{}⏸ {} waits for {what}\n", indent(run.depth), escape(step))
             }
             Event::AwsCall { run, call } => {
                 let answer = match (&call.response, &call.error) {
-                    (_, Some(error)) => format!("✘ {}: {}", error.code, error.message),
-                    (Some(response), None) if self.verbose => format!("✔ {response}"),
+                    (_, Some(error)) => {
+                        format!("✘ {}: {}", escape(&error.code), escape(&error.message))
+                    }
+                    (Some(response), None) if self.verbose => {
+                        format!("✔ {}", escape(&response.to_string()))
+                    }
                     _ => "✔".to_string(),
                 };
                 format!(
                     "{}    {}.{} {} {answer}\n",
                     indent(run.depth),
-                    call.service,
-                    call.api,
-                    call.params
+                    escape(&call.service),
+                    escape(&call.api),
+                    escape(&call.params.to_string())
                 )
             }
             Event::ScriptOutput { run, stdout, stderr, .. } => {
@@ -240,7 +254,8 @@ impl Observer for Progress {
                 let mut text = String::new();
                 for line in stdout.lines().chain(stderr.lines()) {
                     if self.verbose || line.starts_with("warning:") {
-                        let _ = writeln!(text, "{}    │ {line}", indent(run.depth));
+                        let line = line.strip_suffix('\r').unwrap_or(line);
+                        let _ = writeln!(text, "{}    │ {}", indent(run.depth), escape(line));
                     }
                 }
                 if text.is_empty() {
@@ -266,7 +281,7 @@ impl Observer for Progress {
                 format!(
                     "{}◀ automation {} {}\n",
                     indent(run.depth),
-                    run.document,
+                    escape(&run.document),
                     execution.automation_execution_status
                 )
             }
@@ -297,11 +312,14 @@ fn ask(request: &ApprovalRequest) -> Option<Decision> {
     let question = match request.kind {
         WaitKind::Approval => format!(
             "Approve step `{}`{}? [y]es, [n]o, or Enter to leave it waiting: ",
-            request.step,
-            request.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
+            escape(&request.step),
+            request.message.as_deref().map(|m| format!(" ({})", escape(m))).unwrap_or_default()
         ),
         WaitKind::Pause => {
-            format!("Resume step `{}`? [y]es, or Enter to leave it waiting: ", request.step)
+            format!(
+                "Resume step `{}`? [y]es, or Enter to leave it waiting: ",
+                escape(&request.step)
+            )
         }
     };
     let mut stderr = std::io::stderr().lock();
@@ -328,12 +346,17 @@ pub(crate) fn fleet_summary(execution: &Execution) -> String {
             .as_ref()
             .map(|child| child.automation_execution_id.as_str())
             .unwrap_or_default();
-        let why = step.failure_message.as_deref().map(|m| format!("  {m}")).unwrap_or_default();
+        let why = step
+            .failure_message
+            .as_deref()
+            .map(|m| format!("  {}", escape_lines(m.trim_end_matches('\n'), "      ")))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {:<width$}  {:<9} {id}{why}",
-            step.step_name,
-            step.step_status.as_str()
+            "  {:<width$}  {:<9} {}{why}",
+            escape(&step.step_name),
+            step.step_status.as_str(),
+            escape(id)
         );
     }
     out

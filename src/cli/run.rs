@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use runbook::setup::{Approvals, Setup};
 use runbook_aws::mock::record::Recorder;
 use runbook_engine::Document;
-use runbook_engine::execute::{Executor, Fleet, Plan, RunContext, RunOptions, Target};
+use runbook_engine::execute::{Executor, Fleet, IdGenerator, Plan, RunContext, RunOptions, Target};
 use runbook_engine::host::{Clock, SystemClock, VirtualClock, virtual_runtime};
 use runbook_engine::record::Status;
 use serde_json::Value;
@@ -84,6 +84,11 @@ pub(crate) struct Args {
     /// (default 0).
     #[arg(long, value_name = "N|P%")]
     max_errors: Option<String>,
+    /// The run's `AutomationExecutionId` (a UUID). Default: with --aws or --sandbox a fresh
+    /// random one each run; otherwise one that follows from the runbook and its parameters, the
+    /// same each time.
+    #[arg(long, value_name = "UUID")]
+    execution_id: Option<String>,
     #[command(flatten)]
     live: LiveArgs,
 }
@@ -124,14 +129,23 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let parameters = match parameters(args) {
         Ok(parameters) => parameters,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&message, ""));
             return Ok(Outcome::UsageError);
         }
     };
+    if let Some(id) = &args.execution_id
+        && !runbook_engine::execute::is_execution_id(id)
+    {
+        eprintln!(
+            "error: `--execution-id {}`: an execution id is a UUID, 36 characters such as 0123abcd-0000-4000-8000-00000000beef",
+            runbook::terminal::escape(id)
+        );
+        return Ok(Outcome::UsageError);
+    }
     let fleet = match fleet(args) {
         Ok(fleet) => fleet,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&message, ""));
             return Ok(Outcome::UsageError);
         }
     };
@@ -139,7 +153,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         Some(path) => match runbook_aws::mock::MockFile::load(path) {
             Ok(file) => Some(Arc::new(file)),
             Err(error) => {
-                eprintln!("{error}");
+                eprintln!("{}", runbook::terminal::escape_lines(&error.to_string(), ""));
                 return Ok(Outcome::UsageError);
             }
         },
@@ -216,6 +230,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
                 .as_ref()
                 .map(live::Live::script_environment)
                 .unwrap_or_default(),
+            ids: Arc::new(match &live {
+                Some(_) => IdGenerator::new(fresh_seed()),
+                None => IdGenerator::for_run(&document.source.text, &parameters, IdGenerator::SEED),
+            }),
             ..RunContext::default()
         },
         observer: Some(progress.clone()),
@@ -245,6 +263,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), built.host);
         let mut options = RunOptions::with_parameters(parameters);
         options.fleet = fleet;
+        options.execution_id.clone_from(&args.execution_id);
         let cancel = options.cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -266,9 +285,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let execution = match result {
         Ok(execution) => execution,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
             if let Some(note) = auto.as_ref().and_then(|auto| auto.refusal_note(&error.parameter)) {
-                eprintln!("note: {note}");
+                eprintln!("note: {}", runbook::terminal::escape_lines(&note, ""));
             }
             return Ok(Outcome::UsageError);
         }
@@ -306,6 +325,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
 )]
 fn start_time() -> jiff::Timestamp {
     jiff::Timestamp::now()
+}
+
+/// A seed no other run shares, for the ids of a run against AWS: two real runs must not name
+/// resources after the same `automation:EXECUTION_ID`. The standard library's hasher keys come
+/// from the operating system's random source, new for each process.
+fn fresh_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::hash::RandomState::new().hash_one(std::process::id())
 }
 
 /// The fleet options: `--target-parameter` with `--targets`, or `--target-maps`, and the rate

@@ -66,7 +66,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         match TestFile::load(path) {
             Ok(file) => files.push(file),
             Err(error) => {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
                 broken = true;
             }
         }
@@ -92,10 +92,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     match models::lookup(args.aws_models.clone()) {
         Ok(Lookup::Found(models)) => options.models = Some(models),
         Ok(Lookup::Missing(error)) => {
-            eprintln!("note: the mocks were not checked against the AWS API models: {error}");
+            eprintln!(
+                "note: the mocks were not checked against the AWS API models: {}",
+                runbook::terminal::escape_lines(&error.to_string(), "")
+            );
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
             return Ok(Outcome::UsageError);
         }
     }

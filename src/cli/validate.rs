@@ -50,17 +50,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let models = match models::lookup(args.aws_models.clone()) {
         Ok(Lookup::Found(models)) => Some(models),
         Ok(Lookup::Missing(error)) => {
-            eprintln!("note: the checks of AWS API calls (RB028-RB031) were skipped: {error}");
+            eprintln!(
+                "note: the checks of AWS API calls (RB028-RB031) were skipped: {}",
+                runbook::terminal::escape_lines(&error.to_string(), "")
+            );
             None
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
             return Ok(Outcome::UsageError);
         }
     };
     let (found, problems) = files::collect(&args.paths, files::is_runbook_name);
     for problem in &problems {
-        eprintln!("error: {problem}");
+        eprintln!("error: {}", runbook::terminal::escape_lines(problem, ""));
     }
     let mut checked = Checked::default();
     for file in found {
@@ -136,7 +139,10 @@ fn check_scripts(args: &Args, results: &mut Checked) {
     let findings = match checker.check(&documents) {
         Ok((findings, _)) => findings,
         Err(error) => {
-            eprintln!("note: the checks of Python scripts (RB040) were skipped: {error}");
+            eprintln!(
+                "note: the checks of Python scripts (RB040) were skipped: {}",
+                runbook::terminal::escape_lines(&error.to_string(), "")
+            );
             return;
         }
     };

@@ -10,6 +10,8 @@ use runbook_engine::document::LoadError;
 use runbook_engine::syntax::Span;
 use runbook_engine::validate::Report;
 
+use runbook::terminal::{escape, escape_lines};
+
 use super::{Checked, FileResult};
 
 /// Whether to color the output: standard output is a terminal and `NO_COLOR` is not set.
@@ -26,7 +28,7 @@ pub(crate) fn use_color_stderr() -> bool {
 pub(crate) fn diagnostics(document: &Document, report: &Report, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
-    let path = document.source.path.display().to_string();
+    let path = escape(&document.source.path.display().to_string()).into_owned();
     for diagnostic in &report.diagnostics {
         let line = diagnostic.span.and_then(|span| document.source.line(span.start.line));
         render(&mut out, &style, &path, diagnostic, line);
@@ -43,12 +45,12 @@ pub(crate) fn load_error(error: &LoadError) -> String {
 }
 
 fn render_load_error(out: &mut String, style: &Style, error: &LoadError, text: &str) {
-    let path = error.path.display();
+    let path = escape(&error.path.display().to_string()).into_owned();
     let _ = writeln!(
         out,
         "{}: {}",
         style.severity(Severity::Error),
-        style.paint("1", &error.kind.to_string())
+        style.paint("1", &escape_lines(&error.kind.to_string(), ""))
     );
     let location = error
         .span
@@ -131,7 +133,7 @@ fn render(
         "{}[{}]: {}",
         style.severity(diagnostic.severity),
         diagnostic.code.id,
-        style.paint("1", &diagnostic.message)
+        style.paint("1", &escape_lines(&diagnostic.message, ""))
     );
     match diagnostic.span {
         Some(span) => {
@@ -144,15 +146,16 @@ fn render(
     }
     let mut context = Vec::new();
     if let Some(step) = &diagnostic.step {
-        context.push(format!("step `{step}`"));
+        context.push(format!("step `{}`", escape(step)));
     }
     if !diagnostic.path.is_empty() {
-        context.push(format!("field {}", diagnostic.path));
+        context.push(format!("field {}", escape(&diagnostic.path)));
     }
     context.push(format!("rule {}", diagnostic.code.name));
     let _ = writeln!(out, "   = {}", context.join(", "));
     if let Some(hint) = &diagnostic.hint {
-        let _ = writeln!(out, "   = {}: {hint}", style.paint("1;36", "help"));
+        let _ =
+            writeln!(out, "   = {}: {}", style.paint("1;36", "help"), escape_lines(hint, "     "));
     }
     out.push('\n');
 }
@@ -172,6 +175,12 @@ fn snippet(out: &mut String, style: &Style, span: Span, line: Option<&str>, seve
     let marker = "^".repeat(end - start);
     let color = if severity == Severity::Error { "1;31" } else { "1;33" };
     let _ = writeln!(out, "{gutter} |");
+    // Tabs stay as written (YAML allows them in text); other control characters show escaped.
+    let line = if line.chars().any(|c| c.is_control() && c != '\t') {
+        escape(line)
+    } else {
+        std::borrow::Cow::Borrowed(line)
+    };
     let _ = writeln!(out, "{number} | {line}");
     let _ = writeln!(out, "{gutter} | {}{}", " ".repeat(start - 1), style.paint(color, &marker));
 }
@@ -203,5 +212,20 @@ mod tests {
             out,
             "error[RB009]: bad jump\n  --> x.yaml:4:15\n  |\n4 |     nextStep: strat\n  |               ^^^^^\n   = step `start`, field mainSteps[0].nextStep, rule unknown-step-target\n   = help: did you mean `start`?\n\n"
         );
+    }
+
+    #[test]
+    fn file_names_and_messages_show_control_characters_escaped() {
+        let document = Document::parse(
+            "x\x1b[2J.yaml",
+            "schemaVersion: '0.3'\nmainSteps:\n  - name: a\n    action: aws:sleep\n    inputs: {Duration: PT1S}\n    nextStep: \"b\\e[1A\"\n".into(),
+            runbook_engine::document::Format::Yaml,
+        )
+        .unwrap();
+        let report = runbook_engine::validate::validate(&document);
+        let out = diagnostics(&document, &report, false);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains("--> x\\e[2J.yaml:6:"), "{out}");
+        assert!(out.contains("`b\\e[1A`"), "{out}");
     }
 }

@@ -7,35 +7,32 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::CaseOutcome;
+use crate::terminal::{escape as visible, escape_lines};
 
 /// One line per case, and for a failure what was expected, what happened, and where.
 pub fn human(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
     let mut out = String::new();
     for outcome in outcomes {
         let mark = if outcome.passed() { "✔" } else { "✘" };
+        let file = outcome.file.display().to_string();
+        let file = visible(&file);
         let _ = writeln!(
             out,
-            "{mark} {}:{}: {} ({} ms)",
-            outcome.file.display(),
+            "{mark} {file}:{}: {} ({} ms)",
             outcome.line,
-            outcome.case,
+            visible(&outcome.case),
             outcome.elapsed.as_millis()
         );
         for failure in &outcome.failures {
-            let mut lines = failure.message.lines();
             let _ = writeln!(
                 out,
-                "    {}:{}: {}",
-                outcome.file.display(),
+                "    {file}:{}: {}",
                 failure.line,
-                lines.next().unwrap_or_default()
+                escape_lines(failure.message.trim_end_matches('\n'), "    ")
             );
-            for line in lines {
-                let _ = writeln!(out, "    {line}");
-            }
         }
         for warning in &outcome.warnings {
-            let _ = writeln!(out, "    warning: {warning}");
+            let _ = writeln!(out, "    warning: {}", escape_lines(warning, "    "));
         }
     }
     let failed = outcomes.iter().filter(|o| !o.passed()).count();
@@ -81,7 +78,9 @@ pub fn json(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
     text
 }
 
-/// The results as `JUnit` XML: one test suite per test file.
+/// The results as `JUnit` XML: one test suite per test file. Control characters in messages
+/// are written out visibly (XML 1.0 cannot carry most of them, and CI systems show the text on
+/// terminals).
 pub fn junit(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let failed = outcomes.iter().filter(|o| !o.passed()).count();
@@ -151,14 +150,13 @@ pub fn junit(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
 
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in escape_lines(text, "").chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
             c => out.push(c),
         }
     }
@@ -171,6 +169,49 @@ mod tests {
 
     #[test]
     fn xml_text_is_escaped() {
-        assert_eq!(escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;\\x01");
+    }
+
+    #[test]
+    fn control_characters_show_in_human_and_junit_reports() {
+        let outcome = CaseOutcome {
+            file: "t.test.yaml".into(),
+            case: "a\x1b[2Jcase".into(),
+            line: 3,
+            failures: vec![super::super::Mismatch {
+                line: 4,
+                message: "expected Success\r✔ faked\nsecond \x07line".into(),
+            }],
+            warnings: vec!["w\x1b]0;title\x07".into()],
+            execution: None,
+            elapsed: Duration::ZERO,
+        };
+        let text = human(std::slice::from_ref(&outcome), Duration::ZERO);
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.contains("✘ t.test.yaml:3: a\\e[2Jcase"), "{text}");
+        assert!(
+            text.contains("t.test.yaml:4: expected Success\\r✔ faked\n    second \\x07line"),
+            "{text}"
+        );
+        assert!(text.contains("warning: w\\e]0;title\\x07"), "{text}");
+        let xml = junit(std::slice::from_ref(&outcome), Duration::ZERO);
+        assert!(!xml.chars().any(|c| c.is_control() && c != '\n'), "{xml:?}");
+        assert!(xml.contains("message=\"expected Success\\r✔ faked\""), "{xml}");
+    }
+
+    #[test]
+    fn file_names_are_escaped_too() {
+        let outcome = CaseOutcome {
+            file: "t\x1b[2J.test.yaml".into(),
+            case: "c".into(),
+            line: 1,
+            failures: vec![super::super::Mismatch { line: 2, message: "m".into() }],
+            warnings: Vec::new(),
+            execution: None,
+            elapsed: Duration::ZERO,
+        };
+        let text = human(std::slice::from_ref(&outcome), Duration::ZERO);
+        assert!(text.contains("✘ t\\e[2J.test.yaml:1: c"), "{text}");
+        assert!(text.contains("    t\\e[2J.test.yaml:2: m"), "{text}");
     }
 }

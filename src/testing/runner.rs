@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use runbook_engine::Document;
-use runbook_engine::execute::{CancelToken, Executor, Plan, RunContext, RunOptions};
+use runbook_engine::execute::{CancelToken, Executor, IdGenerator, Plan, RunContext, RunOptions};
 use runbook_engine::host::{Event, Observer, ScriptRunner, VirtualClock, virtual_runtime};
 use runbook_engine::record::{Execution, Status, as_text};
 use serde_json::Value;
@@ -184,6 +184,11 @@ fn run_case(
         context: RunContext {
             account_id: case.context.account_id.clone(),
             region: case.context.region.clone(),
+            ids: Arc::new(IdGenerator::for_run(
+                &plan.document.source.text,
+                &case.parameters,
+                IdGenerator::SEED,
+            )),
             ..RunContext::default()
         },
         ..Setup::default()

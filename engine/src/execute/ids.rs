@@ -1,7 +1,12 @@
-//! Execution ids: UUID-shaped like the service's, drawn from a seeded generator so that dry-runs
-//! and tests give the same ids every time.
+//! Execution ids: UUID-shaped like the service's, drawn from a seeded generator. A dry run or a
+//! test seeds it from what it runs ([`IdGenerator::for_run`]), so that it gives the same ids
+//! every time; a run against AWS seeds it with fresh randomness, so that two real runs never
+//! share an id (resources named after `automation:EXECUTION_ID` would collide).
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use indexmap::IndexMap;
+use serde_json::Value;
 
 /// Makes ids.
 #[derive(Debug)]
@@ -11,9 +16,26 @@ pub struct IdGenerator {
 }
 
 impl IdGenerator {
+    /// The seed of dry runs and tests unless they are given another.
+    pub const SEED: u64 = 0x5EED;
+
     /// A generator whose ids follow from `seed`.
     pub const fn new(seed: u64) -> Self {
         Self { seed, counter: AtomicU64::new(0) }
+    }
+
+    /// A generator whose ids follow from the runbook's text, the run's parameters and `seed`:
+    /// the same run gives the same ids, a different runbook or parameter gives others.
+    pub fn for_run(document_text: &str, parameters: &IndexMap<String, Value>, seed: u64) -> Self {
+        let mut hash = Fnv::default();
+        hash.write(document_text.as_bytes());
+        for (name, value) in parameters {
+            hash.write(&[0]);
+            hash.write(name.as_bytes());
+            hash.write(&[0]);
+            hash.write(value.to_string().as_bytes());
+        }
+        Self::new(mix(hash.0 ^ mix(seed)))
     }
 
     /// The next id: 36 characters in the 8-4-4-4-12 form of a version-4 UUID.
@@ -34,7 +56,35 @@ impl IdGenerator {
 
 impl Default for IdGenerator {
     fn default() -> Self {
-        Self::new(0x5EED)
+        Self::new(Self::SEED)
+    }
+}
+
+/// Whether `text` has the form of an execution id: a UUID, 36 characters in the 8-4-4-4-12
+/// form of hexadecimal digits.
+pub fn is_execution_id(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => *byte == b'-',
+            _ => byte.is_ascii_hexdigit(),
+        })
+}
+
+/// 64-bit FNV-1a: stable across platforms and compiler versions, unlike the standard hasher.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 
@@ -58,5 +108,31 @@ mod tests {
         assert_ne!(first, a.next_id());
         assert_eq!(first.len(), 36);
         assert_eq!(&first[14..15], "4");
+        assert!(is_execution_id(&first), "{first}");
+    }
+
+    #[test]
+    fn run_ids_follow_the_runbook_the_parameters_and_the_seed() {
+        let parameters: IndexMap<String, Value> = [("Name".to_string(), Value::from("a"))].into();
+        let other: IndexMap<String, Value> = [("Name".to_string(), Value::from("b"))].into();
+        let id = |text: &str, parameters: &IndexMap<String, Value>, seed: u64| {
+            IdGenerator::for_run(text, parameters, seed).next_id()
+        };
+        let first = id("text", &parameters, 1);
+        assert_eq!(first, id("text", &parameters, 1), "the same run, the same id");
+        assert_ne!(first, id("text 2", &parameters, 1), "another runbook");
+        assert_ne!(first, id("text", &other, 1), "another parameter value");
+        assert_ne!(first, id("text", &parameters, 2), "another seed");
+        assert!(is_execution_id(&first));
+    }
+
+    #[test]
+    fn execution_ids_are_uuids() {
+        assert!(is_execution_id("0123abcd-0000-4000-8000-00000000BEEF"));
+        for bad in
+            ["", "0123abcd00004000800000000000beef", "0123abcd-0000-4000-8000-00000000beeg", "x"]
+        {
+            assert!(!is_execution_id(bad), "{bad}");
+        }
     }
 }

@@ -31,7 +31,7 @@ pub use action::{
     append_warnings, parse_inputs,
 };
 pub use cancel::CancelToken;
-pub use ids::IdGenerator;
+pub use ids::{IdGenerator, is_execution_id};
 pub use plan::{Plan, PlannedStep, Scope, StepId};
 pub use rate::{Limit, MaxConcurrency, MaxErrors, RateControl, RateError};
 pub use run::Executor;

@@ -13,7 +13,7 @@ use super::value::{Left, Missing, coerce, convert_output, describe};
 use super::{Actions, CancelToken, Host, MAX_DEPTH, RunOptions};
 use crate::document::{OnCancel, OnFailure, Parameter};
 use crate::host::{BoxFuture, Event, RunRef};
-use crate::params::{ParameterError, bind_parameters};
+use crate::params::{ParameterError, bind_parameters_for_run};
 use crate::record::{
     CallRecord, Execution, FailureDetails, ParentStepDetails, RunWarning, Status, StepExecution,
 };
@@ -115,23 +115,29 @@ impl Executor {
         let execution_id =
             options.execution_id.clone().unwrap_or_else(|| self.host.context.ids.next_id());
         let run_ref = RunRef { execution_id, document: plan.document_name(), depth: options.depth };
-        let parameters = bind_parameters(
-            &plan.document,
-            &options.parameters,
-            self.host.parameter_store.as_ref(),
-        )
-        .await?;
         let shared = Arc::new(Shared::new(
             self.host.clone(),
             plan.document.clone(),
             run_ref,
             options.call_logs.clone(),
         ));
+        // Parameter Store reads of defaults are the run's calls, recorded as its steps' are.
+        let cx = StepContext { shared: &shared, step: PARAMETERS_STEP, timeout: None };
+        let parameters = bind_parameters_for_run(
+            &plan.document,
+            &options.parameters,
+            self.host.parameter_store.as_ref(),
+            Some(&cx as &dyn crate::host::ScriptCalls),
+        )
+        .await?;
         let mut run = Run::new(self.clone(), plan, shared, options, parameters);
         run.resolve_parameter_templates()?;
         Ok(run.execute().await)
     }
 }
+
+/// The step name under which a run's Parameter Store reads of parameter defaults are recorded.
+pub(crate) const PARAMETERS_STEP: &str = "ResolveParameters";
 
 /// `inputs` with each of the step's one-item inputs replaced by its only item (see
 /// [`crate::typing`]).

@@ -1,16 +1,28 @@
 //! Parameter Store, for `{{ ssm:/name }}` in parameter defaults. By default it is read through
-//! the run's AWS backend (`ssm.GetParameter`), so mocks, an emulator and AWS all answer it; tests
-//! can give a plain map instead.
+//! the run's AWS backend (`ssm.GetParameter`), so mocks, an emulator and AWS all answer it, and
+//! the read is one of the run's recorded calls; tests can give a plain map instead.
 
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 
-use super::{ApiRequest, AwsBackend, BoxFuture};
+use super::{ApiError, ApiRequest, AwsBackend, BoxFuture, ScriptCalls};
 
 /// Reads Parameter Store values.
 pub trait ParameterStore: Send + Sync {
     /// The value of the parameter `name`: text for `String`, a list for `StringList`.
     fn get(&self, name: &str) -> BoxFuture<'_, Result<Value, String>>;
+
+    /// The value of `name`, for a run whose AWS calls go through `calls` (which records them
+    /// with the run's other calls). A store that reads AWS makes its call there; by default
+    /// this is [`get`](Self::get).
+    fn get_for_run<'a>(
+        &'a self,
+        name: &'a str,
+        calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<Value, String>> {
+        let _ = calls;
+        self.get(name)
+    }
 }
 
 /// Parameter Store from a fixed map.
@@ -28,7 +40,8 @@ impl ParameterStore for MapParameterStore {
     }
 }
 
-/// Parameter Store read through an AWS backend with `ssm.GetParameter`.
+/// Parameter Store read through an AWS backend with `ssm.GetParameter`. In a run, the read goes
+/// through the run's calls instead (to the run's backend), so that it is recorded.
 pub struct AwsParameterStore<B> {
     aws: B,
 }
@@ -46,21 +59,34 @@ impl<B: std::ops::Deref<Target = dyn AwsBackend> + Send + Sync> ParameterStore
     fn get(&self, name: &str) -> BoxFuture<'_, Result<Value, String>> {
         let request = ApiRequest::new("ssm", "GetParameter", json!({ "Name": name }));
         let name = name.to_string();
+        Box::pin(async move { parameter_value(&name, self.aws.call(request).await) })
+    }
+
+    fn get_for_run<'a>(
+        &'a self,
+        name: &'a str,
+        calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<Value, String>> {
         Box::pin(async move {
-            let response = self.aws.call(request).await.map_err(|error| {
-                format!("cannot read Parameter Store parameter `{name}`: {error}")
-            })?;
-            let parameter = &response["Parameter"];
-            let text = parameter["Value"]
-                .as_str()
-                .ok_or_else(|| format!("Parameter Store parameter `{name}` has no value"))?;
-            Ok(if parameter["Type"] == "StringList" {
-                Value::Array(text.split(',').map(|item| Value::String(item.to_string())).collect())
-            } else {
-                Value::String(text.to_string())
-            })
+            let answer = calls.call("ssm", "GetParameter", json!({ "Name": name })).await;
+            parameter_value(name, answer)
         })
     }
+}
+
+/// The value in a `GetParameter` answer: text, or a list for a `StringList`.
+fn parameter_value(name: &str, answer: Result<Value, ApiError>) -> Result<Value, String> {
+    let response = answer
+        .map_err(|error| format!("cannot read Parameter Store parameter `{name}`: {error}"))?;
+    let parameter = &response["Parameter"];
+    let text = parameter["Value"]
+        .as_str()
+        .ok_or_else(|| format!("Parameter Store parameter `{name}` has no value"))?;
+    Ok(if parameter["Type"] == "StringList" {
+        Value::Array(text.split(',').map(|item| Value::String(item.to_string())).collect())
+    } else {
+        Value::String(text.to_string())
+    })
 }
 
 #[cfg(test)]
