@@ -216,6 +216,9 @@ pub(crate) struct Run {
     in_cancel_chain: bool,
     /// References left as written (RULINGS 12), once per step and reference.
     warnings: Vec<RunWarning>,
+    /// Whether this run was refused a step execution by the budget (RULINGS 25). Runs sharing
+    /// the budget stop as each is refused its next one.
+    budget_spent: bool,
 }
 
 impl Run {
@@ -265,6 +268,7 @@ impl Run {
             pending_child: None,
             in_cancel_chain: false,
             warnings: Vec::new(),
+            budget_spent: false,
         }
     }
 
@@ -336,7 +340,7 @@ impl Run {
     fn finish(&mut self) -> Execution {
         let (status, failure_message) = if self.cancelled {
             (Status::Cancelled, Some("the run was cancelled".to_string()))
-        } else if self.options.budget.is_exhausted() {
+        } else if self.budget_spent {
             (Status::Failed, Some(self.options.budget.message()))
         } else if let Some((_, message)) = self.critical_failures.first() {
             let all_timed_out =
@@ -452,6 +456,7 @@ impl Run {
                 }
                 // The step's first attempt; the others are taken as they start.
                 if !self.options.budget.take() {
+                    self.budget_spent = true;
                     return ScopeEnd::Abort;
                 }
                 let end = self.run_step(current).await;
@@ -461,7 +466,7 @@ impl Run {
                     return ScopeEnd::Cancelled;
                 }
                 // Whatever the step's `onFailure`, nothing more may run once the budget is spent.
-                if end.abort || self.options.budget.is_exhausted() {
+                if end.abort || self.budget_spent {
                     return ScopeEnd::Abort;
                 }
                 let transition = match end.jump {
@@ -616,6 +621,7 @@ impl Run {
         let result = loop {
             attempt += 1;
             if attempt > 1 && !self.options.budget.take() {
+                self.budget_spent = true;
                 attempt -= 1;
                 break Err(StepFailure::action(self.options.budget.message()));
             }
