@@ -39,7 +39,7 @@ impl StepBudget {
         self.count.used.load(Ordering::Relaxed).min(self.limit)
     }
 
-    /// Whether a step execution was refused: the runs sharing the budget must stop.
+    /// Whether a step execution was refused: every later one is refused too.
     pub fn is_exhausted(&self) -> bool {
         self.count.refused.load(Ordering::Relaxed)
     }

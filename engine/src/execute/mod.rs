@@ -174,7 +174,8 @@ pub struct RunOptions {
     pub execution_id: Option<String>,
     /// Run over targets: one child run per target, under rate control (SPEC 8).
     pub fleet: Option<Fleet>,
-    /// The step executions the run may start (RULINGS 25); the runs it starts share it.
+    /// The step executions the run may start (RULINGS 25); the runs it starts share it, as do
+    /// clones of these options: give each independent run a budget of its own.
     pub budget: StepBudget,
     pub(crate) depth: u32,
     pub(crate) parent: Option<String>,
