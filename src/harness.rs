@@ -42,7 +42,7 @@ use indexmap::IndexMap;
 use runbook_aws::mock::{MockAws, MockFile};
 use runbook_engine::Document;
 use runbook_engine::document::{Format, LoadError};
-use runbook_engine::execute::{Executor, IdGenerator, Plan, RunContext, RunOptions};
+use runbook_engine::execute::{Executor, IdGenerator, Plan, RunContext, RunOptions, StepBudget};
 use runbook_engine::host::{Decision, VirtualClock, virtual_runtime};
 use runbook_engine::record::{Execution, Status};
 use serde_json::Value;
@@ -78,6 +78,7 @@ pub struct Harness {
     documents: Vec<PathBuf>,
     context: RunContext,
     start: jiff::Timestamp,
+    max_step_executions: u64,
 }
 
 impl Harness {
@@ -101,6 +102,7 @@ impl Harness {
             documents: Vec::new(),
             context: RunContext::default(),
             start: jiff::Timestamp::constant(1_767_225_600, 0),
+            max_step_executions: StepBudget::DEFAULT,
         }
     }
 
@@ -163,6 +165,14 @@ impl Harness {
         self
     }
 
+    /// How many step executions the run may start before it is stopped and fails (RULINGS 25;
+    /// default 10,000).
+    #[must_use]
+    pub fn max_step_executions(mut self, limit: u64) -> Self {
+        self.max_step_executions = limit;
+        self
+    }
+
     /// Runs the runbook on the virtual clock.
     pub fn run(self) -> Result<Run, HarnessError> {
         // Ids follow from the runbook and its parameters, so a test sees the same ones each time.
@@ -181,8 +191,10 @@ impl Harness {
         runtime.block_on(async move {
             let (host, mock) = setup.host(Arc::new(VirtualClock::new(start)));
             let executor = Executor::new(Arc::new(standard_actions()), host);
+            let mut options = RunOptions::with_parameters(self.parameters);
+            options.budget = StepBudget::new(self.max_step_executions);
             let execution = executor
-                .run(plan, RunOptions::with_parameters(self.parameters))
+                .run(plan, options)
                 .await
                 .map_err(|error| HarnessError::Start(error.to_string()))?;
             Ok(Run { execution, mock })

@@ -636,3 +636,54 @@ fn botocore_is_asked_of_python3_once_and_remembered() {
     assert!(output.stdout.contains("no operation `GetThing`"), "{}", output.stdout);
     assert_eq!(std::fs::read_to_string(&calls).unwrap(), "call\ncall\n");
 }
+
+/// A branch that always goes back to the sleep before it: only the budget ends it.
+const SPIN: &str = "schemaVersion: '0.3'\nmainSteps:\n  - name: wait\n    action: aws:sleep\n    inputs: {Duration: PT1M}\n  - name: again\n    action: aws:branch\n    inputs:\n      Choices: [{NextStep: wait, Variable: '{{ global:REGION }}', StringEquals: us-east-1}]\n      Default: wait\n";
+
+#[test]
+fn run_and_test_stop_a_run_at_the_step_execution_budget_given() {
+    let dir = TempDir::new("cli-budget");
+    dir.write("spin.yaml", SPIN);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "spin.yaml", "--max-step-executions", "6", "--output", "json"])
+        .run()
+        .code(1);
+    let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(record["AutomationExecutionStatus"], "Failed");
+    assert_eq!(record["StepExecutions"].as_array().unwrap().len(), 6);
+    assert!(
+        record["FailureMessage"].as_str().unwrap().contains("budget of 6 step executions"),
+        "{record}"
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "spin.yaml", "--max-step-executions", "0"])
+        .run()
+        .code(2);
+    assert!(output.stderr.contains("--max-step-executions"), "{}", output.stderr);
+
+    dir.write(
+        "spin.test.yaml",
+        "runbook: spin.yaml\ncases:\n  - name: spins\n    expect: {status: Failed, failureMessage: budget of 9 step executions}\n",
+    );
+    Cli::new().current_dir(dir.path()).args(["test", "--max-step-executions", "9"]).run().code(0);
+    let output = Cli::new().current_dir(dir.path()).args(["test"]).run().code(1);
+    assert!(output.stdout.contains("budget of 10000 step executions"), "{}", output.stdout);
+}
+
+#[test]
+fn test_time_limit_on_the_command_line_fails_a_slow_case() {
+    let dir = TempDir::new("cli-time-limit");
+    dir.write(
+        "nap.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: nap\n    action: aws:executeScript\n    inputs:\n      Runtime: python3.11\n      Handler: handler\n      Script: |\n        import time\n        def handler(events, context):\n            time.sleep(20)\n",
+    );
+    dir.write("nap.test.yaml", "runbook: nap.yaml\ncases:\n  - name: naps\n");
+    let output =
+        Cli::new().current_dir(dir.path()).args(["test", "--time-limit", "PT1S"]).run().code(1);
+    assert!(output.stdout.contains("ran longer than its time limit of 1 s"), "{}", output.stdout);
+    let output =
+        Cli::new().current_dir(dir.path()).args(["test", "--time-limit", "0"]).run().code(2);
+    assert!(output.stderr.contains("more than zero"), "{}", output.stderr);
+}

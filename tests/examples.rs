@@ -66,3 +66,16 @@ fn harness_assertions_say_what_differs() {
         .unwrap();
     run.assert_step("createImage", runbook::engine::record::Status::Failed);
 }
+
+#[test]
+fn the_harness_sets_the_step_execution_budget() -> Result<(), runbook::harness::HarnessError> {
+    use runbook::engine::record::Status;
+
+    let spin = "schemaVersion: '0.3'\nmainSteps:\n  - {name: wait, action: aws:sleep, inputs: {Duration: PT1S}, nextStep: again}\n  - name: again\n    action: aws:branch\n    inputs: {Choices: [{NextStep: wait, Variable: '{{ global:REGION }}', StringEquals: x}], Default: wait}\n";
+    let run =
+        runbook::harness::Harness::from_text("spin.yaml", spin)?.max_step_executions(7).run()?;
+    run.assert_status(Status::Failed);
+    assert_eq!(run.execution.step_executions.len(), 7);
+    assert!(run.execution.failure_message.as_deref().unwrap().contains("budget of 7"));
+    Ok(())
+}

@@ -95,3 +95,62 @@ fn a_corpus_runbook_is_tested_through_its_child_and_its_cancel_path() {
         "the child's calls are in the parent's record, tagged with the child's run"
     );
 }
+
+/// A script that sleeps for real, for the time limit: the virtual clock does not cover it.
+const NAPPING: &str = "schemaVersion: '0.3'\nparameters:\n  Seconds: {type: String}\nmainSteps:\n  - name: nap\n    action: aws:executeScript\n    inputs:\n      Runtime: python3.11\n      Handler: handler\n      InputPayload: {Seconds: '{{ Seconds }}'}\n      Script: |\n        import time\n        def handler(events, context):\n            time.sleep(float(events['Seconds']))\n            return {}\n";
+
+#[test]
+fn a_case_over_its_time_limit_fails_saying_so() {
+    let dir = TempDir::new("test-files-time-limit");
+    dir.write("nap.yaml", NAPPING);
+    let path = dir.write(
+        "nap.test.yaml",
+        "runbook: nap.yaml\ntimeLimit: PT30S\ncases:\n  - name: naps past its own limit\n    timeLimit: 1\n    parameters: {Seconds: '20'}\n  - name: naps within the file's limit\n    parameters: {Seconds: '0'}\n",
+    );
+    let outcomes = run(&path);
+    assert_eq!(outcomes.len(), 2);
+    let over = &outcomes[0];
+    assert_eq!(
+        over.failures.iter().map(|f| (f.line, f.message.as_str())).collect::<Vec<_>>(),
+        [(
+            5,
+            "the case ran longer than its time limit of 1 s (real time) and was stopped; `timeLimit` in the test file or `--time-limit` changes the limit"
+        )]
+    );
+    assert!(outcomes[1].passed(), "{}", report::human(&outcomes, std::time::Duration::ZERO));
+}
+
+#[test]
+fn the_runners_time_limit_applies_to_cases_that_set_none() {
+    let dir = TempDir::new("test-files-runner-limit");
+    dir.write("nap.yaml", NAPPING);
+    let path = dir.write(
+        "nap.test.yaml",
+        "runbook: nap.yaml\ncases:\n  - name: naps\n    parameters: {Seconds: '20'}\n",
+    );
+    let file = TestFile::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    let options =
+        RunnerOptions { time_limit: std::time::Duration::from_secs(1), ..RunnerOptions::default() };
+    let outcomes = run_files(&[file], &options);
+    assert_eq!(outcomes[0].failures.len(), 1);
+    assert_eq!(outcomes[0].failures[0].line, 3, "the case's line");
+    assert!(outcomes[0].failures[0].message.contains("time limit of 1 s"));
+}
+
+#[test]
+fn a_case_that_loops_without_end_fails_at_the_runners_budget() {
+    let dir = TempDir::new("test-files-budget");
+    dir.write(
+        "spin.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: wait\n    action: aws:sleep\n    inputs: {Duration: PT1M}\n    nextStep: again\n  - name: again\n    action: aws:branch\n    inputs:\n      Choices: [{NextStep: wait, Variable: '{{ global:REGION }}', StringEquals: us-east-1}]\n      Default: wait\n",
+    );
+    let path = dir.write(
+        "spin.test.yaml",
+        "runbook: spin.yaml\ncases:\n  - name: spins\n    expect: {status: Failed, failureMessage: budget of 40 step executions}\n",
+    );
+    let file = TestFile::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    let options = RunnerOptions { max_step_executions: 40, ..RunnerOptions::default() };
+    let outcomes = run_files(&[file], &options);
+    assert_all_pass(&outcomes, 1);
+    assert_eq!(outcomes[0].execution.as_ref().unwrap().step_executions.len(), 40);
+}

@@ -9,7 +9,9 @@ use indexmap::IndexMap;
 use runbook::setup::{Approvals, Setup};
 use runbook_aws::mock::record::Recorder;
 use runbook_engine::Document;
-use runbook_engine::execute::{Executor, Fleet, IdGenerator, Plan, RunContext, RunOptions, Target};
+use runbook_engine::execute::{
+    Executor, Fleet, IdGenerator, Plan, RunContext, RunOptions, StepBudget, Target,
+};
 use runbook_engine::host::{Clock, SystemClock, VirtualClock, virtual_runtime};
 use runbook_engine::record::Status;
 use serde_json::Value;
@@ -89,6 +91,10 @@ pub(crate) struct Args {
     /// same each time.
     #[arg(long, value_name = "UUID")]
     execution_id: Option<String>,
+    /// How many step executions the run may start, every attempt and every step of nested
+    /// runs and fleet children counting, before it is stopped and fails (default 10000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_step_executions: Option<u64>,
     #[command(flatten)]
     live: LiveArgs,
 }
@@ -264,6 +270,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         let mut options = RunOptions::with_parameters(parameters);
         options.fleet = fleet;
         options.execution_id.clone_from(&args.execution_id);
+        if let Some(limit) = args.max_step_executions {
+            options.budget = StepBudget::new(limit);
+        }
         let cancel = options.cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {

@@ -30,6 +30,14 @@ pub(crate) struct Args {
     /// Default: $RUNBOOK_AWS_MODELS, else the installed botocore package.
     #[arg(long, value_name = "DIR")]
     aws_models: Option<PathBuf>,
+    /// The real time a case may take unless its file sets `timeLimit`: whole seconds or an
+    /// ISO 8601 duration (default 60). A case over it fails.
+    #[arg(long, value_name = "SECONDS|DURATION", value_parser = testing::parse_time_limit)]
+    time_limit: Option<std::time::Duration>,
+    /// How many step executions each case's run may start before it is stopped and fails
+    /// (default 10000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_step_executions: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -101,6 +109,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
             return Ok(Outcome::UsageError);
         }
+    }
+    if let Some(limit) = args.time_limit {
+        options.time_limit = limit;
+    }
+    if let Some(limit) = args.max_step_executions {
+        options.max_step_executions = limit;
     }
     if let Some(jobs) = args.jobs {
         options.jobs = jobs.max(1);

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use runbook_aws::mock::MockFile;
@@ -26,6 +27,8 @@ pub struct TestFile {
     pub document_files: Vec<(String, PathBuf)>,
     /// Its cases, in order.
     pub cases: Vec<TestCase>,
+    /// `timeLimit`: the real time each case of the file may take, unless it sets its own.
+    pub time_limit: Option<Located<Duration>>,
 }
 
 /// One case.
@@ -45,6 +48,8 @@ pub struct TestCase {
     pub cancel: Option<Located<Cancel>>,
     /// `expect`.
     pub expect: Expect,
+    /// `timeLimit`: the real time the case may take.
+    pub time_limit: Option<Located<Duration>>,
 }
 
 /// Where a case's run happens.
@@ -162,9 +167,9 @@ impl TestFileError {
     }
 }
 
-const FILE_KEYS: &[&str] = &["runbook", "documents", "cases"];
+const FILE_KEYS: &[&str] = &["runbook", "documents", "timeLimit", "cases"];
 const CASE_KEYS: &[&str] =
-    &["name", "parameters", "context", "mocks", "mocksFile", "cancel", "expect"];
+    &["name", "parameters", "context", "mocks", "mocksFile", "cancel", "timeLimit", "expect"];
 const CONTEXT_KEYS: &[&str] = &["accountId", "region", "startTime"];
 const CANCEL_KEYS: &[&str] = &["atStep", "after"];
 const EXPECT_KEYS: &[&str] =
@@ -234,7 +239,11 @@ impl TestFile {
             .enumerate()
             .map(|(index, node)| reader.case(node, &format!("cases[{index}]"), folder))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { path: path.to_path_buf(), runbook, documents, document_files, cases })
+        let time_limit = match root.get("timeLimit") {
+            Some(node) => Some(reader.time_limit(node, "timeLimit")?),
+            None => None,
+        };
+        Ok(Self { path: path.to_path_buf(), runbook, documents, document_files, cases, time_limit })
     }
 }
 
@@ -362,7 +371,27 @@ impl Reader<'_> {
                 format!("`{path}` expects a refused run, which has nothing to cancel; remove `cancel` or `refused`"),
             ));
         }
-        Ok(TestCase { name, span: node.span, parameters, context, mocks, cancel, expect })
+        let time_limit = match node.get("timeLimit") {
+            Some(limit) => Some(self.time_limit(limit, &format!("{path}.timeLimit"))?),
+            None => None,
+        };
+        Ok(TestCase {
+            name,
+            span: node.span,
+            parameters,
+            context,
+            mocks,
+            cancel,
+            expect,
+            time_limit,
+        })
+    }
+
+    fn time_limit(&self, node: &Node, path: &str) -> Result<Located<Duration>, TestFileError> {
+        let text = self.text(node, path)?;
+        let limit = parse_time_limit(&text)
+            .map_err(|message| self.error(node.span, format!("`{path}`: {message}")))?;
+        Ok(Located { value: limit, span: node.span })
     }
 
     fn cancel(&self, node: &Node, path: &str) -> Result<Located<Cancel>, TestFileError> {
@@ -497,6 +526,21 @@ impl Reader<'_> {
     }
 }
 
+/// A case's time limit, as `timeLimit` and `runbook test --time-limit` take it: whole seconds
+/// (`30`) or an ISO 8601 duration (`PT30S`, `PT2M`), more than zero.
+pub fn parse_time_limit(text: &str) -> Result<Duration, String> {
+    let limit = match text.trim().parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => runbook_engine::duration::parse_duration(text.trim()).map_err(|message| {
+            format!("a time limit is whole seconds or an ISO 8601 duration: {message}")
+        })?,
+    };
+    if limit.is_zero() {
+        return Err("a time limit must be more than zero".into());
+    }
+    Ok(limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,6 +576,18 @@ mod tests {
             keys(&schema["$defs"]["expect"]["properties"]["calls"]["items"]),
             sorted(CALL_KEYS)
         );
+    }
+
+    #[test]
+    fn time_limits_are_seconds_or_durations_for_the_file_and_each_case() {
+        let file = TestFile::parse(
+            Path::new("x.test.yaml"),
+            "runbook: a.yaml\ntimeLimit: PT2M\ncases:\n  - {name: a, timeLimit: 5}\n  - {name: b}\n",
+        )
+        .unwrap();
+        assert_eq!(file.time_limit.as_ref().unwrap().value, Duration::from_secs(120));
+        assert_eq!(file.cases[0].time_limit.as_ref().unwrap().value, Duration::from_secs(5));
+        assert!(file.cases[1].time_limit.is_none());
     }
 
     fn error(text: &str) -> String {
@@ -594,6 +650,14 @@ mod tests {
         assert_eq!(
             error("runbook: a.yaml\ndocuments: [a]\ncases: []\n"),
             "x.test.yaml:2:12: `documents` must be a folder or a map of document names to runbook files, found a list"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ntimeLimit: 0\ncases: []\n"),
+            "x.test.yaml:2:12: `timeLimit`: a time limit must be more than zero"
+        );
+        assert_eq!(
+            error("runbook: a.yaml\ncases:\n  - name: x\n    timeLimit: soon\n"),
+            "x.test.yaml:4:16: `cases[0].timeLimit`: a time limit is whole seconds or an ISO 8601 duration: `soon` is not an ISO 8601 duration such as PT10M or P1DT2H"
         );
         assert_eq!(
             error("runbook: a.yaml\ndocuments: {Child: [a]}\ncases: []\n"),

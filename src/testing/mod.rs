@@ -8,5 +8,8 @@ mod runner;
 
 pub use file::{
     Cancel, CaseContext, Expect, ExpectedCall, Located, TestCase, TestFile, TestFileError,
+    parse_time_limit,
 };
-pub use runner::{CaseOutcome, Mismatch, RunnerOptions, compare, find_test_files, run_files};
+pub use runner::{
+    CaseOutcome, DEFAULT_TIME_LIMIT, Mismatch, RunnerOptions, compare, find_test_files, run_files,
+};

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use runbook_engine::Document;
-use runbook_engine::execute::{CancelToken, Executor, IdGenerator, Plan, RunContext, RunOptions};
+use runbook_engine::execute::{
+    CancelToken, Executor, IdGenerator, Plan, RunContext, RunOptions, StepBudget,
+};
 use runbook_engine::host::{Event, Observer, ScriptRunner, VirtualClock, virtual_runtime};
 use runbook_engine::record::{Execution, Status, as_text};
 use serde_json::Value;
@@ -66,13 +68,22 @@ pub struct RunnerOptions {
     pub scripts: Arc<dyn ScriptRunner>,
     /// The AWS API models, to check each case's mocks against (their problems are warnings).
     pub models: Option<Models>,
+    /// The real time a case may take when neither it nor its file sets `timeLimit`.
+    pub time_limit: Duration,
+    /// The step executions each case's run may start (RULINGS 25).
+    pub max_step_executions: u64,
 }
+
+/// A case's time limit when nothing sets one.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for RunnerOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunnerOptions")
             .field("filter", &self.filter)
             .field("jobs", &self.jobs)
+            .field("time_limit", &self.time_limit)
+            .field("max_step_executions", &self.max_step_executions)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +95,8 @@ impl Default for RunnerOptions {
             jobs: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             scripts: Arc::new(runbook_actions::script::LocalScriptRunner::default()),
             models: None,
+            time_limit: DEFAULT_TIME_LIMIT,
+            max_step_executions: StepBudget::DEFAULT,
         }
     }
 }
@@ -203,8 +216,15 @@ fn run_case(
         })),
         _ => None,
     };
+    let limit = case.time_limit.as_ref().or(file.time_limit.as_ref());
+    let over_time = Arc::new(AtomicBool::new(false));
+    let watchdog = Watchdog::start(
+        limit.map_or(options.time_limit, |limit| limit.value),
+        cancel.clone(),
+        over_time.clone(),
+    );
     let result = virtual_runtime().map_err(|error| error.to_string()).and_then(|runtime| {
-        runtime.block_on(async {
+        let result = runtime.block_on(async {
             let clock = Arc::new(VirtualClock::new(case.context.start_time));
             let (mut host, mock) = setup.host(clock.clone());
             if !file.document_files.is_empty() {
@@ -228,15 +248,33 @@ fn run_case(
             let executor = Executor::new(Arc::new(standard_actions()), host);
             let mut run_options = RunOptions::with_parameters(case.parameters.clone());
             run_options.cancel = cancel.clone();
+            run_options.budget = StepBudget::new(options.max_step_executions);
             let result = executor.run(plan, run_options).await;
             if let Some(timer) = timer {
                 timer.abort();
             }
             let unused = mock.map(|mock| mock.unused_rules()).unwrap_or_default();
             result.map(|execution| (execution, unused)).map_err(|error| error.to_string())
-        })
+        });
+        // Work the cancel could not stop (a script's process) must not hold the case past its
+        // limit: the runtime is left to finish it in the background.
+        if over_time.load(Ordering::Relaxed) {
+            runtime.shutdown_background();
+        }
+        result
     });
+    let limit_used = watchdog.stop();
     match result {
+        Ok((execution, _)) if over_time.load(Ordering::Relaxed) => {
+            outcome.failures = vec![Mismatch {
+                line: limit.map_or(case.span.start.line, |limit| limit.span.start.line),
+                message: format!(
+                    "the case ran longer than its time limit of {} (real time) and was stopped; `timeLimit` in the test file or `--time-limit` changes the limit",
+                    seconds(limit_used)
+                ),
+            }];
+            outcome.execution = Some(execution);
+        }
         Ok((execution, unused)) => {
             outcome.failures = compare(&case.expect, &execution);
             if let Some(cancel) = &case.cancel
@@ -279,6 +317,43 @@ fn run_case(
     }
     outcome.elapsed = started.elapsed();
     outcome
+}
+
+/// Cancels a case's run once its time limit of real time has passed, unless stopped first.
+struct Watchdog {
+    limit: Duration,
+    done: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Watchdog {
+    fn start(limit: Duration, token: CancelToken, fired: Arc<AtomicBool>) -> Self {
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+                fired.store(true, Ordering::Relaxed);
+                token.cancel();
+            }
+        });
+        Self { limit, done, thread }
+    }
+
+    /// Stops the watch; the limit it kept.
+    fn stop(self) -> Duration {
+        // The send wakes the thread at once; a thread that already fired has nothing to wake.
+        let _ = self.done.send(());
+        let _ = self.thread.join();
+        self.limit
+    }
+}
+
+/// `limit` as people write it: `2 s`, `1.5 s`.
+fn seconds(limit: Duration) -> String {
+    if limit.subsec_nanos() == 0 {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{} s", limit.as_secs_f64())
+    }
 }
 
 /// What a run refused before its first step (bad parameters, a runbook with errors) means for a

@@ -255,8 +255,17 @@ impl Builder {
             NodeKind::Str(text) => text.trim().parse().ok(),
             _ => None,
         };
-        if value.is_none() {
-            self.expected(node, path, step, "a non-negative whole number");
+        match (&node.kind, value) {
+            // "found an integer" would leave the reader wondering what is wrong with it.
+            (NodeKind::Int(negative), None) => {
+                let field = path.rsplit('.').next().unwrap_or(path);
+                let message = format!(
+                    "`{field}` must be a non-negative whole number, found {negative}, which is negative"
+                );
+                self.problem(node, path, step, message);
+            }
+            (_, None) => self.expected(node, path, step, "a non-negative whole number"),
+            (_, Some(_)) => {}
         }
         value.map(|value| Spanned::new(value, node.span))
     }

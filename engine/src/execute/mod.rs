@@ -10,6 +10,7 @@
 //! `StartAutomationExecution` refuses them.
 
 mod action;
+mod budget;
 mod cancel;
 mod control;
 mod ids;
@@ -30,6 +31,7 @@ pub use action::{
     Action, ActionOutput, Actions, FailureKind, StepContext, StepFailure, THROTTLE_RETRIES,
     append_warnings, parse_inputs,
 };
+pub use budget::StepBudget;
 pub use cancel::CancelToken;
 pub use ids::{IdGenerator, is_execution_id};
 pub use plan::{Plan, PlannedStep, Scope, StepId};
@@ -172,6 +174,9 @@ pub struct RunOptions {
     pub execution_id: Option<String>,
     /// Run over targets: one child run per target, under rate control (SPEC 8).
     pub fleet: Option<Fleet>,
+    /// The step executions the run may start (RULINGS 25); the runs it starts share it, as do
+    /// clones of these options: give each independent run a budget of its own.
+    pub budget: StepBudget,
     pub(crate) depth: u32,
     pub(crate) parent: Option<String>,
     /// The call logs of the runs above this one (see `run::Shared`).

@@ -222,6 +222,9 @@ pub(crate) struct Run {
     in_cancel_chain: bool,
     /// References left as written (RULINGS 12), once per step and reference.
     warnings: Vec<RunWarning>,
+    /// Whether this run was refused a step execution by the budget (RULINGS 25). Runs sharing
+    /// the budget stop as each is refused its next one.
+    budget_spent: bool,
 }
 
 impl Run {
@@ -271,6 +274,7 @@ impl Run {
             pending_child: None,
             in_cancel_chain: false,
             warnings: Vec::new(),
+            budget_spent: false,
         }
     }
 
@@ -342,6 +346,8 @@ impl Run {
     fn finish(&mut self) -> Execution {
         let (status, failure_message) = if self.cancelled {
             (Status::Cancelled, Some("the run was cancelled".to_string()))
+        } else if self.budget_spent {
+            (Status::Failed, Some(self.options.budget.message()))
         } else if let Some((_, message)) = self.critical_failures.first() {
             let all_timed_out =
                 self.critical_failures.iter().all(|(status, _)| *status == Status::TimedOut);
@@ -454,13 +460,19 @@ impl Run {
                 if self.cancel().is_cancelled() {
                     return ScopeEnd::Cancelled;
                 }
+                // The step's first attempt; the others are taken as they start.
+                if !self.options.budget.take() {
+                    self.budget_spent = true;
+                    return ScopeEnd::Abort;
+                }
                 let end = self.run_step(current).await;
                 let record_index = end.record;
                 if end.status == Status::Cancelled {
                     self.run_cancel_chain(current).await;
                     return ScopeEnd::Cancelled;
                 }
-                if end.abort {
+                // Whatever the step's `onFailure`, nothing more may run once the budget is spent.
+                if end.abort || self.budget_spent {
                     return ScopeEnd::Abort;
                 }
                 let transition = match end.jump {
@@ -614,6 +626,11 @@ impl Run {
         let mut attempt = 0;
         let result = loop {
             attempt += 1;
+            if attempt > 1 && !self.options.budget.take() {
+                self.budget_spent = true;
+                attempt -= 1;
+                break Err(StepFailure::action(self.options.budget.message()));
+            }
             self.shared.emit(&Event::StepStarted {
                 run: &self.shared.run_ref,
                 step: &step.name,
@@ -901,6 +918,7 @@ impl Run {
             depth: self.depth() + 1,
             parent: Some(self.shared.run_ref.execution_id.clone()),
             fleet: None,
+            budget: self.options.budget.clone(),
             call_logs: self.shared.lineage(),
         };
         let executor = self.executor.clone();

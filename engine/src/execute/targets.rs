@@ -560,6 +560,8 @@ pub(crate) async fn run_fleet(
         (Status::Failed, Some(message))
     } else if cancelled {
         (Status::Cancelled, Some("the run was cancelled".to_string()))
+    } else if options.budget.is_exhausted() && outcome.not_started > 0 {
+        (Status::Failed, Some(options.budget.message()))
     } else if counters.success_steps == counters.total_steps {
         (Status::Success, None)
     } else {
@@ -669,7 +671,8 @@ impl Parent<'_> {
         steps.resize_with(targets.len(), || None);
         let mut counters = ProgressCounters::default();
         loop {
-            while !options.cancel.is_cancelled() {
+            // A spent budget (RULINGS 25) starts no more children: they could run nothing.
+            while !options.cancel.is_cancelled() && !options.budget.is_exhausted() {
                 let Some(index) = rate.next_start() else { break };
                 let target = &targets[index];
                 self.emit(&Event::StepStarted {
@@ -686,6 +689,7 @@ impl Parent<'_> {
                     cancel: options.cancel.clone(),
                     execution_id: None,
                     fleet: None,
+                    budget: options.budget.clone(),
                     depth: options.depth + 1,
                     parent: Some(self.run_ref.execution_id.clone()),
                     call_logs: options.call_logs.clone(),

@@ -115,6 +115,7 @@ struct Case {
     documents: Vec<(String, String)>,
     cancel_after: Option<Duration>,
     cancel_at: Option<String>,
+    budget: Option<u64>,
 }
 
 /// Cancels the run when the step it names starts, as a person pressing Ctrl-C then would.
@@ -143,6 +144,7 @@ fn case(yaml: &str) -> Case {
         documents: Vec::new(),
         cancel_after: None,
         cancel_at: None,
+        budget: None,
     }
 }
 
@@ -170,6 +172,11 @@ impl Case {
 
     fn document(mut self, name: &str, yaml: &str) -> Self {
         self.documents.push((name.into(), yaml.into()));
+        self
+    }
+
+    fn budget(mut self, limit: u64) -> Self {
+        self.budget = Some(limit);
         self
     }
 
@@ -207,7 +214,11 @@ impl Case {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            let options = RunOptions { cancel: token, ..RunOptions::with_parameters(parameters) };
+            let mut options =
+                RunOptions { cancel: token, ..RunOptions::with_parameters(parameters) };
+            if let Some(limit) = self.budget {
+                options.budget = StepBudget::new(limit);
+            }
             if let Some(after) = self.cancel_after {
                 let token = options.cancel.clone();
                 let clock_for_cancel = clock.clone();
@@ -1030,4 +1041,85 @@ fn rulings_12_a_failed_steps_outputs_are_left_as_written_saying_it_failed() {
         execution.warnings[0].message,
         "{{ get.Name }} was left as written: step `get` has no outputs: it did not succeed"
     );
+}
+
+fn assert_stopped_by_budget(execution: &Execution, limit: u64) {
+    assert_eq!(execution.automation_execution_status, Status::Failed);
+    let message = execution.failure_message.as_deref().unwrap();
+    assert!(message.contains(&format!("budget of {limit} step executions")), "{message}");
+}
+
+#[test]
+fn rulings_25_a_failing_step_that_jumps_to_itself_stops_at_the_default_budget() {
+    let execution = case(&format!(
+        "{HEAD}mainSteps:\n- {{name: a, action: aws:executeScript, inputs: {{Runtime: python3.11, Handler: h, Script: raise}}, onFailure: 'step:a'}}\n"
+    ))
+    .run();
+    assert_stopped_by_budget(&execution, StepBudget::DEFAULT);
+    // One record per step execution, never more than the budget allows.
+    assert_eq!(execution.step_executions.len(), 10_000);
+}
+
+#[test]
+fn rulings_25_a_branch_back_to_a_sleep_stops_at_the_budget() {
+    let execution = case(&format!(
+        "{HEAD}mainSteps:\n- {{name: wait, action: aws:sleep, inputs: {{Duration: PT1H}}}}\n- {{name: again, action: aws:branch, inputs: {{Choices: [{{NextStep: wait, Variable: '{{{{ global:REGION }}}}', StringEquals: nowhere}}], Default: wait}}}}\n"
+    ))
+    .budget(50)
+    .run();
+    assert_stopped_by_budget(&execution, 50);
+    assert_eq!(execution.step_executions.len(), 50);
+    assert_eq!(execution.path().iter().filter(|name| **name == "wait").count(), 25);
+}
+
+#[test]
+fn rulings_25_an_approval_that_fails_back_to_itself_stops_at_the_budget() {
+    let execution = case(&format!(
+        "{HEAD}mainSteps:\n- {{name: ask, action: aws:approve, inputs: {{Approvers: [alice]}}, timeoutSeconds: 60, onFailure: 'step:ask'}}\n"
+    ))
+    .approve("ask", false)
+    .budget(20)
+    .run();
+    assert_stopped_by_budget(&execution, 20);
+    assert_eq!(execution.step_executions.len(), 20);
+}
+
+#[test]
+fn rulings_25_attempts_count_against_the_budget() {
+    let execution = case(&format!(
+        "{HEAD}mainSteps:\n- {{name: a, action: aws:executeScript, inputs: {{Runtime: python3.11, Handler: h, Script: raise}}, maxAttempts: 2147483648}}\n"
+    ))
+    .budget(100)
+    .run();
+    assert_stopped_by_budget(&execution, 100);
+    let step = execution.step("a").unwrap();
+    assert_eq!(step.attempts, 100);
+    assert_eq!(step.step_status, Status::Failed);
+    assert!(step.failure_message.as_deref().unwrap().contains("budget of 100"));
+}
+
+#[test]
+fn rulings_25_loop_iterations_and_nested_runs_share_the_budget() {
+    let child = "schemaVersion: '0.3'\nmainSteps:\n- name: spin\n  action: aws:loop\n  inputs:\n    MaxIterations: 100\n    Steps:\n    - {name: tick, action: aws:sleep, inputs: {Duration: PT1S}}\n";
+    let parent = format!(
+        "{HEAD}mainSteps:\n- {{name: run, action: aws:executeAutomation, inputs: {{DocumentName: Child}}, onFailure: 'step:run'}}\n"
+    );
+    let execution = case(&parent).document("Child", child).budget(30).run();
+    assert_stopped_by_budget(&execution, 30);
+    // The parent's step, the child's loop step, then 28 passes of the loop body.
+    assert_eq!(execution.step_executions.len(), 1);
+    let child = execution.step("run").unwrap().child.as_ref().unwrap();
+    assert_stopped_by_budget(child, 30);
+    assert_eq!(child.step_executions.len(), 29);
+    assert_eq!(child.step_executions.last().unwrap().step_name, "tick");
+}
+
+#[test]
+fn rulings_25_a_run_that_uses_its_whole_budget_succeeds() {
+    let execution = case(&format!(
+        "{HEAD}mainSteps:\n- {{name: a, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n- {{name: b, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
+    ))
+    .budget(2)
+    .run();
+    assert_eq!(execution.automation_execution_status, Status::Success);
 }

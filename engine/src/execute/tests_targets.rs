@@ -68,6 +68,7 @@ struct Setup {
     documents: Vec<(String, String)>,
     cancel_after: Option<Duration>,
     progress: Arc<Progress>,
+    budget: Option<u64>,
 }
 
 fn setup(yaml: &str) -> Setup {
@@ -79,6 +80,7 @@ fn setup(yaml: &str) -> Setup {
         documents: Vec::new(),
         cancel_after: None,
         progress: Arc::new(Progress::default()),
+        budget: None,
     }
 }
 
@@ -122,6 +124,9 @@ impl Setup {
                 self.parameters.as_object().unwrap().clone().into_iter().collect(),
             );
             options.fleet = self.fleet;
+            if let Some(limit) = self.budget {
+                options.budget = StepBudget::new(limit);
+            }
             if let Some(after) = self.cancel_after {
                 let token = options.cancel.clone();
                 tokio::spawn(async move {
@@ -694,4 +699,24 @@ fn execute_automation_runs_a_child_over_targets() {
 
 fn memory_documents(documents: Vec<(String, String)>) -> MemoryDocuments {
     documents.into_iter().fold(MemoryDocuments::new(), |all, (name, text)| all.with(name, text))
+}
+
+#[test]
+fn rulings_25_fleet_children_share_the_parents_budget() {
+    let ids: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut setup = setup(SLEEPER).fleet(values(&ids));
+    setup.budget = Some(5);
+    let execution = setup.run();
+    assert_eq!(execution.automation_execution_status, Status::Failed);
+    assert!(
+        execution.failure_message.as_deref().unwrap().contains("budget of 5 step executions"),
+        "{:?}",
+        execution.failure_message
+    );
+    let succeeded =
+        execution.step_executions.iter().filter(|s| s.step_status == Status::Success).count();
+    assert_eq!(succeeded, 5);
+    // Once the budget is spent, no child starts.
+    assert!(execution.step_executions.len() < 20, "{}", execution.step_executions.len());
 }

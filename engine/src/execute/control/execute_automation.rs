@@ -115,6 +115,7 @@ impl Run {
             cancel: self.cancel().clone(),
             execution_id: None,
             fleet: None,
+            budget: self.options.budget.clone(),
             depth: self.depth() + 1,
             parent: Some(self.shared.run_ref.execution_id.clone()),
             call_logs: self.shared.lineage(),

@@ -30,6 +30,11 @@ mod tests {
             messages(RULE.code, &bad),
             ["`maxAttempts` must be a non-negative whole number, found a string"]
         );
+        let negative = runbook("- {name: a, action: aws:sleep, inputs: {}, maxAttempts: -1}\n");
+        assert_eq!(
+            messages(RULE.code, &negative),
+            ["`maxAttempts` must be a non-negative whole number, found -1, which is negative"]
+        );
         let good = runbook("- {name: a, action: aws:sleep, inputs: {}, maxAttempts: '3'}\n");
         assert!(messages(RULE.code, &good).is_empty());
     }

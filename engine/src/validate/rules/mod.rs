@@ -2,12 +2,14 @@
 
 mod branch_condition;
 mod cancel_target;
+mod closed_cycle;
 mod document_outputs;
 mod document_size;
 mod duplicate_step_name;
 mod input_type;
 mod invalid_field;
 mod loop_limits;
+mod max_attempts;
 mod missing_input;
 mod output_type;
 mod parameter_default;
@@ -32,7 +34,7 @@ mod update_variable;
 use super::Rule;
 
 /// Every rule, in code order.
-pub static RULES: [Rule; 28] = [
+pub static RULES: [Rule; 30] = [
     schema_version::RULE,
     invalid_field::RULE,
     step_name::RULE,
@@ -62,6 +64,8 @@ pub static RULES: [Rule; 28] = [
     timeout_limit::RULE,
     // RB028-RB031 are the checks against the AWS API models, in the aws crate.
     reference_without_run::RULE,
+    closed_cycle::RULE,
+    max_attempts::RULE,
 ];
 
 #[cfg(test)]
