@@ -9,7 +9,8 @@
 //! repeats with the same parameters (a wait's polling) gets the next value of each enumeration
 //! ([`auto_response_variant`]), while another step making the same call starts from the first
 //! value: a wait goes through the states the API has (`pending`, then `running`, ...) and ends, on the state it waits for or on one that fails it. A wait on
-//! anything else (a count that stays 0) lasts until its timeout.
+//! anything else (a count that stays 0) lasts until its timeout. A placeholder is the last page
+//! of a paginated answer: it has no token asking for the next one.
 //!
 //! ```
 //! use std::{path::Path, sync::Arc};
@@ -34,7 +35,7 @@ use serde_json::Value;
 
 use super::pattern_value::value_matching;
 use super::{MOCK_NOT_FOUND, MockAws};
-use crate::model::{ModelError, Models, auto_response_variant};
+use crate::model::{ModelError, Models, Operation, auto_response_variant};
 use runbook_engine::Document;
 use runbook_engine::catalog::ValueType;
 use runbook_engine::template::{Target, Template};
@@ -149,6 +150,7 @@ impl Placeholders {
             )
         })?;
         let mut answer = auto_response_variant(&operation, variant);
+        without_page_tokens(&operation, &mut answer);
         if request.service == "ssm" && request.api == "GetParameter" {
             let name = request.params.get("Name").and_then(Value::as_str).unwrap_or_default();
             if let Some(default) = self.parameter_store.get(name)
@@ -162,6 +164,38 @@ impl Placeholders {
         }
         Ok(answer)
     }
+}
+
+/// The input members by which an operation asks for a page after the first, as the services
+/// name them (lowercase).
+const PAGE_TOKEN_INPUTS: [&str; 8] = [
+    "nexttoken",
+    "marker",
+    "nextmarker",
+    "continuationtoken",
+    "pagetoken",
+    "nextpagetoken",
+    "paginationtoken",
+    "startingtoken",
+];
+
+/// Removes from a placeholder `answer` the members that would ask for another page: those
+/// named like a page token of the operation's input (`NextToken` for `NextToken`, `Marker`, or
+/// `NextMarker` for `Marker`, `NextContinuationToken` for `ContinuationToken`). A placeholder
+/// answer is the last page, so a paginator stops after it rather than receiving the same
+/// token twice.
+fn without_page_tokens(operation: &Operation<'_>, answer: &mut Value) {
+    let (Some(input), Value::Object(answer)) = (operation.input(), answer) else { return };
+    let tokens: Vec<String> = input
+        .members
+        .keys()
+        .map(|name| name.to_ascii_lowercase())
+        .filter(|name| PAGE_TOKEN_INPUTS.contains(&name.as_str()))
+        .collect();
+    answer.retain(|name, _| {
+        let name = name.to_ascii_lowercase();
+        !tokens.iter().any(|token| name == *token || name.strip_prefix("next") == Some(token))
+    });
 }
 
 /// An AWS backend that answers from a mock file first and with placeholders after.
@@ -310,6 +344,38 @@ mod tests {
         assert_eq!(call("check"), "pending", "another step starts over");
         assert_eq!(call("check"), "running", "each step keeps its own count");
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn placeholders_leave_out_the_tokens_of_another_page() {
+        let model = crate::model::ServiceModel::from_json(
+            "paged",
+            br#"{"metadata": {"protocol": "json"}, "operations": {
+              "List": {"name": "List", "input": {"shape": "ListIn"}, "output": {"shape": "ListOut"}},
+              "Objects": {"name": "Objects", "input": {"shape": "ObjectsIn"}, "output": {"shape": "ObjectsOut"}},
+              "Echo": {"name": "Echo", "input": {"shape": "EchoIn"}, "output": {"shape": "EchoOut"}}},
+             "shapes": {
+              "S": {"type": "string"},
+              "B": {"type": "boolean"},
+              "ListIn": {"type": "structure", "members": {"nextToken": {"shape": "S"}}},
+              "ListOut": {"type": "structure", "members": {"Items": {"shape": "S"}, "nextToken": {"shape": "S"}}},
+              "ObjectsIn": {"type": "structure", "members": {"Marker": {"shape": "S"}, "ContinuationToken": {"shape": "S"}}},
+              "ObjectsOut": {"type": "structure", "members": {"Marker": {"shape": "S"}, "NextMarker": {"shape": "S"},
+                "NextContinuationToken": {"shape": "S"}, "IsTruncated": {"shape": "B"}}},
+              "EchoIn": {"type": "structure", "members": {"ClientToken": {"shape": "S"}}},
+              "EchoOut": {"type": "structure", "members": {"ClientToken": {"shape": "S"}, "NextToken": {"shape": "S"}}}}}"#,
+        )
+        .unwrap();
+        let keys = |api: &str| {
+            let operation = model.operation(api).unwrap();
+            let mut answer = auto_response_variant(&operation, 0);
+            without_page_tokens(&operation, &mut answer);
+            answer.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(keys("List"), ["Items", "ResponseMetadata"]);
+        assert_eq!(keys("Objects"), ["IsTruncated", "ResponseMetadata"]);
+        // Not a page token of the input: an idempotency token, and a token the input lacks.
+        assert_eq!(keys("Echo"), ["ClientToken", "NextToken", "ResponseMetadata"]);
     }
 
     #[test]
