@@ -172,7 +172,21 @@ def _plain(value):
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if hasattr(value, "read"):
-        return base64.b64encode(value.read()).decode("ascii")
+        # A file given as a body is read where it stands and put back there, for the call
+        # itself to read.
+        try:
+            start = value.tell()
+        except Exception:
+            start = None
+        data = value.read()
+        if start is not None:
+            try:
+                value.seek(start)
+            except Exception:
+                pass
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return base64.b64encode(data).decode("ascii")
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     return str(value)
@@ -312,11 +326,11 @@ def _report_aws_calls(lifeline):
                 reported[key] = data
         return reported
 
-    def report(client, operation_name, api_params, answer):
+    def report(client, operation_name, params, answer):
         call = {
             "service": client.meta.service_model.service_name,
             "api": operation_name,
-            "params": _plain(api_params),
+            "params": params,
         }
         call.update(answer)
         lifeline.tell({"observed": call})
@@ -327,6 +341,8 @@ def _report_aws_calls(lifeline):
         def make_api_call(client, operation_name, api_params):
             from botocore.exceptions import ClientError
 
+            # Before the call, which reads a file given as a body to its end.
+            params = _plain(api_params)
             try:
                 response = make_call(client, operation_name, api_params)
             except ClientError as error:
@@ -336,7 +352,7 @@ def _report_aws_calls(lifeline):
                 report(
                     client,
                     operation_name,
-                    api_params,
+                    params,
                     {
                         "error": {
                             "code": details.get("Code") or "Unknown",
@@ -347,7 +363,7 @@ def _report_aws_calls(lifeline):
                 )
                 raise
             reported = streams_read(response) if isinstance(response, dict) else {}
-            report(client, operation_name, api_params, {"ok": _plain(reported)})
+            report(client, operation_name, params, {"ok": _plain(reported)})
             return response
 
         module.BaseClient._make_api_call = make_api_call
