@@ -88,7 +88,8 @@ fn auto_mock_placeholders_answer_a_script_s_calls() {
     let models = Models::discover(None)
         .unwrap_or_else(|error| panic!("this test needs botocore's models: {error}"));
     // A placeholder is the last page: botocore's paginators stop after it, whatever the
-    // service calls its token (`NextToken`, `NextContinuationToken`, IAM's `Marker`).
+    // service calls its token (`NextToken`, `NextContinuationToken`, IAM's `Marker`, the
+    // `LastEvaluatedKey` botocore's paginators name for DynamoDB).
     let runbook = format!(
         r#"{RUNBOOK}- name: pages
   action: aws:executeScript
@@ -101,7 +102,8 @@ fn auto_mock_placeholders_answer_a_script_s_calls() {
       def h(events, context):
           s3 = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket="b")
           iam = boto3.client("iam").get_paginator("list_roles").paginate()
-          return {{"s3": len(list(s3)), "iam": len(list(iam))}}
+          scan = boto3.client("dynamodb").get_paginator("scan").paginate(TableName="t")
+          return {{"s3": len(list(s3)), "iam": len(list(iam)), "dynamodb": len(list(scan))}}
   outputs:
   - {{Name: Pages, Selector: $.Payload, Type: StringMap}}
 "#
@@ -121,7 +123,7 @@ fn auto_mock_placeholders_answer_a_script_s_calls() {
     let ids = &execution.step("count").expect("the step ran").outputs["Ids"];
     assert_eq!(ids, &json!(["<InstanceId>"]));
     let pages = &execution.step("pages").expect("the step ran").outputs["Pages"];
-    assert_eq!(pages, &json!({"s3": 1, "iam": 1}));
+    assert_eq!(pages, &json!({"s3": 1, "iam": 1, "dynamodb": 1}));
     let calls: Vec<String> = execution
         .calls
         .iter()
@@ -129,6 +131,11 @@ fn auto_mock_placeholders_answer_a_script_s_calls() {
         .collect();
     assert_eq!(
         calls,
-        ["count ec2.DescribeInstances", "pages s3.ListObjectsV2", "pages iam.ListRoles"]
+        [
+            "count ec2.DescribeInstances",
+            "pages s3.ListObjectsV2",
+            "pages iam.ListRoles",
+            "pages dynamodb.Scan"
+        ]
     );
 }

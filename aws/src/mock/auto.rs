@@ -10,7 +10,9 @@
 //! ([`auto_response_variant`]), while another step making the same call starts from the first
 //! value: a wait goes through the states the API has (`pending`, then `running`, ...) and ends, on the state it waits for or on one that fails it. A wait on
 //! anything else (a count that stays 0) lasts until its timeout. A placeholder is the last page
-//! of a paginated answer: it has no token asking for the next one.
+//! of a paginated answer: it has no token asking for the next one, neither those botocore's
+//! `paginators-1.json` names for the operation nor a conventional one (`NextToken`,
+//! `NextMarker`, ...) matching a token member of its input.
 //!
 //! ```
 //! use std::{path::Path, sync::Arc};
@@ -47,6 +49,9 @@ pub const AUTO_MOCK_UNAVAILABLE: &str = "AutoMockUnavailable";
 #[derive(Clone, Debug)]
 pub struct Placeholders {
     models: Result<Models, Arc<str>>,
+    /// The output tokens of each paginated operation, by service, as botocore's paginators
+    /// name them; read once per service.
+    page_tokens: Arc<Mutex<IndexMap<String, Arc<PageTokens>>>>,
     /// The runbook's parameters whose default reads Parameter Store, by Parameter Store name.
     parameter_store: Arc<IndexMap<String, StoreDefault>>,
 }
@@ -66,13 +71,17 @@ struct StoreDefault {
 impl Placeholders {
     /// Placeholders built from `models`.
     pub fn new(models: Models) -> Self {
-        Self { models: Ok(models), parameter_store: Arc::default() }
+        Self { models: Ok(models), page_tokens: Arc::default(), parameter_store: Arc::default() }
     }
 
     /// No models (`reason` says why, and how to get them): every call a placeholder would
     /// answer fails with [`AUTO_MOCK_UNAVAILABLE`].
     pub fn unavailable(reason: impl std::fmt::Display) -> Self {
-        Self { models: Err(Arc::from(reason.to_string())), parameter_store: Arc::default() }
+        Self {
+            models: Err(Arc::from(reason.to_string())),
+            page_tokens: Arc::default(),
+            parameter_store: Arc::default(),
+        }
     }
 
     /// The same placeholders, answering the Parameter Store reads of `document`'s parameter
@@ -151,6 +160,11 @@ impl Placeholders {
         })?;
         let mut answer = auto_response_variant(&operation, variant);
         without_page_tokens(&operation, &mut answer);
+        if let Some(paths) = self.page_tokens(models, model.name()).get(operation.name()) {
+            for path in paths {
+                without_path(&mut answer, path);
+            }
+        }
         if request.service == "ssm" && request.api == "GetParameter" {
             let name = request.params.get("Name").and_then(Value::as_str).unwrap_or_default();
             if let Some(default) = self.parameter_store.get(name)
@@ -163,6 +177,72 @@ impl Placeholders {
             }
         }
         Ok(answer)
+    }
+}
+
+/// The output tokens of each paginated operation of a service, by operation: member paths
+/// (`NextToken`, `Paging.Next`).
+type PageTokens = IndexMap<String, Vec<Vec<String>>>;
+
+impl Placeholders {
+    /// The output tokens of `service`'s paginated operations, read from botocore's paginators
+    /// on first use; none when it has no paginators file or it cannot be read.
+    fn page_tokens(&self, models: &Models, service: &str) -> Arc<PageTokens> {
+        let mut cache = self.page_tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        let tokens = cache.entry(service.to_string()).or_insert_with(|| {
+            let text =
+                models.paginators_file(service).and_then(|file| std::fs::read_to_string(file).ok());
+            Arc::new(text.as_deref().map(read_page_tokens).unwrap_or_default())
+        });
+        Arc::clone(tokens)
+    }
+}
+
+/// The output tokens a paginators file names: each `output_token` (a name or a list of them),
+/// each alternative of `A || B` that is a plain member path.
+fn read_page_tokens(text: &str) -> PageTokens {
+    let Ok(file) = serde_json::from_str::<Value>(text) else { return PageTokens::new() };
+    let Some(pagination) = file.get("pagination").and_then(Value::as_object) else {
+        return PageTokens::new();
+    };
+    pagination
+        .iter()
+        .map(|(operation, config)| {
+            let expressions = match config.get("output_token") {
+                Some(Value::String(token)) => vec![token.as_str()],
+                Some(Value::Array(tokens)) => tokens.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let paths = expressions
+                .into_iter()
+                .flat_map(|expression| expression.split("||"))
+                .map(|path| path.trim().split('.').map(str::to_string).collect::<Vec<_>>())
+                .filter(|path| {
+                    path.iter().all(|name| {
+                        !name.is_empty()
+                            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                })
+                .collect();
+            (operation.clone(), paths)
+        })
+        .collect()
+}
+
+/// Removes the member at `path` from `value`.
+fn without_path(value: &mut Value, path: &[String]) {
+    match path {
+        [] => {}
+        [last] => {
+            if let Value::Object(object) = value {
+                object.shift_remove(last);
+            }
+        }
+        [first, rest @ ..] => {
+            if let Some(inner) = value.get_mut(first) {
+                without_path(inner, rest);
+            }
+        }
     }
 }
 
@@ -376,6 +456,28 @@ mod tests {
         assert_eq!(keys("Objects"), ["IsTruncated", "ResponseMetadata"]);
         // Not a page token of the input: an idempotency token, and a token the input lacks.
         assert_eq!(keys("Echo"), ["ClientToken", "NextToken", "ResponseMetadata"]);
+    }
+
+    #[test]
+    fn paginators_name_the_tokens_placeholders_leave_out() {
+        let tokens = read_page_tokens(
+            r#"{"pagination": {
+              "Scan": {"input_token": "ExclusiveStartKey", "output_token": "LastEvaluatedKey"},
+              "ListObjects": {"input_token": "Marker",
+                              "output_token": "NextMarker || Contents[-1].Key"},
+              "Nested": {"input_token": ["A", "B"], "output_token": ["Paging.Next", "B"]}}}"#,
+        );
+        let names = |operation: &str| -> Vec<String> {
+            tokens[operation].iter().map(|path| path.join(".")).collect()
+        };
+        assert_eq!(names("Scan"), ["LastEvaluatedKey"]);
+        assert_eq!(names("ListObjects"), ["NextMarker"]);
+        assert_eq!(names("Nested"), ["Paging.Next", "B"]);
+        let mut answer = json!({"Items": [], "LastEvaluatedKey": {"k": "v"}, "Paging": {"Next": "t", "Size": 1}});
+        without_path(&mut answer, &tokens["Scan"][0]);
+        without_path(&mut answer, &tokens["Nested"][0]);
+        assert_eq!(answer, json!({"Items": [], "Paging": {"Size": 1}}));
+        assert!(read_page_tokens("not json").is_empty());
     }
 
     #[test]
