@@ -161,7 +161,16 @@ impl Setup {
         let mut context = self.context.clone();
         let mut auto = None;
         let (aws, mock): (Arc<dyn AwsBackend>, Option<Arc<MockAws>>) = match &self.aws {
-            Some(aws) => (aws.clone(), None),
+            Some(aws) => {
+                // Scripts reach AWS themselves; a recorded run has them report their calls.
+                if self.recorder.is_some() {
+                    context.script_environment.push((
+                        SCRIPT_AWS_MOCK_ENV.into(),
+                        runbook_actions::script::OBSERVE_AWS.into(),
+                    ));
+                }
+                (aws.clone(), None)
+            }
             None => {
                 let file = self.mocks.clone().unwrap_or_else(|| Arc::new(empty_mock_file()));
                 let mock = Arc::new(MockAws::new(file));

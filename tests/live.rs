@@ -3,7 +3,8 @@
 //! read (query protocol); an SSM parameter written and read (json); Lambda functions listed
 //! (rest-json); an S3 bucket created and listed (rest-xml); a script whose boto3 reads what an
 //! earlier step created, on the same server. And `runbook run --sandbox` and `--aws` driven as
-//! users drive them, and a run recorded with `--record` replayed on its recording.
+//! users drive them, and a run recorded with `--record` replayed on its recording, the calls
+//! its scripts made to the server included.
 //!
 //! The server is the one at `RUNBOOK_TEST_MOTO_URL` when it is set, else one started for this
 //! test process (ending with it). Without moto, the tests fail and say how to install it
@@ -485,4 +486,92 @@ fn a_sandbox_run_replays_from_its_recording() {
     let recording = std::fs::read_to_string(dir.path().join("sandbox.calls.json")).unwrap();
     assert!(recording.contains("\"api\": \"PutParameter\""), "{recording}");
     assert_eq!(run(&["--mocks", "sandbox.calls.json"]), first, "{recording}");
+}
+
+const SCRIPTED_RUNBOOK: &str = r#"schemaVersion: '0.3'
+parameters:
+  Name: {type: String}
+mainSteps:
+  - name: script
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      InputPayload: {Name: '{{ Name }}'}
+      Script: |
+        import boto3
+        from botocore.exceptions import ClientError
+        def handler(events, context):
+            ssm = boto3.client("ssm")
+            ssm.put_parameter(Name=events["Name"], Value="from-a-script", Type="String")
+            described = ssm.describe_parameters(
+                ParameterFilters=[{"Key": "Name", "Values": [events["Name"]]}]
+            )["Parameters"][0]
+            try:
+                ssm.get_parameter(Name=events["Name"] + "-missing")
+                missing = "found"
+            except ClientError as error:
+                missing = error.response["Error"]["Code"]
+            return {"value": ssm.get_parameter(Name=events["Name"])["Parameter"]["Value"],
+                    "type": described["Type"], "year": described["LastModifiedDate"].year > 2000,
+                    "missing": missing}
+    outputs:
+      - {Name: Result, Selector: $.Payload, Type: StringMap}
+  - name: read
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: GetParameter, Name: '{{ Name }}'}
+    outputs:
+      - {Name: Value, Selector: $.Parameter.Value}
+outputs: [script.Result, read.Value]
+"#;
+
+#[test]
+fn a_script_s_own_calls_are_recorded_and_replayed() {
+    let dir = TempDir::new("live-script-record");
+    dir.write("scripted.yaml", SCRIPTED_RUNBOOK);
+    let name = format!("Name=/runbook/{}", unique("scripted"));
+    let run = |args: &[&str]| {
+        let output = Cli::new()
+            .current_dir(dir.path())
+            .args(["run", "scripted.yaml", "--output", "json", "-p", &name])
+            .args(args)
+            .run()
+            .code(0);
+        let record: Value = serde_json::from_str(&output.stdout).unwrap();
+        let calls: Vec<String> = record["Calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|call| {
+                let text = |key: &str| call[key].as_str().unwrap_or_default().to_string();
+                format!("{} {}.{}", text("StepName"), text("Service"), text("Api"))
+            })
+            .collect();
+        (crate::record::outcome(&output.stdout), calls)
+    };
+    let (first, first_calls) = run(&["--sandbox", "--record", "scripted.calls.yaml"]);
+    assert_eq!(first["status"], "Success", "{first}");
+    let result = first["outputs"]["script.Result"][0].as_str().expect("a StringMap output");
+    assert_eq!(
+        serde_json::from_str::<Value>(result).unwrap(),
+        json!({"value": "from-a-script", "type": "String", "year": true,
+               "missing": "ParameterNotFound"})
+    );
+    let recording = std::fs::read_to_string(dir.path().join("scripted.calls.yaml")).unwrap();
+    for api in ["PutParameter", "DescribeParameters", "GetParameter"] {
+        assert!(recording.contains(&format!("    api: {api}\n")), "{api}: {recording}");
+    }
+    assert!(recording.contains("      code: ParameterNotFound\n"), "{recording}");
+    let script_calls = [
+        "script ssm.PutParameter",
+        "script ssm.DescribeParameters",
+        "script ssm.GetParameter",
+        "script ssm.GetParameter",
+        "read ssm.GetParameter",
+    ];
+    assert_eq!(first_calls, script_calls, "{recording}");
+
+    let (replay, replay_calls) = run(&["--mocks", "scripted.calls.yaml"]);
+    assert_eq!(replay, first, "{recording}");
+    assert_eq!(replay_calls, script_calls, "{recording}");
 }

@@ -87,11 +87,26 @@ fn auto_mock_placeholders_answer_a_script_s_calls() {
     assert_boto3();
     let models = Models::discover(None)
         .unwrap_or_else(|error| panic!("this test needs botocore's models: {error}"));
-    // Placeholders answer every page with the same `NextToken`, which botocore's paginators
-    // refuse; this script reads one page.
-    let runbook = RUNBOOK.replace(
-        r#"boto3.client("ec2").get_paginator("describe_instances").paginate()"#,
-        r#"[boto3.client("ec2").describe_instances()]"#,
+    // A placeholder is the last page: botocore's paginators stop after it, whatever the
+    // service calls its token (`NextToken`, `NextContinuationToken`, IAM's `Marker`, the
+    // `LastEvaluatedKey` botocore's paginators name for DynamoDB).
+    let runbook = format!(
+        r#"{RUNBOOK}- name: pages
+  action: aws:executeScript
+  inputs:
+    Runtime: python3.11
+    Handler: h
+    Script: |-
+      import boto3
+
+      def h(events, context):
+          s3 = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket="b")
+          iam = boto3.client("iam").get_paginator("list_roles").paginate()
+          scan = boto3.client("dynamodb").get_paginator("scan").paginate(TableName="t")
+          return {{"s3": len(list(s3)), "iam": len(list(iam)), "dynamodb": len(list(scan))}}
+  outputs:
+  - {{Name: Pages, Selector: $.Payload, Type: StringMap}}
+"#
     );
     let document = Document::parse("count.yaml", runbook, Format::Yaml).expect("the runbook loads");
     let setup = Setup { auto_mock: Some(Placeholders::new(models)), ..Setup::default() };
@@ -107,6 +122,20 @@ fn auto_mock_placeholders_answer_a_script_s_calls() {
     assert_eq!(execution.automation_execution_status, Status::Success, "{execution:#?}");
     let ids = &execution.step("count").expect("the step ran").outputs["Ids"];
     assert_eq!(ids, &json!(["<InstanceId>"]));
-    assert_eq!(execution.calls.len(), 1);
-    assert_eq!(execution.calls[0].step_name, "count");
+    let pages = &execution.step("pages").expect("the step ran").outputs["Pages"];
+    assert_eq!(pages, &json!({"s3": 1, "iam": 1, "dynamodb": 1}));
+    let calls: Vec<String> = execution
+        .calls
+        .iter()
+        .map(|call| format!("{} {}.{}", call.step_name, call.service, call.api))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "count ec2.DescribeInstances",
+            "pages s3.ListObjectsV2",
+            "pages iam.ListRoles",
+            "pages dynamodb.Scan"
+        ]
+    );
 }

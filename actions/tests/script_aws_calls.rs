@@ -1,6 +1,7 @@
 //! The AWS calls a Python script makes on a run that uses mocks, handed to the run through
 //! `ScriptCalls`: answers parsed as botocore parses them, errors as `ClientError`, paginators,
-//! waiters on the run's clock, calls from threads, and calls nothing answers.
+//! waiters on the run's clock, calls from threads, and calls nothing answers. And on a real run
+//! that records its calls, the calls botocore made itself, reported with their answers.
 //!
 //! These tests need `python3` with boto3 on `PATH` and fail with a message saying so when it is
 //! missing.
@@ -24,7 +25,11 @@ struct Scripted {
     answer: Answer,
     calls: Mutex<Vec<(String, Value)>>,
     slept: Mutex<Vec<Duration>>,
+    observed: Mutex<Vec<Report>>,
 }
+
+/// A call the script reported: `service.api`, its params and its answer.
+type Report = (String, Value, Result<Value, ApiError>);
 
 impl Scripted {
     fn new(
@@ -34,6 +39,7 @@ impl Scripted {
             answer: Box::new(answer),
             calls: Mutex::new(Vec::new()),
             slept: Mutex::new(Vec::new()),
+            observed: Mutex::new(Vec::new()),
         }
     }
 
@@ -60,6 +66,10 @@ impl ScriptCalls for Scripted {
     fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
         self.slept.lock().unwrap().push(duration);
         VirtualClock::new(jiff::Timestamp::UNIX_EPOCH).sleep(duration)
+    }
+
+    fn observed(&self, service: &str, api: &str, params: Value, answer: Result<Value, ApiError>) {
+        self.observed.lock().unwrap().push((format!("{service}.{api}"), params, answer));
     }
 }
 
@@ -189,6 +199,76 @@ def h(events, context):
         made[1],
         ("kms.Encrypt".to_string(), json!({"KeyId": "alias/k", "Plaintext": "aGk="}))
     );
+}
+
+#[test]
+fn a_streaming_body_reads_as_botocore_gives_it_and_a_file_body_stays_readable() {
+    let calls = Scripted::new(|name, _, _| match name {
+        "s3.GetObject" => Ok(json!({"Body": "aGVsbG8=", "ContentLength": 5})),
+        _ => Ok(json!({})),
+    });
+    let script = r#"
+import io
+import boto3
+
+def h(events, context):
+    s3 = boto3.client("s3")
+    body = s3.get_object(Bucket="b", Key="k")["Body"]
+    upload = io.BytesIO(b"hi")
+    s3.put_object(Bucket="b", Key="k", Body=upload)
+    return {"read": body.read().decode(), "left": upload.read().decode()}
+"#;
+    let (outcome, _) = run(script, &calls);
+    assert_eq!(payload(outcome), json!({"read": "hello", "left": "hi"}));
+    let made = calls.calls();
+    assert_eq!(
+        made[1],
+        ("s3.PutObject".to_string(), json!({"Bucket": "b", "Key": "k", "Body": "aGk="}))
+    );
+}
+
+#[test]
+fn on_a_recorded_real_run_botocore_makes_the_calls_and_reports_each_with_its_answer() {
+    // botocore's Stubber answers in place of AWS, behind `_make_api_call` as AWS would.
+    let calls = Scripted::new(|name, _, _| panic!("{name} must not be answered by the run"));
+    let script = r#"
+import datetime
+import boto3
+from botocore.stub import Stubber
+from botocore.exceptions import ClientError
+
+def h(events, context):
+    ssm = boto3.client("ssm", region_name="eu-west-1", aws_access_key_id="a",
+                       aws_secret_access_key="s")
+    with Stubber(ssm) as stub:
+        when = datetime.datetime(2026, 3, 1, 12, 30, tzinfo=datetime.timezone.utc)
+        stub.add_response("get_parameter",
+            {"Parameter": {"Name": "/a", "Value": "v", "LastModifiedDate": when}}, {"Name": "/a"})
+        stub.add_client_error("get_parameter", "ParameterNotFound", "no /b", 400, expected_params={"Name": "/b"})
+        value = ssm.get_parameter(Name="/a")["Parameter"]["Value"]
+        try:
+            ssm.get_parameter(Name="/b")
+            code = None
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+    return {"value": value, "code": code}
+"#;
+    let runner = runner();
+    let mut request = request(&runner, script);
+    request.env[0].1 = runbook_actions::script::OBSERVE_AWS.to_string();
+    let runtime = virtual_runtime().expect("a runtime");
+    let outcome = runtime.block_on(runner.run(request, &calls));
+    assert_eq!(payload(outcome), json!({"value": "v", "code": "ParameterNotFound"}));
+    assert!(calls.calls().is_empty());
+    let observed = calls.observed.lock().unwrap().clone();
+    assert_eq!(observed.len(), 2, "{observed:?}");
+    assert_eq!(observed[0].0, "ssm.GetParameter");
+    assert_eq!(observed[0].1, json!({"Name": "/a"}));
+    let parameter = &observed[0].2.as_ref().expect("an answer")["Parameter"];
+    assert_eq!(parameter["LastModifiedDate"], "2026-03-01T12:30:00+00:00");
+    assert_eq!(parameter["Value"], "v");
+    assert_eq!(observed[1].1, json!({"Name": "/b"}));
+    assert_eq!(observed[1].2, Err(ApiError::new("ParameterNotFound", "no /b").with_status(400)));
 }
 
 #[test]

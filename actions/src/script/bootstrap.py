@@ -14,7 +14,9 @@
 #
 # With "bridge" (a run on mocks; the lifeline is then a socket), every botocore call goes to the
 # runner as a JSON line on the lifeline, and the runner answers it as it answers the runbook's
-# own calls (see bridge.rs); so do the waits of botocore's waiters, on the run's clock.
+# own calls (see bridge.rs); so do the waits of botocore's waiters, on the run's clock. On a real
+# run that records its calls (RUNBOOK_SCRIPT_AWS=observe), botocore reaches AWS itself and each
+# call, with its answer, is only reported on the lifeline.
 #
 # Keep this file runnable on every Python the service has offered (3.6 and later).
 
@@ -61,6 +63,17 @@ class _Lifeline(object):
             os.killpg(os.getpgrp(), signal.SIGKILL)
         except (AttributeError, OSError):
             os._exit(137)
+
+    def tell(self, report):
+        """Sends `report`, which has no reply; whether it was sent."""
+        line = (json.dumps(report, ensure_ascii=False) + "\n").encode("utf-8")
+        with self.asking:
+            try:
+                while line:
+                    line = line[os.write(self.fd, line):]
+            except OSError:
+                return False
+        return True
 
     def ask(self, request):
         """Sends `request` and waits for its reply; `None` when the runner has gone."""
@@ -159,7 +172,21 @@ def _plain(value):
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if hasattr(value, "read"):
-        return base64.b64encode(value.read()).decode("ascii")
+        # A file given as a body is read where it stands and put back there, for the call
+        # itself to read.
+        try:
+            start = value.tell()
+        except Exception:
+            start = None
+        data = value.read()
+        if start is not None:
+            try:
+                value.seek(start)
+            except Exception:
+                pass
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return base64.b64encode(data).decode("ascii")
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     return str(value)
@@ -190,9 +217,17 @@ def _shaped(value, shape):
         import binascii
 
         try:
-            return base64.b64decode(value, validate=True)
+            data = base64.b64decode(value, validate=True)
         except (ValueError, binascii.Error):
-            return value.encode("utf-8")
+            data = value.encode("utf-8")
+        if shape.serialization.get("streaming"):
+            # A streaming body (S3's GetObject `Body`) is read as botocore gives it.
+            import io
+
+            from botocore.response import StreamingBody
+
+            return StreamingBody(io.BytesIO(data), len(data))
+        return data
     return value
 
 
@@ -270,6 +305,70 @@ def _bridge_aws_calls(step, lifeline):
         module.time = RunClock()
 
     _patch_on_import({"botocore.client": patch_client, "botocore.waiter": patch_waiter})
+
+
+def _report_aws_calls(lifeline):
+    # A real run that records its calls: botocore still makes each call itself, and each call
+    # with the answer the script got goes to the runner once made, as `_plain` JSON (datetimes
+    # as ISO 8601, blobs as base64: what `_shaped` turns back on a replay).
+    def streams_read(response):
+        """`response` as reported. A streaming body can be read once: it is read for the report
+        and given back to the script as a body over what was read."""
+        import io
+
+        from botocore.response import StreamingBody
+
+        reported = dict(response)
+        for key, value in response.items():
+            if isinstance(value, StreamingBody):
+                data = value.read()
+                response[key] = StreamingBody(io.BytesIO(data), len(data))
+                reported[key] = data
+        return reported
+
+    def report(client, operation_name, params, answer):
+        call = {
+            "service": client.meta.service_model.service_name,
+            "api": operation_name,
+            "params": params,
+        }
+        call.update(answer)
+        lifeline.tell({"observed": call})
+
+    def patch_client(module):
+        make_call = module.BaseClient._make_api_call
+
+        def make_api_call(client, operation_name, api_params):
+            from botocore.exceptions import ClientError
+
+            # Before the call, which reads a file given as a body to its end.
+            params = _plain(api_params)
+            try:
+                response = make_call(client, operation_name, api_params)
+            except ClientError as error:
+                answer = error.response or {}
+                details = answer.get("Error") or {}
+                status = (answer.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+                report(
+                    client,
+                    operation_name,
+                    params,
+                    {
+                        "error": {
+                            "code": details.get("Code") or "Unknown",
+                            "message": details.get("Message") or "",
+                            "status": status,
+                        }
+                    },
+                )
+                raise
+            reported = streams_read(response) if isinstance(response, dict) else {}
+            report(client, operation_name, params, {"ok": _plain(reported)})
+            return response
+
+        module.BaseClient._make_api_call = make_api_call
+
+    _patch_on_import({"botocore.client": patch_client})
 
 
 def _context():
@@ -393,8 +492,11 @@ def main(request_path):
     lifeline = _watch_lifeline() if request.get("lifeline") else None
     result = request["result"]
     hide = request.get("hide", [])
-    if os.environ.pop("RUNBOOK_SCRIPT_AWS", "") == "mock":
+    aws = os.environ.pop("RUNBOOK_SCRIPT_AWS", "")
+    if aws == "mock":
         _bridge_aws_calls(request["step"], lifeline if request.get("bridge") else None)
+    elif aws == "observe" and lifeline is not None and request.get("bridge"):
+        _report_aws_calls(lifeline)
     context = _context()
     sys.argv = [request["source"]["path"]]
     for path in reversed(request.get("paths", [])):

@@ -11,6 +11,12 @@
 //!   call (the script gets an exception that `except Exception` does not catch);
 //! - `{"sleep": SECONDS}` (a botocore waiter between two polls) waits on the run's clock and is
 //!   answered `{"slept": SECONDS}`.
+//!
+//! On a real run that records its calls, the script's botocore reaches AWS itself and the
+//! bootstrap only reports each call once it has its answer, unanswered:
+//! `{"observed": {"service", "api", "params", "ok": RESPONSE}}`, or with
+//! `"error": {"code", "message", "status"}` in place of `"ok"`. The runner records it through
+//! [`ScriptCalls::observed`], in the order the script made its calls.
 
 use std::time::Duration;
 
@@ -32,6 +38,29 @@ const MAX_SLEEP: Duration = Duration::from_secs(24 * 60 * 60);
 enum Request {
     Call(Call),
     Sleep(f64),
+    Observed(Observed),
+}
+
+#[derive(Debug, Deserialize)]
+struct Observed {
+    service: String,
+    api: String,
+    #[serde(default)]
+    params: Value,
+    #[serde(default)]
+    ok: Option<Value>,
+    #[serde(default)]
+    error: Option<ObservedError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ObservedError {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    status: Option<u16>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,21 +71,35 @@ struct Call {
     params: Value,
 }
 
-/// The reply line to the request line `line`.
-pub(crate) async fn answer(line: &str, calls: &dyn ScriptCalls) -> String {
+/// The reply line to the request line `line`; `None` for a report, which has none.
+pub(crate) async fn answer(line: &str, calls: &dyn ScriptCalls) -> Option<String> {
     let request = match serde_json::from_str::<Request>(line) {
         Ok(request) => request,
         Err(error) => {
-            return json!({ "unanswered": format!("the script's request is not readable: {error}") })
-                .to_string();
+            return Some(
+                json!({ "unanswered": format!("the script's request is not readable: {error}") })
+                    .to_string(),
+            );
         }
     };
     let reply = match request {
-        Request::Call(call) => {
-            let params = match call.params {
-                Value::Null => Value::Object(serde_json::Map::new()),
-                params => params,
+        Request::Observed(observed) => {
+            let answer = match (observed.ok, observed.error) {
+                (_, Some(ObservedError { code, message, status })) => {
+                    let code = if code.is_empty() { "Unknown".into() } else { code };
+                    let error = ApiError::new(code, message);
+                    Err(match status {
+                        Some(status) => error.with_status(status),
+                        None => error,
+                    })
+                }
+                (response, None) => Ok(response.unwrap_or_else(|| json!({}))),
             };
+            calls.observed(&observed.service, &observed.api, object(observed.params), answer);
+            return None;
+        }
+        Request::Call(call) => {
+            let params = object(call.params);
             match calls.call(&call.service, &call.api, params).await {
                 Ok(response) => json!({ "ok": response }),
                 Err(error) => error_reply(&error),
@@ -68,13 +111,22 @@ pub(crate) async fn answer(line: &str, calls: &dyn ScriptCalls) -> String {
             json!({ "slept": duration.as_secs_f64() })
         }
     };
-    reply.to_string()
+    Some(reply.to_string())
+}
+
+/// Call parameters: none given is an empty map.
+fn object(params: Value) -> Value {
+    match params {
+        Value::Null => Value::Object(serde_json::Map::new()),
+        params => params,
+    }
 }
 
 /// The reply line to the request line `line` when nothing can answer AWS calls: each call is
-/// unanswered, and a wait returns at once.
-pub(crate) fn answer_none(line: &str) -> String {
+/// unanswered, a wait returns at once, and a report is dropped.
+pub(crate) fn answer_none(line: &str) -> Option<String> {
     let reply = match serde_json::from_str::<Request>(line) {
+        Ok(Request::Observed(_)) => return None,
         Ok(Request::Call(call)) => json!({
             "unanswered": format!(
                 "{}.{} cannot be answered: no AWS backend is at hand",
@@ -86,7 +138,7 @@ pub(crate) fn answer_none(line: &str) -> String {
             json!({ "unanswered": format!("the script's request is not readable: {error}") })
         }
     };
-    reply.to_string()
+    Some(reply.to_string())
 }
 
 fn error_reply(error: &ApiError) -> Value {
@@ -106,9 +158,13 @@ mod tests {
 
     /// Answers every call with its own params, or the error its `fail` param names; records
     /// waits.
+    /// A reported call: `service.api`, its params and its answer.
+    type Report = (String, Value, Result<Value, ApiError>);
+
     #[derive(Default)]
     struct Echo {
         slept: Mutex<Vec<Duration>>,
+        observed: Mutex<Vec<Report>>,
     }
 
     impl ScriptCalls for Echo {
@@ -132,11 +188,54 @@ mod tests {
             self.slept.lock().unwrap().push(duration);
             Box::pin(async {})
         }
+
+        fn observed(
+            &self,
+            service: &str,
+            api: &str,
+            params: Value,
+            answer: Result<Value, ApiError>,
+        ) {
+            self.observed.lock().unwrap().push((format!("{service}.{api}"), params, answer));
+        }
+    }
+
+    fn reply(calls: &dyn ScriptCalls, line: &str) -> Option<String> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(answer(line, calls))
     }
 
     fn ask(calls: &dyn ScriptCalls, line: &str) -> Value {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        serde_json::from_str(&runtime.block_on(answer(line, calls))).unwrap()
+        serde_json::from_str(&reply(calls, line).expect("a reply")).unwrap()
+    }
+
+    #[test]
+    fn a_reported_call_is_recorded_with_its_answer_and_not_replied_to() {
+        let echo = Echo::default();
+        let ok = r#"{"observed": {"service": "ssm", "api": "GetParameter", "params": {"Name": "/a"}, "ok": {"Parameter": {"Value": "v"}}}}"#;
+        let failed = r#"{"observed": {"service": "ssm", "api": "GetParameter", "params": {"Name": "/b"}, "error": {"code": "ParameterNotFound", "message": "no /b", "status": 400}}}"#;
+        let bare = r#"{"observed": {"service": "sts", "api": "GetCallerIdentity"}}"#;
+        for line in [ok, failed, bare] {
+            assert_eq!(reply(&echo, line), None);
+            assert_eq!(answer_none(line), None);
+        }
+        let observed = echo.observed.lock().unwrap().clone();
+        assert_eq!(
+            observed,
+            [
+                (
+                    "ssm.GetParameter".to_string(),
+                    json!({"Name": "/a"}),
+                    Ok(json!({"Parameter": {"Value": "v"}}))
+                ),
+                (
+                    "ssm.GetParameter".to_string(),
+                    json!({"Name": "/b"}),
+                    Err(ApiError::new("ParameterNotFound", "no /b").with_status(400))
+                ),
+                ("sts.GetCallerIdentity".to_string(), json!({}), Ok(json!({}))),
+            ]
+        );
     }
 
     #[test]

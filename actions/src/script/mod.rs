@@ -26,7 +26,8 @@
 //! [`MOCK_AWS_ENV`] set to `mock` hands every botocore call of the script to the run, which
 //! answers it through the step's [`ScriptCalls`] as it answers the runbook's own calls (the
 //! exchange is in `bridge.rs`); otherwise the script reaches AWS itself, with the endpoint and
-//! credentials the environment gives it. [`CONTEXT_ENV`] holds the handler's `context` as a JSON
+//! credentials the environment gives it, and with [`OBSERVE_AWS`] reports each call it made,
+//! with its answer, so that a recorded run keeps its scripts' calls. [`CONTEXT_ENV`] holds the handler's `context` as a JSON
 //! object (`{"automation:EXECUTION_ID": "...", "global:REGION": "..."}`).
 
 mod bridge;
@@ -54,8 +55,14 @@ pub use python::PythonRunner;
 use process::Finished;
 
 /// Set to `mock` in [`ScriptRequest::env`] when the run uses mocks: the AWS calls of a Python
-/// script then go to the run's backend, through the [`ScriptCalls`] the runner is given.
+/// script then go to the run's backend, through the [`ScriptCalls`] the runner is given. Set to
+/// [`OBSERVE_AWS`] on a real run that records its calls.
 pub const MOCK_AWS_ENV: &str = "RUNBOOK_SCRIPT_AWS";
+
+/// The value of [`MOCK_AWS_ENV`] on a real run that records its calls: a Python script's
+/// botocore still reaches AWS itself, and each call it made is reported, with its answer, to
+/// [`ScriptCalls::observed`].
+pub const OBSERVE_AWS: &str = "observe";
 
 /// Holds the handler's `context` as a JSON object in [`ScriptRequest::env`]. When it has no
 /// `global:REGION`, the region of the AWS environment variables fills it in.

@@ -18,8 +18,8 @@ use super::process::{Running, ScratchDir, Wait};
 #[cfg(unix)]
 use super::warm::Zygote;
 use super::{
-    MOCK_AWS_ENV, Runtime, Version, blocking, bridge, finish, read_outcome, with_warning_list,
-    with_warnings,
+    MOCK_AWS_ENV, OBSERVE_AWS, Runtime, Version, blocking, bridge, finish, read_outcome,
+    with_warning_list, with_warnings,
 };
 
 /// The bootstrap program, passed to the interpreter with `-c`.
@@ -204,8 +204,9 @@ impl PythonRunner {
         loop {
             match session.wait()? {
                 Wait::Request(line) => {
-                    let reply = bridge::answer_none(&line);
-                    session.reply(&reply);
+                    if let Some(reply) = bridge::answer_none(&line) {
+                        session.reply(&reply);
+                    }
                 }
                 Wait::Ended => {
                     let finished = session.finish();
@@ -268,7 +269,9 @@ impl PythonRunner {
         let result_path = dir.join("result.json");
         let request_path = dir.join("request.json");
         let bridge = cfg!(unix)
-            && request.env.iter().any(|(name, value)| name == MOCK_AWS_ENV && value == "mock");
+            && request.env.iter().any(|(name, value)| {
+                name == MOCK_AWS_ENV && (value == "mock" || value == OBSERVE_AWS)
+            });
         let description = json!({
             "step": request.step,
             "handler": request.handler,
@@ -426,8 +429,9 @@ impl ScriptRunner for PythonRunner {
                 session = back;
                 match waited? {
                     Wait::Request(line) => {
-                        let reply = bridge::answer(&line, calls).await;
-                        session.reply(&reply);
+                        if let Some(reply) = bridge::answer(&line, calls).await {
+                            session.reply(&reply);
+                        }
                     }
                     Wait::Ended => break,
                 }

@@ -9,7 +9,10 @@
 //! repeats with the same parameters (a wait's polling) gets the next value of each enumeration
 //! ([`auto_response_variant`]), while another step making the same call starts from the first
 //! value: a wait goes through the states the API has (`pending`, then `running`, ...) and ends, on the state it waits for or on one that fails it. A wait on
-//! anything else (a count that stays 0) lasts until its timeout.
+//! anything else (a count that stays 0) lasts until its timeout. A placeholder is the last page
+//! of a paginated answer: it has no token asking for the next one, neither those botocore's
+//! `paginators-1.json` names for the operation nor a conventional one (`NextToken`,
+//! `NextMarker`, ...) matching a token member of its input.
 //!
 //! ```
 //! use std::{path::Path, sync::Arc};
@@ -34,7 +37,7 @@ use serde_json::Value;
 
 use super::pattern_value::value_matching;
 use super::{MOCK_NOT_FOUND, MockAws};
-use crate::model::{ModelError, Models, auto_response_variant};
+use crate::model::{ModelError, Models, Operation, auto_response_variant};
 use runbook_engine::Document;
 use runbook_engine::catalog::ValueType;
 use runbook_engine::template::{Target, Template};
@@ -46,6 +49,9 @@ pub const AUTO_MOCK_UNAVAILABLE: &str = "AutoMockUnavailable";
 #[derive(Clone, Debug)]
 pub struct Placeholders {
     models: Result<Models, Arc<str>>,
+    /// The output tokens of each paginated operation, by service, as botocore's paginators
+    /// name them; read once per service.
+    page_tokens: Arc<Mutex<IndexMap<String, Arc<PageTokens>>>>,
     /// The runbook's parameters whose default reads Parameter Store, by Parameter Store name.
     parameter_store: Arc<IndexMap<String, StoreDefault>>,
 }
@@ -65,13 +71,17 @@ struct StoreDefault {
 impl Placeholders {
     /// Placeholders built from `models`.
     pub fn new(models: Models) -> Self {
-        Self { models: Ok(models), parameter_store: Arc::default() }
+        Self { models: Ok(models), page_tokens: Arc::default(), parameter_store: Arc::default() }
     }
 
     /// No models (`reason` says why, and how to get them): every call a placeholder would
     /// answer fails with [`AUTO_MOCK_UNAVAILABLE`].
     pub fn unavailable(reason: impl std::fmt::Display) -> Self {
-        Self { models: Err(Arc::from(reason.to_string())), parameter_store: Arc::default() }
+        Self {
+            models: Err(Arc::from(reason.to_string())),
+            page_tokens: Arc::default(),
+            parameter_store: Arc::default(),
+        }
     }
 
     /// The same placeholders, answering the Parameter Store reads of `document`'s parameter
@@ -149,6 +159,12 @@ impl Placeholders {
             )
         })?;
         let mut answer = auto_response_variant(&operation, variant);
+        without_page_tokens(&operation, &mut answer);
+        if let Some(paths) = self.page_tokens(models, model.name()).get(operation.name()) {
+            for path in paths {
+                without_path(&mut answer, path);
+            }
+        }
         if request.service == "ssm" && request.api == "GetParameter" {
             let name = request.params.get("Name").and_then(Value::as_str).unwrap_or_default();
             if let Some(default) = self.parameter_store.get(name)
@@ -162,6 +178,104 @@ impl Placeholders {
         }
         Ok(answer)
     }
+}
+
+/// The output tokens of each paginated operation of a service, by operation: member paths
+/// (`NextToken`, `Paging.Next`).
+type PageTokens = IndexMap<String, Vec<Vec<String>>>;
+
+impl Placeholders {
+    /// The output tokens of `service`'s paginated operations, read from botocore's paginators
+    /// on first use; none when it has no paginators file or it cannot be read.
+    fn page_tokens(&self, models: &Models, service: &str) -> Arc<PageTokens> {
+        let mut cache = self.page_tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        let tokens = cache.entry(service.to_string()).or_insert_with(|| {
+            let text =
+                models.paginators_file(service).and_then(|file| std::fs::read_to_string(file).ok());
+            Arc::new(text.as_deref().map(read_page_tokens).unwrap_or_default())
+        });
+        Arc::clone(tokens)
+    }
+}
+
+/// The output tokens a paginators file names: each `output_token` (a name or a list of them),
+/// each alternative of `A || B` that is a plain member path.
+fn read_page_tokens(text: &str) -> PageTokens {
+    let Ok(file) = serde_json::from_str::<Value>(text) else { return PageTokens::new() };
+    let Some(pagination) = file.get("pagination").and_then(Value::as_object) else {
+        return PageTokens::new();
+    };
+    pagination
+        .iter()
+        .map(|(operation, config)| {
+            let expressions = match config.get("output_token") {
+                Some(Value::String(token)) => vec![token.as_str()],
+                Some(Value::Array(tokens)) => tokens.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let paths = expressions
+                .into_iter()
+                .flat_map(|expression| expression.split("||"))
+                .map(|path| path.trim().split('.').map(str::to_string).collect::<Vec<_>>())
+                .filter(|path| {
+                    path.iter().all(|name| {
+                        !name.is_empty()
+                            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                })
+                .collect();
+            (operation.clone(), paths)
+        })
+        .collect()
+}
+
+/// Removes the member at `path` from `value`.
+fn without_path(value: &mut Value, path: &[String]) {
+    match path {
+        [] => {}
+        [last] => {
+            if let Value::Object(object) = value {
+                object.shift_remove(last);
+            }
+        }
+        [first, rest @ ..] => {
+            if let Some(inner) = value.get_mut(first) {
+                without_path(inner, rest);
+            }
+        }
+    }
+}
+
+/// The input members by which an operation asks for a page after the first, as the services
+/// name them (lowercase).
+const PAGE_TOKEN_INPUTS: [&str; 8] = [
+    "nexttoken",
+    "marker",
+    "nextmarker",
+    "continuationtoken",
+    "pagetoken",
+    "nextpagetoken",
+    "paginationtoken",
+    "startingtoken",
+];
+
+/// Removes from a placeholder `answer` the members that would ask for another page: those
+/// named like a page token of the operation's input (`NextToken` for `NextToken`, `Marker`, or
+/// `NextMarker` for `Marker`, `NextContinuationToken` for `ContinuationToken`). A placeholder
+/// answer is the last page, so a paginator stops after it rather than receiving the same
+/// token twice.
+fn without_page_tokens(operation: &Operation<'_>, answer: &mut Value) {
+    let (Some(input), Value::Object(answer)) = (operation.input(), answer) else { return };
+    let tokens: Vec<String> = input
+        .members
+        .keys()
+        .map(|name| name.to_ascii_lowercase())
+        .filter(|name| PAGE_TOKEN_INPUTS.contains(&name.as_str()))
+        .collect();
+    answer.retain(|name, _| {
+        let name = name.to_ascii_lowercase();
+        !tokens.iter().any(|token| name == *token || name.strip_prefix("next") == Some(token))
+    });
 }
 
 /// An AWS backend that answers from a mock file first and with placeholders after.
@@ -310,6 +424,60 @@ mod tests {
         assert_eq!(call("check"), "pending", "another step starts over");
         assert_eq!(call("check"), "running", "each step keeps its own count");
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn placeholders_leave_out_the_tokens_of_another_page() {
+        let model = crate::model::ServiceModel::from_json(
+            "paged",
+            br#"{"metadata": {"protocol": "json"}, "operations": {
+              "List": {"name": "List", "input": {"shape": "ListIn"}, "output": {"shape": "ListOut"}},
+              "Objects": {"name": "Objects", "input": {"shape": "ObjectsIn"}, "output": {"shape": "ObjectsOut"}},
+              "Echo": {"name": "Echo", "input": {"shape": "EchoIn"}, "output": {"shape": "EchoOut"}}},
+             "shapes": {
+              "S": {"type": "string"},
+              "B": {"type": "boolean"},
+              "ListIn": {"type": "structure", "members": {"nextToken": {"shape": "S"}}},
+              "ListOut": {"type": "structure", "members": {"Items": {"shape": "S"}, "nextToken": {"shape": "S"}}},
+              "ObjectsIn": {"type": "structure", "members": {"Marker": {"shape": "S"}, "ContinuationToken": {"shape": "S"}}},
+              "ObjectsOut": {"type": "structure", "members": {"Marker": {"shape": "S"}, "NextMarker": {"shape": "S"},
+                "NextContinuationToken": {"shape": "S"}, "IsTruncated": {"shape": "B"}}},
+              "EchoIn": {"type": "structure", "members": {"ClientToken": {"shape": "S"}}},
+              "EchoOut": {"type": "structure", "members": {"ClientToken": {"shape": "S"}, "NextToken": {"shape": "S"}}}}}"#,
+        )
+        .unwrap();
+        let keys = |api: &str| {
+            let operation = model.operation(api).unwrap();
+            let mut answer = auto_response_variant(&operation, 0);
+            without_page_tokens(&operation, &mut answer);
+            answer.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(keys("List"), ["Items", "ResponseMetadata"]);
+        assert_eq!(keys("Objects"), ["IsTruncated", "ResponseMetadata"]);
+        // Not a page token of the input: an idempotency token, and a token the input lacks.
+        assert_eq!(keys("Echo"), ["ClientToken", "NextToken", "ResponseMetadata"]);
+    }
+
+    #[test]
+    fn paginators_name_the_tokens_placeholders_leave_out() {
+        let tokens = read_page_tokens(
+            r#"{"pagination": {
+              "Scan": {"input_token": "ExclusiveStartKey", "output_token": "LastEvaluatedKey"},
+              "ListObjects": {"input_token": "Marker",
+                              "output_token": "NextMarker || Contents[-1].Key"},
+              "Nested": {"input_token": ["A", "B"], "output_token": ["Paging.Next", "B"]}}}"#,
+        );
+        let names = |operation: &str| -> Vec<String> {
+            tokens[operation].iter().map(|path| path.join(".")).collect()
+        };
+        assert_eq!(names("Scan"), ["LastEvaluatedKey"]);
+        assert_eq!(names("ListObjects"), ["NextMarker"]);
+        assert_eq!(names("Nested"), ["Paging.Next", "B"]);
+        let mut answer = json!({"Items": [], "LastEvaluatedKey": {"k": "v"}, "Paging": {"Next": "t", "Size": 1}});
+        without_path(&mut answer, &tokens["Scan"][0]);
+        without_path(&mut answer, &tokens["Nested"][0]);
+        assert_eq!(answer, json!({"Items": [], "Paging": {"Size": 1}}));
+        assert!(read_page_tokens("not json").is_empty());
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //!
 //! [`Recorder::backend`] puts the recorder in front of a run's AWS backend, whatever that
 //! backend is (mocks, placeholders, an emulator or AWS), so the runbook's steps, its scripts'
-//! calls, Parameter Store reads and child runbooks are all recorded in the order they are made. [`Recorder::mock_file`] turns the calls into rules:
+//! calls, Parameter Store reads and child runbooks are all recorded in the order they are made.
+//! On a real run a script's botocore reaches AWS itself; the calls it reports once made come
+//! to [`AwsBackend::observe`] and are recorded the same way. [`Recorder::mock_file`] turns the
+//! calls into rules:
 //! - one rule per call, the call's service, API and every parameter it was made with, except
 //!   the parameters that hold the date of the run (`{{ global:DATE }}`, `{{ global:DATE_TIME }}`
 //!   in an image's name), which a replay on another day would change; calls with the same
@@ -199,18 +202,29 @@ struct RecordingAws {
     recorder: Arc<Recorder>,
 }
 
+impl RecordingAws {
+    fn keep(&self, mut request: ApiRequest, answer: Result<Value, ApiError>) {
+        if let Some(clock) = &self.clock {
+            let today = clock.now().strftime("%Y-%m-%d").to_string();
+            without_text(&mut request.params, &today);
+        }
+        self.recorder.lock().calls.push(Call { request, answer });
+    }
+}
+
 impl AwsBackend for RecordingAws {
     fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
         Box::pin(async move {
             let answer = self.inner.call(request.clone()).await;
-            let mut request = request;
-            if let Some(clock) = &self.clock {
-                let today = clock.now().strftime("%Y-%m-%d").to_string();
-                without_text(&mut request.params, &today);
-            }
-            self.recorder.lock().calls.push(Call { request, answer: answer.clone() });
+            self.keep(request, answer.clone());
             answer
         })
+    }
+
+    /// A call a script made to AWS itself is recorded as if it had come through.
+    fn observe(&self, request: &ApiRequest, answer: &Result<Value, ApiError>) {
+        self.inner.observe(request, answer);
+        self.keep(request.clone(), answer.clone());
     }
 }
 
@@ -534,6 +548,34 @@ mod tests {
 
     fn state(name: &str) -> Value {
         json!({"InstanceStatuses": [{"InstanceState": {"Name": name}}]})
+    }
+
+    #[test]
+    fn calls_made_around_the_backend_are_recorded_in_order_with_the_others() {
+        let recorder = Arc::new(Recorder::new());
+        let answers = [("DescribeImages {}".to_string(), vec![Ok(json!({"Images": []}))])];
+        let aws =
+            recorder.backend(Arc::new(Scripted(Mutex::new(answers.into_iter().collect()))), None);
+        let get = ApiRequest::new("ssm", "GetParameter", json!({"Name": "/a"}));
+        aws.observe(&get, &Ok(json!({"Parameter": {"Value": "v"}})));
+        block_on(aws.call(ApiRequest::new("ec2", "DescribeImages", json!({})))).unwrap();
+        let missing = ApiRequest::new("ssm", "GetParameter", json!({"Name": "/b"}));
+        aws.observe(&missing, &Err(ApiError::new("ParameterNotFound", "no /b").with_status(400)));
+        assert_eq!(recorder.calls(), 3);
+        let text = recorder.to_yaml();
+        let replay = MockAws::new(Arc::new(MockFile::parse(Path::new("r.yaml"), &text).unwrap()));
+        assert_eq!(replay.answer(&get), Ok(json!({"Parameter": {"Value": "v"}})), "{text}");
+        assert_eq!(
+            replay.answer(&missing),
+            Err(ApiError::new("ParameterNotFound", "no /b").with_status(400)),
+            "{text}"
+        );
+        let apis: Vec<&str> = text.lines().filter(|line| line.contains("api:")).collect();
+        assert_eq!(
+            apis,
+            ["    api: GetParameter", "    api: DescribeImages", "    api: GetParameter"],
+            "{text}"
+        );
     }
 
     #[test]

@@ -289,6 +289,18 @@ impl Models {
     }
 }
 
+impl Models {
+    /// botocore's `paginators-1.json` for the model of service `name` (the file that says
+    /// which members of each paginated operation carry the next page's token), when there is
+    /// one.
+    pub fn paginators_file(&self, name: &str) -> Option<PathBuf> {
+        let name = self.canonical_service(name)?;
+        let model = model_file(&self.inner.root.join(name))?;
+        let file = model.parent()?.join("paginators-1.json");
+        file.is_file().then_some(file)
+    }
+}
+
 /// Reads the newest model of `name` under `root`, through the cache if there is one.
 fn read_service(root: &Path, name: &str, cache: Option<&Path>) -> Result<ServiceModel, ModelError> {
     let folder = root.join(name);

@@ -213,18 +213,7 @@ impl StepContext<'_> {
         loop {
             let request = ApiRequest::new(service, api, params.clone()).with_step(self.step);
             let answer = self.shared.host.aws.call(request).await;
-            let call = CallRecord {
-                automation_execution_id: self.shared.run_ref.execution_id.clone(),
-                step_name: self.step.to_string(),
-                service: service.to_string(),
-                api: api.to_string(),
-                params: params.clone(),
-                response: answer.as_ref().ok().cloned(),
-                error: answer.as_ref().err().cloned(),
-                time: self.now(),
-            };
-            self.shared.emit(&Event::AwsCall { run: &self.shared.run_ref, call: &call });
-            self.shared.record_call(call);
+            self.record(service, api, params.clone(), &answer);
             match answer {
                 Err(error) if error.is_throttling() && retries < THROTTLE_RETRIES => {
                     retries += 1;
@@ -234,6 +223,22 @@ impl StepContext<'_> {
                 other => return other,
             }
         }
+    }
+
+    /// Puts a call and its answer in the run's record and tells the observer.
+    fn record(&self, service: &str, api: &str, params: Value, answer: &Result<Value, ApiError>) {
+        let call = CallRecord {
+            automation_execution_id: self.shared.run_ref.execution_id.clone(),
+            step_name: self.step.to_string(),
+            service: service.to_string(),
+            api: api.to_string(),
+            params,
+            response: answer.as_ref().ok().cloned(),
+            error: answer.as_ref().err().cloned(),
+            time: self.now(),
+        };
+        self.shared.emit(&Event::AwsCall { run: &self.shared.run_ref, call: &call });
+        self.shared.record_call(call);
     }
 
     /// Runs a script through the host's script runner and reports what it printed. The AWS
@@ -301,6 +306,13 @@ impl ScriptCalls for StepContext<'_> {
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
         Box::pin(StepContext::sleep(self, duration))
+    }
+
+    /// Records the call as the step's own and tells the backend, which did not answer it.
+    fn observed(&self, service: &str, api: &str, params: Value, answer: Result<Value, ApiError>) {
+        let request = ApiRequest::new(service, api, params).with_step(self.step);
+        self.shared.host.aws.observe(&request, &answer);
+        self.record(service, api, request.params, &answer);
     }
 }
 

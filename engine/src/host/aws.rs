@@ -97,6 +97,12 @@ impl ApiError {
 pub trait AwsBackend: Send + Sync {
     /// Makes `request` and returns the response as JSON, in the shape boto3 returns it.
     fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>>;
+
+    /// Learns of a call made around this backend, straight to AWS (a script's own botocore on
+    /// a real run), with the answer AWS gave. Only backends that keep calls (a recorder) care.
+    fn observe(&self, request: &ApiRequest, answer: &Result<Value, ApiError>) {
+        let _ = (request, answer);
+    }
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ impl ScriptError {
 
 /// What a running script may ask of the run: the AWS calls it makes, answered as the runbook's
 /// own calls are (recorded under the script's step), and waits on the run's clock. A runner
-/// whose scripts reach AWS by themselves never uses it.
+/// whose scripts reach AWS by themselves uses it only to report the calls they made.
 pub trait ScriptCalls: Send + Sync {
     /// Makes the AWS call `service`.`api` with `params` for the script.
     fn call<'a>(
@@ -117,6 +117,13 @@ pub trait ScriptCalls: Send + Sync {
 
     /// Waits `duration` on the run's clock for the script.
     fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()>;
+
+    /// Records a call the script made to AWS by itself, with the answer AWS gave, as the
+    /// runbook's own calls are recorded (a runner reports these when the run records its calls
+    /// and the script reaches AWS directly).
+    fn observed(&self, service: &str, api: &str, params: Value, answer: Result<Value, ApiError>) {
+        let _ = (service, api, params, answer);
+    }
 }
 
 /// Answers no call: each is an error saying that the script's calls cannot be answered here.
