@@ -139,3 +139,32 @@ fn auto_mock_placeholders_answer_a_script_s_calls() {
         ]
     );
 }
+
+#[test]
+fn a_script_call_botocore_would_refuse_is_refused_before_the_mocks_see_it() {
+    assert_boto3();
+    let runbook = r#"schemaVersion: '0.3'
+mainSteps:
+- name: describe
+  action: aws:executeScript
+  inputs:
+    Runtime: python3.11
+    Handler: h
+    Script: |-
+      import boto3
+
+      def h(events, context):
+          return boto3.client("ec2").describe_instances(InstanceID=["i-1"])
+"#;
+    let mocks = "aws:\n  - {service: ec2, api: DescribeInstances, returns: {Reservations: []}}\n";
+    let run = Harness::from_text("describe.yaml", runbook)
+        .expect("the runbook loads")
+        .mocks(mocks)
+        .expect("the mocks load")
+        .run()
+        .expect("the run starts");
+    run.assert_status(Status::Failed);
+    let message = run.execution.step_executions[0].failure_message.clone().unwrap_or_default();
+    assert!(message.contains("Unknown parameter in input: \"InstanceID\""), "{message}");
+    assert!(run.execution.calls.is_empty(), "{:?}", run.execution.calls);
+}

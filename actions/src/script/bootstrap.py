@@ -255,6 +255,14 @@ def _bridge_aws_calls(step, lifeline):
         service_model = client.meta.service_model
         service = service_model.service_name
         call = "{}.{}".format(service, operation_name)
+        # botocore checks parameters against its model before anything is sent; a call the real
+        # service would never see must not be answered by the mocks either.
+        if getattr(client.meta.config, "parameter_validation", True):
+            from botocore.validate import validate_parameters
+
+            input_shape = service_model.operation_model(operation_name).input_shape
+            if input_shape is not None:
+                validate_parameters(api_params, input_shape)
         reply = ask(
             {"call": {"service": service, "api": operation_name, "params": _plain(api_params)}}
         )
