@@ -12,6 +12,7 @@ use petgraph::Direction;
 use petgraph::algo::dominators;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
+use petgraph::visit::NodeFiltered;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{EdgeKind, Search, StepGraph};
@@ -92,7 +93,10 @@ struct Dominance {
 impl Dominance {
     fn new(graph: &StepGraph<'_>, start: NodeIndex) -> Self {
         let count = graph.graph.node_count();
-        let tree = dominators::simple_fast(&graph.graph, start);
+        // Without `End`, which every step may fail into: no path goes on from it, and its
+        // one predecessor per step would make the dominator search quadratic.
+        let steps = NodeFiltered::from_fn(&graph.graph, |node| graph.step(node).is_some());
+        let tree = dominators::simple_fast(&steps, start);
         let mut children: Vec<Vec<NodeIndex>> = vec![Vec::new(); count];
         for node in graph.graph.node_indices() {
             if let Some(parent) = tree.immediate_dominator(node) {
