@@ -255,6 +255,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             &dry_runtime
         }
     };
+    // Validated: from here on the typed document is all the run reads.
+    let mut document = document;
+    document.release_tree();
     let plan = Arc::new(Plan::new(Arc::new(document)));
     // Kept to the end and never freed, like the record (see below).
     let whole_plan = Arc::clone(&plan);

@@ -17,7 +17,7 @@ pub use error::{LoadError, LoadErrorKind};
 
 use crate::catalog::{self, ActionSpec, ValueType};
 use crate::diagnostic::Diagnostic;
-use crate::syntax::{LineIndex, Node, Span};
+use crate::syntax::{LineIndex, Node, NodeKind, Span};
 
 /// A value with the span of its source text.
 #[derive(Clone, Debug, PartialEq)]
@@ -122,6 +122,12 @@ impl Document {
         format: Format,
     ) -> Result<Self, LoadError> {
         build::build(Source::new(path, text, format))
+    }
+
+    /// Frees the syntax tree, which only validation reads, keeping the typed fields and the
+    /// source: a run needs no more, and on a long runbook the tree is its largest part.
+    pub fn release_tree(&mut self) {
+        self.root = Node::new(NodeKind::Null, Span::at(self.root.span.start));
     }
 
     /// The parameter named `name`.
@@ -545,4 +551,27 @@ pub struct LoopInputs {
     pub loop_condition: Option<Condition>,
     /// `MaxIterations`, as written.
     pub max_iterations: Option<Node>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::execute::Plan;
+
+    const RUNBOOK: &str = "schemaVersion: '0.3'\nparameters:\n  Id: {type: String, default: i-1}\nmainSteps:\n  - name: describe\n    action: aws:executeAwsApi\n    inputs: {Service: ec2, Api: DescribeInstances, InstanceIds: ['{{ Id }}']}\n    outputs: [{Name: State, Selector: $.State, Type: String}]\n  - name: wait\n    action: aws:sleep\n    inputs: {Duration: '{{ describe.State }}'}\n";
+
+    #[test]
+    fn a_document_without_its_tree_plans_the_same_steps() {
+        let whole = Document::parse("chain.yaml", RUNBOOK.to_string(), Format::Yaml).unwrap();
+        let mut released =
+            Document::parse("chain.yaml", RUNBOOK.to_string(), Format::Yaml).unwrap();
+        released.release_tree();
+        assert_eq!(released.root.kind, NodeKind::Null);
+        assert_eq!(released.steps.len(), 2);
+        let (whole, released) = (Plan::new(Arc::new(whole)), Plan::new(Arc::new(released)));
+        assert_eq!(format!("{:?}", whole.steps), format!("{:?}", released.steps));
+        assert_eq!(whole.main, released.main);
+    }
 }

@@ -9,8 +9,10 @@
 //! is read after the body, so neither counts as a path around the body's steps.
 
 use petgraph::Direction;
+use petgraph::algo::dominators;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
+use petgraph::visit::NodeFiltered;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{EdgeKind, Search, StepGraph};
@@ -28,6 +30,7 @@ pub(super) const RULE: Rule = Rule {
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(start) = cx.graph.start else { return };
     let mut search = Search::default();
+    let dominance = Dominance::new(&cx.graph, start);
     for use_ in &cx.uses {
         let (Some(user), Target::StepOutput { step, output }) = (use_.step, &use_.reference.target)
         else {
@@ -39,6 +42,11 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         };
         // A step reading itself, or a step that cannot have run at all: RB013's findings.
         if source == reader || !cx.graph.leads_to(source, reader, &mut search) {
+            continue;
+        }
+        // Every path to the reader through the source: nothing to search for. This keeps the
+        // rule linear on the usual chain, where each step reads the one before it.
+        if dominance.dominates(source, reader) {
             continue;
         }
         let after_body = user.loop_inputs.is_some() && use_.path.contains(".inputs.LoopCondition");
@@ -71,6 +79,59 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 /// The shortest path from `start` to `reader` that never runs `avoid`, if there is one. With
 /// `after_body`, the path must arrive at the loop step `reader` from the end of its body.
+/// Dominance in the plain step graph from the first step, answered in constant time.
+///
+/// The plain graph has every path the run's states have (and some more: it lets a loop step
+/// entered from outside leave without its body), so when every plain path to a step goes
+/// through another, no run reaches the first without running the second.
+struct Dominance {
+    /// Each node's place in a depth-first walk of the dominator tree: entered and left.
+    entered: Vec<usize>,
+    left: Vec<usize>,
+}
+
+impl Dominance {
+    fn new(graph: &StepGraph<'_>, start: NodeIndex) -> Self {
+        let count = graph.graph.node_count();
+        // Without `End`, which every step may fail into: no path goes on from it, and its
+        // one predecessor per step would make the dominator search quadratic.
+        let steps = NodeFiltered::from_fn(&graph.graph, |node| graph.step(node).is_some());
+        let tree = dominators::simple_fast(&steps, start);
+        let mut children: Vec<Vec<NodeIndex>> = vec![Vec::new(); count];
+        for node in graph.graph.node_indices() {
+            if let Some(parent) = tree.immediate_dominator(node) {
+                children[parent.index()].push(node);
+            }
+        }
+        // Unreachable nodes keep an empty interval, so they dominate nothing and nothing
+        // dominates them: the search decides for them.
+        let mut entered = vec![usize::MAX; count];
+        let mut left = vec![0; count];
+        let mut clock = 0;
+        let mut stack = vec![(start, false)];
+        while let Some((node, done)) = stack.pop() {
+            if done {
+                left[node.index()] = clock;
+                continue;
+            }
+            entered[node.index()] = clock;
+            clock += 1;
+            stack.push((node, true));
+            stack.extend(children[node.index()].iter().map(|child| (*child, false)));
+        }
+        Self { entered, left }
+    }
+
+    /// Whether every path from the first step to `node` goes through `dominator`.
+    fn dominates(&self, dominator: NodeIndex, node: NodeIndex) -> bool {
+        let (outer, inner) = (dominator.index(), node.index());
+        self.entered[outer] != usize::MAX
+            && self.entered[inner] != usize::MAX
+            && self.entered[outer] <= self.entered[inner]
+            && self.left[inner] <= self.left[outer]
+    }
+}
+
 fn path_around(
     graph: &StepGraph<'_>,
     start: NodeIndex,
