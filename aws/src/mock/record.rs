@@ -8,12 +8,11 @@
 //! On a real run a script's botocore reaches AWS itself; the calls it reports once made come
 //! to [`AwsBackend::observe`] and are recorded the same way. [`Recorder::mock_file`] turns the
 //! calls into rules:
-//! - one rule per call, the call's service, API and every parameter it was made with, except
-//!   the parameters that hold the date of the run (`{{ global:DATE }}`, `{{ global:DATE_TIME }}`
-//!   in an image's name), which a replay on another day would change; calls with the same
-//!   parameters share a rule whose answers, in the order they were given, are a
-//!   `sequence` (a wait's polling), cut after the last change since a sequence's last answer
-//!   repeats;
+//! - a rule has a call's service, API and every parameter it was made with, except the
+//!   parameters that hold the date of the run (`{{ global:DATE }}`, `{{ global:DATE_TIME }}` in
+//!   an image's name), which a replay on another day would change; calls with the same
+//!   parameters share a rule whose answers, in the order they were given, are a `sequence` (a
+//!   wait's polling), cut after the last change since a sequence's last answer repeats;
 //! - rules in the order their call was first made, except that a rule whose parameters a later
 //!   call's also fit (a call with no parameters, then the same API with some) moves after that
 //!   call's rule, since the first rule that matches answers;
