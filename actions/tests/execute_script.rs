@@ -5,9 +5,12 @@
 //! These tests run scripts with a real `python3` (with boto3 for the AWS call on mocks) and
 //! fail with a message saying so when it is missing.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
+use support::assert_boto3;
 
 use runbook_actions::script::{LocalScriptRunner, MOCK_AWS_ENV, PythonRunner};
 use runbook_aws::mock::stand_in::StandInScripts;
@@ -608,14 +611,6 @@ fn stand_ins_from_a_mock_file_answer_and_other_steps_run() {
         Some("ClientError - An error occurred (AccessDenied) when calling the PutObject operation")
     );
     assert_eq!(execution.automation_execution_status, Status::Failed);
-}
-
-fn assert_boto3() {
-    let has_boto3 = Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(has_boto3, "this test needs boto3 for python3: pip install boto3");
 }
 
 fn on_mocks(region: &str) -> RunContext {

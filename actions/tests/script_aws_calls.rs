@@ -6,7 +6,8 @@
 //! These tests need `python3` with boto3 on `PATH` and fail with a message saying so when it is
 //! missing.
 
-use std::process::Command;
+mod support;
+
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -74,11 +75,7 @@ impl ScriptCalls for Scripted {
 }
 
 fn runner() -> PythonRunner {
-    let has_boto3 = Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(has_boto3, "these tests need python3 with boto3: pip install boto3");
+    support::assert_boto3();
     PythonRunner::new(None)
 }
 

@@ -3,6 +3,8 @@
 //!
 //! These tests need `python3` on `PATH` and fail with a message saying so when it is missing.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -386,16 +388,9 @@ fn a_zip_handler_naming_a_missing_module_is_invalid_input() {
     );
 }
 
-fn has_boto3() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
 #[test]
 fn an_unanswered_aws_call_on_mocks_gets_past_except_exception_naming_the_call() {
-    assert!(has_boto3(), "this test needs boto3 for python3: pip install boto3");
+    support::assert_boto3();
     let runner = python();
     let script = "import boto3\n\ndef h(e, c):\n    ec2 = boto3.client('ec2')\n    try:\n        return ec2.describe_instances()\n    except Exception:\n        return 'swallowed'\n";
     let mut request = inline(script, "h", json!({}));

@@ -5,7 +5,8 @@
 //! These tests need `python3` with boto3 on `PATH` and fail with a message saying so when it is
 //! missing.
 
-use std::process::Command;
+mod support;
+
 use std::time::Duration;
 
 use runbook_actions::script::{MOCK_AWS_ENV, PythonRunner};
@@ -15,11 +16,7 @@ use runbook_engine::host::{
 use serde_json::{Value, json};
 
 fn warm() -> PythonRunner {
-    let has_boto3 = Command::new("python3")
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(has_boto3, "these tests need python3 with boto3: pip install boto3");
+    support::assert_boto3();
     let runner = PythonRunner::new(None);
     assert!(runner.warm_up(), "the warm interpreter starts");
     assert!(runner.is_warm());
