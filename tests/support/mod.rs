@@ -50,10 +50,20 @@ pub(crate) fn corpus_files() -> Vec<(String, PathBuf)> {
 }
 
 /// Compares `actual` with the file at `path` (relative to the workspace root). With
-/// `UPDATE_EXPECT=1` the file is written instead.
+/// `UPDATE_EXPECT=1` the file is written instead. A missing file is a failure, never read as
+/// empty: a test whose expectations were deleted must not pass by blessing nothing.
 pub(crate) fn expect_file(path: &str, actual: &str) {
-    if let Some((_, diff)) = differs(path, actual, updating()) {
-        panic!("{path} does not match (re-bless with UPDATE_EXPECT=1 after checking):\n{diff}");
+    if let Err(message) = compare(path, actual, updating()) {
+        panic!("{message}");
+    }
+}
+
+fn compare(path: &str, actual: &str, update: bool) -> Result<(), String> {
+    match differs(path, actual, update)? {
+        None => Ok(()),
+        Some((_, diff)) => Err(format!(
+            "{path} does not match (re-bless with UPDATE_EXPECT=1 after checking):\n{diff}"
+        )),
     }
 }
 
@@ -76,7 +86,7 @@ fn findings(text: &str) -> Vec<&str> {
 }
 
 fn compare_from_models(path: &str, actual: &str, update: bool) -> Result<(), String> {
-    let Some((expected, diff)) = differs(path, actual, update) else { return Ok(()) };
+    let Some((expected, diff)) = differs(path, actual, update)? else { return Ok(()) };
     if findings(&expected) == findings(actual) {
         // Another botocore that finds the same.
         return Ok(());
@@ -116,25 +126,80 @@ pub(crate) fn botocore_line(models: &runbook_aws::model::Models) -> String {
     format!("{BOTOCORE_LINE}{version}")
 }
 
+/// Whether this run re-blesses the expectation files: only with `UPDATE_EXPECT=1` exactly, so
+/// that `UPDATE_EXPECT=0` or an empty value left in a shell never rewrites them.
 fn updating() -> bool {
-    std::env::var_os("UPDATE_EXPECT").is_some()
+    blesses(std::env::var_os("UPDATE_EXPECT").as_deref())
+}
+
+fn blesses(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|value| value == "1")
 }
 
 /// The expected text and the differences, when the file at `path` does not hold `actual`
-/// (or `None`, having written it, when updating).
-fn differs(path: &str, actual: &str, update: bool) -> Option<(String, String)> {
+/// (or `None`, having written it, when updating); an error when there is no file to compare
+/// with.
+fn differs(path: &str, actual: &str, update: bool) -> Result<Option<(String, String)>, String> {
     let full = root().join(path);
     if update {
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
         std::fs::write(&full, actual).unwrap();
-        return None;
+        return Ok(None);
     }
-    let expected = std::fs::read_to_string(&full).unwrap_or_default();
+    let expected = match std::fs::read_to_string(&full) {
+        Ok(expected) => expected,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "{path} is missing: create it from this run with UPDATE_EXPECT=1, then read it \
+                 and commit it"
+            ));
+        }
+        Err(error) => return Err(format!("{path} cannot be read: {error}")),
+    };
     if expected == actual {
-        return None;
+        return Ok(None);
     }
     let diff = first_difference(&expected, actual);
-    Some((expected, diff))
+    Ok(Some((expected, diff)))
+}
+
+#[test]
+fn only_update_expect_1_blesses() {
+    use std::ffi::OsStr;
+    assert!(blesses(Some(OsStr::new("1"))));
+    for value in ["0", "", "true", "yes", " 1", "1 "] {
+        assert!(!blesses(Some(OsStr::new(value))), "UPDATE_EXPECT={value:?} blessed");
+    }
+    assert!(!blesses(None));
+}
+
+#[test]
+fn a_missing_expectation_file_fails_saying_how_to_create_it() {
+    let dir = TempDir::new("expect-missing");
+    let path = dir.path().join("absent.txt");
+    let path = path.to_str().unwrap();
+    let message = compare(path, "", false).unwrap_err();
+    assert_eq!(
+        message,
+        format!(
+            "{path} is missing: create it from this run with UPDATE_EXPECT=1, then read it and \
+             commit it"
+        )
+    );
+    assert_eq!(compare_from_models(path, "botocore: 1.44.18\n", false), Err(message));
+    assert!(!Path::new(path).exists(), "comparing must not create the file");
+}
+
+#[test]
+fn an_expectation_file_that_differs_fails_with_the_first_difference() {
+    let dir = TempDir::new("expect-differs");
+    let file = dir.write("lines.txt", "a\nb\n");
+    let path = file.to_str().unwrap();
+    assert_eq!(compare(path, "a\nb\n", false), Ok(()));
+    let message = compare(path, "a\nc\n", false).unwrap_err();
+    assert!(message.ends_with("line 2:\n  expected: b\n  actual:   c\n"), "{message}");
+    assert_eq!(compare(path, "a\nc\n", true), Ok(()));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "a\nc\n");
 }
 
 #[test]
