@@ -545,13 +545,22 @@ mod tests {
 
     #[test]
     fn the_own_runtime_can_be_dropped_inside_async_code() {
+        // A plain drop of a runtime panics in async code, where clients are dropped; and the
+        // tasks credential providers leave on it (refreshes, timers) must end with it.
+        let task_state = Arc::new(());
         let outer = runbook_engine::host::virtual_runtime().unwrap();
         outer.block_on(async {
             let own =
                 OwnRuntime(Some(tokio::runtime::Builder::new_current_thread().build().unwrap()));
-            assert!(own.get().is_some());
+            let held = Arc::clone(&task_state);
+            own.get().expect("a runtime until dropped").spawn(async move {
+                std::future::pending::<()>().await;
+                drop(held);
+            });
+            assert_eq!(Arc::strong_count(&task_state), 2, "the task holds its state");
             drop(own);
         });
+        assert_eq!(Arc::strong_count(&task_state), 1, "a task outlived the client's runtime");
     }
 
     #[test]
