@@ -85,8 +85,15 @@ aws:
 
 #[test]
 fn a_runaway_script_is_stopped_by_the_operation_limit() {
-    let aws =
-        mock("aws:\n  - service: ec2\n    api: DescribeImages\n    script: |\n      loop { }\n");
+    // The default operation limit, with a deadline no machine reaches first however loaded: with
+    // the default second, a slow build could hit the deadline before the millionth operation.
+    let limits =
+        SandboxLimits { time_limit: Duration::from_secs(3600), ..SandboxLimits::default() };
+    assert_eq!(limits.max_operations, 1_000_000);
+    let aws = mock_in(
+        "aws:\n  - service: ec2\n    api: DescribeImages\n    script: |\n      loop { }\n",
+        &Sandbox::new(limits),
+    );
     let error = call(&aws, "DescribeImages", json!({})).expect_err("stopped");
     assert_eq!(error.code, MOCK_SCRIPT_ERROR);
     assert_eq!(

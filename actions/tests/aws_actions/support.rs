@@ -99,6 +99,17 @@ impl Outcome {
         self.execution.automation_execution_status
     }
 
+    /// Asserts that the run, which waited `waited` on the virtual clock, did not wait in real
+    /// time: it took under a tenth of `waited`. No load stretches the few hundred mock calls of
+    /// such a run that far, and a wait on the real clock cannot take less.
+    pub(crate) fn assert_waited_virtually(&self, waited: Duration) {
+        assert!(
+            self.real < waited / 10,
+            "a wait of {waited:?} on the virtual clock took {:?} of real time",
+            self.real
+        );
+    }
+
     /// The record of step `name`.
     pub(crate) fn step(&self, name: &str) -> &StepExecution {
         self.execution.step(name).unwrap_or_else(|| panic!("no step {name} in the record"))
