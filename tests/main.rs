@@ -4,7 +4,8 @@
 //! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
 //! - `corpus_auto_mock`: every corpus runbook walks on placeholder answers to a terminal status;
 //! - `corpus_models`: the corpus's AWS API calls checked against botocore's models;
-//! - `corpus_runs`: every corpus runbook runs to a terminal status;
+//! - `corpus_runs`: every corpus runbook runs to a terminal status, and every documented action
+//!   runs to its documented outcome;
 //! - `corpus_scripts`: every Python script of the corpus compiles and defines its handler (RB040);
 //! - `examples`: every example runbook passes its test file;
 //! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
