@@ -2,7 +2,7 @@
 //! backend and the virtual clock. The actions here are small stand-ins; the real ones are
 //! tested in their crate.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -11,67 +11,11 @@ use serde_json::{Value, json};
 use super::*;
 use crate::document::{Document, Format};
 use crate::host::{
-    ApiError, ApiRequest, ApprovalRequest, Approver, BoxFuture, Decision, MapParameterStore,
-    MemoryDocuments, VirtualClock, virtual_runtime,
+    ApiError, ApprovalRequest, Approver, BoxFuture, Decision, MapParameterStore, MemoryDocuments,
+    VirtualClock, virtual_runtime,
 };
 use crate::record::{Execution, RunWarning, Status};
-
-/// Answers calls from a list of (api, answer) in order of matching; records what was asked.
-#[derive(Default)]
-struct ScriptedAws {
-    answers: Vec<(String, Result<Value, ApiError>)>,
-    calls: Mutex<Vec<ApiRequest>>,
-}
-
-impl ScriptedAws {
-    fn answer(mut self, api: &str, answer: Result<Value, ApiError>) -> Self {
-        self.answers.push((api.to_string(), answer));
-        self
-    }
-}
-
-impl AwsBackend for ScriptedAws {
-    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
-        let answer = self.answers.iter().find(|(api, _)| *api == request.api).map_or_else(
-            || Err(ApiError::new("NotScripted", request.api.clone())),
-            |(_, answer)| answer.clone(),
-        );
-        self.calls.lock().unwrap().push(request);
-        Box::pin(async move { answer })
-    }
-}
-
-/// `aws:executeAwsApi` reduced to its essence: call `Service.Api` with the other inputs.
-struct CallApi;
-
-impl Action for CallApi {
-    fn name(&self) -> &'static str {
-        "aws:executeAwsApi"
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(async move {
-            let mut params = inputs.as_object().cloned().unwrap_or_default();
-            let service = params
-                .shift_remove("Service")
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
-            let api = params
-                .shift_remove("Api")
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
-            let request = format!("{service}.{api}");
-            cx.call(&service, &api, Value::Object(params))
-                .await
-                .map(ActionOutput::response)
-                .map_err(|error| StepFailure::api(&request, &error))
-        })
-    }
-}
+use crate::testing::{CallApi, ScriptedAws};
 
 /// `aws:executeScript` stand-in: fails when the script says `raise`, else returns its payload.
 struct FakeScript;

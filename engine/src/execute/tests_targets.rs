@@ -11,41 +11,16 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::document::{Document, Format};
-use crate::host::{
-    ApiError, ApiRequest, BoxFuture, Event, MemoryDocuments, VirtualClock, virtual_runtime,
-};
+use crate::host::{ApiRequest, Event, MemoryDocuments, VirtualClock, virtual_runtime};
 use crate::params::ParameterError;
 use crate::record::{Execution, Status};
+use crate::testing::ScriptedAws;
 
-type Answer = dyn Fn(&ApiRequest) -> Option<Value> + Send + Sync;
-
-/// Answers calls with a function (no answer: a `NotScripted` error); records what was asked.
-struct Aws {
-    answer: Box<Answer>,
-    calls: Mutex<Vec<ApiRequest>>,
-}
-
-impl Aws {
-    fn new(answer: impl Fn(&ApiRequest) -> Option<Value> + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Self { answer: Box::new(answer), calls: Mutex::new(Vec::new()) })
-    }
-
-    fn none() -> Arc<Self> {
-        Self::new(|_| None)
-    }
-
-    fn calls(&self) -> Vec<ApiRequest> {
-        self.calls.lock().unwrap().clone()
-    }
-}
-
-impl AwsBackend for Aws {
-    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
-        let answer = (self.answer)(&request)
-            .ok_or_else(|| ApiError::new("NotScripted", format!("{request}")));
-        self.calls.lock().unwrap().push(request);
-        Box::pin(async move { answer })
-    }
+/// A backend answering with `answer` (no answer: a `NotScripted` error naming the call).
+fn answering(
+    answer: impl Fn(&ApiRequest) -> Option<Value> + Send + Sync + 'static,
+) -> Arc<ScriptedAws> {
+    Arc::new(ScriptedAws::new(move |request| answer(request).map(Ok)))
 }
 
 /// Keeps the fleet progress events, as (done, running, failed, remaining).
@@ -64,7 +39,7 @@ struct Setup {
     yaml: String,
     parameters: Value,
     fleet: Option<Fleet>,
-    aws: Arc<Aws>,
+    aws: Arc<ScriptedAws>,
     documents: Vec<(String, String)>,
     cancel_after: Option<Duration>,
     progress: Arc<Progress>,
@@ -76,7 +51,7 @@ fn setup(yaml: &str) -> Setup {
         yaml: yaml.to_string(),
         parameters: json!({}),
         fleet: None,
-        aws: Aws::none(),
+        aws: Arc::new(ScriptedAws::default()),
         documents: Vec::new(),
         cancel_after: None,
         progress: Arc::new(Progress::default()),
@@ -95,7 +70,7 @@ impl Setup {
         self
     }
 
-    fn aws(mut self, aws: Arc<Aws>) -> Self {
+    fn aws(mut self, aws: Arc<ScriptedAws>) -> Self {
         self.aws = aws;
         self
     }
@@ -388,7 +363,7 @@ fn target_maps_give_each_child_its_parameters() {
 
 #[test]
 fn tag_targets_resolve_through_every_page_of_describe_instances() {
-    let aws = Aws::new(|request| {
+    let aws = answering(|request| {
         let page = |ids: &[&str], next: Option<&str>| {
             let instances: Vec<Value> = ids.iter().map(|id| json!({"InstanceId": id})).collect();
             let mut page = json!({"Reservations": [{"Instances": instances}]});
@@ -434,7 +409,7 @@ fn tag_targets_resolve_through_every_page_of_describe_instances() {
 
 #[test]
 fn every_instance_and_tag_keys_resolve_through_describe_instances() {
-    let aws = Aws::new(|request| {
+    let aws = answering(|request| {
         (request.api == "DescribeInstances").then(|| {
             json!({"Reservations": [{"Instances": [{"InstanceId": "i-a"}]}, {"Instances": [{"InstanceId": "i-b"}]}]})
         })
@@ -465,7 +440,7 @@ fn every_instance_and_tag_keys_resolve_through_describe_instances() {
 
 #[test]
 fn resource_groups_resolve_to_their_members_ids() {
-    let aws = Aws::new(|request| {
+    let aws = answering(|request| {
         match (request.api.as_str(), request.params.get("NextToken").and_then(Value::as_str)) {
             ("ListGroupResources", None) => Some(json!({
                 "Resources": [{"Identifier": {"ResourceArn": "arn:aws:ec2:us-east-1:123456789012:instance/i-9", "ResourceType": "AWS::EC2::Instance"}}],
@@ -502,7 +477,7 @@ fn resource_groups_resolve_to_their_members_ids() {
 
 #[test]
 fn a_tag_that_matches_nothing_runs_no_child_and_succeeds() {
-    let aws = Aws::new(|_| Some(json!({"Reservations": []})));
+    let aws = answering(|_| Some(json!({"Reservations": []})));
     let execution = setup(PER_INSTANCE)
         .params(json!({"Note": "n"}))
         .fleet(Fleet::new("InstanceId", Target::new("tag:Env", ["none"])))
