@@ -2,6 +2,12 @@
 //! ramp-up and the concurrency cap read back from the record's times, the error threshold in
 //! each of its forms, start-time refusals, cancellation, and `aws:executeAutomation` over
 //! targets.
+//!
+//! These stay in Rust while the other conformance cases are data in `tests/cases/`: a test file
+//! runs a runbook once, not over `Targets` or `TargetMaps` given at the start, and most of these
+//! check what a test file cannot say: start times computed by an independent simulation of the
+//! rate control, the peak concurrency, progress events, the fleet fields of the record and the
+//! links between parent, fleet and child records.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
