@@ -7,7 +7,8 @@
 //! runs a runbook once, not over `Targets` or `TargetMaps` given at the start, and most of these
 //! check what a test file cannot say: start times computed by an independent simulation of the
 //! rate control, the peak concurrency, progress events, the fleet fields of the record and the
-//! links between parent, fleet and child records.
+//! links between parent, fleet and child records. (What `aws:executeAutomation` over targets
+//! does that a test file can say is in `tests/cases/targets/`.)
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -621,21 +622,12 @@ fn progress_events_count_done_running_failed_and_remaining() {
 }
 
 #[test]
-fn execute_automation_runs_a_child_over_targets() {
-    let parent = |max_errors: &str| {
-        format!(
-            "schemaVersion: '0.3'\nparameters:\n  Waits: {{type: StringList, default: [PT1S, PT2S, PT3S]}}\nmainSteps:\n- name: fan\n  action: aws:executeAutomation\n  inputs:\n    DocumentName: Sleeper\n    TargetParameterName: Wait\n    Targets: [{{Key: ParameterValues, Values: '{{{{ Waits }}}}'}}]\n    RuntimeParameters: {{Id: x}}\n    MaxConcurrency: '2'\n    MaxErrors: '{max_errors}'\n- {{name: after, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
-        )
-    };
-    let execution = setup(&parent("0")).document("Sleeper", SLEEPER).run();
-    assert_eq!(execution.automation_execution_status, Status::Success);
+fn execute_automation_over_targets_links_the_fleet_run_and_its_children() {
+    let parent = "schemaVersion: '0.3'\nmainSteps:\n- name: fan\n  action: aws:executeAutomation\n  inputs:\n    DocumentName: Sleeper\n    TargetParameterName: Wait\n    Targets: [{Key: ParameterValues, Values: [PT1S, PT2S, PT3S]}]\n    RuntimeParameters: {Id: x}\n    MaxConcurrency: '2'\n";
+    let execution = setup(parent).document("Sleeper", SLEEPER).run();
     let step = execution.step("fan").unwrap();
-    assert_eq!(step.step_status, Status::Success);
     let fleet_run = step.child.as_deref().unwrap();
     assert_eq!(step.outputs["ExecutionId"], json!(fleet_run.automation_execution_id));
-    assert_eq!(step.outputs["Status"], json!("Success"));
-    assert_eq!(step.outputs["Output"], json!([]));
-    assert_eq!(names(fleet_run), ["PT1S", "PT2S", "PT3S"]);
     assert_eq!(
         fleet_run.parent_automation_execution_id.as_deref(),
         Some(execution.automation_execution_id.as_str())
@@ -646,35 +638,9 @@ fn execute_automation_runs_a_child_over_targets() {
         ("2", Some("Wait"))
     );
     let grandchild = fleet_run.step_executions[0].child.as_deref().unwrap();
-    assert_eq!(grandchild.parameters["Id"], json!("x"));
     assert_eq!(
         grandchild.parent_automation_execution_id.as_deref(),
         Some(fleet_run.automation_execution_id.as_str())
-    );
-
-    // PT1S alone, then `nope` and PT3S together: `nope` fails, PT3S runs on, PT4S never starts.
-    let failing =
-        parent("0").replace("default: [PT1S, PT2S, PT3S]", "default: [PT1S, nope, PT3S, PT4S]");
-    let execution = setup(&failing).document("Sleeper", SLEEPER).run();
-    let step = execution.step("fan").unwrap();
-    assert_eq!(step.step_status, Status::Failed);
-    assert_eq!(
-        step.failure_message.as_deref(),
-        Some(
-            "the automation `Sleeper` ended Failed: 1 of 3 child automations did not succeed; 1 targets were not started: more than 0 errors allowed (MaxErrors 0)"
-        )
-    );
-    assert_eq!(names(step.child.as_deref().unwrap()), ["PT1S", "nope", "PT3S"]);
-    assert_eq!(execution.automation_execution_status, Status::Failed);
-
-    let refused = parent("-1");
-    let execution = setup(&refused).document("Sleeper", SLEEPER).run();
-    let message = execution.step("fan").unwrap().failure_message.clone().unwrap();
-    assert!(
-        message.starts_with(
-            "cannot start `Sleeper`: 1 validation error detected: Value '-1' at 'maxErrors'"
-        ),
-        "{message}"
     );
 }
 
