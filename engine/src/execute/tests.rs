@@ -6,7 +6,6 @@
 //! - a runbook with validation errors, which `runbook test` refuses to run (a reference to a
 //!   step's output that does not exist or to an undefined variable, a sleep over the service's
 //!   longest, a variable given a value of another type, `onCancel` going to an `aws:pause`);
-//! - a Parameter Store, which test files do not give;
 //! - a look at the record beyond what a test file checks: execution ids and the links between
 //!   parent and child records, loop iterations, the record's JSON;
 //! - the same run repeated, to show a race always goes one way.
@@ -14,12 +13,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use indexmap::IndexMap;
 use serde_json::{Value, json};
 
 use super::*;
 use crate::document::{Document, Format};
-use crate::host::{BoxFuture, MapParameterStore, MemoryDocuments, VirtualClock, virtual_runtime};
+use crate::host::{BoxFuture, MemoryDocuments, VirtualClock, virtual_runtime};
 use crate::record::{Execution, Status};
 use crate::testing::{CallApi, ScriptedAws};
 
@@ -50,7 +48,6 @@ impl Action for FakeScript {
 struct Case {
     yaml: String,
     aws: ScriptedAws,
-    store: IndexMap<String, Value>,
     documents: Vec<(String, String)>,
     cancel_after: Option<Duration>,
     cancel_at: Option<String>,
@@ -76,7 +73,6 @@ fn case(yaml: &str) -> Case {
     Case {
         yaml: yaml.to_string(),
         aws: ScriptedAws::default(),
-        store: IndexMap::new(),
         documents: Vec::new(),
         cancel_after: None,
         cancel_at: None,
@@ -86,11 +82,6 @@ fn case(yaml: &str) -> Case {
 impl Case {
     fn aws(mut self, aws: ScriptedAws) -> Self {
         self.aws = aws;
-        self
-    }
-
-    fn store(mut self, name: &str, value: Value) -> Self {
-        self.store.insert(name.into(), value);
         self
     }
 
@@ -119,7 +110,6 @@ impl Case {
             actions.register(CallApi).register(FakeScript);
             let token = CancelToken::new();
             let mut host = Host::new(Arc::new(self.aws), clock.clone())
-                .with_parameter_store(Arc::new(MapParameterStore(self.store)))
                 .with_documents(Arc::new(memory_documents(self.documents)));
             if let Some(step) = self.cancel_at {
                 host = host.with_observer(Arc::new(CancelAtStep { step, token: token.clone() }));
@@ -187,21 +177,6 @@ fn spec_10_10_loop_body_records_carry_their_iteration() {
         .filter_map(|s| s.parent_step_details.as_ref().map(|p| p.iteration))
         .collect();
     assert_eq!(iterations, [1, 2, 3]);
-}
-
-#[test]
-fn spec_10_11_parameter_store_defaults() {
-    let yaml = format!(
-        "{HEAD}parameters:\n  Ami: {{type: String, default: '{{{{ ssm:/aws/ami }}}}'}}\n  Name: {{type: String, default: 'copy-of-{{{{ Ami }}}}-{{{{ global:DATE }}}}'}}\nmainSteps:\n- {{name: a, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
-    );
-    let execution = case(&yaml).store("/aws/ami", json!("ami-123")).run();
-    assert_eq!(execution.parameters["Ami"], json!("ami-123"));
-    assert_eq!(execution.parameters["Name"], json!("copy-of-ami-123-2026-01-01"));
-    let error = case(&yaml).try_run().unwrap_err();
-    assert_eq!(
-        error.message,
-        "Parameter \"Ami\" cannot read its default {{ ssm:/aws/ami }}: Parameter Store has no parameter `/aws/ami`."
-    );
 }
 
 #[test]
