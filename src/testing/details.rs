@@ -64,6 +64,7 @@ fn first_span(step: &StepExpect) -> Option<Span> {
         step.inputs.first().map(|(_, l)| l.span),
         step.outputs.as_ref().map(|l| l.span),
         step.duration.as_ref().map(|l| l.span),
+        step.start_time.as_ref().map(|l| l.span),
         step.end_time.as_ref().map(|l| l.span),
     ]
     .into_iter()
@@ -135,6 +136,12 @@ fn compare_step(
             }
             _ => fail(*span, format!("{what}: expected it to take {text}, but it has no times")),
         }
+    }
+    if let Some(Located { value: wanted, span }) = &step.start_time
+        && record.execution_start_time != Some(*wanted)
+    {
+        let got = record.execution_start_time.map_or_else(|| "none".to_string(), |t| t.to_string());
+        fail(*span, format!("{what}: expected it to start at {wanted}, it started at {got}"));
     }
     if let Some(Located { value: wanted, span }) = &step.end_time
         && record.execution_end_time != Some(*wanted)

@@ -9,6 +9,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use runbook_aws::mock::MockFile;
 use runbook_engine::diagnostic::closest;
+use runbook_engine::execute::Fleet;
 use runbook_engine::record::Status;
 use runbook_engine::syntax::{Entry, Node, NodeKind, Span, parse_json, parse_yaml, push_key};
 use serde_json::Value;
@@ -53,6 +54,8 @@ pub struct TestCase {
     /// `maxStepExecutions`: the step executions the case's run may start (RULINGS 25), instead
     /// of the runner's.
     pub max_step_executions: Option<Located<u64>>,
+    /// `fleet`: run the runbook once per target, as `runbook run --targets` does.
+    pub fleet: Option<Located<Fleet>>,
 }
 
 /// Where a case's run happens.
@@ -142,6 +145,8 @@ pub struct StepExpect {
     pub outputs: Option<Located<Value>>,
     /// `duration`: the time on the run's clock from its start to its end (ISO 8601).
     pub duration: Option<Located<(String, Duration)>>,
+    /// `startTime`: when it started on the run's clock.
+    pub start_time: Option<Located<jiff::Timestamp>>,
     /// `endTime`: when it ended on the run's clock.
     pub end_time: Option<Located<jiff::Timestamp>>,
 }
@@ -224,6 +229,7 @@ const CASE_KEYS: &[&str] = &[
     "cancel",
     "timeLimit",
     "maxStepExecutions",
+    "fleet",
     "expect",
 ];
 const CONTEXT_KEYS: &[&str] = &["accountId", "region", "startTime"];
@@ -265,9 +271,12 @@ const STEP_KEYS: &[&str] = &[
     "inputs",
     "outputs",
     "duration",
+    "startTime",
     "endTime",
 ];
 const WARNING_KEYS: &[&str] = &["step", "reference", "message"];
+const FLEET_KEYS: &[&str] =
+    &["TargetParameterName", "Targets", "TargetMaps", "MaxConcurrency", "MaxErrors"];
 const FAILURE_STAGES: &[&str] =
     &["InputValidation", "PreVerification", "Invocation", "PostVerification"];
 const CALL_KEYS: &[&str] = &["service", "api", "params", "step"];
@@ -480,6 +489,10 @@ impl Reader<'_> {
             }
             None => None,
         };
+        let fleet = match node.get("fleet") {
+            Some(fleet) => Some(self.fleet(fleet, &format!("{path}.fleet"))?),
+            None => None,
+        };
         Ok(TestCase {
             name,
             span: node.span,
@@ -490,7 +503,21 @@ impl Reader<'_> {
             expect,
             time_limit,
             max_step_executions,
+            fleet,
         })
+    }
+
+    fn fleet(&self, node: &Node, path: &str) -> Result<Located<Fleet>, TestFileError> {
+        let entries = self.map(node, &format!("`{path}`"))?;
+        self.known_keys(entries, FLEET_KEYS, path)?;
+        match Fleet::from_inputs(&node.to_json()) {
+            Ok(Some(fleet)) => Ok(Located { value: fleet, span: node.span }),
+            Ok(None) => Err(self.error(
+                node.span,
+                format!("`{path}` needs `Targets` (with `TargetParameterName`) or `TargetMaps`"),
+            )),
+            Err(message) => Err(self.error(node.span, format!("`{path}`: {message}"))),
+        }
     }
 
     fn count(&self, node: &Node, what: &str) -> Result<Located<u64>, TestFileError> {
@@ -571,12 +598,17 @@ impl Reader<'_> {
                     step.duration =
                         Some(Located { value: (written.value, duration), span: value.span });
                 }
-                "endTime" => {
+                "startTime" | "endTime" => {
                     let written = text(value)?;
                     let time = runbook_engine::duration::parse_timestamp(&written.value).map_err(
                         |message| self.error(value.span, format!("`{field}`: {message}")),
                     )?;
-                    step.end_time = Some(Located { value: time, span: value.span });
+                    let time = Some(Located { value: time, span: value.span });
+                    if entry.key == "startTime" {
+                        step.start_time = time;
+                    } else {
+                        step.end_time = time;
+                    }
                 }
                 _ => {}
             }
@@ -811,6 +843,7 @@ mod tests {
             sorted(CALL_KEYS)
         );
         assert_eq!(keys(&schema["$defs"]["step"]), sorted(STEP_KEYS));
+        assert_eq!(keys(&schema["$defs"]["case"]["properties"]["fleet"]), sorted(FLEET_KEYS));
         assert_eq!(
             keys(&schema["$defs"]["expect"]["properties"]["warnings"]["items"]),
             sorted(WARNING_KEYS)
@@ -858,6 +891,28 @@ mod tests {
         let child = &expect.children[0].1.value;
         assert_eq!(child.call_count.as_ref().unwrap().value, 1);
         assert!(child.warnings.as_ref().unwrap().value.is_empty());
+    }
+
+    #[test]
+    fn a_case_runs_over_targets_as_start_automation_execution_takes_them() {
+        let file = TestFile::parse(
+            Path::new("x.test.yaml"),
+            "runbook: r.yaml\ncases:\n  - name: values\n    fleet: {TargetParameterName: Id, Targets: [{Key: ParameterValues, Values: [a, b]}], MaxConcurrency: 50%, MaxErrors: 1}\n    expect:\n      steps: {a: {startTime: '2026-01-01T00:00:10Z'}}\n  - name: maps\n    fleet: {TargetMaps: [{Id: a}, {Id: [b], Wait: PT1S}]}\n",
+        )
+        .unwrap();
+        let fleet = &file.cases[0].fleet.as_ref().unwrap().value;
+        assert_eq!(
+            *fleet,
+            Fleet::new("Id", runbook_engine::execute::Target::new("ParameterValues", ["a", "b"]))
+                .with_max_concurrency("50%")
+                .with_max_errors("1")
+        );
+        let start = file.cases[0].expect.step_details[0].1.start_time.as_ref().unwrap();
+        assert_eq!(start.value.to_string(), "2026-01-01T00:00:10Z");
+        let maps = &file.cases[1].fleet.as_ref().unwrap().value.target_maps;
+        assert_eq!(maps.len(), 2);
+        assert_eq!(maps[1]["Wait"], serde_json::json!("PT1S"));
+        assert!(file.cases.iter().all(|case| case.expect.refused.is_none()));
     }
 
     #[test]
@@ -910,6 +965,28 @@ mod tests {
         assert_eq!(
             case("    expect: {callCount: two}\n"),
             "x.test.yaml:4:25: `cases[0].expect.callCount` must be a whole number, found `two`"
+        );
+        assert_eq!(
+            case(
+                "    fleet: {Targets: [{Key: ParameterValues, Values: [a]}], TargetParameter: Id}\n"
+            ),
+            "x.test.yaml:4:61: `cases[0].fleet.TargetParameter` is not a test file key; did you mean `TargetParameterName`?"
+        );
+        assert_eq!(
+            case("    fleet: {MaxConcurrency: '2'}\n"),
+            "x.test.yaml:4:12: `cases[0].fleet` needs `Targets` (with `TargetParameterName`) or `TargetMaps`"
+        );
+        assert_eq!(
+            case("    fleet: {TargetParameterName: Id, Targets: [{Values: [a]}]}\n"),
+            "x.test.yaml:4:12: `cases[0].fleet`: each of `Targets` needs a `Key` (and `Values`)"
+        );
+        assert_eq!(
+            case("    fleet: [a]\n"),
+            "x.test.yaml:4:12: `cases[0].fleet` must be a map, found a list"
+        );
+        assert!(
+            case("    expect: {steps: {a: {startTime: noon}}}\n")
+                .starts_with("x.test.yaml:4:37: `cases[0].expect.steps.a.startTime`: "),
         );
         assert_eq!(
             case("    expect: {parameters: [a]}\n"),

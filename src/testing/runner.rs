@@ -248,6 +248,7 @@ fn run_case(
             let executor = Executor::new(Arc::new(standard_actions()), host);
             let mut run_options = RunOptions::with_parameters(case.parameters.clone());
             run_options.cancel = cancel.clone();
+            run_options.fleet = case.fleet.as_ref().map(|fleet| fleet.value.clone());
             run_options.budget = StepBudget::new(
                 case.max_step_executions.as_ref().map_or(options.max_step_executions, |l| l.value),
             );
