@@ -206,10 +206,6 @@ fn expected_starts(durations: &[i64], fails: &[usize], cap: usize, errors: usize
     }
 }
 
-fn names(execution: &Execution) -> Vec<&str> {
-    execution.step_executions.iter().map(|step| step.step_name.as_str()).collect()
-}
-
 /// The `Id` each child ran with.
 fn ids(execution: &Execution) -> Vec<String> {
     execution
@@ -361,71 +357,21 @@ fn tag_targets_show_in_the_record_with_what_they_resolved_to() {
 }
 
 #[test]
-fn every_instance_and_tag_keys_resolve_through_describe_instances() {
+fn every_instance_is_asked_for_with_no_filter() {
     let aws = answering(|request| {
-        (request.api == "DescribeInstances").then(|| {
-            json!({"Reservations": [{"Instances": [{"InstanceId": "i-a"}]}, {"Instances": [{"InstanceId": "i-b"}]}]})
-        })
+        (request.api == "DescribeInstances")
+            .then(|| json!({"Reservations": [{"Instances": [{"InstanceId": "i-a"}]}]}))
     });
-    for target in [
-        Target::new("AWS::EC2::Instance", ["*"]),
-        Target::new("InstanceIds", ["*"]),
-        Target::new("tag-key", ["Owner"]),
-    ] {
-        let key = target.key.clone();
-        let execution = setup(PER_INSTANCE)
+    for target in [Target::new("AWS::EC2::Instance", ["*"]), Target::new("InstanceIds", ["*"])] {
+        setup(PER_INSTANCE)
             .params(json!({"Note": "n"}))
             .fleet(Fleet::new("InstanceId", target))
             .aws(aws.clone())
             .run();
-        assert_eq!(names(&execution), ["i-a", "i-b"], "{key}");
     }
     let calls = aws.calls();
-    assert_eq!(calls[0].params, json!({}), "`*` asks for every instance");
-    assert_eq!(calls[2].params, json!({"Filters": [{"Name": "tag-key", "Values": ["Owner"]}]}));
-    let listed = setup(PER_INSTANCE)
-        .params(json!({"Note": "n"}))
-        .fleet(Fleet::new("InstanceId", Target::new("InstanceIds", ["i-x", "i-y"])))
-        .run();
-    assert_eq!(names(&listed), ["i-x", "i-y"], "instance ids are targets as they are");
-    assert!(listed.calls.is_empty());
-}
-
-#[test]
-fn resource_groups_resolve_to_their_members_ids() {
-    let aws = answering(|request| {
-        match (request.api.as_str(), request.params.get("NextToken").and_then(Value::as_str)) {
-            ("ListGroupResources", None) => Some(json!({
-                "Resources": [{"Identifier": {"ResourceArn": "arn:aws:ec2:us-east-1:123456789012:instance/i-9", "ResourceType": "AWS::EC2::Instance"}}],
-                "NextToken": "more"})),
-            ("ListGroupResources", Some("more")) => Some(json!({
-                "Resources": [{"Identifier": {"ResourceArn": "arn:aws:ec2:us-east-1:123456789012:instance/i-8", "ResourceType": "AWS::EC2::Instance"}}]})),
-            _ => None,
-        }
-    });
-    let execution = setup(PER_INSTANCE)
-        .params(json!({"Note": "n"}))
-        .fleet(Fleet::new("InstanceId", Target::new("ResourceGroup", ["web"])))
-        .aws(aws.clone())
-        .run();
-    assert_eq!(names(&execution), ["i-9", "i-8"]);
-    let calls = aws.calls();
-    assert_eq!(calls[0].service, "resource-groups");
-    assert_eq!(calls[0].params, json!({"Group": "web"}));
-    assert_eq!(calls[1].params, json!({"Group": "web", "NextToken": "more"}));
-
-    let missing = setup(PER_INSTANCE)
-        .params(json!({"Note": "n"}))
-        .fleet(Fleet::new("InstanceId", Target::new("ResourceGroup", ["gone"])))
-        .run();
-    assert_eq!(missing.automation_execution_status, Status::Failed);
-    assert!(missing.step_executions.is_empty());
-    assert_eq!(
-        missing.failure_message.as_deref(),
-        Some(
-            "cannot resolve the targets: resource-groups.ListGroupResources failed: NotScripted: resource-groups.ListGroupResources({\"Group\":\"gone\"})"
-        )
-    );
+    assert_eq!(calls.len(), 2);
+    assert!(calls.iter().all(|call| call.params == json!({})), "{calls:?}");
 }
 
 #[test]
@@ -504,24 +450,4 @@ fn execute_automation_over_targets_links_the_fleet_run_and_its_children() {
 
 fn memory_documents(documents: Vec<(String, String)>) -> MemoryDocuments {
     documents.into_iter().fold(MemoryDocuments::new(), |all, (name, text)| all.with(name, text))
-}
-
-#[test]
-fn rulings_25_fleet_children_share_the_parents_budget() {
-    let ids: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut setup = setup(SLEEPER).fleet(values(&ids));
-    setup.budget = Some(5);
-    let execution = setup.run();
-    assert_eq!(execution.automation_execution_status, Status::Failed);
-    assert!(
-        execution.failure_message.as_deref().unwrap().contains("budget of 5 step executions"),
-        "{:?}",
-        execution.failure_message
-    );
-    let succeeded =
-        execution.step_executions.iter().filter(|s| s.step_status == Status::Success).count();
-    assert_eq!(succeeded, 5);
-    // Once the budget is spent, no child starts.
-    assert!(execution.step_executions.len() < 20, "{}", execution.step_executions.len());
 }
