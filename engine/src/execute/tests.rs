@@ -191,7 +191,7 @@ fn a_sleep_longer_than_the_services_longest_fails_its_step() {
 }
 
 #[test]
-fn variables_update_with_their_own_type_only() {
+fn a_variable_refuses_a_value_of_another_type() {
     let yaml = format!(
         "{HEAD}variables:\n  count: {{type: Integer, default: 0}}\nmainSteps:\n- {{name: set, action: aws:updateVariable, inputs: {{Name: 'variable:count', Value: 5}}}}\n- {{name: bad, action: aws:updateVariable, inputs: {{Name: 'variable:count', Value: five}}}}\n"
     );
