@@ -1,6 +1,6 @@
 //! A run over 10,000 targets (`ParameterValues`) at `MaxConcurrency` 100, each child a
-//! three-step runbook (an API call on a scripted in-process backend, a branch on its answer and
-//! a one-minute sleep) on the virtual clock: the cost of the fleet machinery and of a child
+//! three-step runbook (an API call on the scripted backend of `runbook_engine::testing`, a
+//! branch on its answer and a one-minute sleep) on the virtual clock: the cost of the fleet machinery and of a child
 //! run's setup, which must stay small (under 2 s and 200 MB for the whole fleet).
 //!
 //! `cargo bench --bench fleet` times it. `RUNBOOK_FLEET_MEMORY=1 cargo bench --bench fleet`
@@ -12,15 +12,11 @@ use std::sync::Arc;
 
 use runbook_engine::Document;
 use runbook_engine::document::Format;
-use runbook_engine::execute::{
-    Action, ActionOutput, Actions, Executor, Fleet, Host, Plan, RunOptions, StepContext,
-    StepFailure, Target,
-};
-use runbook_engine::host::{
-    ApiError, ApiRequest, AwsBackend, BoxFuture, VirtualClock, virtual_runtime,
-};
+use runbook_engine::execute::{Actions, Executor, Fleet, Host, Plan, RunOptions, Target};
+use runbook_engine::host::{VirtualClock, virtual_runtime};
 use runbook_engine::record::{Execution, Status};
-use serde_json::{Value, json};
+use runbook_engine::testing::{CallApi, ScriptedAws};
+use serde_json::json;
 
 const TARGETS: usize = 10_000;
 
@@ -49,42 +45,10 @@ fn main() {
 }
 
 /// Every call answers one running instance.
-struct Scripted;
-
-impl AwsBackend for Scripted {
-    fn call(&self, _request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
-        Box::pin(async {
-            Ok(json!({"Reservations": [{"Instances": [{"State": {"Name": "running"}}]}]}))
-        })
-    }
-}
-
-/// `aws:executeAwsApi` at its simplest: `Service.Api` with the other inputs.
-struct CallApi;
-
-impl Action for CallApi {
-    fn name(&self) -> &'static str {
-        "aws:executeAwsApi"
-    }
-
-    fn run<'a>(
-        &'a self,
-        inputs: Value,
-        cx: &'a StepContext<'a>,
-    ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
-        Box::pin(async move {
-            let mut params = inputs.as_object().cloned().unwrap_or_default();
-            let text = |value: Option<Value>| {
-                value.and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-            };
-            let service = text(params.shift_remove("Service"));
-            let api = text(params.shift_remove("Api"));
-            cx.call(&service, &api, Value::Object(params))
-                .await
-                .map(ActionOutput::response)
-                .map_err(|error| StepFailure::api(&format!("{service}.{api}"), &error))
-        })
-    }
+fn running() -> ScriptedAws {
+    ScriptedAws::new(|_| {
+        Some(Ok(json!({"Reservations": [{"Instances": [{"State": {"Name": "running"}}]}]})))
+    })
 }
 
 /// Runs the fleet and returns its record.
@@ -94,7 +58,7 @@ fn run_fleet(plan: &Arc<Plan>, targets: &[String]) -> Execution {
         let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().expect("a time")));
         let mut actions = Actions::new();
         actions.register(CallApi);
-        let executor = Executor::new(Arc::new(actions), Host::new(Arc::new(Scripted), clock));
+        let executor = Executor::new(Arc::new(actions), Host::new(Arc::new(running()), clock));
         let mut options = RunOptions::default();
         options.fleet = Some(
             Fleet::new("InstanceId", Target::new("ParameterValues", targets.iter().cloned()))

@@ -1,5 +1,7 @@
 //! Integration tests of the `runbook` workspace, as one binary:
 //!
+//! - `cases`: the SPEC and RULINGS conformance cases of `tests/cases/`, run as `runbook test`
+//!   runs test files;
 //! - `cli`: the `runbook` command driven as users drive it;
 //! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
 //! - `corpus_auto_mock`: every corpus runbook walks on placeholder answers to a terminal status;
@@ -22,6 +24,7 @@
 
 mod support;
 
+mod cases;
 mod cli;
 mod corpus;
 mod corpus_auto_mock;

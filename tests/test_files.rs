@@ -47,7 +47,7 @@ fn expectations_that_do_not_hold_are_reported_each() {
         .map(|path| TestFile::load(path).unwrap_or_else(|error| panic!("{error}")))
         .collect();
     let outcomes = run_files(&files, &RunnerOptions::default());
-    assert_eq!(outcomes.len(), 11);
+    assert_eq!(outcomes.len(), 13);
     assert!(outcomes.iter().all(|o| !o.passed()), "every case fails");
     let mut text = String::new();
     for outcome in &outcomes {

@@ -39,6 +39,8 @@ pub mod schema;
 pub mod selector;
 pub mod syntax;
 pub mod template;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod typing;
 pub mod validate;
 

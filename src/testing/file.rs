@@ -9,6 +9,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use runbook_aws::mock::MockFile;
 use runbook_engine::diagnostic::closest;
+use runbook_engine::execute::Fleet;
 use runbook_engine::record::Status;
 use runbook_engine::syntax::{Entry, Node, NodeKind, Span, parse_json, parse_yaml, push_key};
 use serde_json::Value;
@@ -50,6 +51,11 @@ pub struct TestCase {
     pub expect: Expect,
     /// `timeLimit`: the real time the case may take.
     pub time_limit: Option<Located<Duration>>,
+    /// `maxStepExecutions`: the step executions the case's run may start (RULINGS 25), instead
+    /// of the runner's.
+    pub max_step_executions: Option<Located<u64>>,
+    /// `fleet`: run the runbook once per target, as `runbook run --targets` does.
+    pub fleet: Option<Located<Fleet>>,
 }
 
 /// Where a case's run happens.
@@ -99,6 +105,19 @@ pub struct Expect {
     pub path: Option<Located<Vec<String>>>,
     /// `steps`: the status of each named step.
     pub steps: Vec<(String, Located<Status>)>,
+    /// `steps` written as maps: more about a step's latest execution than its status.
+    pub step_details: Vec<(String, StepExpect)>,
+    /// `parameters`: the run's parameters as it resolved them (defaults, coercions), by name.
+    pub parameters: Vec<(String, Located<Value>)>,
+    /// `variables`: the run's variables as they ended, by name.
+    pub variables: Vec<(String, Located<Value>)>,
+    /// `warnings`: every warning of the run, in order (an empty list: none).
+    pub warnings: Option<Located<Vec<Located<ExpectedWarning>>>>,
+    /// `callCount`: how many AWS calls the run made, its children's included.
+    pub call_count: Option<Located<u64>>,
+    /// `stepExecutions`: how many step executions the run's record holds (a loop's body once
+    /// per iteration, steps that never ran as Pending).
+    pub step_executions: Option<Located<u64>>,
     /// `outputs`: step outputs (`step.Output`) and document outputs.
     pub outputs: Vec<(String, Located<Value>)>,
     /// `failureMessage`: text the run's failure message contains.
@@ -108,6 +127,39 @@ pub struct Expect {
     /// `children`: expectations on the child run each named `aws:executeAutomation` step
     /// started. A child's status is checked only when written.
     pub children: Vec<(String, Located<Expect>)>,
+}
+
+/// What a case expects of one step beyond its status (`steps: {NAME: {...}}`); each part is
+/// optional and checks the step's latest execution.
+#[derive(Clone, Debug, Default)]
+pub struct StepExpect {
+    /// `attempts`: how many attempts it started.
+    pub attempts: Option<Located<u64>>,
+    /// `failureMessage`: text its failure message contains.
+    pub failure_message: Option<Located<String>>,
+    /// `failureStage`: `InputValidation`, `PreVerification`, `Invocation` or `PostVerification`.
+    pub failure_stage: Option<Located<String>>,
+    /// `inputs`: its resolved inputs, by name, each compared exactly.
+    pub inputs: Vec<(String, Located<Value>)>,
+    /// `outputs`: all its outputs, compared exactly (an output not listed must not be there).
+    pub outputs: Option<Located<Value>>,
+    /// `duration`: the time on the run's clock from its start to its end (ISO 8601).
+    pub duration: Option<Located<(String, Duration)>>,
+    /// `startTime`: when it started on the run's clock.
+    pub start_time: Option<Located<jiff::Timestamp>>,
+    /// `endTime`: when it ended on the run's clock.
+    pub end_time: Option<Located<jiff::Timestamp>>,
+}
+
+/// A warning a case expects (`expect.warnings`); each part it gives must be equal.
+#[derive(Clone, Debug, Default)]
+pub struct ExpectedWarning {
+    /// `step`: the step that ran with the reference.
+    pub step: Option<String>,
+    /// `reference`: the reference as written.
+    pub reference: Option<String>,
+    /// `message`: the whole message.
+    pub message: Option<String>,
 }
 
 /// A value with the line it is written on.
@@ -168,14 +220,65 @@ impl TestFileError {
 }
 
 const FILE_KEYS: &[&str] = &["runbook", "documents", "timeLimit", "cases"];
-const CASE_KEYS: &[&str] =
-    &["name", "parameters", "context", "mocks", "mocksFile", "cancel", "timeLimit", "expect"];
+const CASE_KEYS: &[&str] = &[
+    "name",
+    "parameters",
+    "context",
+    "mocks",
+    "mocksFile",
+    "cancel",
+    "timeLimit",
+    "maxStepExecutions",
+    "fleet",
+    "expect",
+];
 const CONTEXT_KEYS: &[&str] = &["accountId", "region", "startTime"];
 const CANCEL_KEYS: &[&str] = &["atStep", "after"];
-const EXPECT_KEYS: &[&str] =
-    &["refused", "status", "path", "steps", "outputs", "failureMessage", "calls", "children"];
-const CHILD_KEYS: &[&str] =
-    &["status", "path", "steps", "outputs", "failureMessage", "calls", "children"];
+const EXPECT_KEYS: &[&str] = &[
+    "refused",
+    "status",
+    "path",
+    "steps",
+    "outputs",
+    "failureMessage",
+    "calls",
+    "children",
+    "parameters",
+    "variables",
+    "warnings",
+    "callCount",
+    "stepExecutions",
+];
+const CHILD_KEYS: &[&str] = &[
+    "status",
+    "path",
+    "steps",
+    "outputs",
+    "failureMessage",
+    "calls",
+    "children",
+    "parameters",
+    "variables",
+    "warnings",
+    "callCount",
+    "stepExecutions",
+];
+const STEP_KEYS: &[&str] = &[
+    "status",
+    "attempts",
+    "failureMessage",
+    "failureStage",
+    "inputs",
+    "outputs",
+    "duration",
+    "startTime",
+    "endTime",
+];
+const WARNING_KEYS: &[&str] = &["step", "reference", "message"];
+const FLEET_KEYS: &[&str] =
+    &["TargetParameterName", "Targets", "TargetMaps", "MaxConcurrency", "MaxErrors"];
+const FAILURE_STAGES: &[&str] =
+    &["InputValidation", "PreVerification", "Invocation", "PostVerification"];
 const CALL_KEYS: &[&str] = &["service", "api", "params", "step"];
 
 impl TestFile {
@@ -375,6 +478,21 @@ impl Reader<'_> {
             Some(limit) => Some(self.time_limit(limit, &format!("{path}.timeLimit"))?),
             None => None,
         };
+        let max_step_executions = match node.get("maxStepExecutions") {
+            Some(limit) => {
+                let field = format!("{path}.maxStepExecutions");
+                let count = self.count(limit, &field)?;
+                if count.value == 0 {
+                    return Err(self.error(limit.span, format!("`{field}` must be more than zero")));
+                }
+                Some(count)
+            }
+            None => None,
+        };
+        let fleet = match node.get("fleet") {
+            Some(fleet) => Some(self.fleet(fleet, &format!("{path}.fleet"))?),
+            None => None,
+        };
         Ok(TestCase {
             name,
             span: node.span,
@@ -384,7 +502,141 @@ impl Reader<'_> {
             cancel,
             expect,
             time_limit,
+            max_step_executions,
+            fleet,
         })
+    }
+
+    fn fleet(&self, node: &Node, path: &str) -> Result<Located<Fleet>, TestFileError> {
+        let entries = self.map(node, &format!("`{path}`"))?;
+        self.known_keys(entries, FLEET_KEYS, path)?;
+        match Fleet::from_inputs(&node.to_json()) {
+            Ok(Some(fleet)) => Ok(Located { value: fleet, span: node.span }),
+            Ok(None) => Err(self.error(
+                node.span,
+                format!("`{path}` needs `Targets` (with `TargetParameterName`) or `TargetMaps`"),
+            )),
+            Err(message) => Err(self.error(node.span, format!("`{path}`: {message}"))),
+        }
+    }
+
+    fn count(&self, node: &Node, what: &str) -> Result<Located<u64>, TestFileError> {
+        match node.to_json().as_u64() {
+            Some(count) => Ok(Located { value: count, span: node.span }),
+            None => {
+                let found = node
+                    .scalar_text()
+                    .map_or_else(|| node.type_name().to_string(), |text| format!("`{text}`"));
+                Err(self
+                    .error(node.span, format!("`{what}` must be a whole number, found {found}")))
+            }
+        }
+    }
+
+    fn values(
+        &self,
+        node: &Node,
+        what: &str,
+    ) -> Result<Vec<(String, Located<Value>)>, TestFileError> {
+        Ok(self
+            .map(node, &format!("`{what}`"))?
+            .iter()
+            .map(|entry| {
+                (
+                    entry.key.clone(),
+                    Located { value: entry.value.to_json(), span: entry.value.span },
+                )
+            })
+            .collect())
+    }
+
+    /// A step written as a map under `steps`: its status (when given) and the rest.
+    fn step(
+        &self,
+        node: &Node,
+        what: &str,
+    ) -> Result<(Option<Located<Status>>, StepExpect), TestFileError> {
+        let entries = self.map(node, &format!("`{what}`"))?;
+        self.known_keys(entries, STEP_KEYS, what)?;
+        let mut status = None;
+        let mut step = StepExpect::default();
+        for entry in entries {
+            let value = &entry.value;
+            let field = format!("{what}.{}", entry.key);
+            let text = |node: &Node| {
+                self.text(node, &field).map(|text| Located { value: text, span: node.span })
+            };
+            match entry.key.as_str() {
+                "status" => status = Some(self.status(value, &field)?),
+                "attempts" => step.attempts = Some(self.count(value, &field)?),
+                "failureMessage" => step.failure_message = Some(text(value)?),
+                "failureStage" => {
+                    let stage = text(value)?;
+                    if !FAILURE_STAGES.contains(&stage.value.as_str()) {
+                        return Err(self.error(
+                            value.span,
+                            format!(
+                                "`{field}`: `{}` is not a failure stage ({})",
+                                stage.value,
+                                FAILURE_STAGES.join(", ")
+                            ),
+                        ));
+                    }
+                    step.failure_stage = Some(stage);
+                }
+                "inputs" => step.inputs = self.values(value, &field)?,
+                "outputs" => {
+                    self.map(value, &format!("`{field}`"))?;
+                    step.outputs = Some(Located { value: value.to_json(), span: value.span });
+                }
+                "duration" => {
+                    let written = text(value)?;
+                    let duration = runbook_engine::duration::parse_duration(&written.value)
+                        .map_err(|message| {
+                            self.error(value.span, format!("`{field}`: {message}"))
+                        })?;
+                    step.duration =
+                        Some(Located { value: (written.value, duration), span: value.span });
+                }
+                "startTime" | "endTime" => {
+                    let written = text(value)?;
+                    let time = runbook_engine::duration::parse_timestamp(&written.value).map_err(
+                        |message| self.error(value.span, format!("`{field}`: {message}")),
+                    )?;
+                    let time = Some(Located { value: time, span: value.span });
+                    if entry.key == "startTime" {
+                        step.start_time = time;
+                    } else {
+                        step.end_time = time;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok((status, step))
+    }
+
+    fn warnings(
+        &self,
+        node: &Node,
+        what: &str,
+    ) -> Result<Located<Vec<Located<ExpectedWarning>>>, TestFileError> {
+        let mut warnings = Vec::new();
+        for (index, item) in self.list(node, what)?.iter().enumerate() {
+            let path = format!("{what}[{index}]");
+            let entries = self.map(item, &format!("`{path}`"))?;
+            self.known_keys(entries, WARNING_KEYS, &path)?;
+            let part = |key: &str| {
+                item.get(key).map(|node| self.text(node, &format!("{path}.{key}"))).transpose()
+            };
+            let warning = ExpectedWarning {
+                step: part("step")?,
+                reference: part("reference")?,
+                message: part("message")?,
+            };
+            warnings.push(Located { value: warning, span: item.span });
+        }
+        Ok(Located { value: warnings, span: node.span })
     }
 
     fn time_limit(&self, node: &Node, path: &str) -> Result<Located<Duration>, TestFileError> {
@@ -480,10 +732,24 @@ impl Reader<'_> {
                 }
                 "steps" => {
                     for step in self.map(value, &format!("`{field}`"))? {
-                        let status = self.status(&step.value, &format!("{field}.{}", step.key))?;
-                        expect.steps.push((step.key.clone(), status));
+                        let step_path = format!("{field}.{}", step.key);
+                        if let NodeKind::Map(_) = step.value.kind {
+                            let (status, details) = self.step(&step.value, &step_path)?;
+                            if let Some(status) = status {
+                                expect.steps.push((step.key.clone(), status));
+                            }
+                            expect.step_details.push((step.key.clone(), details));
+                        } else {
+                            let status = self.status(&step.value, &step_path)?;
+                            expect.steps.push((step.key.clone(), status));
+                        }
                     }
                 }
+                "parameters" => expect.parameters = self.values(value, &field)?,
+                "variables" => expect.variables = self.values(value, &field)?,
+                "warnings" => expect.warnings = Some(self.warnings(value, &field)?),
+                "callCount" => expect.call_count = Some(self.count(value, &field)?),
+                "stepExecutions" => expect.step_executions = Some(self.count(value, &field)?),
                 "outputs" => {
                     for output in self.map(value, &format!("`{field}`"))? {
                         let located =
@@ -576,6 +842,156 @@ mod tests {
             keys(&schema["$defs"]["expect"]["properties"]["calls"]["items"]),
             sorted(CALL_KEYS)
         );
+        assert_eq!(keys(&schema["$defs"]["step"]), sorted(STEP_KEYS));
+        assert_eq!(keys(&schema["$defs"]["case"]["properties"]["fleet"]), sorted(FLEET_KEYS));
+        assert_eq!(
+            keys(&schema["$defs"]["expect"]["properties"]["warnings"]["items"]),
+            sorted(WARNING_KEYS)
+        );
+        let stages: Vec<&str> = schema["$defs"]["step"]["properties"]["failureStage"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(stages, FAILURE_STAGES);
+    }
+
+    #[test]
+    fn steps_as_maps_counts_warnings_and_the_runs_values_are_read() {
+        let file = TestFile::parse(
+            Path::new("x.test.yaml"),
+            "runbook: r.yaml\ncases:\n  - name: one\n    maxStepExecutions: 50\n    expect:\n      steps:\n        a: Success\n        b:\n          status: Failed\n          attempts: 0\n          failureMessage: boom\n          failureStage: InputValidation\n          inputs: {Duration: PT1S}\n          outputs: {X: [1]}\n          duration: PT2M\n          endTime: '2026-01-01T00:02:00Z'\n        c: {attempts: 3}\n      parameters: {Count: 7}\n      variables: {seen: x}\n      warnings: [{step: b, reference: '{{ a.X }}', message: m}, {step: c}]\n      callCount: 0\n      stepExecutions: 3\n      children:\n        b: {callCount: 1, warnings: []}\n",
+        )
+        .unwrap();
+        let case = &file.cases[0];
+        assert_eq!(case.max_step_executions.as_ref().unwrap().value, 50);
+        let expect = &case.expect;
+        let statuses: Vec<(&str, Status)> =
+            expect.steps.iter().map(|(name, status)| (name.as_str(), status.value)).collect();
+        assert_eq!(statuses, [("a", Status::Success), ("b", Status::Failed)]);
+        let names: Vec<&str> = expect.step_details.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["b", "c"]);
+        let b = &expect.step_details[0].1;
+        assert_eq!(b.attempts.as_ref().unwrap().value, 0);
+        assert_eq!(b.failure_message.as_ref().unwrap().value, "boom");
+        assert_eq!(b.failure_stage.as_ref().unwrap().value, "InputValidation");
+        assert_eq!(b.inputs[0].0, "Duration");
+        assert_eq!(b.outputs.as_ref().unwrap().value, serde_json::json!({"X": [1]}));
+        assert_eq!(b.duration.as_ref().unwrap().value.1, Duration::from_secs(120));
+        assert_eq!(b.end_time.as_ref().unwrap().value.to_string(), "2026-01-01T00:02:00Z");
+        assert_eq!(b.end_time.as_ref().unwrap().span.start.line, 16);
+        assert_eq!(expect.parameters[0].1.value, serde_json::json!(7));
+        assert_eq!(expect.variables[0].0, "seen");
+        let warnings = &expect.warnings.as_ref().unwrap().value;
+        assert_eq!(warnings[0].value.reference.as_deref(), Some("{{ a.X }}"));
+        assert_eq!(warnings[1].value.message, None);
+        assert_eq!(expect.call_count.as_ref().unwrap().value, 0);
+        assert_eq!(expect.step_executions.as_ref().unwrap().value, 3);
+        let child = &expect.children[0].1.value;
+        assert_eq!(child.call_count.as_ref().unwrap().value, 1);
+        assert!(child.warnings.as_ref().unwrap().value.is_empty());
+    }
+
+    #[test]
+    fn a_case_runs_over_targets_as_start_automation_execution_takes_them() {
+        let file = TestFile::parse(
+            Path::new("x.test.yaml"),
+            "runbook: r.yaml\ncases:\n  - name: values\n    fleet: {TargetParameterName: Id, Targets: [{Key: ParameterValues, Values: [a, b]}], MaxConcurrency: 50%, MaxErrors: 1}\n    expect:\n      steps: {a: {startTime: '2026-01-01T00:00:10Z'}}\n  - name: maps\n    fleet: {TargetMaps: [{Id: a}, {Id: [b], Wait: PT1S}]}\n",
+        )
+        .unwrap();
+        let fleet = &file.cases[0].fleet.as_ref().unwrap().value;
+        assert_eq!(
+            *fleet,
+            Fleet::new("Id", runbook_engine::execute::Target::new("ParameterValues", ["a", "b"]))
+                .with_max_concurrency("50%")
+                .with_max_errors("1")
+        );
+        let start = file.cases[0].expect.step_details[0].1.start_time.as_ref().unwrap();
+        assert_eq!(start.value.to_string(), "2026-01-01T00:00:10Z");
+        let maps = &file.cases[1].fleet.as_ref().unwrap().value.target_maps;
+        assert_eq!(maps.len(), 2);
+        assert_eq!(maps[1]["Wait"], serde_json::json!("PT1S"));
+        assert!(file.cases.iter().all(|case| case.expect.refused.is_none()));
+    }
+
+    #[test]
+    fn the_new_expectations_name_their_errors() {
+        let case = |body: &str| error(&format!("runbook: a.yaml\ncases:\n  - name: x\n{body}"));
+        assert_eq!(
+            case("    maxStepExecutions: 0\n"),
+            "x.test.yaml:4:24: `cases[0].maxStepExecutions` must be more than zero"
+        );
+        assert_eq!(
+            case("    maxStepExecutions: many\n"),
+            "x.test.yaml:4:24: `cases[0].maxStepExecutions` must be a whole number, found `many`"
+        );
+        assert_eq!(
+            case("    expect: {steps: {a: {atempts: 1}}}\n"),
+            "x.test.yaml:4:26: `cases[0].expect.steps.a.atempts` is not a test file key; did you mean `attempts`?"
+        );
+        assert_eq!(
+            case("    expect: {steps: {a: {attempts: -1}}}\n"),
+            "x.test.yaml:4:36: `cases[0].expect.steps.a.attempts` must be a whole number, found `-1`"
+        );
+        assert_eq!(
+            case("    expect: {steps: {a: {failureStage: Running}}}\n"),
+            "x.test.yaml:4:40: `cases[0].expect.steps.a.failureStage`: `Running` is not a failure stage (InputValidation, PreVerification, Invocation, PostVerification)"
+        );
+        assert_eq!(
+            case("    expect: {steps: {a: {duration: 2m}}}\n"),
+            "x.test.yaml:4:36: `cases[0].expect.steps.a.duration`: `2m` is not an ISO 8601 duration such as PT10M or P1DT2H"
+        );
+        assert!(
+            case("    expect: {steps: {a: {endTime: soon}}}\n")
+                .starts_with("x.test.yaml:4:35: `cases[0].expect.steps.a.endTime`: "),
+        );
+        assert_eq!(
+            case("    expect: {steps: {a: {status: Done}}}\n"),
+            "x.test.yaml:4:34: `cases[0].expect.steps.a.status`: `Done` is not a status (Success, Failed, TimedOut, Cancelled, Pending, Exited, ...)"
+        );
+        assert_eq!(
+            case("    expect: {steps: {a: {outputs: [1]}}}\n"),
+            "x.test.yaml:4:35: `cases[0].expect.steps.a.outputs` must be a map, found a list"
+        );
+        assert_eq!(
+            case("    expect: {warnings: {step: a}}\n"),
+            "x.test.yaml:4:24: `cases[0].expect.warnings` must be a list, found a map"
+        );
+        assert_eq!(
+            case("    expect: {warnings: [{stp: a}]}\n"),
+            "x.test.yaml:4:26: `cases[0].expect.warnings[0].stp` is not a test file key; did you mean `step`?"
+        );
+        assert_eq!(
+            case("    expect: {callCount: two}\n"),
+            "x.test.yaml:4:25: `cases[0].expect.callCount` must be a whole number, found `two`"
+        );
+        assert_eq!(
+            case(
+                "    fleet: {Targets: [{Key: ParameterValues, Values: [a]}], TargetParameter: Id}\n"
+            ),
+            "x.test.yaml:4:61: `cases[0].fleet.TargetParameter` is not a test file key; did you mean `TargetParameterName`?"
+        );
+        assert_eq!(
+            case("    fleet: {MaxConcurrency: '2'}\n"),
+            "x.test.yaml:4:12: `cases[0].fleet` needs `Targets` (with `TargetParameterName`) or `TargetMaps`"
+        );
+        assert_eq!(
+            case("    fleet: {TargetParameterName: Id, Targets: [{Values: [a]}]}\n"),
+            "x.test.yaml:4:12: `cases[0].fleet`: each of `Targets` needs a `Key` (and `Values`)"
+        );
+        assert_eq!(
+            case("    fleet: [a]\n"),
+            "x.test.yaml:4:12: `cases[0].fleet` must be a map, found a list"
+        );
+        assert!(
+            case("    expect: {steps: {a: {startTime: noon}}}\n")
+                .starts_with("x.test.yaml:4:37: `cases[0].expect.steps.a.startTime`: "),
+        );
+        assert_eq!(
+            case("    expect: {parameters: [a]}\n"),
+            "x.test.yaml:4:26: `cases[0].expect.parameters` must be a map, found a list"
+        );
     }
 
     #[test]
@@ -645,7 +1061,7 @@ mod tests {
             error(
                 "runbook: a.yaml\ncases:\n  - name: x\n    expect: {children: {run: {refused: x}}}\n"
             ),
-            "x.test.yaml:4:31: `cases[0].expect.children.run.refused` is not a test file key; the keys here are status, path, steps, outputs, failureMessage, calls, children"
+            "x.test.yaml:4:31: `cases[0].expect.children.run.refused` is not a test file key; the keys here are status, path, steps, outputs, failureMessage, calls, children, parameters, variables, warnings, callCount, stepExecutions"
         );
         assert_eq!(
             error("runbook: a.yaml\ndocuments: [a]\ncases: []\n"),

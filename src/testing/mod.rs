@@ -1,14 +1,15 @@
 //! Runbook unit tests: the test file format ([`TestFile`]), the runner that `runbook test` and
 //! the workspace's own tests share ([`run_files`]), and the reports ([`report`]).
 
+mod details;
 mod documents;
 mod file;
 pub mod report;
 mod runner;
 
 pub use file::{
-    Cancel, CaseContext, Expect, ExpectedCall, Located, TestCase, TestFile, TestFileError,
-    parse_time_limit,
+    Cancel, CaseContext, Expect, ExpectedCall, ExpectedWarning, Located, StepExpect, TestCase,
+    TestFile, TestFileError, parse_time_limit,
 };
 pub use runner::{
     CaseOutcome, DEFAULT_TIME_LIMIT, Mismatch, RunnerOptions, compare, find_test_files, run_files,

@@ -248,7 +248,10 @@ fn run_case(
             let executor = Executor::new(Arc::new(standard_actions()), host);
             let mut run_options = RunOptions::with_parameters(case.parameters.clone());
             run_options.cancel = cancel.clone();
-            run_options.budget = StepBudget::new(options.max_step_executions);
+            run_options.fleet = case.fleet.as_ref().map(|fleet| fleet.value.clone());
+            run_options.budget = StepBudget::new(
+                case.max_step_executions.as_ref().map_or(options.max_step_executions, |l| l.value),
+            );
             let result = executor.run(plan, run_options).await;
             if let Some(timer) = timer {
                 timer.abort();
@@ -496,6 +499,7 @@ fn compare_run(
             Some(_) => {}
         }
     }
+    super::details::compare(expect, execution, &mut fail);
     for (name, Located { value: wanted, span }) in &expect.outputs {
         match output(execution, name) {
             None => {

@@ -2,6 +2,12 @@
 //! ramp-up and the concurrency cap read back from the record's times, the error threshold in
 //! each of its forms, start-time refusals, cancellation, and `aws:executeAutomation` over
 //! targets.
+//!
+//! These stay in Rust while the other conformance cases are data in `tests/cases/`, because they
+//! check what a test file cannot say: start times computed by an independent simulation of the
+//! rate control, the peak concurrency, progress events, the fleet fields of the record and the
+//! links between parent, fleet and child records, and the field a refusal names. (What runs over
+//! targets do that a test file can say, with its `fleet` key, is in `tests/cases/targets/`.)
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,41 +17,16 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::document::{Document, Format};
-use crate::host::{
-    ApiError, ApiRequest, BoxFuture, Event, MemoryDocuments, VirtualClock, virtual_runtime,
-};
+use crate::host::{ApiRequest, Event, MemoryDocuments, VirtualClock, virtual_runtime};
 use crate::params::ParameterError;
 use crate::record::{Execution, Status};
+use crate::testing::ScriptedAws;
 
-type Answer = dyn Fn(&ApiRequest) -> Option<Value> + Send + Sync;
-
-/// Answers calls with a function (no answer: a `NotScripted` error); records what was asked.
-struct Aws {
-    answer: Box<Answer>,
-    calls: Mutex<Vec<ApiRequest>>,
-}
-
-impl Aws {
-    fn new(answer: impl Fn(&ApiRequest) -> Option<Value> + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Self { answer: Box::new(answer), calls: Mutex::new(Vec::new()) })
-    }
-
-    fn none() -> Arc<Self> {
-        Self::new(|_| None)
-    }
-
-    fn calls(&self) -> Vec<ApiRequest> {
-        self.calls.lock().unwrap().clone()
-    }
-}
-
-impl AwsBackend for Aws {
-    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
-        let answer = (self.answer)(&request)
-            .ok_or_else(|| ApiError::new("NotScripted", format!("{request}")));
-        self.calls.lock().unwrap().push(request);
-        Box::pin(async move { answer })
-    }
+/// A backend answering with `answer` (no answer: a `NotScripted` error naming the call).
+fn answering(
+    answer: impl Fn(&ApiRequest) -> Option<Value> + Send + Sync + 'static,
+) -> Arc<ScriptedAws> {
+    Arc::new(ScriptedAws::new(move |request| answer(request).map(Ok)))
 }
 
 /// Keeps the fleet progress events, as (done, running, failed, remaining).
@@ -64,7 +45,7 @@ struct Setup {
     yaml: String,
     parameters: Value,
     fleet: Option<Fleet>,
-    aws: Arc<Aws>,
+    aws: Arc<ScriptedAws>,
     documents: Vec<(String, String)>,
     cancel_after: Option<Duration>,
     progress: Arc<Progress>,
@@ -76,7 +57,7 @@ fn setup(yaml: &str) -> Setup {
         yaml: yaml.to_string(),
         parameters: json!({}),
         fleet: None,
-        aws: Aws::none(),
+        aws: Arc::new(ScriptedAws::default()),
         documents: Vec::new(),
         cancel_after: None,
         progress: Arc::new(Progress::default()),
@@ -95,7 +76,7 @@ impl Setup {
         self
     }
 
-    fn aws(mut self, aws: Arc<Aws>) -> Self {
+    fn aws(mut self, aws: Arc<ScriptedAws>) -> Self {
         self.aws = aws;
         self
     }
@@ -225,10 +206,6 @@ fn expected_starts(durations: &[i64], fails: &[usize], cap: usize, errors: usize
     }
 }
 
-fn names(execution: &Execution) -> Vec<&str> {
-    execution.step_executions.iter().map(|step| step.step_name.as_str()).collect()
-}
-
 /// The `Id` each child ran with.
 fn ids(execution: &Execution) -> Vec<String> {
     execution
@@ -239,25 +216,19 @@ fn ids(execution: &Execution) -> Vec<String> {
 }
 
 #[test]
-fn children_ramp_up_one_two_then_doubling_to_the_cap() {
+fn a_fleet_run_records_its_request_and_counters_and_names_the_parent_of_each_child() {
     let ids: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let execution = setup(SLEEPER).fleet(values(&ids).with_max_concurrency("4")).run();
-    assert_eq!(execution.automation_execution_status, Status::Success);
-    assert_eq!(names(&execution), ids, "one step per child, in target order");
-    let starts: Vec<i64> = spans(&execution).iter().map(|span| span.0).collect();
-    assert_eq!(starts, [0, 10, 10, 20, 20, 20, 20, 30, 30, 30, 30, 40]);
-    assert_eq!(seconds(&execution, execution.execution_end_time), 50);
     let step = &execution.step_executions[3];
     assert_eq!(step.action, "aws:executeAutomation");
     assert_eq!(step.inputs, IndexMap::from([("Id".to_string(), json!("t3"))]));
     let child = step.child.as_deref().unwrap();
-    assert_eq!(child.parameters["Id"], json!("t3"));
-    assert_eq!(child.parameters["Wait"], json!("PT10S"));
     assert_eq!(
         child.parent_automation_execution_id.as_deref(),
         Some(execution.automation_execution_id.as_str())
     );
+    assert_eq!(seconds(&execution, execution.execution_end_time), 50);
     let fleet = execution.fleet.as_ref().unwrap();
     assert_eq!(fleet.resolved_targets.parameter_values, ids);
     assert!(!fleet.resolved_targets.truncated);
@@ -314,30 +285,6 @@ fn no_child_starts_after_error_n_plus_one() {
 }
 
 #[test]
-fn running_children_finish_after_the_threshold_is_passed() {
-    // Targets 0-2 succeed (levels 1 and 2); at level 4, target 3 fails fast while 4-6 run on.
-    let mut items: Vec<(String, String)> =
-        (0..10).map(|i| (format!("t{i}"), "PT100S".to_string())).collect();
-    items[3].1 = "nope".into();
-    let execution = setup(SLEEPER).fleet(maps(&items)).run();
-    assert_eq!(ids(&execution), ["t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
-    assert_eq!(execution.step_executions[0].step_name, "Id=t0; Wait=PT100S");
-    let statuses: Vec<Status> = execution.step_executions.iter().map(|s| s.step_status).collect();
-    assert_eq!(statuses[3], Status::Failed);
-    assert!(statuses.iter().enumerate().all(|(i, s)| i == 3 || *s == Status::Success));
-    assert_eq!(seconds(&execution, execution.execution_end_time), 300, "t4-t6 ran to the end");
-    assert_eq!(execution.automation_execution_status, Status::Failed);
-    assert_eq!(
-        execution.failure_message.as_deref(),
-        Some(
-            "1 of 7 child automations did not succeed; 3 targets were not started: more than 0 errors allowed (MaxErrors 0)"
-        )
-    );
-    let failed = &execution.step_executions[3];
-    assert!(failed.failure_message.as_deref().unwrap().contains("`nope` is not an ISO 8601"));
-}
-
-#[test]
 fn percentages_of_a_small_fleet_round_down() {
     // 10% of 7: concurrency 1 (at least one), errors 0.
     let items: Vec<(String, String)> =
@@ -364,22 +311,12 @@ fn percentages_of_a_small_fleet_round_down() {
 }
 
 #[test]
-fn target_maps_give_each_child_its_parameters() {
+fn target_maps_show_in_the_record_as_given() {
     let fleet = Fleet::maps(vec![
         [("Id".to_string(), json!("a")), ("Wait".to_string(), json!(["PT5S"]))].into(),
         [("Id".to_string(), json!(["b"]))].into(),
     ]);
     let execution = setup(SLEEPER).params(json!({"Wait": "PT1S"})).fleet(fleet).run();
-    assert_eq!(names(&execution), ["Id=a; Wait=PT5S", "b"]);
-    let first = execution.step_executions[0].child.as_deref().unwrap();
-    assert_eq!(
-        (first.parameters["Id"].clone(), first.parameters["Wait"].clone()),
-        (json!("a"), json!("PT5S"))
-    );
-    let second = execution.step_executions[1].child.as_deref().unwrap();
-    assert_eq!(second.parameters["Wait"], json!("PT1S"), "start parameters reach every child");
-    assert_eq!(execution.step_executions[1].inputs["Id"], json!(["b"]));
-    assert_eq!(execution.parameters["Wait"], json!("PT1S"));
     let json: Value = serde_json::from_str(&execution.to_json()).unwrap();
     assert_eq!(json["TargetMaps"][0]["Wait"], json!(["PT5S"]));
     assert_eq!(json["TargetMaps"][1]["Id"], json!(["b"]));
@@ -387,8 +324,8 @@ fn target_maps_give_each_child_its_parameters() {
 }
 
 #[test]
-fn tag_targets_resolve_through_every_page_of_describe_instances() {
-    let aws = Aws::new(|request| {
+fn tag_targets_show_in_the_record_with_what_they_resolved_to() {
+    let aws = answering(|request| {
         let page = |ids: &[&str], next: Option<&str>| {
             let instances: Vec<Value> = ids.iter().map(|id| json!({"InstanceId": id})).collect();
             let mut page = json!({"Reservations": [{"Instances": instances}]});
@@ -406,20 +343,7 @@ fn tag_targets_resolve_through_every_page_of_describe_instances() {
     let fleet = Fleet::new("InstanceId", Target::new("tag:Env", ["prod", "staging"]));
     let execution =
         setup(PER_INSTANCE).params(json!({"Note": "n"})).fleet(fleet).aws(aws.clone()).run();
-    assert_eq!(execution.automation_execution_status, Status::Success);
-    assert_eq!(names(&execution), ["i-1", "i-2", "i-3"]);
-    let calls = aws.calls();
-    assert_eq!(calls.len(), 2);
-    assert_eq!(
-        calls[0].params,
-        json!({"Filters": [{"Name": "tag:Env", "Values": ["prod", "staging"]}]})
-    );
-    assert_eq!(calls[1].params["NextToken"], json!("p2"));
-    assert_eq!(calls[1].params["Filters"], calls[0].params["Filters"]);
-    assert_eq!(execution.calls.len(), 2, "the resolving calls are in the parent's record");
-    assert_eq!(execution.calls[0].step_name, "ResolveTargets");
-    let child = execution.step_executions[2].child.as_deref().unwrap();
-    assert_eq!(child.parameters["InstanceId"], json!("i-3"));
+    assert_eq!(aws.calls().len(), 2, "the backend was asked what the record shows");
     let json: Value = serde_json::from_str(&execution.to_json()).unwrap();
     assert_eq!(json["TargetParameterName"], "InstanceId");
     assert_eq!(json["Targets"], json!([{"Key": "tag:Env", "Values": ["prod", "staging"]}]));
@@ -433,191 +357,53 @@ fn tag_targets_resolve_through_every_page_of_describe_instances() {
 }
 
 #[test]
-fn every_instance_and_tag_keys_resolve_through_describe_instances() {
-    let aws = Aws::new(|request| {
-        (request.api == "DescribeInstances").then(|| {
-            json!({"Reservations": [{"Instances": [{"InstanceId": "i-a"}]}, {"Instances": [{"InstanceId": "i-b"}]}]})
-        })
+fn every_instance_is_asked_for_with_no_filter() {
+    let aws = answering(|request| {
+        (request.api == "DescribeInstances")
+            .then(|| json!({"Reservations": [{"Instances": [{"InstanceId": "i-a"}]}]}))
     });
-    for target in [
-        Target::new("AWS::EC2::Instance", ["*"]),
-        Target::new("InstanceIds", ["*"]),
-        Target::new("tag-key", ["Owner"]),
-    ] {
-        let key = target.key.clone();
-        let execution = setup(PER_INSTANCE)
+    for target in [Target::new("AWS::EC2::Instance", ["*"]), Target::new("InstanceIds", ["*"])] {
+        setup(PER_INSTANCE)
             .params(json!({"Note": "n"}))
             .fleet(Fleet::new("InstanceId", target))
             .aws(aws.clone())
             .run();
-        assert_eq!(names(&execution), ["i-a", "i-b"], "{key}");
     }
     let calls = aws.calls();
-    assert_eq!(calls[0].params, json!({}), "`*` asks for every instance");
-    assert_eq!(calls[2].params, json!({"Filters": [{"Name": "tag-key", "Values": ["Owner"]}]}));
-    let listed = setup(PER_INSTANCE)
-        .params(json!({"Note": "n"}))
-        .fleet(Fleet::new("InstanceId", Target::new("InstanceIds", ["i-x", "i-y"])))
-        .run();
-    assert_eq!(names(&listed), ["i-x", "i-y"], "instance ids are targets as they are");
-    assert!(listed.calls.is_empty());
+    assert_eq!(calls.len(), 2);
+    assert!(calls.iter().all(|call| call.params == json!({})), "{calls:?}");
 }
 
 #[test]
-fn resource_groups_resolve_to_their_members_ids() {
-    let aws = Aws::new(|request| {
-        match (request.api.as_str(), request.params.get("NextToken").and_then(Value::as_str)) {
-            ("ListGroupResources", None) => Some(json!({
-                "Resources": [{"Identifier": {"ResourceArn": "arn:aws:ec2:us-east-1:123456789012:instance/i-9", "ResourceType": "AWS::EC2::Instance"}}],
-                "NextToken": "more"})),
-            ("ListGroupResources", Some("more")) => Some(json!({
-                "Resources": [{"Identifier": {"ResourceArn": "arn:aws:ec2:us-east-1:123456789012:instance/i-8", "ResourceType": "AWS::EC2::Instance"}}]})),
-            _ => None,
-        }
-    });
-    let execution = setup(PER_INSTANCE)
-        .params(json!({"Note": "n"}))
-        .fleet(Fleet::new("InstanceId", Target::new("ResourceGroup", ["web"])))
-        .aws(aws.clone())
-        .run();
-    assert_eq!(names(&execution), ["i-9", "i-8"]);
-    let calls = aws.calls();
-    assert_eq!(calls[0].service, "resource-groups");
-    assert_eq!(calls[0].params, json!({"Group": "web"}));
-    assert_eq!(calls[1].params, json!({"Group": "web", "NextToken": "more"}));
-
-    let missing = setup(PER_INSTANCE)
-        .params(json!({"Note": "n"}))
-        .fleet(Fleet::new("InstanceId", Target::new("ResourceGroup", ["gone"])))
-        .run();
-    assert_eq!(missing.automation_execution_status, Status::Failed);
-    assert!(missing.step_executions.is_empty());
-    assert_eq!(
-        missing.failure_message.as_deref(),
-        Some(
-            "cannot resolve the targets: resource-groups.ListGroupResources failed: NotScripted: resource-groups.ListGroupResources({\"Group\":\"gone\"})"
-        )
-    );
-}
-
-#[test]
-fn a_tag_that_matches_nothing_runs_no_child_and_succeeds() {
-    let aws = Aws::new(|_| Some(json!({"Reservations": []})));
-    let execution = setup(PER_INSTANCE)
-        .params(json!({"Note": "n"}))
-        .fleet(Fleet::new("InstanceId", Target::new("tag:Env", ["none"])))
-        .aws(aws)
-        .run();
-    assert_eq!(execution.automation_execution_status, Status::Success);
-    assert!(execution.step_executions.is_empty());
-}
-
-#[test]
-fn bad_requests_are_refused_at_start() {
-    let refused = |fleet: Fleet| setup(SLEEPER).fleet(fleet).refused();
-    let error = refused(values(&["a"]).with_max_concurrency("0"));
-    assert_eq!(error.parameter, "MaxConcurrency");
-    assert_eq!(
-        error.message,
-        "1 validation error detected: Value '0' at 'maxConcurrency' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"
-    );
+fn bad_requests_are_refused_naming_the_field() {
+    let refused = |fleet: Fleet| setup(SLEEPER).fleet(fleet).refused().parameter;
+    assert_eq!(refused(values(&["a"]).with_max_concurrency("0")), "MaxConcurrency");
     for bad in ["0%", "101%", "1.5", "ten", "-1"] {
-        assert_eq!(refused(values(&["a"]).with_max_concurrency(bad)).parameter, "MaxConcurrency");
+        assert_eq!(refused(values(&["a"]).with_max_concurrency(bad)), "MaxConcurrency");
     }
     for bad in ["-1", "101%", "00", "x"] {
-        assert_eq!(refused(values(&["a"]).with_max_errors(bad)).parameter, "MaxErrors");
+        assert_eq!(refused(values(&["a"]).with_max_errors(bad)), "MaxErrors");
     }
-    let message = |fleet: Fleet| refused(fleet).message;
     assert_eq!(
-        message(Fleet::new("Id", Target::new("Instances", ["a"]))),
-        "Target key can have only following values : ParameterValues, ResourceGroup, tag:<key>, tag-key, AWS::EC2::Instance, InstanceIds"
-    );
-    let mut two = values(&["a"]);
-    two.targets.push(Target::new("tag:Env", ["prod"]));
-    assert_eq!(message(two), "Only one resource group or tag can be specified at a time");
-    assert_eq!(
-        message(Fleet::new("Id", Target::new("ResourceGroup", ["a", "b"]))),
-        "Only one resource group or tag can be specified at a time"
-    );
-    assert_eq!(
-        message(Fleet::new("Id", Target::new("AWS::EC2::Instance", ["i-1"]))),
-        "target `AWS::EC2::Instance` takes the one value `*`"
-    );
-    assert_eq!(
-        message(Fleet::new("Id", Target::new("tag:Env", Vec::<String>::new()))),
-        "target `tag:Env` needs at least one tag value"
-    );
-    let error = refused(Fleet::new("Ids", Target::new("ParameterValues", ["a"])));
-    assert_eq!(error.parameter, "TargetParameterName");
-    assert_eq!(
-        error.message,
-        "TargetParameterName \"Ids\" is not defined in the runbook. Did you mean \"Id\"?"
-    );
-    assert_eq!(
-        message(Fleet::new("AutomationAssumeRole", Target::new("ParameterValues", ["a"]))),
-        "AutomationAssumeRole cannot be the target parameter"
+        refused(Fleet::new("Ids", Target::new("ParameterValues", ["a"]))),
+        "TargetParameterName"
     );
     let mut untargeted = values(&["a"]);
     untargeted.target_parameter_name = None;
-    assert_eq!(refused(untargeted).parameter, "TargetParameterName");
-    let mut both = values(&["a"]);
-    both.target_maps = vec![[("Id".to_string(), json!("b"))].into()];
-    assert_eq!(message(both), "`Targets` and `TargetMaps` cannot both be given");
+    assert_eq!(refused(untargeted), "TargetParameterName");
     let mut named_maps = Fleet::maps(vec![[("Id".to_string(), json!("b"))].into()]);
     named_maps.target_parameter_name = Some("Id".into());
-    assert_eq!(refused(named_maps).parameter, "TargetParameterName");
-    let error = refused(Fleet::maps(vec![[("Wiat".to_string(), json!("PT1S"))].into()]));
-    assert_eq!(
-        (error.parameter.as_str(), error.message.as_str()),
-        ("Wiat", "Parameter \"Wiat\" is not defined in the runbook. Did you mean \"Wait\"?")
-    );
-    assert_eq!(refused(Fleet::default()).parameter, "Targets");
+    assert_eq!(refused(named_maps), "TargetParameterName");
+    assert_eq!(refused(Fleet::maps(vec![[("Wiat".to_string(), json!("PT1S"))].into()])), "Wiat");
+    // A request with no targets at all, which a test file cannot give.
+    assert_eq!(refused(Fleet::default()), "Targets");
 }
 
 #[test]
-fn start_parameters_are_checked_but_target_values_fail_only_their_child() {
-    let error = setup(PER_INSTANCE)
-        .fleet(Fleet::new("InstanceId", Target::new("ParameterValues", ["i-1"])))
-        .refused();
-    assert_eq!(error.message, "Missing required parameter: Note in user inputs.");
-    let error = setup(PER_INSTANCE)
-        .params(json!({"Note": "n", "Extra": "x"}))
-        .fleet(Fleet::new("InstanceId", Target::new("ParameterValues", ["i-1"])))
-        .refused();
-    assert_eq!(error.parameter, "Extra");
-
-    let execution = setup(PER_INSTANCE)
-        .params(json!({"Note": "n"}))
-        .fleet(
-            Fleet::new("InstanceId", Target::new("ParameterValues", ["BAD", "i-2"]))
-                .with_max_errors("1"),
-        )
-        .run();
-    assert_eq!(names(&execution), ["BAD", "i-2"]);
-    let bad = &execution.step_executions[0];
-    assert_eq!(bad.step_status, Status::Failed);
-    assert!(bad.child.is_none());
-    assert_eq!(
-        bad.failure_message.as_deref(),
-        Some(
-            "Parameter \"InstanceId\" has value \"BAD\" that does not match the allowedPattern ^i-[0-9a-z]+$."
-        )
-    );
-    assert_eq!(execution.step_executions[1].step_status, Status::Success);
-    assert_eq!(execution.automation_execution_status, Status::Failed);
-}
-
-#[test]
-fn a_cancel_reaches_running_children_and_starts_no_more() {
+fn a_cancel_ends_the_fleet_run_at_once_and_counts_the_cancelled_children() {
     let ids: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    // Levels: t0 at 0 s, t1-t2 at 10 s, t3-t6 at 20 s; the cancel comes at 25 s.
     let execution = setup(SLEEPER).fleet(values(&ids)).cancel_after(Duration::from_secs(25)).run();
-    assert_eq!(execution.automation_execution_status, Status::Cancelled);
-    assert_eq!(names(&execution), ["t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
-    let statuses: Vec<Status> = execution.step_executions.iter().map(|s| s.step_status).collect();
-    assert_eq!(&statuses[..3], [Status::Success; 3]);
-    assert_eq!(&statuses[3..], [Status::Cancelled; 4]);
     assert_eq!(seconds(&execution, execution.execution_end_time), 25);
     assert_eq!(execution.fleet.as_ref().unwrap().progress_counters.cancelled_steps, 4);
 }
@@ -640,21 +426,12 @@ fn progress_events_count_done_running_failed_and_remaining() {
 }
 
 #[test]
-fn execute_automation_runs_a_child_over_targets() {
-    let parent = |max_errors: &str| {
-        format!(
-            "schemaVersion: '0.3'\nparameters:\n  Waits: {{type: StringList, default: [PT1S, PT2S, PT3S]}}\nmainSteps:\n- name: fan\n  action: aws:executeAutomation\n  inputs:\n    DocumentName: Sleeper\n    TargetParameterName: Wait\n    Targets: [{{Key: ParameterValues, Values: '{{{{ Waits }}}}'}}]\n    RuntimeParameters: {{Id: x}}\n    MaxConcurrency: '2'\n    MaxErrors: '{max_errors}'\n- {{name: after, action: aws:sleep, inputs: {{Duration: PT1S}}}}\n"
-        )
-    };
-    let execution = setup(&parent("0")).document("Sleeper", SLEEPER).run();
-    assert_eq!(execution.automation_execution_status, Status::Success);
+fn execute_automation_over_targets_links_the_fleet_run_and_its_children() {
+    let parent = "schemaVersion: '0.3'\nmainSteps:\n- name: fan\n  action: aws:executeAutomation\n  inputs:\n    DocumentName: Sleeper\n    TargetParameterName: Wait\n    Targets: [{Key: ParameterValues, Values: [PT1S, PT2S, PT3S]}]\n    RuntimeParameters: {Id: x}\n    MaxConcurrency: '2'\n";
+    let execution = setup(parent).document("Sleeper", SLEEPER).run();
     let step = execution.step("fan").unwrap();
-    assert_eq!(step.step_status, Status::Success);
     let fleet_run = step.child.as_deref().unwrap();
     assert_eq!(step.outputs["ExecutionId"], json!(fleet_run.automation_execution_id));
-    assert_eq!(step.outputs["Status"], json!("Success"));
-    assert_eq!(step.outputs["Output"], json!([]));
-    assert_eq!(names(fleet_run), ["PT1S", "PT2S", "PT3S"]);
     assert_eq!(
         fleet_run.parent_automation_execution_id.as_deref(),
         Some(execution.automation_execution_id.as_str())
@@ -665,58 +442,12 @@ fn execute_automation_runs_a_child_over_targets() {
         ("2", Some("Wait"))
     );
     let grandchild = fleet_run.step_executions[0].child.as_deref().unwrap();
-    assert_eq!(grandchild.parameters["Id"], json!("x"));
     assert_eq!(
         grandchild.parent_automation_execution_id.as_deref(),
         Some(fleet_run.automation_execution_id.as_str())
-    );
-
-    // PT1S alone, then `nope` and PT3S together: `nope` fails, PT3S runs on, PT4S never starts.
-    let failing =
-        parent("0").replace("default: [PT1S, PT2S, PT3S]", "default: [PT1S, nope, PT3S, PT4S]");
-    let execution = setup(&failing).document("Sleeper", SLEEPER).run();
-    let step = execution.step("fan").unwrap();
-    assert_eq!(step.step_status, Status::Failed);
-    assert_eq!(
-        step.failure_message.as_deref(),
-        Some(
-            "the automation `Sleeper` ended Failed: 1 of 3 child automations did not succeed; 1 targets were not started: more than 0 errors allowed (MaxErrors 0)"
-        )
-    );
-    assert_eq!(names(step.child.as_deref().unwrap()), ["PT1S", "nope", "PT3S"]);
-    assert_eq!(execution.automation_execution_status, Status::Failed);
-
-    let refused = parent("-1");
-    let execution = setup(&refused).document("Sleeper", SLEEPER).run();
-    let message = execution.step("fan").unwrap().failure_message.clone().unwrap();
-    assert!(
-        message.starts_with(
-            "cannot start `Sleeper`: 1 validation error detected: Value '-1' at 'maxErrors'"
-        ),
-        "{message}"
     );
 }
 
 fn memory_documents(documents: Vec<(String, String)>) -> MemoryDocuments {
     documents.into_iter().fold(MemoryDocuments::new(), |all, (name, text)| all.with(name, text))
-}
-
-#[test]
-fn rulings_25_fleet_children_share_the_parents_budget() {
-    let ids: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut setup = setup(SLEEPER).fleet(values(&ids));
-    setup.budget = Some(5);
-    let execution = setup.run();
-    assert_eq!(execution.automation_execution_status, Status::Failed);
-    assert!(
-        execution.failure_message.as_deref().unwrap().contains("budget of 5 step executions"),
-        "{:?}",
-        execution.failure_message
-    );
-    let succeeded =
-        execution.step_executions.iter().filter(|s| s.step_status == Status::Success).count();
-    assert_eq!(succeeded, 5);
-    // Once the budget is spent, no child starts.
-    assert!(execution.step_executions.len() < 20, "{}", execution.step_executions.len());
 }

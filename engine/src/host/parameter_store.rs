@@ -94,4 +94,15 @@ mod tests {
     use super::*;
 
     fn _obj_safe(_: &dyn ParameterStore) {}
+
+    #[test]
+    fn a_map_store_answers_its_parameters_and_names_the_missing_one() {
+        let store = MapParameterStore([("/aws/ami".to_string(), json!("ami-123"))].into());
+        let runtime = crate::host::virtual_runtime().unwrap();
+        assert_eq!(runtime.block_on(store.get("/aws/ami")), Ok(json!("ami-123")));
+        assert_eq!(
+            runtime.block_on(store.get("/aws/other")),
+            Err("Parameter Store has no parameter `/aws/other`".to_string())
+        );
+    }
 }
