@@ -59,6 +59,7 @@ class _Lifeline(object):
         with self.arrived:
             self.closed = True
             self.arrived.notify_all()
+        _end_descendants()
         try:
             os.killpg(os.getpgrp(), signal.SIGKILL)
         except (AttributeError, OSError):
@@ -237,7 +238,9 @@ def _metadata(status):
 
 def _bridge_aws_calls(step, lifeline):
     # Nothing reaches AWS: whatever credentials and profile the shell has stay out of the run.
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    # The runner has already sealed the environment (an endpoint that refuses connections,
+    # empty configuration files), which the script's own child processes inherit.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     os.environ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE"
     os.environ["AWS_SECRET_ACCESS_KEY"] = "mock"
@@ -490,14 +493,82 @@ def _describe(error, hide):
 
 
 def _write(path, text):
-    with open(path, "w", encoding="utf-8") as file:
+    # Only the owner may read the result, which can hold secrets.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as file:
         file.write(text)
+
+
+def _find_prctl():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except Exception:
+        return None
+
+
+# Found when this file is loaded: once for all the children of a warm interpreter.
+_PRCTL = _find_prctl()
+
+
+def _adopt_orphans():
+    """Makes this process the reaper of every process the script starts (Linux), so that one
+    that leaves its process group or session (a daemon, `start_new_session=True`) still
+    becomes this process's child when its parent ends, and `_end_descendants` finds it."""
+    if _PRCTL is not None:
+        PR_SET_CHILD_SUBREAPER = 36
+        try:
+            _PRCTL(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except Exception:
+            pass
+
+
+def _children():
+    """The pids of this process's children, living or not yet reaped (Linux)."""
+    pids = []
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return pids
+    for task in tasks:
+        try:
+            with open("/proc/self/task/{}/children".format(task)) as file:
+                pids.extend(int(pid) for pid in file.read().split())
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def _end_descendants():
+    """Kills every process the script started, wherever it went, before this one ends. A child
+    is killed and reaped before its pid could be reused; its own children then come to this
+    process, the reaper, and go in the next round."""
+    import signal
+
+    for _ in range(10000):
+        children = _children()
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
 
 
 def main(request_path):
     with open(request_path, encoding="utf-8") as file:
         request = json.load(file)
     lifeline = _watch_lifeline() if request.get("lifeline") else None
+    _adopt_orphans()
     result = request["result"]
     hide = request.get("hide", [])
     aws = os.environ.pop("RUNBOOK_SCRIPT_AWS", "")
@@ -535,7 +606,8 @@ def main(request_path):
         _write(result, json.dumps(outcome, ensure_ascii=False))
 
     # Leave at once, as the service does when the handler returns: threads the script left
-    # running must not hold the step open.
+    # running must not hold the step open, nor processes it started outlive it.
+    _end_descendants()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -35,6 +35,7 @@ pub mod check;
 mod powershell;
 mod process;
 mod python;
+mod sealed;
 #[cfg(unix)]
 mod warm;
 
@@ -50,6 +51,7 @@ use serde_json::Value;
 
 pub use bridge::UNANSWERED_CODES;
 pub use powershell::PowerShellRunner;
+pub use process::abandon_all;
 pub use python::PythonRunner;
 
 use process::Finished;

@@ -139,8 +139,8 @@ fn run_in(
     let script_path = dir.join(SCRIPT_FILE);
     let wrapper_path = dir.join("runbook_wrapper.ps1");
     let result_path = dir.join("result.json");
-    std::fs::write(&script_path, code)
-        .and_then(|()| std::fs::write(&wrapper_path, WRAPPER))
+    process::private_file(&script_path, code.as_bytes())
+        .and_then(|()| process::private_file(&wrapper_path, WRAPPER.as_bytes()))
         .map_err(|error| internal(format!("cannot write the script: {error}")))?;
 
     let mut command = Command::new(pwsh);
@@ -158,10 +158,17 @@ fn run_in(
     if let Some(archive) = &attachment {
         command.arg("-ModuleArchive").arg(archive);
     }
-    command
-        .current_dir(dir)
-        .env("InputPayload", request.input_payload.to_string())
-        .envs(request.env.iter().map(|(name, value)| (name, value)));
+    command.current_dir(dir).env("InputPayload", request.input_payload.to_string());
+    if super::sealed::is_dry(&request.env) {
+        let sealed = super::sealed::environment(dir).map_err(|error| {
+            internal(format!("cannot make the script's empty AWS configuration: {error}"))
+        })?;
+        for name in &sealed.remove {
+            command.env_remove(name);
+        }
+        command.envs(sealed.set);
+    }
+    command.envs(request.env.iter().map(|(name, value)| (name, value)));
     let finished = process::supervise(command, request.timeout)
         .map_err(|error| internal(format!("cannot start {}: {error}", pwsh.display())))?;
     warnings.extend(finished.notes.iter().cloned());
