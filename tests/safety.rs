@@ -385,3 +385,27 @@ fn an_approval_prompt_gives_way_to_a_cancel() {
     assert!(text.contains("Cancelled"), "{text}");
     assert!(text.contains("cleanup"), "{text}");
 }
+
+#[test]
+fn processes_a_script_started_are_gone_when_its_step_ends() {
+    assert_boto3();
+    let dir = TempDir::new("safety-orphans");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    // Three ways to outlive a script: output discarded, a session of its own, and a grandchild
+    // whose parent has already ended (a daemon's double fork).
+    let body = "sleeper = [sys.executable, '-c', 'import time; time.sleep(600)']\nquiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\npids = [subprocess.Popen(sleeper, **quiet).pid, subprocess.Popen(sleeper, start_new_session=True, **quiet).pid]\ndaemon = \"import os, subprocess, sys, time\\nif os.fork() == 0:\\n  os.setsid()\\n  p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\\n  print(p.pid, flush=True)\\n  os._exit(0)\\nos.wait()\\n\"\nout = subprocess.run([sys.executable, '-c', daemon], capture_output=True, text=True, timeout=100)\npids.append(int(out.stdout.split()[0]))\nreturn {'pids': pids}\n";
+    dir.write("orphans.yaml", &runbook(&[script_step("start", body, "")]));
+    let child =
+        spawn(dir.path(), &tmp, &["run", "orphans.yaml", "-p", "Dir=.", "--output", "json"]);
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(code, 0, "{stderr}");
+    let record: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let payload = record["StepExecutions"][0]["Outputs"]["Payload"][0].as_str().unwrap();
+    let payload: serde_json::Value = serde_json::from_str(payload).unwrap();
+    let pids = payload["pids"].as_array().unwrap();
+    assert_eq!(pids.len(), 3, "{payload}");
+    for pid in pids {
+        assert_gone(u32::try_from(pid.as_u64().unwrap()).unwrap());
+    }
+}
