@@ -292,6 +292,36 @@ fn an_output_over_100_kb_fails_the_step() {
 }
 
 #[test]
+fn an_output_far_over_100_kb_is_reported_by_its_size() {
+    let runner = python();
+    let error =
+        run_err(&runner, inline("def h(e, c):\n    return 'x' * 3000000\n", "h", json!({})));
+    assert_eq!(error.kind, ScriptErrorKind::OutputTooLarge);
+    assert_eq!(
+        error.message,
+        "the script's output is 3000002 bytes of JSON; aws:executeScript returns at most 100 KB \
+         (102400 bytes)"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_result_without_end_is_not_read_past_the_limit() {
+    // The result file is the script's to write: linked to /dev/zero it never ends, and reading
+    // it whole would never end either.
+    let runner = python();
+    let script =
+        "import os\n\ndef h(e, c):\n    os.symlink('/dev/zero', 'result.json')\n    return 1\n";
+    let error = run_err(&runner, inline(script, "h", json!({})));
+    assert_eq!(error.kind, ScriptErrorKind::OutputTooLarge, "{}", error.message);
+    assert_eq!(
+        error.message,
+        "the script's output is more than 205824 bytes of JSON; aws:executeScript returns at \
+         most 100 KB (102400 bytes)"
+    );
+}
+
+#[test]
 fn a_returned_list_keeps_its_first_100_items() {
     let runner = python();
     let output =

@@ -492,6 +492,23 @@ def _describe(error, hide):
     return text
 
 
+# The runner reads at most twice the service's 100 KB limit of a result: a payload larger than
+# that is reported by its size alone, and a failure's message is cut to fit in a third of it.
+_MAX_ITEMS = 100
+_MAX_RESULT_PAYLOAD = 2 * 100 * 1024
+_MAX_FAILURE = 64 * 1024
+
+
+def _bounded(outcome):
+    text = json.dumps(outcome, ensure_ascii=False)
+    message = outcome.get("message") or ""
+    while len(text.encode("utf-8")) > _MAX_FAILURE and message:
+        message = message[: len(message) // 2]
+        outcome = dict(outcome, message=message + "\n... (cut)")
+        text = json.dumps(outcome, ensure_ascii=False)
+    return text
+
+
 def _write(path, text):
     # Only the owner may read the result, which can hold secrets.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -589,8 +606,15 @@ def main(request_path):
     except BaseException as error:
         outcome = {"ok": False, "kind": "exception", "message": _describe(error, hide)}
     else:
+        # The service keeps the first 100 items of a list; the runner warns with the count.
+        items = None
+        if isinstance(returned, list) and len(returned) > _MAX_ITEMS:
+            items = len(returned)
+            returned = returned[:_MAX_ITEMS]
         try:
-            payload = json.dumps(returned, allow_nan=False, ensure_ascii=False)
+            payload = json.dumps(
+                returned, allow_nan=False, ensure_ascii=False, separators=(",", ":")
+            )
         except (TypeError, ValueError, RecursionError) as error:
             outcome = {
                 "ok": False,
@@ -600,10 +624,15 @@ def main(request_path):
                 ),
             }
         else:
-            outcome = None
-            _write(result, '{"ok": true, "payload": ' + payload + "}")
+            size = len(payload.encode("utf-8"))
+            if size > _MAX_RESULT_PAYLOAD:
+                outcome = {"ok": False, "kind": "output_too_large", "size": size}
+            else:
+                outcome = None
+                counted = '"items": {}, '.format(items) if items is not None else ""
+                _write(result, '{"ok": true, ' + counted + '"payload": ' + payload + "}")
     if outcome is not None:
-        _write(result, json.dumps(outcome, ensure_ascii=False))
+        _write(result, _bounded(outcome))
 
     # Leave at once, as the service does when the handler returns: threads the script left
     # running must not hold the step open, nor processes it started outlive it.
