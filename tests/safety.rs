@@ -409,3 +409,23 @@ fn processes_a_script_started_are_gone_when_its_step_ends() {
         assert_gone(u32::try_from(pid.as_u64().unwrap()).unwrap());
     }
 }
+
+#[test]
+fn an_attachment_path_is_a_located_validation_error_and_the_run_is_refused() {
+    let dir = TempDir::new("safety-attachment");
+    dir.write(
+        "evil.yaml",
+        "schemaVersion: '0.3'\nfiles:\n  ../evil.py: {}\nmainSteps:\n  - name: run\n    action: aws:executeScript\n    inputs:\n      Runtime: python3.11\n      Handler: evil.h\n      Attachment: ../evil.py\n",
+    );
+    let output = Cli::new().current_dir(dir.path()).args(["validate", "evil.yaml"]).run().code(1);
+    assert!(
+        output.stdout.contains("error[RB035]: attachment `../evil.py` is not a plain file name")
+            && output.stdout.contains("--> evil.yaml:3:3")
+            && output.stdout.contains("--> evil.yaml:10:19")
+            && output.stdout.contains("= step `run`, field mainSteps[0].inputs.Attachment"),
+        "{}",
+        output.stdout
+    );
+    let output = Cli::new().current_dir(dir.path()).args(["run", "evil.yaml"]).run().code(2);
+    assert!(output.stderr.contains("RB035"), "{}", output.stderr);
+}
