@@ -13,7 +13,7 @@ use runbook_engine::host::{
     ScriptRequest, ScriptRunner,
 };
 
-use super::process::{self, ScratchDir};
+use super::process::{self, ScratchDir, StopOnDrop, StopSignal};
 use super::{Runtime, Version, finish, read_outcome, run_on_blocking_pool, with_warnings};
 
 /// The wrapper script, written next to the step's script for each run.
@@ -51,6 +51,15 @@ impl PowerShellRunner {
     /// Runs one script to completion on the current thread (see
     /// [`PythonRunner::run_blocking`](super::PythonRunner::run_blocking)).
     pub fn run_blocking(&self, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+        self.run_until(request, None)
+    }
+
+    /// [`run_blocking`](Self::run_blocking), stopping the script when `stop` is set.
+    fn run_until(
+        &self,
+        request: &ScriptRequest,
+        stop: Option<StopSignal>,
+    ) -> Result<ScriptOutput, ScriptError> {
         let Some(Runtime::PowerShell(wanted)) = Runtime::parse(&request.runtime) else {
             return Err(ScriptError::new(
                 ScriptErrorKind::InvalidInput,
@@ -88,7 +97,7 @@ impl PowerShellRunner {
             .map_err(|error| {
                 internal(format!("cannot make a directory to run the script in: {error}"))
             })
-            .and_then(|scratch| run_in(&pwsh, &scratch, request, &mut warnings));
+            .and_then(|scratch| run_in(&pwsh, &scratch, request, stop, &mut warnings));
         with_warnings(outcome, warnings)
     }
 
@@ -121,7 +130,14 @@ impl ScriptRunner for PowerShellRunner {
         _calls: &'a dyn ScriptCalls,
     ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
         let runner = self.clone();
-        run_on_blocking_pool(move || runner.run_blocking(&request))
+        let stop = StopSignal::default();
+        // Dropped with the returned future when the step is cancelled: the script stops at once.
+        let on_drop = StopOnDrop(stop.clone());
+        let work = run_on_blocking_pool(move || runner.run_until(&request, Some(stop)));
+        Box::pin(async move {
+            let _on_drop = on_drop;
+            work.await
+        })
     }
 }
 
@@ -129,6 +145,7 @@ fn run_in(
     pwsh: &Path,
     scratch: &ScratchDir,
     request: &ScriptRequest,
+    stop: Option<StopSignal>,
     warnings: &mut Vec<String>,
 ) -> Result<ScriptOutput, ScriptError> {
     let dir = scratch.path();
@@ -169,7 +186,7 @@ fn run_in(
         command.envs(sealed.set);
     }
     command.envs(request.env.iter().map(|(name, value)| (name, value)));
-    let finished = process::supervise(command, request.timeout)
+    let finished = process::supervise(command, request.timeout, stop)
         .map_err(|error| internal(format!("cannot start {}: {error}", pwsh.display())))?;
     warnings.extend(finished.notes.iter().cloned());
     let outcome = read_outcome(&result_path, &finished, request.timeout)?;

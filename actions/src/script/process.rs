@@ -197,8 +197,15 @@ pub(crate) struct Finished {
 /// with it, and its standard input is a pipe that stays open while it runs and closes when it
 /// must stop (or when this process dies). The Python bootstrap watches that pipe and takes its
 /// whole group down when it closes.
-pub(crate) fn supervise(command: Command, limit: Duration) -> io::Result<Finished> {
+pub(crate) fn supervise(
+    command: Command,
+    limit: Duration,
+    stop: Option<StopSignal>,
+) -> io::Result<Finished> {
     let mut running = Running::start(command, limit, false)?;
+    if let Some(stop) = stop {
+        running.stop = stop;
+    }
     loop {
         match running.wait()? {
             Wait::Request(_) => running.reply("{\"unanswered\": \"nothing answers requests\"}")?,
