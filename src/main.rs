@@ -1,5 +1,6 @@
 //! The `runbook` command: a thin layer that parses arguments, calls the libraries and maps the
-//! outcome to an exit code (0 success, 1 a runbook or test failed, 2 usage or input errors).
+//! outcome to an exit code (0 success, 1 a runbook or test failed, 2 usage or input errors, 130
+//! cancelled by a signal).
 
 mod cli;
 mod render;

@@ -16,6 +16,7 @@
 //! - `record`: `runbook run --record`, and runs replayed from their recordings;
 //! - `references`: references with no value at run time are left as written, with warnings;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
+//! - `safety`: dry runs sealed off from AWS, cancels by signal, private scratch folders;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates;
 //! - `script_calls`: the AWS calls of scripts answered by mocks and placeholders;
 //! - `test_files`: test files that use every part of the format, and ones that fail as they
@@ -41,6 +42,7 @@ mod permissions;
 mod record;
 mod references;
 mod robustness;
+mod safety;
 mod schemas;
 mod script_calls;
 mod terminal;

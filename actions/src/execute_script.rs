@@ -145,6 +145,14 @@ fn describe(value: &Value) -> &'static str {
 
 /// The attachment a step names: declared in the runbook's `files` and found on disk.
 fn find_attachment(cx: &StepContext<'_>, name: String) -> Result<ScriptAttachment, StepFailure> {
+    // A path would reach outside the folders attachments are looked for in (RB035 says so
+    // before the run; a templated name is only known now).
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+        return Err(StepFailure::invalid_inputs(format!(
+            "attachment `{name}` is not a plain file name: attachments are found only in the \
+             runbook's folder or the attachments folder, by name"
+        )));
+    }
     if !cx.declares_attachment(&name) {
         return Err(StepFailure::invalid_inputs(format!(
             "attachment {name} is not declared in the runbook's `files`; {NAME} can only use \
@@ -152,7 +160,12 @@ fn find_attachment(cx: &StepContext<'_>, name: String) -> Result<ScriptAttachmen
         )));
     }
     match cx.attachment(&name) {
-        Some(path) => Ok(ScriptAttachment { name, path }),
+        Some(path) => {
+            if let Some(declared) = cx.attachment_sha256(&name) {
+                check_sha256(&name, &path, declared)?;
+            }
+            Ok(ScriptAttachment { name, path })
+        }
         None => {
             let folders: Vec<String> =
                 cx.attachment_folders().iter().map(|folder| show_folder(folder)).collect();
@@ -167,6 +180,27 @@ fn find_attachment(cx: &StepContext<'_>, name: String) -> Result<ScriptAttachmen
             )))
         }
     }
+}
+
+/// Fails unless the file at `path` has the SHA-256 the runbook declares for attachment `name`.
+fn check_sha256(name: &str, path: &Path, declared: &str) -> Result<(), StepFailure> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).map_err(|error| {
+        StepFailure::invalid_inputs(format!("attachment {name} cannot be read: {error}"))
+    })?;
+    let actual = sha2::Sha256::digest(&bytes).iter().fold(String::new(), |mut hex, byte| {
+        use std::fmt::Write;
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
+    if actual.eq_ignore_ascii_case(declared.trim()) {
+        return Ok(());
+    }
+    Err(StepFailure::invalid_inputs(format!(
+        "attachment {name} ({}) does not match the sha256 the runbook declares for it in \
+         `files`: declared {declared}, the file's is {actual}",
+        path.display()
+    )))
 }
 
 fn show_folder(folder: &Path) -> String {

@@ -284,7 +284,7 @@ fn py_attachment_runbook() -> String {
     format!(
         r"{HEAD}files:
   process_instance.py:
-    checksums: {{sha256: 0000000000000000000000000000000000000000000000000000000000000000}}
+    checksums: {{sha256: 1f374297f4bea55c85093da641472ee1091259dded3ff5b60fc2c27bb966cb5c}}
 mainSteps:
 - name: describe
   action: aws:executeScript
@@ -317,6 +317,46 @@ fn a_py_attachment_in_the_attachments_folder_runs() {
         case(&py_attachment_runbook()).at(dir.join("runbook.yaml")).context(context).run();
     assert_eq!(execution.automation_execution_status, Status::Success, "{execution:#?}");
     assert_eq!(step(&execution, "describe").outputs["Described"], json!("instance i-0abc"));
+}
+
+#[test]
+fn an_attachment_whose_sha256_differs_from_the_declared_one_fails_naming_the_file() {
+    let dir = scratch("wrong_checksum");
+    std::fs::write(
+        dir.join("process_instance.py"),
+        "def process_instance_data(e, c):\n    return 1\n",
+    )
+    .expect("the attachment is written");
+    let execution = case(&py_attachment_runbook()).at(dir.join("runbook.yaml")).run();
+    assert_eq!(step(&execution, "describe").step_status, Status::Failed);
+    assert_eq!(
+        failure(&execution, "describe"),
+        format!(
+            "attachment process_instance.py ({}) does not match the sha256 the runbook declares \
+             for it in `files`: declared \
+             1f374297f4bea55c85093da641472ee1091259dded3ff5b60fc2c27bb966cb5c, the file's is \
+             0bfaf92bf0eb6322c7d041a5842495c51bc5b642c0d22bdd2ccfe7d3520ff999",
+            dir.join("process_instance.py").display()
+        )
+    );
+}
+
+#[test]
+fn an_attachment_named_by_a_path_is_refused_even_when_templated() {
+    let dir = scratch("attachment_path");
+    std::fs::write(dir.join("evil.py"), "def h(e, c):\n    return 'ran'\n").expect("written");
+    let inner = dir.join("inner");
+    std::fs::create_dir_all(&inner).expect("a folder");
+    let yaml = format!(
+        "{HEAD}parameters:\n  Name: {{type: String, default: ../evil.py}}\nmainSteps:\n- name: run\n  action: aws:executeScript\n  inputs:\n    Runtime: RUNTIME\n    Handler: evil.h\n    Attachment: '{{{{ Name }}}}'\n"
+    );
+    let execution = case(&yaml).at(inner.join("runbook.yaml")).run();
+    assert_eq!(step(&execution, "run").step_status, Status::Failed);
+    assert_eq!(
+        failure(&execution, "run"),
+        "attachment `../evil.py` is not a plain file name: attachments are found only in the \
+         runbook's folder or the attachments folder, by name"
+    );
 }
 
 #[test]
@@ -375,7 +415,7 @@ fn an_inline_script_imports_from_a_zip_attachment_and_a_dotted_handler_runs_from
     // hand; a `file.function` handler runs from the .zip, whatever `Script` holds.
     let yaml = format!(
         r#"{HEAD}files:
-  artifact.zip: {{checksums: {{sha256: '00'}}}}
+  artifact.zip: {{}}
 mainSteps:
 - name: inline
   action: aws:executeScript
@@ -885,7 +925,7 @@ fn a_powershell_step_gets_its_module_archive() {
     std::fs::set_permissions(&pwsh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     bundle_zip(&dir, "modules.zip");
     let yaml = format!(
-        "{HEAD}files:\n  modules.zip: {{checksums: {{sha256: '00'}}}}\nmainSteps:\n- name: ps\n  action: aws:executeScript\n  inputs:\n    Runtime: PowerShell 7.4\n    Attachment: modules.zip\n    InputPayload: {{Volume: vol-1}}\n    Script: Import-Module Helpers\n"
+        "{HEAD}files:\n  modules.zip: {{}}\nmainSteps:\n- name: ps\n  action: aws:executeScript\n  inputs:\n    Runtime: PowerShell 7.4\n    Attachment: modules.zip\n    InputPayload: {{Volume: vol-1}}\n    Script: Import-Module Helpers\n"
     );
     let scripts = Arc::new(LocalScriptRunner::new(None, Some(pwsh.clone())));
     let execution = case(&yaml).at(dir.join("runbook.yaml")).scripts(scripts).run();
@@ -909,7 +949,7 @@ fn a_powershell_step_gets_its_module_archive() {
 #[test]
 fn a_powershell_step_without_script_is_refused() {
     let yaml = format!(
-        "{HEAD}files:\n  modules.zip: {{checksums: {{sha256: '00'}}}}\nmainSteps:\n- name: ps\n  action: aws:executeScript\n  inputs: {{Runtime: PowerShell 7.4, Attachment: modules.zip}}\n"
+        "{HEAD}files:\n  modules.zip: {{}}\nmainSteps:\n- name: ps\n  action: aws:executeScript\n  inputs: {{Runtime: PowerShell 7.4, Attachment: modules.zip}}\n"
     );
     let dir = scratch("powershell_no_script");
     bundle_zip(&dir, "modules.zip");

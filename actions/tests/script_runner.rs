@@ -296,6 +296,36 @@ fn an_output_over_100_kb_fails_the_step() {
 }
 
 #[test]
+fn an_output_far_over_100_kb_is_reported_by_its_size() {
+    let runner = python();
+    let error =
+        run_err(&runner, inline("def h(e, c):\n    return 'x' * 3000000\n", "h", json!({})));
+    assert_eq!(error.kind, ScriptErrorKind::OutputTooLarge);
+    assert_eq!(
+        error.message,
+        "the script's output is 3000002 bytes of JSON; aws:executeScript returns at most 100 KB \
+         (102400 bytes)"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_result_without_end_is_not_read_past_the_limit() {
+    // The result file is the script's to write: linked to /dev/zero it never ends, and reading
+    // it whole would never end either.
+    let runner = python();
+    let script =
+        "import os\n\ndef h(e, c):\n    os.symlink('/dev/zero', 'result.json')\n    return 1\n";
+    let error = run_err(&runner, inline(script, "h", json!({})));
+    assert_eq!(error.kind, ScriptErrorKind::OutputTooLarge, "{}", error.message);
+    assert_eq!(
+        error.message,
+        "the script's output is more than 205824 bytes of JSON; aws:executeScript returns at \
+         most 100 KB (102400 bytes)"
+    );
+}
+
+#[test]
 fn a_returned_list_keeps_its_first_100_items() {
     let runner = python();
     let output =
@@ -517,6 +547,45 @@ fn powershell_gets_its_input_as_the_service_passes_it() {
             runner.find().expect("found").0.display()
         )]
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[allow(clippy::disallowed_methods, reason = "the test waits for a real process to start")]
+fn a_cancelled_powershell_step_stops_its_script() {
+    use std::os::unix::fs::PermissionsExt;
+
+    python();
+    let dir = scratch("cancelled_pwsh");
+    let pwsh = dir.join("pwsh");
+    std::fs::copy(fixtures().join("fake_pwsh.py"), &pwsh).expect("the stand-in is copied");
+    std::fs::set_permissions(&pwsh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let pid_file = dir.join("pwsh.pid");
+    let mut request = inline("Start-Sleep 600", "", json!({ "pidFile": pid_file }));
+    request.runtime = "PowerShell 7.4".to_string();
+    request.timeout = Duration::from_secs(900);
+    let runner = PowerShellRunner::new(Some(pwsh));
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+    let pid_seen = pid_file.clone();
+    runtime.block_on(async move {
+        let step = runner.run(request, &NoScriptCalls);
+        // The step's future is dropped once the script has started, as a cancel drops it.
+        let started = async {
+            while !pid_seen.exists() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            _ = step => panic!("the stand-in ended on its own"),
+            () = started => {}
+        }
+    });
+    // Without the stop, the script would hold the blocking pool for its whole 600 seconds.
+    runtime.shutdown_timeout(Duration::from_secs(60));
+    let pid: u32 =
+        std::fs::read_to_string(&pid_file).expect("the pid").trim().parse().expect("a pid");
+    assert!(has_ended(pid), "the cancelled step's script {pid} is still running");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod models;
 mod permissions;
 mod progress;
 mod run;
+mod signal;
 mod test;
 mod validate;
 
@@ -25,6 +26,9 @@ pub(crate) enum Outcome {
     Failure,
     /// Bad usage or unreadable input (exit 2).
     UsageError,
+    /// Ctrl-C or SIGTERM cancelled the run or the tests (exit 130, as a shell reports a
+    /// command Ctrl-C stopped).
+    Cancelled,
 }
 
 impl From<Outcome> for ExitCode {
@@ -33,6 +37,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::Failure => ExitCode::from(1),
             Outcome::UsageError => ExitCode::from(2),
+            Outcome::Cancelled => ExitCode::from(130),
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use runbook::terminal::{escape, escape_lines};
 use runbook_engine::host::{
@@ -302,9 +303,42 @@ impl Approver for PromptApprover {
     fn decide(&self, request: &ApprovalRequest) -> BoxFuture<'_, Option<Decision>> {
         let request = request.clone();
         Box::pin(async move {
-            // Reading the terminal is real work: on the blocking pool it holds the virtual clock.
-            tokio::task::spawn_blocking(move || ask(&request)).await.ok().flatten()
+            // The terminal is read on a thread of its own, which nothing waits for at the end: a
+            // cancelled run does not wait for an Enter that never comes. Waiting for the answer
+            // is real work: on the blocking pool it holds the virtual clock, until the answer
+            // comes or the step is cancelled (this future dropped).
+            let (answer, answered) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("runbook-prompt".into())
+                .spawn(move || {
+                    let _ = answer.send(ask(&request));
+                })
+                .ok()?;
+            let gone = Arc::new(AtomicBool::new(false));
+            let _dropped = SetOnDrop(gone.clone());
+            tokio::task::spawn_blocking(move || {
+                loop {
+                    match answered.recv_timeout(std::time::Duration::from_millis(50)) {
+                        Ok(decision) => return decision,
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                            if !gone.load(Ordering::Relaxed) => {}
+                        Err(_) => return None,
+                    }
+                }
+            })
+            .await
+            .ok()
+            .flatten()
         })
+    }
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

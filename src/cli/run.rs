@@ -10,7 +10,7 @@ use runbook::setup::{Approvals, Setup};
 use runbook_aws::mock::record::Recorder;
 use runbook_engine::Document;
 use runbook_engine::execute::{
-    Executor, Fleet, IdGenerator, Plan, RunContext, RunOptions, StepBudget, Target,
+    CancelToken, Executor, Fleet, IdGenerator, Plan, RunContext, RunOptions, StepBudget, Target,
 };
 use runbook_engine::host::{Clock, SystemClock, VirtualClock, virtual_runtime};
 use runbook_engine::record::Status;
@@ -262,6 +262,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     // Kept to the end and never freed, like the record (see below).
     let whole_plan = Arc::clone(&plan);
     let mut auto = None;
+    let cancel = CancelToken::new();
+    let signals = super::signal::watch(cancel.clone());
     let result = runtime.block_on(async {
         let clock: Arc<dyn Clock> = match &live {
             Some(_) => Arc::new(SystemClock),
@@ -276,12 +278,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         if let Some(limit) = args.max_step_executions {
             options.budget = StepBudget::new(limit);
         }
-        let cancel = options.cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
+        options.cancel = cancel;
         executor.run(plan, options).await
     });
     progress.flush();
@@ -320,6 +317,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     stdout.flush()?;
     let outcome = if execution.automation_execution_status == Status::Success {
         Outcome::Success
+    } else if execution.automation_execution_status == Status::Cancelled && signals.fired() {
+        Outcome::Cancelled
     } else {
         Outcome::Failure
     };

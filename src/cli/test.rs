@@ -119,6 +119,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     if let Some(jobs) = args.jobs {
         options.jobs = jobs.max(1);
     }
+    options.cancel = runbook_engine::execute::CancelToken::new();
+    let signals = super::signal::watch(options.cancel.clone());
     let outcomes = testing::run_files(&files, &options);
     let elapsed = started.elapsed();
     let text = match args.format {
@@ -129,7 +131,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
-    Ok(if outcomes.iter().all(testing::CaseOutcome::passed) {
+    Ok(if signals.fired() {
+        Outcome::Cancelled
+    } else if outcomes.iter().all(testing::CaseOutcome::passed) {
         Outcome::Success
     } else {
         Outcome::Failure

@@ -72,6 +72,9 @@ pub struct RunnerOptions {
     pub time_limit: Duration,
     /// The step executions each case's run may start (RULINGS 25).
     pub max_step_executions: u64,
+    /// Cancels every case's run, as Ctrl-C does (cases that start later are cancelled as they
+    /// start).
+    pub cancel: CancelToken,
 }
 
 /// A case's time limit when nothing sets one.
@@ -97,6 +100,7 @@ impl Default for RunnerOptions {
             models: None,
             time_limit: DEFAULT_TIME_LIMIT,
             max_step_executions: StepBudget::DEFAULT,
+            cancel: CancelToken::new(),
         }
     }
 }
@@ -245,6 +249,13 @@ fn run_case(
                 }
                 _ => None,
             };
+            let interrupt = {
+                let (all, this) = (options.cancel.clone(), cancel.clone());
+                tokio::spawn(async move {
+                    all.cancelled().await;
+                    this.cancel();
+                })
+            };
             let executor = Executor::new(Arc::new(standard_actions()), host);
             let mut run_options = RunOptions::with_parameters(case.parameters.clone());
             run_options.cancel = cancel.clone();
@@ -256,6 +267,7 @@ fn run_case(
             if let Some(timer) = timer {
                 timer.abort();
             }
+            interrupt.abort();
             let unused = mock.map(|mock| mock.unused_rules()).unwrap_or_default();
             result.map(|execution| (execution, unused)).map_err(|error| error.to_string())
         });

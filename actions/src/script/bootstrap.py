@@ -59,6 +59,7 @@ class _Lifeline(object):
         with self.arrived:
             self.closed = True
             self.arrived.notify_all()
+        _end_descendants()
         try:
             os.killpg(os.getpgrp(), signal.SIGKILL)
         except (AttributeError, OSError):
@@ -237,7 +238,9 @@ def _metadata(status):
 
 def _bridge_aws_calls(step, lifeline):
     # Nothing reaches AWS: whatever credentials and profile the shell has stay out of the run.
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    # The runner has already sealed the environment (an endpoint that refuses connections,
+    # empty configuration files), which the script's own child processes inherit.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     os.environ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE"
     os.environ["AWS_SECRET_ACCESS_KEY"] = "mock"
@@ -489,15 +492,100 @@ def _describe(error, hide):
     return text
 
 
+# The runner reads at most twice the service's 100 KB limit of a result: a payload larger than
+# that is reported by its size alone, and a failure's message is cut to fit in a third of it.
+_MAX_ITEMS = 100
+_MAX_RESULT_PAYLOAD = 2 * 100 * 1024
+_MAX_FAILURE = 64 * 1024
+
+
+def _bounded(outcome):
+    text = json.dumps(outcome, ensure_ascii=False)
+    message = outcome.get("message") or ""
+    while len(text.encode("utf-8")) > _MAX_FAILURE and message:
+        message = message[: len(message) // 2]
+        outcome = dict(outcome, message=message + "\n... (cut)")
+        text = json.dumps(outcome, ensure_ascii=False)
+    return text
+
+
 def _write(path, text):
-    with open(path, "w", encoding="utf-8") as file:
+    # Only the owner may read the result, which can hold secrets.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as file:
         file.write(text)
+
+
+def _find_prctl():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except Exception:
+        return None
+
+
+# Found when this file is loaded: once for all the children of a warm interpreter.
+_PRCTL = _find_prctl()
+
+
+def _adopt_orphans():
+    """Makes this process the reaper of every process the script starts (Linux), so that one
+    that leaves its process group or session (a daemon, `start_new_session=True`) still
+    becomes this process's child when its parent ends, and `_end_descendants` finds it."""
+    if _PRCTL is not None:
+        PR_SET_CHILD_SUBREAPER = 36
+        try:
+            _PRCTL(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except Exception:
+            pass
+
+
+def _children():
+    """The pids of this process's children, living or not yet reaped (Linux)."""
+    pids = []
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return pids
+    for task in tasks:
+        try:
+            with open("/proc/self/task/{}/children".format(task)) as file:
+                pids.extend(int(pid) for pid in file.read().split())
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def _end_descendants():
+    """Kills every process the script started, wherever it went, before this one ends. A child
+    is killed and reaped before its pid could be reused; its own children then come to this
+    process, the reaper, and go in the next round."""
+    import signal
+
+    for _ in range(10000):
+        children = _children()
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
 
 
 def main(request_path):
     with open(request_path, encoding="utf-8") as file:
         request = json.load(file)
     lifeline = _watch_lifeline() if request.get("lifeline") else None
+    _adopt_orphans()
     result = request["result"]
     hide = request.get("hide", [])
     aws = os.environ.pop("RUNBOOK_SCRIPT_AWS", "")
@@ -518,8 +606,15 @@ def main(request_path):
     except BaseException as error:
         outcome = {"ok": False, "kind": "exception", "message": _describe(error, hide)}
     else:
+        # The service keeps the first 100 items of a list; the runner warns with the count.
+        items = None
+        if isinstance(returned, list) and len(returned) > _MAX_ITEMS:
+            items = len(returned)
+            returned = returned[:_MAX_ITEMS]
         try:
-            payload = json.dumps(returned, allow_nan=False, ensure_ascii=False)
+            payload = json.dumps(
+                returned, allow_nan=False, ensure_ascii=False, separators=(",", ":")
+            )
         except (TypeError, ValueError, RecursionError) as error:
             outcome = {
                 "ok": False,
@@ -529,13 +624,19 @@ def main(request_path):
                 ),
             }
         else:
-            outcome = None
-            _write(result, '{"ok": true, "payload": ' + payload + "}")
+            size = len(payload.encode("utf-8"))
+            if size > _MAX_RESULT_PAYLOAD:
+                outcome = {"ok": False, "kind": "output_too_large", "size": size}
+            else:
+                outcome = None
+                counted = '"items": {}, '.format(items) if items is not None else ""
+                _write(result, '{"ok": true, ' + counted + '"payload": ' + payload + "}")
     if outcome is not None:
-        _write(result, json.dumps(outcome, ensure_ascii=False))
+        _write(result, _bounded(outcome))
 
     # Leave at once, as the service does when the handler returns: threads the script left
-    # running must not hold the step open.
+    # running must not hold the step open, nor processes it started outlive it.
+    _end_descendants()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

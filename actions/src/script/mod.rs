@@ -35,6 +35,7 @@ pub mod check;
 mod powershell;
 mod process;
 mod python;
+mod sealed;
 #[cfg(unix)]
 mod warm;
 
@@ -50,6 +51,7 @@ use serde_json::Value;
 
 pub use bridge::UNANSWERED_CODES;
 pub use powershell::PowerShellRunner;
+pub use process::abandon_all;
 pub use python::PythonRunner;
 
 use process::Finished;
@@ -73,6 +75,11 @@ pub const MAX_PAYLOAD_BYTES: usize = 100 * 1024;
 
 /// The most items of a list `Payload` the service returns.
 pub const MAX_PAYLOAD_ITEMS: usize = 100;
+
+/// The most of a result file that is read: twice [`MAX_PAYLOAD_BYTES`], and a little for its
+/// envelope. The Python bootstrap reports a larger payload by its size alone; a larger file
+/// (a script that wrote its own, or linked it to `/dev/zero`) fails the step unread.
+const MAX_RESULT_BYTES: usize = 2 * MAX_PAYLOAD_BYTES + 1024;
 
 /// A `Runtime` value, read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,6 +241,12 @@ struct Outcome {
     kind: Option<String>,
     #[serde(default)]
     message: Option<String>,
+    /// How many items the handler's list had, when the bootstrap cut it.
+    #[serde(default)]
+    items: Option<usize>,
+    /// The size of a payload too large to be written, as the bootstrap measured it.
+    #[serde(default)]
+    size: Option<usize>,
 }
 
 /// Reads the result file of a finished script; the error when there is none to read.
@@ -252,8 +265,18 @@ fn read_outcome(
             finished,
         ));
     }
-    let text = match std::fs::read_to_string(result) {
-        Ok(text) => text,
+    let text = match read_bounded(result, MAX_RESULT_BYTES) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            return Err(failure(
+                ScriptErrorKind::OutputTooLarge,
+                format!(
+                    "the script's output is more than {MAX_RESULT_BYTES} bytes of JSON; \
+                     aws:executeScript returns at most 100 KB ({MAX_PAYLOAD_BYTES} bytes)"
+                ),
+                finished,
+            ));
+        }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let ended = match finished.status {
                 Some(status) => describe_status(status),
@@ -283,13 +306,34 @@ fn read_outcome(
     })
 }
 
+/// The text of the file at `path`, read up to `limit` bytes; `None` when it holds more.
+fn read_bounded(path: &Path, limit: usize) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    let most = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    file.take(most).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Ok(None);
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+}
+
 /// Turns an outcome into the step's output or failure, applying the service's output limits.
 fn finish(
     outcome: Outcome,
     finished: Finished,
     warnings: &mut Vec<String>,
 ) -> Result<ScriptOutput, ScriptError> {
+    if let Some(items) = outcome.items {
+        warnings.push(list_cut_warning(items));
+    }
     if !outcome.ok {
+        if let (Some("output_too_large"), Some(size)) = (outcome.kind.as_deref(), outcome.size) {
+            return Err(failure(ScriptErrorKind::OutputTooLarge, too_large(size), &finished));
+        }
         let kind = match outcome.kind.as_deref() {
             Some("invalid_input") => ScriptErrorKind::InvalidInput,
             _ => ScriptErrorKind::Exception,
@@ -315,21 +359,28 @@ pub fn limit_payload(mut payload: Value, warnings: &mut Vec<String>) -> Result<V
     if let Value::Array(items) = &mut payload
         && items.len() > MAX_PAYLOAD_ITEMS
     {
-        warnings.push(format!(
-            "the handler returned a list of {} items; aws:executeScript keeps the first \
-             {MAX_PAYLOAD_ITEMS}",
-            items.len()
-        ));
+        warnings.push(list_cut_warning(items.len()));
         items.truncate(MAX_PAYLOAD_ITEMS);
     }
     let size = serde_json::to_string(&payload).map_or(0, |text| text.len());
     if size > MAX_PAYLOAD_BYTES {
-        return Err(format!(
-            "the script's output is {size} bytes of JSON; aws:executeScript returns at most \
-             100 KB ({MAX_PAYLOAD_BYTES} bytes)"
-        ));
+        return Err(too_large(size));
     }
     Ok(payload)
+}
+
+fn list_cut_warning(items: usize) -> String {
+    format!(
+        "the handler returned a list of {items} items; aws:executeScript keeps the first \
+         {MAX_PAYLOAD_ITEMS}"
+    )
+}
+
+fn too_large(size: usize) -> String {
+    format!(
+        "the script's output is {size} bytes of JSON; aws:executeScript returns at most 100 KB \
+         ({MAX_PAYLOAD_BYTES} bytes)"
+    )
 }
 
 fn failure(kind: ScriptErrorKind, message: String, finished: &Finished) -> ScriptError {

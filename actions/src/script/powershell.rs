@@ -13,7 +13,7 @@ use runbook_engine::host::{
     ScriptRequest, ScriptRunner,
 };
 
-use super::process::{self, ScratchDir};
+use super::process::{self, ScratchDir, StopOnDrop, StopSignal};
 use super::{Runtime, Version, finish, read_outcome, run_on_blocking_pool, with_warnings};
 
 /// The wrapper script, written next to the step's script for each run.
@@ -51,6 +51,15 @@ impl PowerShellRunner {
     /// Runs one script to completion on the current thread (see
     /// [`PythonRunner::run_blocking`](super::PythonRunner::run_blocking)).
     pub fn run_blocking(&self, request: &ScriptRequest) -> Result<ScriptOutput, ScriptError> {
+        self.run_until(request, None)
+    }
+
+    /// [`run_blocking`](Self::run_blocking), stopping the script when `stop` is set.
+    fn run_until(
+        &self,
+        request: &ScriptRequest,
+        stop: Option<StopSignal>,
+    ) -> Result<ScriptOutput, ScriptError> {
         let Some(Runtime::PowerShell(wanted)) = Runtime::parse(&request.runtime) else {
             return Err(ScriptError::new(
                 ScriptErrorKind::InvalidInput,
@@ -88,7 +97,7 @@ impl PowerShellRunner {
             .map_err(|error| {
                 internal(format!("cannot make a directory to run the script in: {error}"))
             })
-            .and_then(|scratch| run_in(&pwsh, &scratch, request, &mut warnings));
+            .and_then(|scratch| run_in(&pwsh, &scratch, request, stop, &mut warnings));
         with_warnings(outcome, warnings)
     }
 
@@ -121,7 +130,14 @@ impl ScriptRunner for PowerShellRunner {
         _calls: &'a dyn ScriptCalls,
     ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
         let runner = self.clone();
-        run_on_blocking_pool(move || runner.run_blocking(&request))
+        let stop = StopSignal::default();
+        // Dropped with the returned future when the step is cancelled: the script stops at once.
+        let on_drop = StopOnDrop(stop.clone());
+        let work = run_on_blocking_pool(move || runner.run_until(&request, Some(stop)));
+        Box::pin(async move {
+            let _on_drop = on_drop;
+            work.await
+        })
     }
 }
 
@@ -129,6 +145,7 @@ fn run_in(
     pwsh: &Path,
     scratch: &ScratchDir,
     request: &ScriptRequest,
+    stop: Option<StopSignal>,
     warnings: &mut Vec<String>,
 ) -> Result<ScriptOutput, ScriptError> {
     let dir = scratch.path();
@@ -139,8 +156,8 @@ fn run_in(
     let script_path = dir.join(SCRIPT_FILE);
     let wrapper_path = dir.join("runbook_wrapper.ps1");
     let result_path = dir.join("result.json");
-    std::fs::write(&script_path, code)
-        .and_then(|()| std::fs::write(&wrapper_path, WRAPPER))
+    process::private_file(&script_path, code.as_bytes())
+        .and_then(|()| process::private_file(&wrapper_path, WRAPPER.as_bytes()))
         .map_err(|error| internal(format!("cannot write the script: {error}")))?;
 
     let mut command = Command::new(pwsh);
@@ -158,11 +175,18 @@ fn run_in(
     if let Some(archive) = &attachment {
         command.arg("-ModuleArchive").arg(archive);
     }
-    command
-        .current_dir(dir)
-        .env("InputPayload", request.input_payload.to_string())
-        .envs(request.env.iter().map(|(name, value)| (name, value)));
-    let finished = process::supervise(command, request.timeout)
+    command.current_dir(dir).env("InputPayload", request.input_payload.to_string());
+    if super::sealed::is_dry(&request.env) {
+        let sealed = super::sealed::environment(dir).map_err(|error| {
+            internal(format!("cannot make the script's empty AWS configuration: {error}"))
+        })?;
+        for name in &sealed.remove {
+            command.env_remove(name);
+        }
+        command.envs(sealed.set);
+    }
+    command.envs(request.env.iter().map(|(name, value)| (name, value)));
+    let finished = process::supervise(command, request.timeout, stop)
         .map_err(|error| internal(format!("cannot start {}: {error}", pwsh.display())))?;
     warnings.extend(finished.notes.iter().cloned());
     let outcome = read_outcome(&result_path, &finished, request.timeout)?;

@@ -1,14 +1,19 @@
-//! One script process from start to end: a scratch directory to run it in, its output captured,
-//! and its real-time limit enforced by killing it.
+//! One script process from start to end: a private scratch directory to run it in, its output
+//! captured, and its real-time limit (or its step's cancel) enforced by killing its process group.
+//!
+//! Live scratch directories and process groups are also listed process-wide, so that
+//! [`abandon_all`] can take them down when the whole program must end at once.
 //!
 //! Everything here blocks and reads the real clock; callers run it on tokio's blocking pool,
 //! which holds virtual time still meanwhile.
 
+use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The most of each output stream kept; a script that prints more keeps running, the rest is
@@ -28,25 +33,93 @@ const STOP_GRACE: Duration = Duration::from_millis(200);
 /// How long to keep reading output after the process has ended.
 const DRAIN_GRACE: Duration = Duration::from_millis(250);
 
-/// A directory of its own for one script run, removed when dropped.
+/// What is alive now: scratch directories and the process groups of running scripts, by a
+/// number of their own, for [`abandon_all`].
+#[derive(Default)]
+struct Live {
+    dirs: BTreeMap<u64, PathBuf>,
+    groups: BTreeMap<u64, Group>,
+}
+
+/// A running script's process group, led by the script's process, and a way to cut its
+/// lifeline (a socket) without the [`Running`] that owns it.
+struct Group {
+    leader: u32,
+    #[cfg(unix)]
+    lifeline: Option<std::os::unix::net::UnixStream>,
+}
+
+fn live() -> std::sync::MutexGuard<'static, Live> {
+    static LIVE: OnceLock<Mutex<Live>> = OnceLock::new();
+    LIVE.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// Ends every running script, with everything it started, and removes every scratch
+/// directory: for a program that must end at once (a second Ctrl-C), with no time for each step
+/// to end its own. Each script's lifeline is cut first, so that it ends the processes it started
+/// even outside its group; a group still there a moment later is killed.
+pub fn abandon_all() {
+    let Live { dirs, groups } = std::mem::take(&mut *live());
+    #[cfg(unix)]
+    for group in groups.values() {
+        if let Some(lifeline) = &group.lifeline {
+            let _ = lifeline.shutdown(std::net::Shutdown::Both);
+        }
+    }
+    let grace = Deadline::after(STOP_GRACE);
+    while grace.remaining().is_some() && !groups.values().all(|group| has_ended(group.leader)) {
+        pause(POLL_ENDING);
+    }
+    for group in groups.values() {
+        kill_group(group.leader);
+    }
+    for dir in dirs.values() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Whether the process `pid` has ended (it may wait to be reaped); `false` where that cannot
+/// be told.
+fn has_ended(pid: u32) -> bool {
+    if !Path::new("/proc/self/stat").exists() {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => {
+            stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+        }
+    }
+}
+
+/// A directory of its own for one script run, readable by its owner only, removed when dropped.
 #[derive(Debug)]
 pub(crate) struct ScratchDir {
     path: PathBuf,
+    number: u64,
 }
 
 impl ScratchDir {
-    /// Makes a new empty directory under the system's temporary directory.
+    /// Makes a new empty directory under the system's temporary directory, mode 0700: it holds
+    /// the step's input payload, secrets included.
     pub(crate) fn new() -> io::Result<Self> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
         let base = std::env::temp_dir();
         let process = std::process::id();
         loop {
             let number = NEXT.fetch_add(1, Ordering::Relaxed);
             let path = base.join(format!("runbook-script-{process}-{number}"));
-            // `create_dir` fails when the name exists, so a directory someone else made is
-            // never reused.
-            match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(Self { path }),
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            // `create` fails when the name exists, so a directory someone else made is never
+            // reused.
+            match builder.create(&path) {
+                Ok(()) => {
+                    live().dirs.insert(number, path.clone());
+                    return Ok(Self { path, number });
+                }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(error) => return Err(error),
             }
@@ -63,6 +136,43 @@ impl Drop for ScratchDir {
     fn drop(&mut self) {
         // Nothing useful can be done about a directory that cannot be removed.
         let _ = std::fs::remove_dir_all(&self.path);
+        live().dirs.remove(&self.number);
+    }
+}
+
+/// Writes a new file that only its owner can read (mode 0600).
+pub(crate) fn private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
+}
+
+/// Tells a [`Running`] process, from another thread, to stop: its step was cancelled.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StopSignal(Arc<AtomicBool>);
+
+impl StopSignal {
+    /// Asks the process to stop; it is killed, with its group, within one poll.
+    pub(crate) fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Sets its [`StopSignal`] when dropped: held by the future that waits for a script, so that a
+/// cancelled step (whose future is dropped) stops its script at once.
+#[derive(Debug)]
+pub(crate) struct StopOnDrop(pub(crate) StopSignal);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
     }
 }
 
@@ -87,8 +197,15 @@ pub(crate) struct Finished {
 /// with it, and its standard input is a pipe that stays open while it runs and closes when it
 /// must stop (or when this process dies). The Python bootstrap watches that pipe and takes its
 /// whole group down when it closes.
-pub(crate) fn supervise(command: Command, limit: Duration) -> io::Result<Finished> {
+pub(crate) fn supervise(
+    command: Command,
+    limit: Duration,
+    stop: Option<StopSignal>,
+) -> io::Result<Finished> {
     let mut running = Running::start(command, limit, false)?;
+    if let Some(stop) = stop {
+        running.stop = stop;
+    }
     loop {
         match running.wait()? {
             Wait::Request(_) => running.reply("{\"unanswered\": \"nothing answers requests\"}")?,
@@ -150,6 +267,10 @@ pub(crate) struct Running {
     deadline: Deadline,
     ended: Ended,
     timed_out: bool,
+    /// Set from outside when the step is cancelled.
+    stop: StopSignal,
+    /// The number the process group is listed under for [`abandon_all`].
+    number: u64,
 }
 
 impl Running {
@@ -204,12 +325,14 @@ impl Running {
         let mut child = child;
         let readers = start_readers(&mut child, &sender);
         let running = Self {
+            number: list_group(child.id(), &lifeline),
             child: Handle::Spawned(child),
             lifeline,
             supervisor: Supervisor::new(events, open),
             deadline: Deadline::after(limit),
             ended: Ended::No,
             timed_out: false,
+            stop: StopSignal::default(),
         };
         readers?;
         Ok(running)
@@ -228,13 +351,16 @@ impl Running {
         let [stdout, stderr, lifeline] = streams;
         let mut supervisor = Supervisor::new(events, 3);
         supervisor.forked = true;
+        let ours = Lifeline::Socket(lifeline.try_clone()?);
         let running = Self {
+            number: list_group(pid, &ours),
             child: Handle::Forked(pid),
-            lifeline: Lifeline::Socket(lifeline.try_clone()?),
+            lifeline: ours,
             supervisor,
             deadline: Deadline::after(limit),
             ended: Ended::No,
             timed_out: false,
+            stop: StopSignal::default(),
         };
         spawn_reader(stdout, Stream::Stdout, sender.0.clone())?;
         spawn_reader(stderr, Stream::Stderr, sender.0.clone())?;
@@ -242,12 +368,18 @@ impl Running {
         Ok(running)
     }
 
-    /// Collects output until the process sends a request, ends, or runs past its limit.
+    /// The signal that stops the process from another thread.
+    pub(crate) fn stop_signal(&self) -> StopSignal {
+        self.stop.clone()
+    }
+
+    /// Collects output until the process sends a request, ends, runs past its limit, or is
+    /// told to stop.
     pub(crate) fn wait(&mut self) -> io::Result<Wait> {
         if matches!(self.ended, Ended::Yes(_)) {
             return Ok(Wait::Ended);
         }
-        match self.supervisor.wait(&mut self.child, &self.deadline)? {
+        match self.supervisor.wait(&mut self.child, &self.deadline, &self.stop)? {
             Waited::Request(line) => Ok(Wait::Request(line)),
             Waited::Exited(status) => {
                 self.ended = Ended::Yes(status);
@@ -255,6 +387,11 @@ impl Running {
             }
             Waited::TimedOut => {
                 self.timed_out = true;
+                let status = self.stop();
+                self.ended = Ended::Yes(status);
+                Ok(Wait::Ended)
+            }
+            Waited::Stopped => {
                 let status = self.stop();
                 self.ended = Ended::Yes(status);
                 Ok(Wait::Ended)
@@ -303,6 +440,7 @@ impl Running {
             self.supervisor.drain(&Deadline::after(DRAIN_GRACE));
         }
         self.lifeline.cut();
+        live().groups.remove(&self.number);
         let mut notes = Vec::new();
         for (capture, name) in [
             (&self.supervisor.stdout, "standard output"),
@@ -333,6 +471,7 @@ impl Drop for Running {
             let _ = self.stop();
         }
         self.lifeline.cut();
+        live().groups.remove(&self.number);
     }
 }
 
@@ -417,6 +556,23 @@ impl ExitSender {
 pub(crate) fn exit_channel() -> (ExitSender, Receiver<Event>) {
     let (sender, events) = mpsc::channel();
     (ExitSender(sender), events)
+}
+
+/// Lists the process group `group` for [`abandon_all`]; the number it is listed under.
+fn list_group(leader: u32, lifeline: &Lifeline) -> u64 {
+    let number = NEXT.fetch_add(1, Ordering::Relaxed);
+    let group = Group {
+        leader,
+        #[cfg(unix)]
+        lifeline: match lifeline {
+            Lifeline::Socket(socket) => socket.try_clone().ok(),
+            Lifeline::Pipe(_) => None,
+        },
+    };
+    #[cfg(not(unix))]
+    let _ = lifeline;
+    live().groups.insert(number, group);
+    number
 }
 
 /// Kills every process of the group `group` (the supervised process's id, as it leads its
@@ -552,6 +708,8 @@ struct Supervisor {
 /// What [`Supervisor::wait`] stopped for.
 enum Waited {
     Request(String),
+    /// Told to stop by its [`StopSignal`].
+    Stopped,
     /// With its status, unless it was forked and its status has not come yet.
     Exited(Option<ExitStatus>),
     TimedOut,
@@ -582,8 +740,16 @@ impl Supervisor {
     }
 
     /// Collects output until the process sends a request, ends, or the deadline passes.
-    fn wait(&mut self, child: &mut Handle, deadline: &Deadline) -> io::Result<Waited> {
+    fn wait(
+        &mut self,
+        child: &mut Handle,
+        deadline: &Deadline,
+        stop: &StopSignal,
+    ) -> io::Result<Waited> {
         loop {
+            if stop.is_set() {
+                return Ok(Waited::Stopped);
+            }
             let status = match child {
                 Handle::Spawned(child) => child.try_wait()?,
                 Handle::Forked(_) => self.exited,

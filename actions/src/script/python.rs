@@ -14,11 +14,11 @@ use runbook_engine::host::{
 };
 use serde_json::{Value, json};
 
-use super::process::{Running, ScratchDir, Wait};
+use super::process::{Running, ScratchDir, StopOnDrop, Wait, private_file};
 #[cfg(unix)]
 use super::warm::Zygote;
 use super::{
-    MOCK_AWS_ENV, OBSERVE_AWS, Runtime, Version, blocking, bridge, finish, read_outcome,
+    MOCK_AWS_ENV, OBSERVE_AWS, Runtime, Version, blocking, bridge, finish, read_outcome, sealed,
     with_warning_list, with_warnings,
 };
 
@@ -284,17 +284,25 @@ impl PythonRunner {
             "lifeline": cfg!(unix),
             "bridge": bridge,
         });
-        std::fs::write(&request_path, description.to_string())
+        private_file(&request_path, description.to_string().as_bytes())
             .map_err(|error| internal(format!("cannot write the script's request: {error}")))?;
 
-        // The run's credentials are the script's whole identity: a profile or session of the
-        // shell must neither replace them nor break boto3 (a profile it cannot find).
-        let remove: &[&str] = if request.env.iter().any(|(name, _)| name == "AWS_ACCESS_KEY_ID") {
-            &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"]
-        } else {
-            &[]
-        };
         let mut env = vec![("PYTHONIOENCODING".to_string(), "utf-8".to_string())];
+        let remove: Vec<String> = if sealed::is_dry(&request.env) {
+            let sealed = sealed::environment(dir).map_err(|error| {
+                internal(format!("cannot make the script's empty AWS configuration: {error}"))
+            })?;
+            env.extend(sealed.set);
+            sealed.remove
+        } else if request.env.iter().any(|(name, _)| name == "AWS_ACCESS_KEY_ID") {
+            // The run's credentials are the script's whole identity: a profile or session of
+            // the shell must neither replace them nor break boto3 (a profile it cannot find).
+            ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"].map(String::from).into()
+        } else {
+            Vec::new()
+        };
+        let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
+        let remove = remove.as_slice();
         env.extend(request.env.iter().cloned());
         #[cfg(unix)]
         if let Some(zygote) = self.warm.ready() {
@@ -420,6 +428,9 @@ impl ScriptRunner for PythonRunner {
         Box::pin(async move {
             let runner = self.clone();
             let mut session = blocking(move || runner.start(&request)).await??;
+            // Dropped with this future when the step is cancelled: the script stops at once
+            // rather than running on to its end on the blocking pool.
+            let _stop = StopOnDrop(session.running.stop_signal());
             loop {
                 let (back, waited) = blocking(move || {
                     let waited = session.wait();
@@ -512,7 +523,7 @@ fn place_source(dir: &Path, request: &ScriptRequest) -> Result<Placed, ScriptErr
     let inline = request.script.as_ref().filter(|_| attachment.is_none() || !dotted);
     if let Some(code) = inline {
         let path = dir.join(INLINE_FILE);
-        std::fs::write(&path, code)
+        private_file(&path, code.as_bytes())
             .map_err(|error| internal(format!("cannot write the script: {error}")))?;
         let paths = match attachment {
             Some((_, PlacedAttachment::Zip(zip_path))) => vec![zip_path],
@@ -562,7 +573,8 @@ fn place_attachment(
                 .file_name()
                 .map_or_else(|| "attachment.py".into(), std::ffi::OsStr::to_os_string);
             let placed = dir.join(file_name);
-            std::fs::copy(path, &placed)
+            std::fs::read(path)
+                .and_then(|code| private_file(&placed, &code))
                 .map_err(|error| internal(format!("cannot copy attachment {name}: {error}")))?;
             Ok(PlacedAttachment::File(text_of(&placed)?.to_string()))
         }

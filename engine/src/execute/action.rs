@@ -292,6 +292,12 @@ impl StepContext<'_> {
     pub fn declares_attachment(&self, name: &str) -> bool {
         self.shared.document.files.iter().any(|file| file.name.value == name)
     }
+
+    /// The `sha256` the runbook declares for its attachment `name` in `files`, if any.
+    pub fn attachment_sha256(&self, name: &str) -> Option<&str> {
+        let file = self.shared.document.files.iter().find(|file| file.name.value == name)?;
+        file.sha256.as_ref().map(|sha| sha.value.as_str())
+    }
 }
 
 impl ScriptCalls for StepContext<'_> {

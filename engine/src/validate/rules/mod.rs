@@ -1,5 +1,6 @@
 //! The rules, one per file. Codes are stable: a retired rule's code is never reused.
 
+mod attachment_name;
 mod branch_condition;
 mod cancel_target;
 mod closed_cycle;
@@ -34,7 +35,7 @@ mod update_variable;
 use super::Rule;
 
 /// Every rule, in code order.
-pub static RULES: [Rule; 30] = [
+pub static RULES: [Rule; 31] = [
     schema_version::RULE,
     invalid_field::RULE,
     step_name::RULE,
@@ -66,6 +67,7 @@ pub static RULES: [Rule; 30] = [
     reference_without_run::RULE,
     closed_cycle::RULE,
     max_attempts::RULE,
+    attachment_name::RULE,
 ];
 
 #[cfg(test)]
