@@ -29,12 +29,13 @@ mod unknown_action;
 mod unknown_input;
 mod unknown_step_target;
 mod unreachable_step;
+mod unsupported_input;
 mod update_variable;
 
 use super::Rule;
 
 /// Every rule, in code order.
-pub static RULES: [Rule; 30] = [
+pub static RULES: [Rule; 31] = [
     schema_version::RULE,
     invalid_field::RULE,
     step_name::RULE,
@@ -66,6 +67,7 @@ pub static RULES: [Rule; 30] = [
     reference_without_run::RULE,
     closed_cycle::RULE,
     max_attempts::RULE,
+    unsupported_input::RULE,
 ];
 
 #[cfg(test)]
