@@ -687,3 +687,31 @@ fn test_time_limit_on_the_command_line_fails_a_slow_case() {
         Cli::new().current_dir(dir.path()).args(["test", "--time-limit", "0"]).run().code(2);
     assert!(output.stderr.contains("more than zero"), "{}", output.stderr);
 }
+
+#[test]
+fn validate_warns_for_inputs_a_local_run_does_not_act_on_naming_them() {
+    let dir = TempDir::new("cli-unsupported-input");
+    dir.write(
+        "locations.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: everywhere\n    action: aws:executeAutomation\n    inputs:\n      DocumentName: AWS-RestartEC2Instance\n      TargetLocations: [{Accounts: ['123456789012'], Regions: [us-east-1]}]\n",
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .env("PATH", "")
+        .args(["validate", "locations.yaml"])
+        .run()
+        .code(0);
+    assert!(
+        output.stdout.contains(
+            "warning[RB036]: `TargetLocations` of aws:executeAutomation is not acted on by a local run"
+        ),
+        "{}",
+        output.stdout
+    );
+    assert!(output.stdout.contains("--> locations.yaml:7:24"), "{}", output.stdout);
+    assert!(
+        output.stdout.ends_with("1 runbook checked: 0 errors, 1 warning\n"),
+        "{}",
+        output.stdout
+    );
+}

@@ -4,7 +4,8 @@
 //! (rest-json); an S3 bucket created and listed (rest-xml); a script whose boto3 reads what an
 //! earlier step created, on the same server. And `runbook run --sandbox` and `--aws` driven as
 //! users drive them, and a run recorded with `--record` replayed on its recording, the calls
-//! its scripts made to the server included.
+//! its scripts made to the server included. Webhook steps reach a local HTTP and HTTPS server,
+//! the latter trusted through a CA bundle.
 //!
 //! The server is the one at `RUNBOOK_TEST_MOTO_URL` when it is set, else one started for this
 //! test process (ending with it). Without moto, the tests fail and say how to install it
@@ -47,6 +48,15 @@ fn unique(prefix: &str) -> String {
 /// Runs `yaml` with `parameters` against the moto server, on virtual time (the client's real
 /// I/O holds it still), with scripts that reach the same server.
 fn run(yaml: &str, parameters: &[(&str, Value)]) -> Execution {
+    run_with(yaml, parameters, |options| options)
+}
+
+/// [`run`], with the client's options changed by `options`.
+fn run_with(
+    yaml: &str,
+    parameters: &[(&str, Value)],
+    options: impl FnOnce(ClientOptions) -> ClientOptions + Send + 'static,
+) -> Execution {
     let url = moto_url();
     let document = Document::parse("live.yaml", yaml.to_string(), Format::Yaml).unwrap();
     let report = runbook_engine::validate::validate(&document);
@@ -58,10 +68,12 @@ fn run(yaml: &str, parameters: &[(&str, Value)]) -> Execution {
     runtime.block_on(async move {
         let models = Models::discover(None)
             .unwrap_or_else(|error| panic!("these tests need botocore's models: {error}"));
-        let options = ClientOptions::default()
-            .with_endpoint_url(url)
-            .with_region("us-east-1")
-            .with_credentials(MotoServer::credentials());
+        let options = options(
+            ClientOptions::default()
+                .with_endpoint_url(url)
+                .with_region("us-east-1")
+                .with_credentials(MotoServer::credentials()),
+        );
         let client = AwsClient::new(models, options).await.unwrap();
         let identity = client.caller_identity().await.unwrap();
         let setup = Setup {
@@ -574,4 +586,208 @@ fn a_script_s_own_calls_are_recorded_and_replayed() {
     let (replay, replay_calls) = run(&["--mocks", "scripted.calls.yaml"]);
     assert_eq!(replay, first, "{recording}");
     assert_eq!(replay_calls, script_calls, "{recording}");
+}
+
+/// A local webhook (`tests/support/hook_server.py`) answering every request with one status,
+/// over HTTP or, with a certificate of its own, HTTPS; it reports each request it received.
+struct HookServer {
+    child: std::process::Child,
+    port: u16,
+    requests: std::sync::mpsc::Receiver<Value>,
+    certificates: Option<TempDir>,
+}
+
+impl HookServer {
+    fn start(status: u16, tls: bool) -> Self {
+        use std::io::BufRead;
+        let certificates = tls.then(|| TempDir::new(&unique("hook-cert")));
+        let mut command = std::process::Command::new("python3");
+        command.arg(crate::support::root().join("tests/support/hook_server.py"));
+        command.arg(status.to_string());
+        if let Some(folder) = &certificates {
+            command.arg(folder.path());
+        }
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs the test webhook");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let port = first
+            .strip_prefix("PORT ")
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("the test webhook did not start: {first:?}"));
+        let (sender, requests) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = sender.send(serde_json::from_str(&line).unwrap_or(Value::String(line)));
+            }
+        });
+        Self { child, port, requests, certificates }
+    }
+
+    fn url(&self, path: &str) -> String {
+        let scheme = if self.certificates.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn certificate(&self) -> std::path::PathBuf {
+        self.certificates.as_ref().expect("an HTTPS webhook").path().join("cert.pem")
+    }
+
+    /// The next request it received.
+    fn request(&self) -> Value {
+        self.requests
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the webhook received a request")
+    }
+}
+
+impl Drop for HookServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_webhook_request_reaches_a_local_http_server_with_its_body() {
+    use runbook_engine::host::{ApiRequest, AwsBackend};
+    let hook = HookServer::start(200, false);
+    let runtime = virtual_runtime().unwrap();
+    let answer = runtime.block_on(async {
+        let models = Models::discover(None).unwrap();
+        let options = ClientOptions::default()
+            .with_region("us-east-1")
+            .with_credentials(MotoServer::credentials());
+        let client = AwsClient::new(models, options).await.unwrap();
+        let params = json!({
+            "IntegrationName": "chat",
+            "Url": hook.url("/hooks/chat"),
+            "Method": "POST",
+            "Headers": {"Content-Type": "application/json", "X-Team": "ops"},
+            "Body": "{\"text\": \"deployed\"}",
+        });
+        client.call(ApiRequest::new("webhook", "Invoke", params)).await.unwrap()
+    });
+    let request = hook.request();
+    assert_eq!(request["method"], "POST");
+    assert_eq!(request["path"], "/hooks/chat");
+    assert_eq!(request["body"], "{\"text\": \"deployed\"}");
+    assert_eq!(request["headers"]["x-team"], "ops");
+    assert_eq!(request["headers"]["content-type"], "application/json");
+    assert_eq!(answer["StatusCode"], 200);
+    assert_eq!(answer["Body"], "received");
+}
+
+/// A runbook that stores a webhook integration where the service keeps them (SPEC 6.16), then
+/// invokes it.
+const WEBHOOK_RUNBOOK: &str = r"schemaVersion: '0.3'
+parameters:
+  Name: {type: String}
+  Integration: {type: String}
+mainSteps:
+  - name: integrate
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: '/d9d01087-4a3f-49e0-b0b4-d568d7826553/ssm/integrations/webhook/{{ Name }}'
+      Type: SecureString
+      Value: '{{ Integration }}'
+  - name: notify
+    action: aws:invokeWebhook
+    inputs: {IntegrationName: '{{ Name }}', Body: 'deployed {{ Name }}'}
+";
+
+fn run_webhook(hook: &HookServer, trust: bool) -> Execution {
+    let name = unique("chat");
+    let integration = json!({"url": hook.url("/hook"), "headers": {"X-Team": "ops"}});
+    let certificate = hook.certificate();
+    run_with(
+        WEBHOOK_RUNBOOK,
+        &[("Name", json!(name)), ("Integration", json!(integration.to_string()))],
+        move |options| if trust { options.with_ca_bundle(certificate) } else { options },
+    )
+}
+
+#[test]
+fn a_webhook_integration_is_read_and_invoked_over_https_trusting_the_ca_bundle() {
+    let hook = HookServer::start(200, true);
+    let execution = run_webhook(&hook, true);
+    assert_success(&execution);
+    let request = hook.request();
+    assert_eq!(request["method"], "POST");
+    assert!(request["body"].as_str().unwrap().starts_with("deployed chat-"), "{request}");
+    assert_eq!(request["headers"]["x-team"], "ops");
+    assert_eq!(output(&execution, "notify.ResponseCode"), &json!(200));
+    assert_eq!(output(&execution, "notify.Response"), &json!("received"));
+    let read: Vec<(&str, &str)> = execution
+        .calls
+        .iter()
+        .filter(|call| call.step_name == "notify")
+        .map(|call| (call.service.as_str(), call.api.as_str()))
+        .collect();
+    assert_eq!(read, [("ssm", "GetParameter"), ("webhook", "Invoke")]);
+    let get = execution.calls.iter().find(|call| call.api == "GetParameter").unwrap();
+    assert_eq!(get.params["WithDecryption"], true);
+}
+
+#[test]
+fn a_webhook_whose_certificate_is_not_trusted_fails_its_step() {
+    let hook = HookServer::start(200, true);
+    let execution = run_webhook(&hook, false);
+    assert_eq!(execution.automation_execution_status, Status::Failed);
+    let step = execution.step("notify").unwrap();
+    let message = step.failure_message.as_deref().unwrap_or_default();
+    assert!(message.contains("WebhookConnectionError"), "{message}");
+}
+
+#[test]
+fn a_webhook_answering_outside_2xx_fails_its_step_with_the_status() {
+    let hook = HookServer::start(503, true);
+    let execution = run_webhook(&hook, true);
+    assert_eq!(execution.automation_execution_status, Status::Failed);
+    let step = execution.step("notify").unwrap();
+    let message = step.failure_message.as_deref().unwrap_or_default();
+    assert!(message.contains("answered 503"), "{message}");
+    assert!(hook.request()["body"].as_str().unwrap().starts_with("deployed"));
+}
+
+#[test]
+fn a_ca_bundle_without_certificates_is_refused_naming_it() {
+    let dir = TempDir::new("empty-bundle");
+    let path = dir.write("bundle.pem", "not a certificate\n");
+    let runtime = virtual_runtime().unwrap();
+    let error = runtime.block_on(async {
+        let models = Models::discover(None).unwrap();
+        let options = ClientOptions::default()
+            .with_region("us-east-1")
+            .with_credentials(MotoServer::credentials())
+            .with_ca_bundle(&path);
+        AwsClient::new(models, options).await.unwrap_err()
+    });
+    assert_eq!(
+        error.to_string(),
+        format!("cannot use the CA bundle {}: it holds no PEM certificate", path.display())
+    );
+}
+
+#[test]
+fn run_aws_reads_the_ca_bundle_aws_ca_bundle_names() {
+    let dir = TempDir::new("live-ca-bundle");
+    dir.write("sandbox.yaml", SANDBOX_RUNBOOK);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CA_BUNDLE", dir.path().join("no-such-bundle.pem"))
+        .env_remove("AWS_PROFILE")
+        .args(["run", "sandbox.yaml", "--aws", "--yes", "--region", "eu-west-1", "--endpoint-url"])
+        .args([moto_url()])
+        .run();
+    assert_ne!(output.code, 0, "{}", output.stderr);
+    assert!(output.stderr.contains("cannot use the CA bundle"), "{}", output.stderr);
+    assert!(output.stderr.contains("no-such-bundle.pem"), "{}", output.stderr);
 }

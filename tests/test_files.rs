@@ -2,7 +2,7 @@
 //! after a time, expectations on child runs, child runbooks named by name, version, ARN and
 //! placeholder, optional mocks, and calls in the order they were made across parent and
 //! children; expectations that do not hold, each reported with its line; and a corpus runbook
-//! tested through its child runbook and its `onCancel` path.
+//! tested through its child runbook and its `onCancel` path; approval notices sent to a topic.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -36,6 +36,27 @@ fn refusals_cancels_and_children_pass_as_written() {
 #[test]
 fn a_runbook_with_errors_is_refused() {
     assert_all_pass(&run(&root().join("tests/test-files/invalid.test.yaml")), 1);
+}
+
+#[test]
+fn approvals_tell_their_topic_what_waits_and_how_to_answer() {
+    let outcomes = run(&root().join("tests/test-files/approval-notice.test.yaml"));
+    assert_all_pass(&outcomes, 3);
+    let execution = outcomes[0].execution.as_ref().unwrap();
+    let publish = execution.calls.iter().find(|c| c.api == "Publish").unwrap();
+    let message = publish.params["Message"].as_str().unwrap();
+    for part in [
+        execution.automation_execution_id.as_str(),
+        "at step askToRestart",
+        "Message: Restart the web fleet?",
+        "Approvers: arn:aws:iam::111122223333:role/Operator, alice",
+        "Approvals required: 1",
+        "send-automation-signal",
+        "region=eu-west-1",
+    ] {
+        assert!(message.contains(part), "{part:?} is not in the notice:\n{message}");
+    }
+    assert_eq!(publish.params["Subject"], "Automation approval request");
 }
 
 #[test]

@@ -7,11 +7,17 @@
 //! clock stays still while real I/O happens. Credential lookups run on a small runtime of
 //! the client's own, whose timers are real, for the same reason.
 //!
+//! A call of the pseudo-service `webhook` is not an AWS API: it is sent as the plain HTTP
+//! request it describes (see `webhook.rs`). Every HTTPS connection, to AWS or to a webhook,
+//! trusts the built-in roots, or, when `AWS_CA_BUNDLE` (or [`ClientOptions::ca_bundle`]) names
+//! a PEM file, the certificates in it instead, as the AWS CLI does.
+//!
 //! Before sending, a call's parameters are checked against the model as boto3 checks them
 //! (`ParamValidationError`), and boto3's idempotency tokens are filled in. Throttling is not
 //! retried here: the engine owns retries.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -26,9 +32,11 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture};
 use serde_json::{Map, Value};
+use ureq::tls::{Certificate, PemItem, RootCerts, parse_pem};
 
 use super::endpoint::{Endpoint, EndpointTable, override_url};
 use super::protocol::{HttpRequest, HttpResponse, build_request, parse_response};
+use super::webhook;
 use crate::model::{ModelError, Models, ServiceModel, check_params};
 
 /// How to reach AWS.
@@ -46,6 +54,9 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// Fixed credentials instead of the chain's (an emulator takes any).
     pub credentials: Option<StaticCredentials>,
+    /// A PEM file of the certificates HTTPS connections trust instead of the built-in roots;
+    /// without it, the file `AWS_CA_BUNDLE` names, if any.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// Fixed credentials.
@@ -100,6 +111,13 @@ impl ClientOptions {
         self
     }
 
+    /// Options whose HTTPS connections trust the certificates of the PEM file `path`.
+    #[must_use]
+    pub fn with_ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_bundle = Some(path.into());
+        self
+    }
+
     /// Options with fixed `credentials`.
     #[must_use]
     pub fn with_credentials(mut self, credentials: StaticCredentials) -> Self {
@@ -123,6 +141,14 @@ pub enum ClientError {
     /// The client's own runtime could not start.
     #[error("cannot start the aws client's runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// The CA bundle cannot be read, or holds no certificate.
+    #[error("cannot use the CA bundle {path}: {reason}")]
+    CaBundle {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A call made while setting up failed.
     #[error("{0}")]
     Api(#[from] ApiError),
@@ -194,7 +220,12 @@ impl AwsClient {
                 .build()
                 .map_err(ClientError::Runtime)?,
         ));
-        let ClientOptions { endpoint_url, region, profile, timeout, credentials } = options;
+        let ClientOptions { endpoint_url, region, profile, timeout, credentials, ca_bundle } =
+            options;
+        let ca_bundle = ca_bundle.or_else(|| {
+            std::env::var_os("AWS_CA_BUNDLE").filter(|path| !path.is_empty()).map(PathBuf::from)
+        });
+        let roots = ca_bundle.as_deref().map(read_ca_bundle).transpose()?;
         let (runtime, region, credentials) = tokio::task::spawn_blocking(move || {
             let Some(own) = runtime.get() else { return (runtime, None, None) };
             let config = own.block_on(async move {
@@ -234,7 +265,7 @@ impl AwsClient {
                 cached: Mutex::new(None),
                 endpoints,
                 resolved: Mutex::new(BTreeMap::new()),
-                agent: agent(timeout.unwrap_or(Duration::from_secs(60))),
+                agent: agent(timeout.unwrap_or(Duration::from_secs(60)), roots),
                 runtime,
             }),
         })
@@ -305,6 +336,9 @@ impl AwsBackend for AwsClient {
 impl Inner {
     /// Makes one call, blocking; runs on a blocking thread.
     fn call(&self, request: &ApiRequest) -> Result<Value, ApiError> {
+        if request.service == webhook::SERVICE && request.api == webhook::API {
+            return webhook::invoke(&self.agent, &request.params);
+        }
         let model = self.models.service(&request.service).map_err(|error| match error {
             ModelError::UnknownService { .. } => {
                 ApiError::new("UnknownServiceError", error.to_string())
@@ -516,12 +550,31 @@ fn uuid_v4() -> String {
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
+/// The certificates of a PEM file.
+fn read_ca_bundle(path: &Path) -> Result<Vec<Certificate<'static>>, ClientError> {
+    let error = |reason: String| ClientError::CaBundle { path: path.to_path_buf(), reason };
+    let text = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+    let mut certificates = Vec::new();
+    for item in parse_pem(&text) {
+        if let PemItem::Certificate(certificate) = item.map_err(|e| error(e.to_string()))? {
+            certificates.push(certificate);
+        }
+    }
+    if certificates.is_empty() {
+        return Err(error("it holds no PEM certificate".to_string()));
+    }
+    Ok(certificates)
+}
+
+fn agent(timeout: Duration, roots: Option<Vec<Certificate<'static>>>) -> ureq::Agent {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = ureq::tls::TlsConfig::builder()
+    let mut tls = ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::Rustls)
-        .unversioned_rustls_crypto_provider(provider)
-        .build();
+        .unversioned_rustls_crypto_provider(provider);
+    if let Some(roots) = roots {
+        tls = tls.root_certs(RootCerts::from(roots));
+    }
+    let tls = tls.build();
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))

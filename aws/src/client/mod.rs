@@ -7,7 +7,9 @@
 //!
 //! With the `live` feature, `AwsClient` sends calls, signed, to AWS or to an emulator such
 //! as moto, and implements the engine's [`AwsBackend`](runbook_engine::host::AwsBackend);
-//! `moto` starts and stops a local moto server.
+//! `moto` starts and stops a local moto server. The same client sends the HTTP requests of
+//! webhook steps (`webhook.Invoke`, in `webhook`), and every connection it makes trusts the
+//! certificates of `AWS_CA_BUNDLE` when that names a file.
 
 pub mod endpoint;
 #[cfg(feature = "live")]
@@ -15,6 +17,8 @@ mod live;
 #[cfg(feature = "live")]
 pub mod moto;
 pub mod protocol;
+#[cfg(feature = "live")]
+mod webhook;
 
 #[cfg(feature = "live")]
 pub use live::{AwsClient, CallerIdentity, ClientError, ClientOptions, StaticCredentials};

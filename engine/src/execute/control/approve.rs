@@ -2,10 +2,15 @@
 //! host's approver. Approve (or resume) succeeds; a rejection fails the step naming who
 //! rejected and why (RULINGS 19); no decision before the step's timeout (7 days by default)
 //! ends it `TimedOut`. A decision stands for all the approvals the step needs.
+//!
+//! With `NotificationArn`, `aws:approve` first tells the approvers through `sns.Publish` on the
+//! run's backend (recorded like any call); a failed Publish fails the step before it waits.
+//! The message is [`approval_notice`]'s, the engine's choice where the service's documentation
+//! is silent (README).
 
 use serde_json::{Value, json};
 
-use super::super::action::{ActionOutput, FailureKind, StepFailure};
+use super::super::action::{ActionOutput, FailureKind, StepContext, StepFailure};
 use super::super::plan::PlannedStep;
 use super::super::run::Run;
 use crate::host::{ApprovalRequest, Decision, Event, WaitKind};
@@ -30,6 +35,25 @@ impl Run {
                 "`MinRequiredApprovals` is {min}, but there are only {} approvers",
                 approvers.len()
             )));
+        }
+        if let Some(topic) = inputs.get("NotificationArn").map(crate::record::as_text) {
+            let message = approval_notice(
+                &self.shared.run_ref.execution_id,
+                &step.name,
+                &self.host().context.region,
+                inputs.get("Message").map(crate::record::as_text).as_deref(),
+                &approvers,
+                min,
+            );
+            let cx = StepContext { shared: &self.shared, step: &step.name, timeout: step.timeout };
+            let params = json!({
+                "TopicArn": topic,
+                "Subject": "Automation approval request",
+                "Message": message,
+            });
+            cx.call("sns", "Publish", params)
+                .await
+                .map_err(|error| StepFailure::api("sns.Publish", &error))?;
         }
         let decision =
             self.wait_for_decision(step, WaitKind::Approval, approvers, inputs, min).await;
@@ -94,4 +118,28 @@ impl Run {
             None => std::future::pending().await,
         }
     }
+}
+
+/// The text sent to an approval step's `NotificationArn`: what waits, the runbook's `Message`,
+/// who may decide, and how to answer.
+fn approval_notice(
+    execution_id: &str,
+    step: &str,
+    region: &str,
+    message: Option<&str>,
+    approvers: &[String],
+    min_required_approvals: u32,
+) -> String {
+    let message = message.map(|text| format!("\nMessage: {text}\n")).unwrap_or_default();
+    let approvers = approvers.join(", ");
+    format!(
+        "Automation execution {execution_id} is waiting for approval at step {step}.\n\
+         {message}\n\
+         Approvers: {approvers}\n\
+         Approvals required: {min_required_approvals}\n\n\
+         Approve or reject it in the console: \
+         https://console.aws.amazon.com/systems-manager/automation/execution/{execution_id}?region={region}\n\
+         or: aws ssm send-automation-signal --automation-execution-id {execution_id} \
+         --signal-type Approve (or Reject) --region {region}\n"
+    )
 }

@@ -30,6 +30,7 @@ mod unknown_action;
 mod unknown_input;
 mod unknown_step_target;
 mod unreachable_step;
+mod unsupported_input;
 mod update_variable;
 
 use super::Rule;
@@ -68,6 +69,7 @@ pub static RULES: [Rule; 31] = [
     closed_cycle::RULE,
     max_attempts::RULE,
     attachment_name::RULE,
+    unsupported_input::RULE,
 ];
 
 #[cfg(test)]
