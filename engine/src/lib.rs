@@ -41,6 +41,7 @@ pub mod syntax;
 pub mod template;
 pub mod typing;
 pub mod validate;
+mod value;
 
 pub use document::Document;
 /// The graph library the step graph is built with, for callers that walk it.
