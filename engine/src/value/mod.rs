@@ -1,5 +1,5 @@
-//! Values at run time, one job per module: [`template`] resolves `{{ }}` references against a
-//! run's state, [`output`] converts selected outputs to their declared types, [`coerce`] brings
+//! Values at run time, one job per module: `template` resolves `{{ }}` references against a
+//! run's state, `output` converts selected outputs to their declared types, `coerce` brings
 //! parameter and variable values to theirs. Parameter binding and the executor both build on
 //! this module; it depends on neither.
 

@@ -48,7 +48,7 @@
 //! else `Failed`; with no targets at all it ends `Success`.
 
 //!
-//! One module per job: [`request`] checks the start request, `resolve` finds the targets,
+//! One module per job: `request` checks the start request, `resolve` finds the targets,
 //! `children` runs them under rate control, `record` builds the parent's record.
 
 mod children;
