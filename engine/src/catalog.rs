@@ -141,6 +141,8 @@ pub struct ActionSpec {
     pub cancel_target: bool,
     /// Whether a step of this action may have `onCancel`.
     pub on_cancel: bool,
+    /// Groups of inputs of which at least one must be given (`Script` or `Attachment`).
+    pub one_of: &'static [&'static [&'static str]],
 }
 
 impl ActionSpec {
@@ -196,6 +198,7 @@ const PLAIN: ActionSpec = ActionSpec {
     max_timeout: None,
     cancel_target: true,
     on_cancel: true,
+    one_of: &[],
 };
 
 const API_INPUTS: &[InputSpec] = &[req("Service", STRING), req("Api", STRING)];
@@ -210,6 +213,7 @@ const PROPERTY_INPUTS: &[InputSpec] = &[
 pub static ACTIONS: [ActionSpec; 23] = [
     ActionSpec {
         name: "aws:approve",
+        one_of: &[&["Approvers", "EnhancedApprovals"]],
         inputs: &[
             opt("NotificationArn", STRING),
             opt("Message", STRING),
@@ -283,6 +287,7 @@ pub static ACTIONS: [ActionSpec; 23] = [
     },
     ActionSpec {
         name: "aws:createStack",
+        one_of: &[&["TemplateBody", "TemplateURL"]],
         inputs: &[
             req("StackName", STRING),
             opt("Capabilities", STRING_LIST),
@@ -354,6 +359,7 @@ pub static ACTIONS: [ActionSpec; 23] = [
     ActionSpec { name: "aws:executeAwsApi", inputs: API_INPUTS, api_parameters: true, ..PLAIN },
     ActionSpec {
         name: "aws:executeScript",
+        one_of: &[&["Script", "Attachment"]],
         inputs: &[
             req("Runtime", STRING),
             opt("Handler", STRING),
@@ -438,6 +444,7 @@ pub static ACTIONS: [ActionSpec; 23] = [
     },
     ActionSpec {
         name: "aws:runCommand",
+        one_of: &[&["InstanceIds", "Targets"]],
         inputs: &[
             req("DocumentName", STRING),
             opt("InstanceIds", STRING_LIST),
@@ -503,6 +510,7 @@ pub static ACTIONS: [ActionSpec; 23] = [
     },
     ActionSpec {
         name: "aws:sleep",
+        one_of: &[&["Duration", "Timestamp"]],
         inputs: &[opt("Duration", STRING), opt("Timestamp", STRING)],
         max_timeout: Some(604_799),
         cancel_target: false,

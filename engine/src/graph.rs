@@ -3,14 +3,15 @@
 //! have run yet, unconditional cycles) and `runbook graph`.
 //!
 //! Nodes are the steps (loop bodies included) plus one `End` node. Edges say why control can
-//! pass: success, failure, a branch choice, a cancel, or entering and leaving a loop body.
+//! pass: success, failure, a branch choice, a cancel (the step's
+//! [`Jumps`](crate::document::Jumps)), or entering and leaving a loop body.
 
 use indexmap::IndexMap;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, EdgeRef};
 
-use crate::document::{Document, OnCancel, OnFailure, Step};
+use crate::document::{Document, OnFailure, Step};
 
 /// Why control can pass from one step to another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,6 +92,7 @@ impl<'a> StepGraph<'a> {
                 .get(position + 1)
                 .and_then(|next| self.node(&next.name.value))
                 .unwrap_or(exit);
+            let jumps = step.jumps();
             // RULINGS 1: after success, isEnd ends the run; else nextStep; else list order.
             // Inside a loop body isEnd ends the pass, back to the loop: AWS's own do-while loops
             // put it on their last step.
@@ -100,38 +102,25 @@ impl<'a> StepGraph<'a> {
                 } else {
                     (exit, EdgeKind::LoopBack)
                 }
-            } else if let Some(next) = &step.next_step {
-                (self.node(&next.value).unwrap_or(self.end), EdgeKind::NextStep)
+            } else if let Some(next) = jumps.next_step() {
+                (self.node(next.target).unwrap_or(self.end), EdgeKind::NextStep)
             } else {
                 (fall_through, EdgeKind::Next)
             };
             self.graph.add_edge(from, success.0, success.1);
-            match step.on_failure() {
-                OnFailure::Step(target) => {
-                    if let Some(to) = self.node(target) {
-                        self.graph.add_edge(from, to, EdgeKind::Failure);
-                    }
+            if let Some(failure) = jumps.on_failure() {
+                if let Some(to) = self.node(failure.target) {
+                    self.graph.add_edge(from, to, EdgeKind::Failure);
                 }
-                OnFailure::Abort => {
-                    self.graph.add_edge(from, self.end, EdgeKind::Failure);
-                }
-                OnFailure::Continue => {}
+            } else if *step.on_failure() == OnFailure::Abort {
+                self.graph.add_edge(from, self.end, EdgeKind::Failure);
             }
-            if let OnCancel::Step(target) = step.on_cancel()
-                && let Some(to) = self.node(target)
-            {
+            if let Some(to) = jumps.on_cancel().and_then(|cancel| self.node(cancel.target)) {
                 self.graph.add_edge(from, to, EdgeKind::Cancel);
             }
-            if let Some(branch) = &step.branch_inputs {
-                let targets = branch
-                    .choices
-                    .iter()
-                    .filter_map(|choice| choice.next_step.as_ref())
-                    .chain(branch.default.as_ref());
-                for target in targets {
-                    if let Some(to) = self.node(&target.value) {
-                        self.graph.add_edge(from, to, EdgeKind::Branch);
-                    }
+            for target in jumps.branch() {
+                if let Some(to) = self.node(target.target) {
+                    self.graph.add_edge(from, to, EdgeKind::Branch);
                 }
             }
             if let Some(body) = &step.loop_inputs

@@ -43,6 +43,7 @@ pub mod template;
 pub mod testing;
 pub mod typing;
 pub mod validate;
+mod value;
 
 pub use document::Document;
 /// The graph library the step graph is built with, for callers that walk it.

@@ -95,7 +95,7 @@ pub async fn bind_parameters_for_run(
         let value = if value.is_null() {
             null_value(ty)
         } else {
-            crate::execute::coerce_value(&value, ty).map_err(|problem| {
+            crate::value::coerce(&value, ty).map_err(|problem| {
                 ParameterError::new(name, format!("Parameter \"{name}\" has value {problem}."))
             })?
         };

@@ -16,6 +16,7 @@ use runbook_engine::record::{Execution, Status, as_text};
 use serde_json::Value;
 
 use runbook_aws::mock::check::check_mock_file;
+use runbook_aws::mock::params_match;
 use runbook_aws::model::Models;
 
 use super::documents::NamedDocuments;
@@ -549,7 +550,7 @@ fn compare_run(
             call.service == wanted.service
                 && call.api == wanted.api
                 && wanted.step.as_ref().is_none_or(|step| *step == call.step_name)
-                && wanted.params.as_ref().is_none_or(|params| subset(params, &call.params))
+                && wanted.params.as_ref().is_none_or(|params| params_match(params, &call.params))
         });
         match found {
             Some(offset) => position += offset + 1,
@@ -639,19 +640,6 @@ fn same(wanted: &Value, actual: &Value) -> bool {
     }
 }
 
-/// Whether `wanted` is part of `actual`: maps by their keys, lists item by item.
-fn subset(wanted: &Value, actual: &Value) -> bool {
-    match (wanted, actual) {
-        (Value::Object(a), Value::Object(b)) => {
-            a.iter().all(|(k, v)| b.get(k).is_some_and(|w| subset(v, w)))
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| subset(a, b))
-        }
-        (a, b) => same(a, b),
-    }
-}
-
 fn compact(value: &Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 200 {
@@ -695,12 +683,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn params_match_as_a_subset() {
-        assert!(subset(
+    fn params_match_as_a_params_match() {
+        assert!(params_match(
             &json!({"InstanceIds": ["i-1"]}),
             &json!({"InstanceIds": ["i-1"], "DryRun": false})
         ));
-        assert!(!subset(&json!({"InstanceIds": ["i-2"]}), &json!({"InstanceIds": ["i-1"]})));
-        assert!(subset(&json!({"Count": 1}), &json!({"Count": 1.0})));
+        assert!(!params_match(&json!({"InstanceIds": ["i-2"]}), &json!({"InstanceIds": ["i-1"]})));
+        assert!(params_match(&json!({"Count": 1}), &json!({"Count": 1.0})));
     }
 }

@@ -1,6 +1,8 @@
-//! Whether a call's parameters fit a rule's `params`, and if not, where they differ.
+//! Whether a call's parameters fit the `params` a mock rule or a test file's expected call
+//! names, and if not, where they differ. This is the one matcher for both, so that a `params`
+//! map means the same wherever it is written.
 //!
-//! The rules, applied recursively from the rule's `params` map down:
+//! The rules, applied recursively from the expected `params` map down:
 //! - a **map** matches a map that has every key it names, each with a matching value; the call
 //!   may have more keys (so a rule names only the parameters it cares about);
 //! - a **list** matches a list of the same length whose items match in order (items that are
@@ -8,8 +10,12 @@
 //!   filter's `Values`);
 //! - **`null`** matches a missing key or `null` (to tell a first page from the next ones with
 //!   `NextToken: null`);
-//! - **numbers** match when they are equal as numbers (`1` and `1.0`); other scalars match when
-//!   they are equal, type included (`"5"` does not match `5`).
+//! - **numbers** match when they are equal as numbers (`1` and `1.0`);
+//! - **text** matches the same text, and also a number or boolean written the same way (`"5"`
+//!   matches `5`, `"true"` matches `true`): on the wire the service gets the same value either
+//!   way. A number or boolean expected matches only a number or boolean (`5` does not match
+//!   `"5"`), so a rule can still insist on the type;
+//! - other scalars match when they are equal.
 
 use std::fmt::Write;
 
@@ -32,12 +38,16 @@ pub(crate) fn matches(expected: &Value, actual: Option<&Value>) -> bool {
                     .all(|(expected, actual)| matches(expected, Some(actual)))
         }
         (Value::Number(expected), Some(Value::Number(actual))) => numbers_equal(expected, actual),
+        (Value::String(text), Some(actual @ (Value::Number(_) | Value::Bool(_)))) => {
+            text.as_str() == actual.to_string().as_str()
+        }
         (expected, Some(actual)) => expected == actual,
     }
 }
 
-/// Whether a call's `params` fit a rule's: a call without parameters has an empty map.
-pub(crate) fn params_match(expected: &Value, actual: &Value) -> bool {
+/// Whether a call's `params` fit the expected ones (see the module doc): a call without
+/// parameters has an empty map.
+pub fn params_match(expected: &Value, actual: &Value) -> bool {
     match actual {
         Value::Null => matches(expected, Some(&Value::Object(serde_json::Map::new()))),
         actual => matches(expected, Some(actual)),
@@ -143,6 +153,15 @@ mod tests {
         assert!(!params_match(&json!({"NextToken": null}), &json!({"NextToken": "t"})));
         assert!(params_match(&json!({"MaxResults": 5}), &json!({"MaxResults": 5.0})));
         assert!(!params_match(&json!({"MaxResults": 5}), &json!({"MaxResults": "5"})));
+    }
+
+    #[test]
+    fn text_matches_a_number_or_boolean_written_the_same_way() {
+        assert!(params_match(&json!({"MaxResults": "5"}), &json!({"MaxResults": 5})));
+        assert!(params_match(&json!({"DryRun": "true"}), &json!({"DryRun": true})));
+        assert!(!params_match(&json!({"MaxResults": "5"}), &json!({"MaxResults": 6})));
+        assert!(!params_match(&json!({"MaxResults": "5.0"}), &json!({"MaxResults": 5})));
+        assert!(!params_match(&json!({"DryRun": true}), &json!({"DryRun": "true"})));
     }
 
     #[test]

@@ -30,10 +30,12 @@
 //! How a call finds its rule:
 //! - `service` and `api` are compared exactly (`api` as runbooks spell it, `DescribeInstances`);
 //!   the first rule in file order whose `params` also match answers.
-//! - `params` match recursively: a map matches a map that has every key it names (the call may
-//!   have more); a list matches a list of the same length item by item, in order; `null`
-//!   matches a missing key; numbers match by value (`1` and `1.0`); other scalars must be
-//!   equal, type included (`"5"` is not `5`).
+//! - `params` match recursively ([`params_match`], the same matcher as a test file's expected
+//!   calls): a map matches a map that has every key it names (the call may have more); a list
+//!   matches a list of the same length item by item, in order; `null` matches a missing key;
+//!   numbers match by value (`1` and `1.0`); text matches the same text or a number or boolean
+//!   written the same way (`"5"` matches `5`, `5` does not match `"5"`); other scalars must be
+//!   equal.
 //! - A call no rule answers gets the API error `MockNotFound`, whose message shows the call and
 //!   the closest rule (the parameter that differs, or the API or service with a close name).
 //!
@@ -81,6 +83,7 @@ use crate::sandbox::{Evaluation, FailureKind, Sandbox, Script};
 
 pub use backend::{MOCK_NOT_FOUND, MOCK_SCRIPT_ERROR, MockAws, PrintedLine, UnusedRule};
 pub use error::{MockFileError, MockProblem, MockProblemKind};
+pub use matching::params_match;
 
 /// A parsed mock file.
 #[derive(Clone, Debug)]

@@ -39,7 +39,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -51,8 +50,12 @@ use runbook_engine::host::{
 };
 use serde_json::{Map, Value, json};
 
-use super::matching::params_match;
+mod rules;
+mod yaml;
+
 use super::{ScriptStandIn, StandInResult};
+use rules::{Rule, rules};
+use yaml::yaml_map;
 
 /// One call and its answer, as made.
 #[derive(Clone, Debug)]
@@ -265,227 +268,6 @@ fn without_text(params: &mut Value, text: &str) {
         Value::Array(items) => items.iter_mut().for_each(|item| without_text(item, text)),
         _ => {}
     }
-}
-
-/// The calls of one rule: the same service, API and parameters.
-struct Rule<'a> {
-    request: &'a ApiRequest,
-    answers: Vec<&'a Result<Value, ApiError>>,
-}
-
-impl Rule<'_> {
-    fn to_json(&self) -> Value {
-        let mut rule = Map::new();
-        rule.insert("service".into(), json!(self.request.service));
-        rule.insert("api".into(), json!(self.request.api));
-        let has_params = match &self.request.params {
-            Value::Null => false,
-            Value::Object(params) => !params.is_empty(),
-            _ => true,
-        };
-        if has_params {
-            rule.insert("params".into(), self.request.params.clone());
-        }
-        // A sequence's last answer repeats: the answers after the last change add nothing.
-        let mut answers = self.answers.clone();
-        while answers.len() > 1 && answers[answers.len() - 2] == answers[answers.len() - 1] {
-            answers.pop();
-        }
-        match answers.as_slice() {
-            [answer] => {
-                let (key, value) = answer_entry(answer);
-                rule.insert(key.into(), value);
-            }
-            answers => {
-                let sequence = answers
-                    .iter()
-                    .map(|answer| {
-                        let (key, value) = answer_entry(answer);
-                        let mut item = Map::new();
-                        item.insert(key.into(), value);
-                        Value::Object(item)
-                    })
-                    .collect();
-                rule.insert("sequence".into(), Value::Array(sequence));
-            }
-        }
-        Value::Object(rule)
-    }
-}
-
-/// An answer as a mock answer's key and value. A response that is not a map (never from a
-/// real API) is written as an empty one.
-fn answer_entry(answer: &Result<Value, ApiError>) -> (&'static str, Value) {
-    match answer {
-        Ok(response @ Value::Object(_)) => ("returns", response.clone()),
-        Ok(_) => ("returns", Value::Object(Map::new())),
-        Err(error) => {
-            let mut entry = Map::new();
-            let code = if error.code.trim().is_empty() { "UnknownError" } else { &error.code };
-            entry.insert("code".into(), json!(code));
-            if !error.message.is_empty() {
-                entry.insert("message".into(), json!(error.message));
-            }
-            if let Some(status) = error.status.filter(|status| (100..=599).contains(status)) {
-                entry.insert("status".into(), json!(status));
-            }
-            ("error", Value::Object(entry))
-        }
-    }
-}
-
-/// Whether a rule written with `rule`'s parameters would answer `call`.
-fn answers(rule: &ApiRequest, call: &ApiRequest) -> bool {
-    rule.service == call.service
-        && rule.api == call.api
-        && (rule.params.is_null() || params_match(&rule.params, &call.params))
-}
-
-/// The calls grouped into rules (calls whose rules would answer each other share one), in the
-/// order of their first call, with a rule that would also answer another rule's calls moved
-/// after that rule.
-fn rules(calls: &[Call]) -> Vec<Rule<'_>> {
-    let mut groups: Vec<Rule<'_>> = Vec::new();
-    // Groups by the exact text of their call (most repeated calls are exactly the same), and
-    // by API, since only calls of the same API can share a rule.
-    let mut exact: IndexMap<String, usize> = IndexMap::new();
-    let mut by_api: IndexMap<(&str, &str), Vec<usize>> = IndexMap::new();
-    for call in calls {
-        let request = &call.request;
-        let key = format!("{} {} {}", request.service, request.api, request.params);
-        let same_api = by_api.entry((&request.service, &request.api)).or_default();
-        let found = exact.get(&key).copied().or_else(|| {
-            same_api.iter().copied().find(|&index| {
-                let group = groups[index].request;
-                answers(group, request) && answers(request, group)
-            })
-        });
-        match found {
-            Some(index) => groups[index].answers.push(&call.answer),
-            None => {
-                same_api.push(groups.len());
-                groups.push(Rule { request, answers: vec![&call.answer] });
-            }
-        }
-        if let Some(index) = found.or(groups.len().checked_sub(1)) {
-            exact.entry(key).or_insert(index);
-        }
-    }
-    // Most specific first: a rule comes after every rule whose calls it would also answer;
-    // otherwise in the order of first calls. Two rules cannot answer each other's calls (they
-    // would be one group), so the order exists.
-    let mut waiting_on = vec![0_usize; groups.len()];
-    let mut answered_by: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for members in by_api.values() {
-        for &general in members {
-            for &specific in members {
-                if general != specific && answers(groups[general].request, groups[specific].request)
-                {
-                    waiting_on[general] += 1;
-                    answered_by[specific].push(general);
-                }
-            }
-        }
-    }
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..groups.len()).filter(|&index| waiting_on[index] == 0).collect();
-    let mut order = Vec::with_capacity(groups.len());
-    while let Some(next) = ready.pop_first() {
-        order.push(next);
-        for &general in &answered_by[next] {
-            waiting_on[general] -= 1;
-            if waiting_on[general] == 0 {
-                ready.insert(general);
-            }
-        }
-    }
-    // Every rule is written even if the order above missed one.
-    order.extend((0..groups.len()).filter(|&index| waiting_on[index] > 0));
-    let mut slots: Vec<Option<Rule<'_>>> = groups.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|index| slots[index].take()).collect()
-}
-
-/// Writes the entries of a map in block style at `indent`.
-fn yaml_map<'a>(
-    out: &mut String,
-    entries: Option<impl Iterator<Item = (&'a String, &'a Value)>>,
-    indent: usize,
-) {
-    for (key, value) in entries.into_iter().flatten() {
-        let _ = write!(out, "{:indent$}{}:", "", scalar_text(key));
-        yaml_value(out, value, indent);
-    }
-}
-
-/// Writes `value` after a map key or a list's dash (the cursor is after the `:` or `-`), its
-/// block collections indented under `indent`.
-fn yaml_value(out: &mut String, value: &Value, indent: usize) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            yaml_map(out, Some(map.iter()), indent + 2);
-        }
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            for item in items {
-                let _ = write!(out, "{:width$}-", "", width = indent + 2);
-                match item {
-                    // A map item starts on the dash's line: `- key: value`.
-                    Value::Object(map) if !map.is_empty() => {
-                        let mut block = String::new();
-                        yaml_map(&mut block, Some(map.iter()), indent + 4);
-                        out.push(' ');
-                        out.push_str(&block[indent + 4..]);
-                    }
-                    item => yaml_value(out, item, indent + 2),
-                }
-            }
-        }
-        scalar => {
-            out.push(' ');
-            out.push_str(&yaml_scalar(scalar));
-            out.push('\n');
-        }
-    }
-}
-
-/// A scalar or empty collection on one line.
-fn yaml_scalar(value: &Value) -> String {
-    match value {
-        Value::Null => "null".into(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => number.to_string(),
-        Value::String(text) => scalar_text(text),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
-    }
-}
-
-/// Words a YAML reader (1.1 booleans included) takes for something other than text.
-const YAML_WORDS: &[&str] =
-    &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf"];
-
-/// Text as a plain scalar when it can only be read back as that text, else double-quoted
-/// (JSON's escapes are YAML's).
-fn scalar_text(text: &str) -> String {
-    let plain =
-        text.chars().next().is_some_and(|first| first.is_ascii_alphabetic() || first == '/')
-            && text.chars().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '@' | ':' | ' ')
-            })
-            && !text.ends_with([':', ' '])
-            && !text.contains(": ")
-            && !text.contains(" #")
-            && !YAML_WORDS.contains(&text.to_ascii_lowercase().as_str());
-    if plain {
-        return text.to_string();
-    }
-    let quoted = serde_json::to_string(text).unwrap_or_default();
-    // Line and paragraph separators and NEL are line breaks to some YAML readers.
-    quoted
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
-        .replace('\u{85}', "\\u0085")
 }
 
 #[cfg(test)]

@@ -9,11 +9,13 @@
 
 mod build;
 mod error;
+mod jumps;
 
 use std::path::{Path, PathBuf};
 
 pub use build::{SHAPE, UNKNOWN_TYPE};
 pub use error::{LoadError, LoadErrorKind};
+pub use jumps::{Jump, JumpKind, Jumps};
 
 use crate::catalog::{self, ActionSpec, ValueType};
 use crate::diagnostic::Diagnostic;

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::run::Shared;
+use super::environment::RunEnvironment;
 use crate::host::{
     ApiError, ApiRequest, BoxFuture, Event, ScriptCalls, ScriptError, ScriptOutput, ScriptRequest,
 };
@@ -158,7 +158,7 @@ pub fn parse_inputs<T: DeserializeOwned>(action: &str, inputs: Value) -> Result<
 
 /// What a step can use while it runs.
 pub struct StepContext<'a> {
-    pub(crate) shared: &'a Shared,
+    pub(crate) environment: &'a RunEnvironment,
     pub(crate) step: &'a str,
     pub(crate) timeout: Option<Duration>,
 }
@@ -176,32 +176,32 @@ impl StepContext<'_> {
 
     /// The current time on the run's clock.
     pub fn now(&self) -> jiff::Timestamp {
-        self.shared.host.clock.now()
+        self.environment.host.clock.now()
     }
 
     /// Waits on the run's clock.
     pub async fn sleep(&self, duration: Duration) {
-        self.shared.host.clock.sleep(duration).await;
+        self.environment.host.clock.sleep(duration).await;
     }
 
     /// The run's execution id.
     pub fn execution_id(&self) -> &str {
-        &self.shared.run_ref.execution_id
+        &self.environment.run_ref.execution_id
     }
 
     /// The region the run is in.
     pub fn region(&self) -> &str {
-        &self.shared.host.context.region
+        &self.environment.host.context.region
     }
 
     /// The account the run is in.
     pub fn account_id(&self) -> &str {
-        &self.shared.host.context.account_id
+        &self.environment.host.context.account_id
     }
 
     /// The partition (`aws`, `aws-cn`, ...).
     pub fn partition(&self) -> &str {
-        &self.shared.host.context.partition
+        &self.environment.host.context.partition
     }
 
     /// Makes an AWS call through the run's backend. Every call is recorded with its answer;
@@ -212,7 +212,7 @@ impl StepContext<'_> {
         let mut retries = 0;
         loop {
             let request = ApiRequest::new(service, api, params.clone()).with_step(self.step);
-            let answer = self.shared.host.aws.call(request).await;
+            let answer = self.environment.host.aws.call(request).await;
             self.record(service, api, params.clone(), &answer);
             match answer {
                 Err(error) if error.is_throttling() && retries < THROTTLE_RETRIES => {
@@ -228,7 +228,7 @@ impl StepContext<'_> {
     /// Puts a call and its answer in the run's record and tells the observer.
     fn record(&self, service: &str, api: &str, params: Value, answer: &Result<Value, ApiError>) {
         let call = CallRecord {
-            automation_execution_id: self.shared.run_ref.execution_id.clone(),
+            automation_execution_id: self.environment.run_ref.execution_id.clone(),
             step_name: self.step.to_string(),
             service: service.to_string(),
             api: api.to_string(),
@@ -237,14 +237,14 @@ impl StepContext<'_> {
             error: answer.as_ref().err().cloned(),
             time: self.now(),
         };
-        self.shared.emit(&Event::AwsCall { run: &self.shared.run_ref, call: &call });
-        self.shared.record_call(call);
+        self.environment.emit(&Event::AwsCall { run: &self.environment.run_ref, call: &call });
+        self.environment.record_call(call);
     }
 
     /// Runs a script through the host's script runner and reports what it printed. The AWS
     /// calls the runner hands back go through [`call`](Self::call), as the step's own.
     pub async fn run_script(&self, request: ScriptRequest) -> Result<ScriptOutput, ScriptError> {
-        let result = self.shared.host.scripts.run(request, self).await;
+        let result = self.environment.host.scripts.run(request, self).await;
         let (stdout, stderr, warnings) = match &result {
             Ok(output) => (output.stdout.as_str(), output.stderr.as_str(), &output.warnings),
             Err(error) => (error.stdout.as_str(), error.stderr.as_str(), &error.warnings),
@@ -252,8 +252,8 @@ impl StepContext<'_> {
         let mut stderr = stderr.to_string();
         append_warnings(&mut stderr, warnings);
         if !stdout.is_empty() || !stderr.is_empty() {
-            self.shared.emit(&Event::ScriptOutput {
-                run: &self.shared.run_ref,
+            self.environment.emit(&Event::ScriptOutput {
+                run: &self.environment.run_ref,
                 step: self.step,
                 stdout,
                 stderr: &stderr,
@@ -274,23 +274,23 @@ impl StepContext<'_> {
     /// Where attachments are looked for, in order: the attachments folder the host gave, then
     /// the runbook's own folder.
     pub fn attachment_folders(&self) -> Vec<PathBuf> {
-        let context = &self.shared.host.context;
+        let context = &self.environment.host.context;
         context
             .attachments
             .iter()
             .cloned()
-            .chain(self.shared.document.source.path.parent().map(PathBuf::from))
+            .chain(self.environment.document.source.path.parent().map(PathBuf::from))
             .collect()
     }
 
     /// Environment variables a script needs to reach the same AWS the run uses.
     pub fn script_environment(&self) -> Vec<(String, String)> {
-        self.shared.host.context.script_environment.clone()
+        self.environment.host.context.script_environment.clone()
     }
 
     /// Whether `name` is an attachment the runbook declares in `files`.
     pub fn declares_attachment(&self, name: &str) -> bool {
-        self.shared.document.files.iter().any(|file| file.name.value == name)
+        self.environment.document.files.iter().any(|file| file.name.value == name)
     }
 
     /// The `sha256` the runbook declares for its attachment `name` in `files`, if any.
@@ -317,7 +317,7 @@ impl ScriptCalls for StepContext<'_> {
     /// Records the call as the step's own and tells the backend, which did not answer it.
     fn observed(&self, service: &str, api: &str, params: Value, answer: Result<Value, ApiError>) {
         let request = ApiRequest::new(service, api, params).with_step(self.step);
-        self.shared.host.aws.observe(&request, &answer);
+        self.environment.host.aws.observe(&request, &answer);
         self.record(service, api, request.params, &answer);
     }
 }

@@ -13,18 +13,15 @@ mod action;
 mod budget;
 mod cancel;
 mod control;
+mod environment;
+mod executor;
 mod ids;
+mod options;
 mod plan;
 pub mod rate;
 mod run;
+mod start;
 pub mod targets;
-mod value;
-
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use indexmap::IndexMap;
-use serde_json::Value;
 
 pub use crate::record::Target;
 pub use action::{
@@ -33,193 +30,26 @@ pub use action::{
 };
 pub use budget::StepBudget;
 pub use cancel::CancelToken;
+pub use executor::Executor;
 pub use ids::{IdGenerator, is_execution_id};
+pub use options::{Host, MAX_DEPTH, NoScripts, RunContext, RunOptions};
 pub use plan::{Plan, PlannedStep, Scope, StepId};
 pub use rate::{Limit, MaxConcurrency, MaxErrors, RateControl, RateError};
-pub use run::Executor;
 pub use targets::Fleet;
-
-use crate::host::BoxFuture;
-use crate::host::{
-    Approver, AwsBackend, AwsParameterStore, Clock, DocumentStore, FixedApprover, NoDocuments,
-    NoObserver, Observer, ParameterStore, ScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput,
-    ScriptRequest, ScriptRunner,
-};
-
-/// Everything a run needs from outside the engine.
-#[derive(Clone)]
-pub struct Host {
-    /// AWS: mocks, an emulator or AWS itself.
-    pub aws: Arc<dyn AwsBackend>,
-    /// Time: virtual for dry-runs and tests, the system clock for real runs.
-    pub clock: Arc<dyn Clock>,
-    /// Decisions for approvals and pauses.
-    pub approver: Arc<dyn Approver>,
-    /// Runs `aws:executeScript` scripts.
-    pub scripts: Arc<dyn ScriptRunner>,
-    /// Parameter Store, for `{{ ssm:/name }}` defaults.
-    pub parameter_store: Arc<dyn ParameterStore>,
-    /// Runbooks for `aws:executeAutomation`.
-    pub documents: Arc<dyn DocumentStore>,
-    /// Receives the run's events.
-    pub observer: Arc<dyn Observer>,
-    /// The account, region and other facts of the run.
-    pub context: RunContext,
-}
-
-impl std::fmt::Debug for Host {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Host").field("context", &self.context).finish_non_exhaustive()
-    }
-}
-
-impl Host {
-    /// A host with `aws` and `clock`; approvals and pauses get no decision, scripts do not
-    /// run, Parameter Store is read through `aws`, and there are no child runbooks.
-    pub fn new(aws: Arc<dyn AwsBackend>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            parameter_store: Arc::new(AwsParameterStore::new(aws.clone())),
-            aws,
-            clock,
-            approver: Arc::new(FixedApprover::none()),
-            scripts: Arc::new(NoScripts),
-            documents: Arc::new(NoDocuments),
-            observer: Arc::new(NoObserver),
-            context: RunContext::default(),
-        }
-    }
-
-    /// Sets the approver.
-    #[must_use]
-    pub fn with_approver(mut self, approver: Arc<dyn Approver>) -> Self {
-        self.approver = approver;
-        self
-    }
-
-    /// Sets the script runner.
-    #[must_use]
-    pub fn with_scripts(mut self, scripts: Arc<dyn ScriptRunner>) -> Self {
-        self.scripts = scripts;
-        self
-    }
-
-    /// Sets Parameter Store.
-    #[must_use]
-    pub fn with_parameter_store(mut self, store: Arc<dyn ParameterStore>) -> Self {
-        self.parameter_store = store;
-        self
-    }
-
-    /// Sets where child runbooks are found.
-    #[must_use]
-    pub fn with_documents(mut self, documents: Arc<dyn DocumentStore>) -> Self {
-        self.documents = documents;
-        self
-    }
-
-    /// Sets the observer.
-    #[must_use]
-    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Self {
-        self.observer = observer;
-        self
-    }
-
-    /// Sets the run's context.
-    #[must_use]
-    pub fn with_context(mut self, context: RunContext) -> Self {
-        self.context = context;
-        self
-    }
-}
-
-/// Facts about where a run happens.
-#[derive(Clone, Debug)]
-pub struct RunContext {
-    /// `global:ACCOUNT_ID`.
-    pub account_id: String,
-    /// `global:REGION`.
-    pub region: String,
-    /// `global:AWS_PARTITION`.
-    pub partition: String,
-    /// Where script attachments are, besides next to the runbook.
-    pub attachments: Option<PathBuf>,
-    /// Environment variables scripts get, to reach the same AWS the run uses.
-    pub script_environment: Vec<(String, String)>,
-    /// Makes execution ids.
-    pub ids: Arc<IdGenerator>,
-}
-
-impl Default for RunContext {
-    fn default() -> Self {
-        Self {
-            account_id: "123456789012".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            attachments: None,
-            script_environment: Vec::new(),
-            ids: Arc::new(IdGenerator::default()),
-        }
-    }
-}
-
-/// How to start a run.
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    /// Parameter values by name: text, numbers, booleans, lists and maps, or the API's form
-    /// (a list of text).
-    pub parameters: IndexMap<String, Value>,
-    /// Cancels the run.
-    pub cancel: CancelToken,
-    /// The execution id to use (a new one by default).
-    pub execution_id: Option<String>,
-    /// Run over targets: one child run per target, under rate control (SPEC 8).
-    pub fleet: Option<Fleet>,
-    /// The step executions the run may start (RULINGS 25); the runs it starts share it, as do
-    /// clones of these options: give each independent run a budget of its own.
-    pub budget: StepBudget,
-    pub(crate) depth: u32,
-    pub(crate) parent: Option<String>,
-    /// The call logs of the runs above this one (see `run::Shared`).
-    pub(crate) call_logs: Vec<Arc<run::CallLog>>,
-}
-
-impl RunOptions {
-    /// Options with these parameters.
-    pub fn with_parameters(parameters: IndexMap<String, Value>) -> Self {
-        Self { parameters, ..Self::default() }
-    }
-}
 
 /// Coerces a parameter or variable value to `ty`, as values arrive from the API (lists of
 /// text), the command line (text) or a parameters file (typed JSON). The error describes the
 /// value and the type.
-pub fn coerce_value(value: &Value, ty: crate::catalog::ValueType) -> Result<Value, String> {
-    value::coerce(value, ty)
+pub fn coerce_value(
+    value: &serde_json::Value,
+    ty: crate::catalog::ValueType,
+) -> Result<serde_json::Value, String> {
+    crate::value::coerce(value, ty)
 }
 
-/// The deepest nesting of `aws:executeAutomation` below the first run (SPEC section 9).
-pub const MAX_DEPTH: u32 = 5;
-
-/// A script runner for hosts that run no scripts: every script step fails with a message
-/// saying so.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoScripts;
-
-impl ScriptRunner for NoScripts {
-    fn run<'a>(
-        &'a self,
-        request: ScriptRequest,
-        _: &'a dyn ScriptCalls,
-    ) -> BoxFuture<'a, Result<ScriptOutput, ScriptError>> {
-        Box::pin(async move {
-            Err(ScriptError::new(
-                ScriptErrorKind::RuntimeNotFound,
-                format!("step `{}`: scripts do not run in this host", request.step),
-            ))
-        })
-    }
-}
-
+// The case files below read the host traits through `super::*`.
+#[cfg(test)]
+use crate::host::{AwsBackend, Clock};
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

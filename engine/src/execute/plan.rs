@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
-use super::value::Tpl;
 use crate::catalog::{ActionSpec, ValueType};
-use crate::document::{Condition, Document, OnCancel, OnFailure, Operator, Step};
+use crate::document::{Condition, Document, Jump, JumpKind, OnCancel, OnFailure, Operator, Step};
 use crate::selector::Selector;
+use crate::value::ValueTemplate;
 
 /// A step's index in its plan.
 pub type StepId = usize;
@@ -51,7 +51,7 @@ pub struct PlannedStep {
     pub scope: Scope,
     /// The next step of its scope in list order.
     pub next_in_scope: Option<StepId>,
-    pub(crate) inputs: Tpl,
+    pub(crate) inputs: ValueTemplate,
     pub(crate) outputs: Vec<PlannedOutput>,
     /// `timeoutSeconds`, or the action's default.
     pub timeout: Option<Duration>,
@@ -67,6 +67,8 @@ pub struct PlannedStep {
     pub on_failure: OnFailure,
     /// `onCancel`.
     pub on_cancel: OnCancel,
+    /// Its jumps, each resolved to its step once.
+    pub(crate) jumps: PlannedJumps,
     pub(crate) branch: Option<PlannedBranch>,
     pub(crate) loop_body: Option<PlannedLoop>,
     /// References whose declared type does not fit their input: the step fails when its
@@ -84,11 +86,27 @@ pub(crate) struct PlannedOutput {
     pub(crate) ty: ValueType,
 }
 
+/// A jump's target: the step it names, and that step once the plan found it (`None`: the
+/// runbook has no such step, and the run fails when the jump is taken).
+#[derive(Clone, Debug)]
+pub(crate) struct JumpTarget {
+    pub(crate) name: String,
+    pub(crate) id: Option<StepId>,
+}
+
+/// A step's [`Jumps`](crate::document::Jumps), resolved (a branch's are in its [`PlannedBranch`]).
+#[derive(Debug, Default)]
+pub(crate) struct PlannedJumps {
+    pub(crate) next_step: Option<JumpTarget>,
+    pub(crate) on_failure: Option<JumpTarget>,
+    pub(crate) on_cancel: Option<JumpTarget>,
+}
+
 /// The choices of an `aws:branch` step.
 #[derive(Debug)]
 pub(crate) struct PlannedBranch {
-    pub(crate) choices: Vec<(Option<String>, Cond)>,
-    pub(crate) default: Option<String>,
+    pub(crate) choices: Vec<(Option<JumpTarget>, PlannedCondition)>,
+    pub(crate) default: Option<JumpTarget>,
 }
 
 /// The body and settings of an `aws:loop` step.
@@ -96,32 +114,39 @@ pub(crate) struct PlannedBranch {
 pub(crate) struct PlannedLoop {
     pub(crate) first: Option<StepId>,
     pub(crate) data_type: String,
-    pub(crate) condition: Option<Cond>,
+    pub(crate) condition: Option<PlannedCondition>,
 }
 
 /// A condition with its templates parsed.
 #[derive(Debug)]
-pub(crate) enum Cond {
-    Compare { variable: Tpl, operator: Operator, value: Tpl },
-    And(Vec<Cond>),
-    Or(Vec<Cond>),
-    Not(Box<Cond>),
+pub(crate) enum PlannedCondition {
+    Compare { variable: ValueTemplate, operator: Operator, value: ValueTemplate },
+    And(Vec<PlannedCondition>),
+    Or(Vec<PlannedCondition>),
+    Not(Box<PlannedCondition>),
     Invalid,
 }
 
-impl Cond {
+impl PlannedCondition {
     fn new(condition: &Condition) -> Self {
         match condition {
             Condition::Compare { variable, operator, value } => Self::Compare {
-                variable: Tpl::from_node(variable),
+                variable: ValueTemplate::from_node(variable),
                 operator: operator.value,
-                value: Tpl::from_node(value),
+                value: ValueTemplate::from_node(value),
             },
             Condition::And(items) => Self::And(items.iter().map(Self::new).collect()),
             Condition::Or(items) => Self::Or(items.iter().map(Self::new).collect()),
             Condition::Not(inner) => Self::Not(Box::new(Self::new(inner))),
             Condition::Invalid => Self::Invalid,
         }
+    }
+}
+
+impl JumpTarget {
+    /// `jump`'s target, not found yet.
+    fn new(jump: Jump<'_>) -> Self {
+        Self { name: jump.target.to_string(), id: None }
     }
 }
 
@@ -133,7 +158,22 @@ impl Plan {
         let mut plan =
             Self { document, steps: Vec::new(), main: Vec::new(), by_name: IndexMap::new() };
         plan.main = plan.add_scope(&steps.steps, Scope::Main);
+        plan.resolve_jumps();
         plan
+    }
+
+    /// Finds the step of every jump, once every step has its id.
+    fn resolve_jumps(&mut self) {
+        let by_name = &self.by_name;
+        let resolve = |target: &mut JumpTarget| target.id = by_name.get(&target.name).copied();
+        for step in &mut self.steps {
+            let PlannedJumps { next_step, on_failure, on_cancel } = &mut step.jumps;
+            next_step.iter_mut().chain(on_failure).chain(on_cancel).for_each(resolve);
+            if let Some(branch) = &mut step.branch {
+                let choices = branch.choices.iter_mut().filter_map(|(target, _)| target.as_mut());
+                choices.chain(&mut branch.default).for_each(resolve);
+            }
+        }
     }
 
     fn add_scope(&mut self, steps: &[Step], scope: Scope) -> Vec<StepId> {
@@ -147,22 +187,23 @@ impl Plan {
     fn add_step(&mut self, step: &Step, scope: Scope) -> StepId {
         let id = self.steps.len();
         let spec = step.spec();
-        let inputs = step.inputs.as_ref().map_or(Tpl::Literal(serde_json::json!({})), |inputs| {
-            let mut json = inputs.to_json();
-            // A loop's nested steps are steps of their own, and conditions are evaluated when
-            // they are reached (a loop's after each pass, a branch's choices in order), so
-            // neither is resolved with the other inputs.
-            if let Some(map) = json.as_object_mut() {
-                if step.loop_inputs.is_some() {
-                    map.shift_remove("Steps");
-                    map.shift_remove("LoopCondition");
+        let inputs =
+            step.inputs.as_ref().map_or(ValueTemplate::Literal(serde_json::json!({})), |inputs| {
+                let mut json = inputs.to_json();
+                // A loop's nested steps are steps of their own, and conditions are evaluated when
+                // they are reached (a loop's after each pass, a branch's choices in order), so
+                // neither is resolved with the other inputs.
+                if let Some(map) = json.as_object_mut() {
+                    if step.loop_inputs.is_some() {
+                        map.shift_remove("Steps");
+                        map.shift_remove("LoopCondition");
+                    }
+                    if step.branch_inputs.is_some() {
+                        map.shift_remove("Choices");
+                    }
                 }
-                if step.branch_inputs.is_some() {
-                    map.shift_remove("Choices");
-                }
-            }
-            Tpl::from_json(json)
-        });
+                ValueTemplate::from_json(json)
+            });
         let timeout = step
             .timeout_seconds
             .as_ref()
@@ -182,19 +223,25 @@ impl Plan {
         let type_mismatch = (!mismatches.is_empty()).then(|| {
             mismatches.into_iter().map(|mismatch| mismatch.message).collect::<Vec<_>>().join("; ")
         });
-        let branch = step.branch_inputs.as_ref().map(|branch| PlannedBranch {
-            choices: branch
+        let jumps = step.jumps();
+        let branch = step.branch_inputs.as_ref().map(|branch| {
+            let mut choices: Vec<(Option<JumpTarget>, PlannedCondition)> = branch
                 .choices
                 .iter()
-                .map(|choice| {
-                    (
-                        choice.next_step.as_ref().map(|next| next.value.clone()),
-                        Cond::new(&choice.condition),
-                    )
-                })
-                .collect(),
-            default: branch.default.as_ref().map(|default| default.value.clone()),
+                .map(|choice| (None, PlannedCondition::new(&choice.condition)))
+                .collect();
+            for choice in jumps.choices() {
+                if let JumpKind::Choice(index) = choice.kind {
+                    choices[index].0 = Some(JumpTarget::new(choice));
+                }
+            }
+            PlannedBranch { choices, default: jumps.default().map(JumpTarget::new) }
         });
+        let planned_jumps = PlannedJumps {
+            next_step: jumps.next_step().map(JumpTarget::new),
+            on_failure: jumps.on_failure().map(JumpTarget::new),
+            on_cancel: jumps.on_cancel().map(JumpTarget::new),
+        };
         self.steps.push(PlannedStep {
             id,
             name: step.name.value.clone(),
@@ -211,6 +258,7 @@ impl Plan {
             next_step: step.next_step.as_ref().map(|next| next.value.clone()),
             on_failure: step.on_failure().clone(),
             on_cancel: step.on_cancel().clone(),
+            jumps: planned_jumps,
             branch,
             loop_body: None,
             type_mismatch,
@@ -225,7 +273,7 @@ impl Plan {
                     .iterator_data_type
                     .as_ref()
                     .map_or_else(|| "String".to_string(), |t| t.value.clone()),
-                condition: body.loop_condition.as_ref().map(Cond::new),
+                condition: body.loop_condition.as_ref().map(PlannedCondition::new),
             });
         }
         id

@@ -101,15 +101,15 @@ impl Run {
         min_required_approvals: u32,
     ) -> Decision {
         let request = ApprovalRequest {
-            execution_id: self.shared.run_ref.execution_id.clone(),
+            execution_id: self.environment.run_ref.execution_id.clone(),
             step: step.name.clone(),
             kind,
             approvers,
             message: inputs.get("Message").map(crate::record::as_text),
             min_required_approvals,
         };
-        self.shared.emit(&Event::Waiting {
-            run: &self.shared.run_ref,
+        self.environment.emit(&Event::Waiting {
+            run: &self.environment.run_ref,
             step: &step.name,
             request: &request,
         });

@@ -3,11 +3,11 @@
 //! step's `NextStep` output, which AWS's own runbooks read.
 
 use super::super::action::StepFailure;
-use super::super::plan::PlannedStep;
+use super::super::plan::{JumpTarget, PlannedStep};
 use super::super::run::Run;
 
 impl Run {
-    pub(crate) fn branch(&mut self, step: &PlannedStep) -> Result<Option<String>, StepFailure> {
+    pub(crate) fn branch(&mut self, step: &PlannedStep) -> Result<Option<JumpTarget>, StepFailure> {
         let Some(branch) = &step.branch else {
             return Err(StepFailure::invalid_inputs("the branch has no `Choices`"));
         };

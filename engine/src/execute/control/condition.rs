@@ -5,19 +5,23 @@
 
 use serde_json::Value;
 
-use super::super::plan::Cond;
+use super::super::plan::PlannedCondition;
 use super::super::run::Run;
-use super::super::value::{Left, describe};
 use crate::document::Operator;
 use crate::record::as_text;
+use crate::value::{Left, describe};
 
 impl Run {
     /// Whether `condition` holds now. An operand that cannot be compared is an error, except
     /// a reference left as written (RULINGS 12, added to `left`): a comparison against it
     /// simply does not match.
-    pub(crate) fn evaluate(&self, condition: &Cond, left: &mut Vec<Left>) -> Result<bool, String> {
+    pub(crate) fn evaluate(
+        &self,
+        condition: &PlannedCondition,
+        left: &mut Vec<Left>,
+    ) -> Result<bool, String> {
         match condition {
-            Cond::Compare { variable, operator, value } => {
+            PlannedCondition::Compare { variable, operator, value } => {
                 let before = left.len();
                 let lookup = |target: &_| self.lookup(target);
                 let operand = variable.resolve(&lookup, left)?;
@@ -27,7 +31,7 @@ impl Run {
                     result => result,
                 }
             }
-            Cond::And(items) => {
+            PlannedCondition::And(items) => {
                 for item in items {
                     if !self.evaluate(item, left)? {
                         return Ok(false);
@@ -35,7 +39,7 @@ impl Run {
                 }
                 Ok(true)
             }
-            Cond::Or(items) => {
+            PlannedCondition::Or(items) => {
                 for item in items {
                     if self.evaluate(item, left)? {
                         return Ok(true);
@@ -43,8 +47,10 @@ impl Run {
                 }
                 Ok(false)
             }
-            Cond::Not(inner) => self.evaluate(inner, left).map(|holds| !holds),
-            Cond::Invalid => Err("the condition is not valid (see `runbook validate`)".into()),
+            PlannedCondition::Not(inner) => self.evaluate(inner, left).map(|holds| !holds),
+            PlannedCondition::Invalid => {
+                Err("the condition is not valid (see `runbook validate`)".into())
+            }
         }
     }
 }

@@ -18,10 +18,10 @@ use indexmap::IndexMap;
 use serde_json::{Value, json};
 
 use super::super::action::{ActionOutput, FailureKind, StepFailure};
+use super::super::options::{MAX_DEPTH, RunOptions};
 use super::super::plan::{Plan, PlannedStep};
 use super::super::run::Run;
-use super::super::targets::{Fleet, run_fleet};
-use super::super::{MAX_DEPTH, RunOptions};
+use super::super::targets::Fleet;
 use crate::record::{Execution, Status, as_string_list};
 
 impl Run {
@@ -114,15 +114,13 @@ impl Run {
             parameters,
             cancel: self.cancel().clone(),
             execution_id: None,
-            fleet: None,
+            fleet: Some(fleet),
             budget: self.options.budget.clone(),
             depth: self.depth() + 1,
-            parent: Some(self.shared.run_ref.execution_id.clone()),
-            call_logs: self.shared.lineage(),
+            parent: Some(self.environment.run_ref.execution_id.clone()),
+            call_logs: self.environment.lineage(),
         };
-        Box::pin(run_fleet(&self.executor, plan, options, fleet))
-            .await
-            .map_err(|error| error.to_string())
+        self.runs.start(plan, options).await.map_err(|error| error.to_string())
     }
 }
 

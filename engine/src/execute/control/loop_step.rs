@@ -11,9 +11,9 @@ use serde_json::Value;
 use super::super::action::{ActionOutput, FailureKind, StepFailure};
 use super::super::plan::PlannedStep;
 use super::super::run::{AttemptOutput, BodyEnd, LoopFrame, Run};
-use super::super::value::{coerce, describe};
 use crate::catalog::ValueType;
 use crate::record::Status;
+use crate::value::{coerce, describe};
 
 /// The most passes a loop may make.
 const MAX_ITERATIONS: u32 = 100;

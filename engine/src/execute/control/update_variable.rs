@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::super::action::{ActionOutput, StepFailure};
 use super::super::run::Run;
-use super::super::value::describe;
+use crate::value::describe;
 
 impl Run {
     pub(crate) fn update_variable(&mut self, inputs: &Value) -> Result<ActionOutput, StepFailure> {

@@ -1,5 +1,6 @@
 //! RB006 `missing-input`: an input the action needs is not given, including the inputs that
-//! are needed one of a pair (`Script` or `Attachment`, `InstanceIds` or `Targets`, ...).
+//! are needed one of a pair (`Script` or `Attachment`, `InstanceIds` or `Targets`, ...), as the
+//! catalog lists them.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::document::Step;
@@ -11,15 +12,6 @@ pub(super) const RULE: Rule = Rule {
     check,
 };
 
-/// Inputs of which at least one must be given.
-const ONE_OF: &[(&str, &[&str])] = &[
-    ("aws:executeScript", &["Script", "Attachment"]),
-    ("aws:runCommand", &["InstanceIds", "Targets"]),
-    ("aws:createStack", &["TemplateBody", "TemplateURL"]),
-    ("aws:sleep", &["Duration", "Timestamp"]),
-    ("aws:approve", &["Approvers", "EnhancedApprovals"]),
-];
-
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for step in &cx.steps {
         let (Some(spec), Some(inputs)) = (step.spec(), &step.inputs) else { continue };
@@ -27,8 +19,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for input in spec.inputs.iter().filter(|input| input.required && missing(input.name)) {
             out.push(report(step, format!("`{}` needs the input `{}`", spec.name, input.name)));
         }
-        for (action, names) in ONE_OF {
-            if *action == spec.name && names.iter().all(|name| missing(name)) {
+        for names in spec.one_of {
+            if names.iter().all(|name| missing(name)) {
                 let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or ");
                 out.push(report(step, format!("`{}` needs the input {list}", spec.name)));
             }

@@ -1,4 +1,6 @@
-//! The rules, one per file. Codes are stable: a retired rule's code is never reused.
+//! The rules, one per file. Codes are stable: a retired rule's code is never reused. The rules
+//! that need AWS API models (RB028-RB031) are in `runbook-aws` (`model::lint`), one per file in
+//! the same form; a test there keeps codes unique across both tables.
 
 mod attachment_name;
 mod branch_condition;

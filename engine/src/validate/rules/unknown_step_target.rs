@@ -1,9 +1,9 @@
 //! RB009 `unknown-step-target`: `nextStep`, `onFailure: step:X`, `onCancel: step:X` and a
-//! branch's `NextStep` and `Default` must name a step of the runbook.
+//! branch's `NextStep` and `Default` (the step's [`Jumps`](crate::document::Jumps)) must name a
+//! step of the runbook.
 
 use crate::diagnostic::{Code, Diagnostic, closest};
-use crate::document::{OnCancel, OnFailure, Spanned, Step};
-use crate::syntax::Span;
+use crate::document::{Jump, JumpKind, Step};
 use crate::validate::{Context, Rule};
 
 pub(super) const RULE: Rule = Rule {
@@ -14,60 +14,38 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for step in &cx.steps {
-        let mut targets: Vec<(&str, &str, Span, String)> = Vec::new();
-        if let Some(Spanned { value, span }) = &step.next_step {
-            targets.push(("nextStep", value, *span, format!("{}.nextStep", step.path)));
-        }
-        if let Some(Spanned { value: OnFailure::Step(target), span }) = &step.on_failure {
-            targets.push(("onFailure", target, *span, format!("{}.onFailure", step.path)));
-        }
-        if let Some(Spanned { value: OnCancel::Step(target), span }) = &step.on_cancel {
-            targets.push(("onCancel", target, *span, format!("{}.onCancel", step.path)));
-        }
-        if let Some(branch) = &step.branch_inputs {
-            for choice in &branch.choices {
-                if let Some(next) = &choice.next_step {
-                    targets.push((
-                        "NextStep",
-                        &next.value,
-                        next.span,
-                        format!("{}.NextStep", choice.path),
-                    ));
-                }
-            }
-            if let Some(default) = &branch.default {
-                targets.push((
-                    "Default",
-                    &default.value,
-                    default.span,
-                    format!("{}.inputs.Default", step.path),
-                ));
-            }
-        }
-        for (field, target, span, path) in targets {
-            if cx.step(target).is_none() {
-                out.push(unknown(cx, step, field, target, span, path));
+        for jump in step.jumps().iter() {
+            if cx.step(jump.target).is_none() {
+                out.push(unknown(cx, step, jump));
             }
         }
     }
 }
 
-fn unknown(
-    cx: &Context<'_>,
-    step: &Step,
-    field: &str,
-    target: &str,
-    span: Span,
-    path: String,
-) -> Diagnostic {
+/// The field path of `jump` in `step`.
+fn path(step: &Step, jump: Jump<'_>) -> String {
+    match jump.kind {
+        JumpKind::Choice(index) => {
+            let choices = step.branch_inputs.as_ref().map(|branch| &branch.choices);
+            match choices.and_then(|choices| choices.get(index)) {
+                Some(choice) => format!("{}.NextStep", choice.path),
+                None => step.path.clone(),
+            }
+        }
+        JumpKind::Default => format!("{}.inputs.Default", step.path),
+        kind => format!("{}.{}", step.path, kind.field()),
+    }
+}
+
+fn unknown(cx: &Context<'_>, step: &Step, jump: Jump<'_>) -> Diagnostic {
     let mut diagnostic = Diagnostic::error(
         RULE.code,
-        format!("`{field}` names step `{target}`, which does not exist"),
+        format!("`{}` names step `{}`, which does not exist", jump.kind.field(), jump.target),
     )
     .step(&step.name.value)
-    .path(path)
-    .span(span);
-    if let Some(close) = closest(target, cx.steps.iter().map(|s| s.name.value.as_str())) {
+    .path(path(step, jump))
+    .span(jump.span);
+    if let Some(close) = closest(jump.target, cx.steps.iter().map(|s| s.name.value.as_str())) {
         diagnostic = diagnostic.hint(format!("did you mean `{close}`?"));
     }
     diagnostic

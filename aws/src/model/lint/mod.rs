@@ -25,27 +25,27 @@
 //! covered by the check of the selector it goes through; the finding is reported once, at the
 //! selector.
 
-use std::fmt::Write;
+//!
+//! One file per rule, each with its code, summary and check; [`MODEL_RULES`] lists them.
+
+mod api_parameter;
+mod api_selector;
+mod unknown_api_operation;
+mod unknown_api_service;
 
 use runbook_engine::Document;
 use runbook_engine::diagnostic::{Code, Diagnostic};
 use runbook_engine::document::Step;
-use runbook_engine::syntax::{Entry, Node, Span, push_key};
+use runbook_engine::syntax::{Entry, Node, Span};
 use runbook_engine::template::Template;
 use serde_json::Value;
 
-use super::check::{ProblemKind, ValueProblem, check_params};
-use super::selector::check_selector;
-use super::{ModelError, Models, ServiceModel};
+use super::Models;
 
-/// RB028: `Service` names no service with a model.
-pub const UNKNOWN_API_SERVICE: Code = Code { id: "RB028", name: "unknown-api-service" };
-/// RB029: `Api` names no operation of the service.
-pub const UNKNOWN_API_OPERATION: Code = Code { id: "RB029", name: "unknown-api-operation" };
-/// RB030: the call's parameters do not fit the operation's input.
-pub const API_PARAMETER: Code = Code { id: "RB030", name: "api-parameter" };
-/// RB031: a selector names a member the operation's response does not have.
-pub const API_SELECTOR: Code = Code { id: "RB031", name: "api-selector" };
+pub use api_parameter::API_PARAMETER;
+pub use api_selector::API_SELECTOR;
+pub use unknown_api_operation::UNKNOWN_API_OPERATION;
+pub use unknown_api_service::UNKNOWN_API_SERVICE;
 
 /// A rule of this module: its code and what it checks, for listings (SARIF, the README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,16 +58,10 @@ pub struct ModelRule {
 
 /// The rules of this module, in code order.
 pub const MODEL_RULES: [ModelRule; 4] = [
-    ModelRule { code: UNKNOWN_API_SERVICE, summary: "API steps name a service with an API model" },
-    ModelRule {
-        code: UNKNOWN_API_OPERATION,
-        summary: "API steps name an operation of their service",
-    },
-    ModelRule {
-        code: API_PARAMETER,
-        summary: "API parameters are known, complete and of the right type",
-    },
-    ModelRule { code: API_SELECTOR, summary: "selectors name members the API's response has" },
+    unknown_api_service::RULE,
+    unknown_api_operation::RULE,
+    api_parameter::RULE,
+    api_selector::RULE,
 ];
 
 /// The actions whose `Service` and `Api` inputs name the call they make.
@@ -195,6 +189,8 @@ struct Linter<'m> {
 }
 
 impl Linter<'_> {
+    /// Checks one call, rule by rule: RB028 finds the service's model, RB029 the operation in
+    /// it, and RB030 and RB031 check the call against that operation.
     fn call(&mut self, call: &ApiCall<'_>) {
         self.stats.calls += 1;
         let step = call.step;
@@ -210,139 +206,16 @@ impl Linter<'_> {
         };
         let Some(model) = self.service(step, service, service_node) else { return };
         let (Some(api), Some(api_node)) = (call.api.literal(), step.input("Api")) else { return };
-        let Some(operation) = model.operation(api) else {
-            let mut diagnostic = Diagnostic::error(
-                UNKNOWN_API_OPERATION,
-                format!("service `{}` has no operation `{api}`", model.name()),
-            );
-            if let Some(closest) = model.closest_operation(api) {
-                diagnostic = diagnostic.hint(format!("did you mean `{closest}`?"));
-            }
-            self.push(diagnostic, step, "inputs.Api", api_node.span);
-            return;
-        };
-        self.stats.operations_found += 1;
-        if operation.name() != api {
-            let diagnostic = Diagnostic::warning(
-                UNKNOWN_API_OPERATION,
-                format!(
-                    "`{api}` stands for the operation `{}` of `{}`",
-                    operation.name(),
-                    model.name()
-                ),
-            )
-            .hint(format!("write `Api: {}`, as the API spells it", operation.name()));
-            self.push(diagnostic, step, "inputs.Api", api_node.span);
-        }
+        let Some(operation) = self.operation(step, &model, api, api_node) else { return };
         let label = format!("{}.{}", model.name(), operation.name());
-        for problem in check_params(&operation, &call.params_json()) {
-            let (span, path) = locate(call, &problem, api_node.span);
-            let diagnostic = Diagnostic::error(API_PARAMETER, format!("{label}: {problem}"))
-                .hint(hint(&problem));
-            self.out.push(
-                diagnostic.step(&step.name.value).path(format!("{}.{path}", step.path)).span(span),
-            );
-        }
-        let mut selectors: Vec<(&str, Span, String)> = step
-            .outputs
-            .iter()
-            .enumerate()
-            .map(|(index, output)| {
-                (
-                    output.selector.value.as_str(),
-                    output.selector.span,
-                    format!("outputs[{index}].Selector"),
-                )
-            })
-            .collect();
-        if let Some(node) = step.input("PropertySelector")
-            && let Some(text) = node.as_str()
-        {
-            selectors.push((text, node.span, "inputs.PropertySelector".to_string()));
-        }
-        for (selector, span, path) in selectors {
-            if Template::parse(selector).has_references() {
-                continue;
-            }
-            self.stats.selectors_checked += 1;
-            if let Some(problem) = check_selector(&operation, selector) {
-                let mut diagnostic = Diagnostic::error(
-                    API_SELECTOR,
-                    format!(
-                        "selector `{selector}` reads `{}`, but {label} responses have no such \
-                         member at `{}`",
-                        problem.member, problem.prefix
-                    ),
-                );
-                if let Some(closest) = &problem.closest {
-                    diagnostic = diagnostic.hint(format!("did you mean `{closest}`?"));
-                }
-                self.push(diagnostic, step, &path, span);
-            }
-        }
-    }
-
-    /// The model of `service`, or `None` after reporting why there is none.
-    fn service(
-        &mut self,
-        step: &Step,
-        service: &str,
-        node: &Node,
-    ) -> Option<std::sync::Arc<ServiceModel>> {
-        match self.models.service(service) {
-            Ok(model) => {
-                self.stats.services_found += 1;
-                if model.name() != service {
-                    let diagnostic = Diagnostic::warning(
-                        UNKNOWN_API_SERVICE,
-                        format!("`{service}` stands for the service `{}`", model.name()),
-                    )
-                    .hint(format!("write `Service: {}`, as boto3 names it", model.name()));
-                    self.push(diagnostic, step, "inputs.Service", node.span);
-                }
-                Some(model)
-            }
-            Err(ModelError::UnknownService { closest, .. }) => {
-                let mut diagnostic = Diagnostic::error(
-                    UNKNOWN_API_SERVICE,
-                    format!("`{service}` is not an AWS service with an API model"),
-                );
-                diagnostic = match closest {
-                    Some(closest) => diagnostic.hint(format!("did you mean `{closest}`?")),
-                    None => diagnostic.hint("write the service's name as boto3 takes it (`ec2`)"),
-                };
-                self.push(diagnostic, step, "inputs.Service", node.span);
-                None
-            }
-            Err(other) => {
-                // A broken model file says nothing about the runbook.
-                let diagnostic = Diagnostic::warning(
-                    UNKNOWN_API_SERVICE,
-                    format!("the call was not checked: {other}"),
-                );
-                self.push(diagnostic, step, "inputs.Service", node.span);
-                None
-            }
-        }
+        self.parameters(call, &operation, &label, api_node);
+        self.selectors(step, &operation, &label);
     }
 
     fn push(&mut self, diagnostic: Diagnostic, step: &Step, path: &str, span: Span) {
         self.out.push(
             diagnostic.step(&step.name.value).path(format!("{}.{path}", step.path)).span(span),
         );
-    }
-}
-
-fn hint(problem: &ValueProblem) -> String {
-    match &problem.kind {
-        ProblemKind::Missing => "the operation needs it; add it under `inputs`".to_string(),
-        ProblemKind::Unknown { closest: Some(closest) } => format!("did you mean `{closest}`?"),
-        ProblemKind::Unknown { closest: None } => {
-            "boto3 refuses parameters the operation does not have".to_string()
-        }
-        ProblemKind::WrongType { .. } => {
-            "boto3 refuses a value of the wrong type before sending the call".to_string()
-        }
     }
 }
 
@@ -388,34 +261,6 @@ pub(crate) fn segments(path: &str) -> Vec<Segment> {
         out.push(Segment::Name(name));
     }
     out
-}
-
-/// Where a parameter problem is written, and its field path under the step: the key of an
-/// unknown member, the value of a mistyped one, the map that lacks a required member (the
-/// `Api` input for a top-level one). Falls back to the deepest part of the path found.
-fn locate(call: &ApiCall<'_>, problem: &ValueProblem, api_span: Span) -> (Span, String) {
-    let segments = segments(&problem.path);
-    let wanted = match problem.kind {
-        ProblemKind::Missing => segments.len().saturating_sub(1),
-        _ => segments.len(),
-    };
-    let mut path = "inputs".to_string();
-    let Some(inputs) = call.step.inputs.as_ref() else { return (api_span, path) };
-    let reached = follow(inputs, &segments[..wanted]);
-    for segment in &segments[..reached.len()] {
-        match segment {
-            Segment::Name(name) => push_key(&mut path, name),
-            Segment::Index(index) => {
-                let _ = write!(path, "[{index}]");
-            }
-        }
-    }
-    let span = match (reached.last(), &problem.kind) {
-        (None, _) => api_span,
-        (Some((_, key_span)), ProblemKind::Unknown { .. }) => *key_span,
-        (Some((node, _)), _) => node.span,
-    };
-    (span, path)
 }
 
 /// Follows `segments` down from `root`: each value reached, with the span of its key (of the
@@ -470,6 +315,26 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn codes_are_unique_across_the_engine_and_the_model_rules() {
+        let mut codes: Vec<Code> = runbook_engine::validate::RULES
+            .iter()
+            .map(|rule| rule.code)
+            .chain(MODEL_RULES.iter().map(|rule| rule.code))
+            .collect();
+        codes.sort_by_key(|code| code.id);
+        for pair in codes.windows(2) {
+            assert_ne!(pair[0].id, pair[1].id);
+        }
+        let mut names: Vec<&str> = codes.iter().map(|code| code.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), codes.len());
+        for pair in MODEL_RULES.windows(2) {
+            assert!(pair[0].code.id < pair[1].code.id);
+        }
     }
 
     #[test]
