@@ -295,7 +295,7 @@ impl StepContext<'_> {
 
     /// The `sha256` the runbook declares for its attachment `name` in `files`, if any.
     pub fn attachment_sha256(&self, name: &str) -> Option<&str> {
-        let file = self.shared.document.files.iter().find(|file| file.name.value == name)?;
+        let file = self.environment.document.files.iter().find(|file| file.name.value == name)?;
         file.sha256.as_ref().map(|sha| sha.value.as_str())
     }
 }

@@ -49,7 +49,7 @@ pub fn coerce_value(
 
 // The case files below read the host traits through `super::*`.
 #[cfg(test)]
-use crate::host::{AwsBackend, Clock};
+use crate::host::Clock;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -38,14 +38,18 @@ impl Run {
         }
         if let Some(topic) = inputs.get("NotificationArn").map(crate::record::as_text) {
             let message = approval_notice(
-                &self.shared.run_ref.execution_id,
+                &self.environment.run_ref.execution_id,
                 &step.name,
                 &self.host().context.region,
                 inputs.get("Message").map(crate::record::as_text).as_deref(),
                 &approvers,
                 min,
             );
-            let cx = StepContext { shared: &self.shared, step: &step.name, timeout: step.timeout };
+            let cx = StepContext {
+                environment: &self.environment,
+                step: &step.name,
+                timeout: step.timeout,
+            };
             let params = json!({
                 "TopicArn": topic,
                 "Subject": "Automation approval request",
