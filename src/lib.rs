@@ -7,6 +7,7 @@
 
 pub mod harness;
 pub mod permissions;
+pub mod session;
 pub mod setup;
 pub mod terminal;
 pub mod testing;
