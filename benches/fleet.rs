@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use runbook::session::{Loader, Runbook, Session};
+use runbook::{Loader, Runbook, Session};
 use runbook_engine::document::Format;
 use runbook_engine::execute::{
     Action, ActionOutput, Actions, Fleet, StepContext, StepFailure, Target,

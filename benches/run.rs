@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use runbook::session::{Loader, Runbook, Session};
+use runbook::{Loader, Runbook, Session};
 use runbook_aws::mock::MockFile;
 use runbook_engine::document::Format;
 use runbook_engine::record::Status;

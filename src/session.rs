@@ -11,7 +11,7 @@
 //! [`Validated`] runbook with errors does not become a [`Runbook`], so nothing runs a runbook
 //! the validator refuses. A [`Session`] holds everything a run needs besides the runbook (mocks,
 //! approvals, parameters, the clock, the cancel token, the step budget, the observer, targets)
-//! and assembles the host from it for each run (see [`crate::setup`]).
+//! and assembles the host from it for each run (`setup.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -130,7 +130,7 @@ impl Validated {
 }
 
 /// A runbook that validation refused to run: its first error, located.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("the runbook has errors: {}", first_error(.validated))]
 pub struct Rejected {
     validated: Box<Validated>,
@@ -145,6 +145,16 @@ impl Rejected {
     /// The runbook and its findings.
     pub fn into_validated(self) -> Validated {
         *self.validated
+    }
+}
+
+impl std::fmt::Debug for Rejected {
+    // The whole document would drown the errors.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rejected")
+            .field("path", &self.validated.document.source.path)
+            .field("errors", &self.validated.report.errors().collect::<Vec<_>>())
+            .finish()
     }
 }
 

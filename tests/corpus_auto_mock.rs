@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use runbook::session::{Loader, Refused, Session};
+use runbook::{Loader, Refused, Session};
 use runbook_aws::mock::auto::{AUTO_MOCK_UNAVAILABLE, Placeholders};
 use runbook_aws::model::Models;
 use runbook_engine::host::{

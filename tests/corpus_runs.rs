@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use runbook::session::{Loader, Refused, Session};
-use runbook::setup::standard_actions;
+use runbook::standard_actions;
+use runbook::{Loader, Refused, Session};
 use runbook_engine::Document;
 use runbook_engine::catalog::ValueType;
 use runbook_engine::document::{AwsResource, Parameter, ParameterType};

@@ -13,7 +13,7 @@
 use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
-use runbook::session::{Loader, Session};
+use runbook::{Loader, Session};
 use runbook_aws::client::moto::MotoServer;
 use runbook_aws::client::{AwsClient, ClientOptions};
 use runbook_aws::model::Models;

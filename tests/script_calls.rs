@@ -7,7 +7,7 @@
 use std::process::Command;
 
 use runbook::harness::Harness;
-use runbook::session::{Loader, Session};
+use runbook::{Loader, Session};
 use runbook_actions::script::UNANSWERED_CODES;
 use runbook_aws::mock::auto::Placeholders;
 use runbook_aws::mock::{MOCK_NOT_FOUND, MOCK_SCRIPT_ERROR};

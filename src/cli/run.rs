@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use runbook::session::{Loader, Session};
-use runbook::setup::Approvals;
+use runbook::Approvals;
+use runbook::{Loader, Session};
 use runbook_aws::mock::record::Recorder;
 use runbook_engine::execute::{Fleet, IdGenerator, RunContext, Target};
 use runbook_engine::host::virtual_runtime;

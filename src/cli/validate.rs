@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use runbook::session::Loader;
+use runbook::Loader;
 use runbook_actions::script::check::ScriptChecker;
 use runbook_engine::Document;
 use runbook_engine::document::LoadErrorKind;
