@@ -203,7 +203,8 @@ enum RunClock {
 
 /// Everything a run needs besides the runbook: where AWS calls go, approvals, scripts,
 /// parameters, the clock, the cancel token, the step budget, the observer and the targets. A
-/// session runs any number of runbooks, each run with a host of its own.
+/// session runs any number of runbooks, each run with a host of its own. Clones share the cancel
+/// token: give a clone a [`CancelToken`] of its own for runs to be cancelled apart.
 #[derive(Clone)]
 pub struct Session {
     setup: Setup,
@@ -544,4 +545,47 @@ pub enum RunError {
     /// The runtime could not be made.
     #[error("cannot start a runtime: {0}")]
     Runtime(#[source] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NEEDS_NAME: &str = "schemaVersion: '0.3'\nparameters:\n  Name: {type: String, allowedPattern: '^[a-z]+$'}\nmainSteps:\n  - {name: wait, action: aws:sleep, inputs: {Duration: PT1M}}\n";
+
+    fn runbook(text: &str) -> Result<Runbook, Rejected> {
+        Loader::new().parse("r.yaml", text, Format::Yaml).expect("loads").into_runbook()
+    }
+
+    #[test]
+    fn a_runbook_with_errors_is_rejected_naming_its_first_error() {
+        let text = "schemaVersion: '0.3'\nmainSteps:\n  - {name: a, action: aws:sleep, inputs: {Duration: PT1M}, nextStep: b}\n";
+        let rejected = runbook(text).unwrap_err();
+        assert_eq!(
+            rejected.to_string(),
+            "the runbook has errors: r.yaml:3:70: `nextStep` names step `b`, which does not exist"
+        );
+        assert_eq!(rejected.into_validated().report().errors().count(), 1);
+    }
+
+    #[test]
+    fn refused_parameters_are_an_error_not_a_record() {
+        let runbook = runbook(NEEDS_NAME).unwrap();
+        let error = Session::new().parameter("Name", "BAD").run(&runbook).unwrap_err();
+        let RunError::Refused(refused) = error else { panic!("{error}") };
+        assert_eq!(refused.error.parameter, "Name");
+        assert_eq!(refused.note(), None);
+    }
+
+    #[test]
+    fn the_same_run_gives_the_same_ids_and_a_given_generator_others() {
+        let runbook = runbook(NEEDS_NAME).unwrap();
+        let session = Session::new().parameter("Name", "ok");
+        let id = |session: &Session| {
+            session.run(&runbook).unwrap().execution.automation_execution_id.clone()
+        };
+        assert_eq!(id(&session), id(&session));
+        assert_ne!(id(&session), id(&session.clone().ids(IdGenerator::new(7))));
+        assert_eq!(id(&session.clone().execution_id("x")), "x");
+    }
 }
