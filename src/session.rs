@@ -236,6 +236,13 @@ impl Default for Session {
     }
 }
 
+/// Every action of this build, registered once per process: sessions are made per run and per
+/// test case.
+fn shared_standard_actions() -> Arc<Actions> {
+    static ACTIONS: std::sync::OnceLock<Arc<Actions>> = std::sync::OnceLock::new();
+    ACTIONS.get_or_init(|| Arc::new(standard_actions())).clone()
+}
+
 /// The virtual clock's start unless a session sets one: 2026-01-01T00:00:00Z.
 pub const DEFAULT_START: jiff::Timestamp = jiff::Timestamp::constant(1_767_225_600, 0);
 
@@ -245,7 +252,7 @@ impl Session {
     pub fn new() -> Self {
         Self {
             setup: Setup::default(),
-            actions: Arc::new(standard_actions()),
+            actions: shared_standard_actions(),
             document_store: None,
             clock: RunClock::Virtual(DEFAULT_START),
             parameters: IndexMap::new(),

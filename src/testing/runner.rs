@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use runbook_engine::execute::{Actions, CancelToken, StepBudget};
+use runbook_engine::execute::{CancelToken, StepBudget};
 use runbook_engine::host::{Event, Observer, ScriptRunner, virtual_runtime};
 use runbook_engine::record::{Execution, Status, as_text};
 use serde_json::Value;
@@ -18,7 +18,7 @@ use runbook_aws::model::Models;
 use super::documents::NamedDocuments;
 use super::file::{Cancel, Expect, Located, TestCase, TestFile};
 use crate::session::{Loader, Runbook, Session};
-use crate::setup::{Approvals, standard_actions};
+use crate::setup::Approvals;
 
 /// What a case found.
 #[derive(Debug)]
@@ -110,7 +110,6 @@ enum Subject {
 pub fn run_files(files: &[TestFile], options: &RunnerOptions) -> Vec<CaseOutcome> {
     let loader = Loader::new().models(options.models.clone());
     let subjects: Vec<Subject> = files.iter().map(|file| load_subject(&loader, file)).collect();
-    let actions = Arc::new(standard_actions());
     let work: Vec<(usize, &TestCase)> = files
         .iter()
         .enumerate()
@@ -129,13 +128,8 @@ pub fn run_files(files: &[TestFile], options: &RunnerOptions) -> Vec<CaseOutcome
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some((file_index, case)) = work.get(index) else { break };
-                    let outcome = run_case(
-                        &files[*file_index],
-                        &subjects[*file_index],
-                        case,
-                        options,
-                        &actions,
-                    );
+                    let outcome =
+                        run_case(&files[*file_index], &subjects[*file_index], case, options);
                     if let Ok(mut slot) = slots[index].lock() {
                         **slot = Some(outcome);
                     }
@@ -168,7 +162,6 @@ fn run_case(
     subject: &Subject,
     case: &TestCase,
     options: &RunnerOptions,
-    actions: &Arc<Actions>,
 ) -> CaseOutcome {
     let started = real_now();
     let mut outcome = CaseOutcome {
@@ -190,7 +183,6 @@ fn run_case(
     };
     let cancel = CancelToken::new();
     let mut session = Session::new()
-        .actions(actions.clone())
         .approvals(Approvals::None)
         .scripts(options.scripts.clone())
         .account(case.context.account_id.clone(), case.context.region.clone())
