@@ -10,10 +10,9 @@
 
 use std::sync::Arc;
 
-use runbook_engine::Document;
+use runbook::{Loader, Runbook, Session};
 use runbook_engine::document::Format;
-use runbook_engine::execute::{Actions, Executor, Fleet, Host, Plan, RunOptions, Target};
-use runbook_engine::host::{VirtualClock, virtual_runtime};
+use runbook_engine::execute::{Actions, Fleet, Target};
 use runbook_engine::record::{Execution, Status};
 use runbook_engine::testing::{CallApi, ScriptedAws};
 use serde_json::json;
@@ -52,28 +51,24 @@ fn running() -> ScriptedAws {
 }
 
 /// Runs the fleet and returns its record.
-fn run_fleet(plan: &Arc<Plan>, targets: &[String]) -> Execution {
-    let runtime = virtual_runtime().expect("a runtime");
-    runtime.block_on(async {
-        let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().expect("a time")));
-        let mut actions = Actions::new();
-        actions.register(CallApi);
-        let executor = Executor::new(Arc::new(actions), Host::new(Arc::new(running()), clock));
-        let mut options = RunOptions::default();
-        options.fleet = Some(
-            Fleet::new("InstanceId", Target::new("ParameterValues", targets.iter().cloned()))
-                .with_max_concurrency("100"),
-        );
-        executor.run(plan.clone(), options).await.expect("the fleet starts")
-    })
+fn run_fleet(runbook: &Runbook, targets: &[String]) -> Execution {
+    let mut actions = Actions::new();
+    actions.register(CallApi);
+    let session = Session::new().actions(actions).aws(Arc::new(running())).fleet(
+        Fleet::new("InstanceId", Target::new("ParameterValues", targets.iter().cloned()))
+            .with_max_concurrency("100"),
+    );
+    session.run(runbook).expect("the fleet starts").execution
 }
 
-fn inputs(count: usize) -> (Arc<Plan>, Vec<String>) {
-    let document =
-        Document::parse("child.yaml", CHILD.to_string(), Format::Yaml).expect("the child loads");
-    let plan = Arc::new(Plan::new(Arc::new(document)));
+fn inputs(count: usize) -> (Runbook, Vec<String>) {
+    let runbook = Loader::new()
+        .parse("child.yaml", CHILD, Format::Yaml)
+        .expect("the child loads")
+        .into_runbook()
+        .expect("the child is valid");
     let targets = (0..count).map(|i| format!("i-{i:017x}")).collect();
-    (plan, targets)
+    (runbook, targets)
 }
 
 fn check(execution: &Execution, count: usize) {
@@ -86,10 +81,10 @@ fn check(execution: &Execution, count: usize) {
 /// The whole fleet: 10,000 children, 100 at a time.
 #[divan::bench(sample_count = 5)]
 fn ten_thousand_targets(bencher: divan::Bencher) {
-    let (plan, targets) = inputs(TARGETS);
+    let (runbook, targets) = inputs(TARGETS);
     bencher
         .counter(divan::counter::ItemsCount::new(TARGETS))
-        .bench(|| run_fleet(&plan, &targets).step_executions.len());
+        .bench(|| run_fleet(&runbook, &targets).step_executions.len());
 }
 
 #[allow(clippy::disallowed_methods, reason = "the benchmark measures real time")]
@@ -98,9 +93,9 @@ fn measure_once() {
         .ok()
         .and_then(|count| count.parse().ok())
         .unwrap_or(TARGETS);
-    let (plan, targets) = inputs(count);
+    let (runbook, targets) = inputs(count);
     let start = std::time::Instant::now();
-    let execution = run_fleet(&plan, &targets);
+    let execution = run_fleet(&runbook, &targets);
     let elapsed = start.elapsed();
     check(&execution, count);
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -5,14 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
-use runbook::setup::{Setup, standard_actions};
+use runbook::{Loader, Runbook, Session};
 use runbook_aws::mock::MockFile;
-use runbook_engine::Document;
 use runbook_engine::document::Format;
-use runbook_engine::execute::{Executor, Plan, RunOptions};
-use runbook_engine::host::{VirtualClock, virtual_runtime};
 use runbook_engine::record::Status;
 
 #[global_allocator]
@@ -22,32 +18,25 @@ fn main() {
     divan::main();
 }
 
-fn plan(text: &str) -> Arc<Plan> {
-    let document = Document::parse("bench.yaml", text.to_string(), Format::Yaml).expect("loads");
-    Arc::new(Plan::new(Arc::new(document)))
+fn runbook(text: &str) -> Runbook {
+    Loader::new()
+        .parse("bench.yaml", text, Format::Yaml)
+        .expect("loads")
+        .into_runbook()
+        .expect("valid")
 }
 
-fn run(plan: &Arc<Plan>, setup: &Setup) -> Status {
-    let runtime = virtual_runtime().expect("runtime");
-    runtime.block_on(async {
-        let clock = Arc::new(VirtualClock::new(jiff::Timestamp::UNIX_EPOCH));
-        let (host, _) = setup.host(clock);
-        let executor = Executor::new(Arc::new(standard_actions()), host);
-        executor
-            .run(plan.clone(), RunOptions::default())
-            .await
-            .expect("starts")
-            .automation_execution_status
-    })
+fn run(runbook: &Runbook, session: &Session) -> Status {
+    session.run(runbook).expect("starts").execution.automation_execution_status
 }
 
 /// `steps` sleep and branch steps.
 #[divan::bench(args = [100, 1_000, 10_000], sample_count = 10)]
 fn control_chain(bencher: divan::Bencher, steps: usize) {
-    let plan = plan(&common::control_chain(steps));
-    let setup = Setup::default();
+    let runbook = runbook(&common::control_chain(steps));
+    let session = Session::new().start_time(jiff::Timestamp::UNIX_EPOCH);
     bencher.counter(divan::counter::ItemsCount::new(steps)).bench(|| {
-        let status = run(&plan, &setup);
+        let status = run(&runbook, &session);
         assert_eq!(status, Status::Success);
     });
 }
@@ -55,12 +44,12 @@ fn control_chain(bencher: divan::Bencher, steps: usize) {
 /// The peer's chain of `steps` API calls, each fed by the previous step's output.
 #[divan::bench(args = [100, 1_000], sample_count = 10)]
 fn api_chain(bencher: divan::Bencher, steps: usize) {
-    let plan = plan(&common::api_chain(steps));
+    let runbook = runbook(&common::api_chain(steps));
     let mocks = MockFile::parse(
         Path::new("mocks.yaml"),
         "aws:\n  - service: ssm\n    api: GetParameter\n    returns: {Parameter: {Value: v}}\n",
     )
     .expect("mocks load");
-    let setup = Setup { mocks: Some(Arc::new(mocks)), ..Setup::default() };
-    bencher.counter(divan::counter::ItemsCount::new(steps)).bench(|| run(&plan, &setup));
+    let session = Session::new().start_time(jiff::Timestamp::UNIX_EPOCH).mocks(mocks);
+    bencher.counter(divan::counter::ItemsCount::new(steps)).bench(|| run(&runbook, &session));
 }

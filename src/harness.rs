@@ -1,5 +1,6 @@
 //! The Rust harness: the test file's cases written in Rust. A [`Harness`] loads a runbook, takes
-//! parameters, mocks and approvals, runs on the virtual clock, and returns a [`Run`] whose
+//! parameters, mocks and approvals, validates the runbook and runs it on the virtual clock through
+//! a [`Session`], and returns a [`Run`] whose
 //! assertions print what was expected and what happened.
 //!
 //! ```
@@ -42,12 +43,13 @@ use indexmap::IndexMap;
 use runbook_aws::mock::{MockAws, MockFile};
 use runbook_engine::Document;
 use runbook_engine::document::{Format, LoadError};
-use runbook_engine::execute::{Executor, IdGenerator, Plan, RunContext, RunOptions, StepBudget};
-use runbook_engine::host::{Decision, VirtualClock, virtual_runtime};
+use runbook_engine::execute::{RunContext, StepBudget};
+use runbook_engine::host::Decision;
 use runbook_engine::record::{Execution, Status};
 use serde_json::Value;
 
-use crate::setup::{Approvals, Setup, standard_actions};
+use crate::session::{Loader, Rejected, RunError, Session};
+use crate::setup::Approvals;
 use crate::testing::{Expect, ExpectedCall, Located, compare};
 
 /// Why a harness run could not happen.
@@ -60,6 +62,9 @@ pub enum HarnessError {
     /// The mock file does not load.
     #[error("{0}")]
     Mocks(String),
+    /// The runbook has errors, so it does not run.
+    #[error(transparent)]
+    Invalid(#[from] Rejected),
     /// The run did not start (its parameters were refused).
     #[error("the run did not start: {0}")]
     Start(String),
@@ -79,6 +84,7 @@ pub struct Harness {
     context: RunContext,
     start: jiff::Timestamp,
     max_step_executions: u64,
+    models: Option<runbook_aws::model::Models>,
 }
 
 impl Harness {
@@ -101,8 +107,9 @@ impl Harness {
             decisions: IndexMap::new(),
             documents: Vec::new(),
             context: RunContext::default(),
-            start: jiff::Timestamp::constant(1_767_225_600, 0),
+            start: crate::session::DEFAULT_START,
             max_step_executions: StepBudget::DEFAULT,
+            models: None,
         }
     }
 
@@ -173,32 +180,34 @@ impl Harness {
         self
     }
 
-    /// Runs the runbook on the virtual clock.
+    /// Also checks the runbook's AWS API calls against `models` before the run (RB028-RB031).
+    #[must_use]
+    pub fn models(mut self, models: runbook_aws::model::Models) -> Self {
+        self.models = Some(models);
+        self
+    }
+
+    /// Validates the runbook and runs it on the virtual clock.
     pub fn run(self) -> Result<Run, HarnessError> {
-        // Ids follow from the runbook and its parameters, so a test sees the same ones each time.
-        let ids =
-            IdGenerator::for_run(&self.document.source.text, &self.parameters, IdGenerator::SEED);
-        let setup = Setup {
-            mocks: self.mocks.map(Arc::new),
-            approvals: Approvals::Scripted(self.decisions),
-            documents: self.documents,
-            context: RunContext { ids: Arc::new(ids), ..self.context },
-            ..Setup::default()
-        };
-        let plan = Arc::new(Plan::new(Arc::new(self.document)));
-        let start = self.start;
-        let runtime = virtual_runtime()?;
-        runtime.block_on(async move {
-            let (host, mock) = setup.host(Arc::new(VirtualClock::new(start)));
-            let executor = Executor::new(Arc::new(standard_actions()), host);
-            let mut options = RunOptions::with_parameters(self.parameters);
-            options.budget = StepBudget::new(self.max_step_executions);
-            let execution = executor
-                .run(plan, options)
-                .await
-                .map_err(|error| HarnessError::Start(error.to_string()))?;
-            Ok(Run { execution, mock })
-        })
+        let mut session = Session::new()
+            .approvals(Approvals::Scripted(self.decisions))
+            .context(self.context)
+            .parameters(self.parameters)
+            .start_time(self.start)
+            .max_step_executions(self.max_step_executions);
+        if let Some(mocks) = self.mocks {
+            session = session.mocks(mocks);
+        }
+        for folder in self.documents {
+            session = session.documents(folder);
+        }
+        let runbook = Loader::new().models(self.models).check(self.document).into_runbook()?;
+        let finished = session.run(&runbook).map_err(|error| match error {
+            RunError::Runtime(error) => HarnessError::Runtime(error),
+            error => HarnessError::Start(error.to_string()),
+        })?;
+        let mock = finished.mock().cloned();
+        Ok(Run { execution: finished.execution, mock })
     }
 }
 

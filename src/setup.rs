@@ -1,6 +1,6 @@
 //! Putting a run together: the host (AWS backend, clock, approver, scripts, child runbooks) from
 //! what the user gave (a mock file, approval answers, folders), the same way for `runbook run`,
-//! `runbook test` and the Rust [`Harness`](crate::harness::Harness).
+//! `runbook test` and the Rust [`Harness`](crate::harness::Harness), for a [`Session`](crate::Session).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use runbook_engine::host::{
 
 /// The environment variable that tells scripts their AWS calls cannot be answered (the run is
 /// on mocks).
-pub const SCRIPT_AWS_MOCK_ENV: &str = "RUNBOOK_SCRIPT_AWS";
+pub(crate) const SCRIPT_AWS_MOCK_ENV: &str = "RUNBOOK_SCRIPT_AWS";
 
 /// Every action this build can run: the AWS actions and `aws:executeScript`.
 pub fn standard_actions() -> Actions {
@@ -71,7 +71,7 @@ impl Approver for ScriptedApprover {
 }
 
 /// The decisions a mock file gives, as approver decisions.
-pub fn mock_decisions(file: &MockFile) -> IndexMap<String, Decision> {
+pub(crate) fn mock_decisions(file: &MockFile) -> IndexMap<String, Decision> {
     file.approvals
         .iter()
         .map(|(step, stand_in)| {
@@ -98,28 +98,28 @@ fn empty_mock_file() -> MockFile {
 
 /// What a run is set up from.
 #[derive(Clone)]
-pub struct Setup {
+pub(crate) struct Setup {
     /// The AWS backend; `None` means the mock file (or no AWS at all).
-    pub aws: Option<Arc<dyn AwsBackend>>,
+    pub(crate) aws: Option<Arc<dyn AwsBackend>>,
     /// The mock file, when the run is on mocks.
-    pub mocks: Option<Arc<MockFile>>,
+    pub(crate) mocks: Option<Arc<MockFile>>,
     /// Answer the calls no mock answers with placeholder responses built from the API models
     /// (`--auto-mock`); only for runs on mocks.
-    pub auto_mock: Option<Placeholders>,
+    pub(crate) auto_mock: Option<Placeholders>,
     /// Approval answers (a mock file's `approvals` come first).
-    pub approvals: Approvals,
+    pub(crate) approvals: Approvals,
     /// A decider for the steps no answer covers (the terminal prompt of `runbook run`).
-    pub prompt: Option<Arc<dyn Approver>>,
+    pub(crate) prompt: Option<Arc<dyn Approver>>,
     /// The script runner.
-    pub scripts: Arc<dyn ScriptRunner>,
+    pub(crate) scripts: Arc<dyn ScriptRunner>,
     /// Folders where `aws:executeAutomation` finds child runbooks.
-    pub documents: Vec<PathBuf>,
+    pub(crate) documents: Vec<PathBuf>,
     /// The run's context (account, region, attachments folder).
-    pub context: RunContext,
+    pub(crate) context: RunContext,
     /// Receives the run's events.
-    pub observer: Option<Arc<dyn Observer>>,
+    pub(crate) observer: Option<Arc<dyn Observer>>,
     /// Records every AWS call and approval decision of the run (`runbook run --record`).
-    pub recorder: Option<Arc<Recorder>>,
+    pub(crate) recorder: Option<Arc<Recorder>>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -149,15 +149,8 @@ impl Default for Setup {
 }
 
 impl Setup {
-    /// The host for one run on `clock`, and the mock backend when the run is on mocks (to ask it
-    /// afterwards which rules went unused).
-    pub fn host(&self, clock: Arc<dyn Clock>) -> (Host, Option<Arc<MockAws>>) {
-        let built = self.build(clock);
-        (built.host, built.mock)
-    }
-
     /// The host for one run on `clock`, with the backends to ask afterwards.
-    pub fn build(&self, clock: Arc<dyn Clock>) -> Built {
+    pub(crate) fn build(&self, clock: Arc<dyn Clock>) -> Built {
         let mut context = self.context.clone();
         let mut auto = None;
         let (aws, mock): (Arc<dyn AwsBackend>, Option<Arc<MockAws>>) = match &self.aws {
@@ -227,13 +220,13 @@ impl Setup {
 }
 
 /// A host and the backends behind it, from [`Setup::build`].
-pub struct Built {
+pub(crate) struct Built {
     /// The host.
-    pub host: Host,
+    pub(crate) host: Host,
     /// The mock backend, when the run is on mocks.
-    pub mock: Option<Arc<MockAws>>,
+    pub(crate) mock: Option<Arc<MockAws>>,
     /// The placeholder backend, when the run answers unmocked calls with placeholders.
-    pub auto: Option<Arc<AutoMock>>,
+    pub(crate) auto: Option<Arc<AutoMock>>,
 }
 
 impl std::fmt::Debug for Built {

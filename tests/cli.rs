@@ -182,7 +182,7 @@ fn run_over_targets_shows_progress_and_a_summary() {
     let dir = TempDir::new("cli-run-fleet");
     dir.write(
         "child.yaml",
-        "schemaVersion: '0.3'\nparameters:\n  Name: {type: String}\nmainSteps:\n  - name: check\n    action: aws:branch\n    inputs:\n      Choices: [{NextStep: boom, Variable: '{{ Name }}', StringEquals: bad}]\n  - {name: wait, action: aws:sleep, inputs: {Duration: PT1M}, isEnd: true}\n  - {name: boom, action: aws:executeAwsApi, inputs: {Service: ec2, Api: RebootInstances}}\n",
+        "schemaVersion: '0.3'\nparameters:\n  Name: {type: String}\nmainSteps:\n  - name: check\n    action: aws:branch\n    inputs:\n      Choices: [{NextStep: boom, Variable: '{{ Name }}', StringEquals: bad}]\n  - {name: wait, action: aws:sleep, inputs: {Duration: PT1M}, isEnd: true}\n  - {name: boom, action: aws:executeAwsApi, inputs: {Service: ec2, Api: RebootInstances, InstanceIds: [i-1]}}\n",
     );
     let output = Cli::new()
         .current_dir(dir.path())
@@ -351,6 +351,47 @@ fn validate_refuses_a_models_folder_without_models() {
     let output = Cli::new()
         .current_dir(dir.path())
         .args(["validate", "--aws-models", "nowhere", "api.yaml"])
+        .run()
+        .code(2);
+    assert!(output.stderr.contains("aws api models folder nowhere"), "{}", output.stderr);
+}
+
+#[test]
+fn run_and_test_refuse_a_runbook_whose_api_calls_do_not_fit_the_models() {
+    let dir = TempDir::new("cli-run-models");
+    dir.write("api.yaml", API_TYPO);
+    dir.write(
+        "api.test.yaml",
+        "runbook: api.yaml\ncases:\n  - name: describes\n    expect: {status: Success}\n",
+    );
+    let output = Cli::new().current_dir(dir.path()).args(["run", "api.yaml"]).run().code(2);
+    assert!(output.stderr.starts_with("error[RB029]"), "{}", output.stderr);
+    assert!(
+        output.stderr.ends_with("error: the runbook has errors; fix them before running it\n"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stdout.is_empty(), "{}", output.stdout);
+    let output = Cli::new().current_dir(dir.path()).args(["test", "api.test.yaml"]).run().code(1);
+    assert!(
+        output.stdout.contains(
+            "the run did not start: the runbook has errors: api.yaml:7:12: service `ec2` has no operation `DescribeInstance`"
+        ),
+        "{}",
+        output.stdout
+    );
+    // Without models the runbook runs (its call fails on the empty mocks), as it did before.
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .env_remove("RUNBOOK_AWS_MODELS")
+        .env("PATH", "")
+        .args(["run", "api.yaml"])
+        .run()
+        .code(1);
+    assert!(output.stdout.contains("Failed"), "{}", output.stdout);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "--aws-models", "nowhere", "api.yaml"])
         .run()
         .code(2);
     assert!(output.stderr.contains("aws api models folder nowhere"), "{}", output.stderr);

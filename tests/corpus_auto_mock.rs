@@ -11,14 +11,11 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use runbook::setup::{Setup, standard_actions};
+use runbook::{Loader, Refused, Session};
 use runbook_aws::mock::auto::{AUTO_MOCK_UNAVAILABLE, Placeholders};
 use runbook_aws::model::Models;
-use runbook_engine::Document;
-use runbook_engine::execute::{Executor, Plan, RunOptions};
 use runbook_engine::host::{
-    BoxFuture, ScriptCalls, ScriptError, ScriptOutput, ScriptRequest, ScriptRunner, VirtualClock,
-    virtual_runtime,
+    BoxFuture, ScriptCalls, ScriptError, ScriptOutput, ScriptRequest, ScriptRunner, virtual_runtime,
 };
 use runbook_engine::record::{Execution, Status};
 use serde_json::{Value, json};
@@ -67,32 +64,31 @@ fn every_corpus_runbook_walks_on_placeholders_to_a_terminal_status() {
     let mut started = 0usize;
     let mut calls = 0usize;
     for (name, path) in corpus_files() {
-        let document = Document::load(&path).unwrap_or_else(|error| panic!("{name}: {error}"));
-        let has_errors = runbook_engine::validate::validate(&document).has_errors();
-        let mut parameters: IndexMap<String, Value> = document
+        let validated = Loader::new().load(&path).unwrap_or_else(|error| panic!("{name}: {error}"));
+        let has_errors = validated.report().has_errors();
+        let mut parameters: IndexMap<String, Value> = validated
+            .document()
             .parameters
             .iter()
             .filter(|parameter| parameter.is_required())
             .map(|parameter| (parameter.name.value.clone(), generated(parameter)))
             .collect();
-        let plan = Arc::new(Plan::new(Arc::new(document)));
-        let setup = Setup {
-            scripts: Arc::new(EmptyScripts),
-            auto_mock: Some(Placeholders::new(models.clone())),
-            ..Setup::default()
-        };
+        // Runbooks with errors run too: a started run must end whatever the document holds.
+        let runbook = validated.into_runbook_despite_errors();
+        let session = Session::new()
+            .scripts(Arc::new(EmptyScripts))
+            .auto_mock(Placeholders::new(models.clone()))
+            .start_time("2026-01-01T00:00:00Z".parse().unwrap());
         let execution = loop {
-            let result = runtime.block_on(async {
-                let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
-                let executor = Executor::new(Arc::new(standard_actions()), setup.host(clock).0);
-                executor.run(plan.clone(), RunOptions::with_parameters(parameters.clone())).await
-            });
-            match result {
-                Ok(execution) => break Some(execution),
+            let run = session.clone().parameters(parameters.clone());
+            match runtime.block_on(run.run_async(&runbook)) {
+                Ok(finished) => break Some(finished.execution),
                 // A default the run refuses is replaced by a generated value, as a user would.
-                Err(error) if !parameters.contains_key(&error.parameter) => {
-                    let parameter =
-                        plan.document.parameter(&error.parameter).expect("errors name a parameter");
+                Err(Refused { error, .. }) if !parameters.contains_key(&error.parameter) => {
+                    let parameter = runbook
+                        .document()
+                        .parameter(&error.parameter)
+                        .expect("errors name a parameter");
                     parameters.insert(error.parameter.clone(), generated(parameter));
                 }
                 Err(_) if has_errors => break None,

@@ -13,12 +13,11 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use runbook::setup::{Setup, standard_actions};
-use runbook_engine::Document;
+use runbook::{Loader, Refused, Session};
 use runbook_engine::catalog::ValueType;
 use runbook_engine::document::{AwsResource, Parameter, ParameterType};
-use runbook_engine::execute::{Executor, NoScripts, Plan, RunOptions};
-use runbook_engine::host::{VirtualClock, virtual_runtime};
+use runbook_engine::execute::NoScripts;
+use runbook_engine::host::virtual_runtime;
 use runbook_engine::params::Pattern;
 use runbook_engine::record::Status;
 use serde_json::{Value, json};
@@ -211,31 +210,32 @@ fn every_corpus_runbook_runs_to_a_terminal_status() {
     let mut statuses: IndexMap<Status, usize> = IndexMap::new();
     let files = corpus_files();
     for (name, path) in &files {
-        let document = Document::load(path).unwrap_or_else(|error| panic!("{name}: {error}"));
-        let has_errors = runbook_engine::validate::validate(&document).has_errors();
-        let parameters: IndexMap<String, Value> = document
+        let validated = Loader::new().load(path).unwrap_or_else(|error| panic!("{name}: {error}"));
+        let has_errors = validated.report().has_errors();
+        let parameters: IndexMap<String, Value> = validated
+            .document()
             .parameters
             .iter()
             .filter(|parameter| parameter.is_required())
             .map(|parameter| (parameter.name.value.clone(), generated(parameter)))
             .collect();
-        let plan = Arc::new(Plan::new(Arc::new(document)));
+        // Runbooks with errors run too: a started run must end whatever the document holds.
+        let runbook = validated.into_runbook_despite_errors();
         let mut parameters = parameters;
         // A default the run refuses (a build-time placeholder breaking its pattern, a Parameter
         // Store name no mock answers) is replaced by a generated value, as a user would.
         let execution = loop {
-            let setup = Setup { scripts: Arc::new(NoScripts), ..Setup::default() };
-            let result = runtime.block_on(async {
-                let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
-                let (host, _mock) = setup.host(clock);
-                let executor = Executor::new(Arc::new(standard_actions()), host);
-                executor.run(plan.clone(), RunOptions::with_parameters(parameters.clone())).await
-            });
-            match result {
-                Ok(execution) => break Some(execution),
-                Err(error) if !parameters.contains_key(&error.parameter) => {
-                    let parameter =
-                        plan.document.parameter(&error.parameter).expect("errors name a parameter");
+            let session = Session::new()
+                .scripts(Arc::new(NoScripts))
+                .parameters(parameters.clone())
+                .start_time("2026-01-01T00:00:00Z".parse().unwrap());
+            match runtime.block_on(session.run_async(&runbook)) {
+                Ok(finished) => break Some(finished.execution),
+                Err(Refused { error, .. }) if !parameters.contains_key(&error.parameter) => {
+                    let parameter = runbook
+                        .document()
+                        .parameter(&error.parameter)
+                        .expect("errors name a parameter");
                     parameters.insert(error.parameter.clone(), generated(parameter));
                 }
                 Err(error) if has_errors => {

@@ -79,3 +79,21 @@ fn the_harness_sets_the_step_execution_budget() -> Result<(), runbook::harness::
     assert!(run.execution.failure_message.as_deref().unwrap().contains("budget of 7"));
     Ok(())
 }
+
+#[test]
+fn the_harness_validates_before_it_runs() {
+    use runbook::harness::{Harness, HarnessError};
+
+    let broken = "schemaVersion: '0.3'\nmainSteps:\n  - {name: wait, action: aws:sleep, inputs: {Duration: PT1S}, nextStep: missing}\n";
+    let error = Harness::from_text("broken.yaml", broken).unwrap().run().unwrap_err();
+    assert!(matches!(error, HarnessError::Invalid(_)), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "the runbook has errors: broken.yaml:3:73: `nextStep` names step `missing`, which does not exist"
+    );
+    let typo = "schemaVersion: '0.3'\nmainSteps:\n  - name: describe\n    action: aws:executeAwsApi\n    inputs: {Service: ec2, Api: DescribeInstance}\n";
+    let models = runbook::aws::model::Models::discover(None)
+        .unwrap_or_else(|error| panic!("this test needs botocore's models: {error}"));
+    let error = Harness::from_text("typo.yaml", typo).unwrap().models(models).run().unwrap_err();
+    assert!(error.to_string().contains("has no operation `DescribeInstance`"), "{error}");
+}

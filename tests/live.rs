@@ -14,14 +14,13 @@
 use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
-use runbook::setup::{Setup, standard_actions};
+use runbook::{Loader, Session};
 use runbook_aws::client::moto::MotoServer;
 use runbook_aws::client::{AwsClient, ClientOptions};
 use runbook_aws::model::Models;
-use runbook_engine::Document;
 use runbook_engine::document::Format;
-use runbook_engine::execute::{Executor, Plan, RunContext, RunOptions};
-use runbook_engine::host::{VirtualClock, virtual_runtime};
+use runbook_engine::execute::RunContext;
+use runbook_engine::host::virtual_runtime;
 use runbook_engine::record::{Execution, Status};
 use serde_json::{Value, json};
 
@@ -58,10 +57,9 @@ fn run_with(
     options: impl FnOnce(ClientOptions) -> ClientOptions + Send + 'static,
 ) -> Execution {
     let url = moto_url();
-    let document = Document::parse("live.yaml", yaml.to_string(), Format::Yaml).unwrap();
-    let report = runbook_engine::validate::validate(&document);
-    assert!(!report.has_errors(), "{:?}", report.diagnostics);
-    let plan = Arc::new(Plan::new(Arc::new(document)));
+    let validated = Loader::new().parse("live.yaml", yaml, Format::Yaml).unwrap();
+    assert!(!validated.report().has_errors(), "{:?}", validated.report().diagnostics);
+    let runbook = validated.into_runbook().unwrap();
     let parameters: IndexMap<String, Value> =
         parameters.iter().map(|(name, value)| ((*name).to_string(), value.clone())).collect();
     let runtime = virtual_runtime().unwrap();
@@ -76,20 +74,16 @@ fn run_with(
         );
         let client = AwsClient::new(models, options).await.unwrap();
         let identity = client.caller_identity().await.unwrap();
-        let setup = Setup {
-            aws: Some(Arc::new(client.clone())),
-            context: RunContext {
+        let session = Session::new()
+            .aws(Arc::new(client.clone()))
+            .context(RunContext {
                 account_id: identity.account,
                 region: identity.region,
                 script_environment: client.script_environment().await.unwrap(),
                 ..RunContext::default()
-            },
-            ..Setup::default()
-        };
-        let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
-        let (host, _) = setup.host(clock);
-        let executor = Executor::new(Arc::new(standard_actions()), host);
-        executor.run(plan, RunOptions::with_parameters(parameters)).await.unwrap()
+            })
+            .parameters(parameters);
+        session.run_async(&runbook).await.unwrap().execution
     })
 }
 

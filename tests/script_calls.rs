@@ -5,18 +5,14 @@
 //! Needs `python3` with boto3, and botocore's models for `--auto-mock`.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use runbook::harness::Harness;
-use runbook::setup::{Setup, standard_actions};
+use runbook::{Loader, Session};
 use runbook_actions::script::UNANSWERED_CODES;
 use runbook_aws::mock::auto::Placeholders;
 use runbook_aws::mock::{MOCK_NOT_FOUND, MOCK_SCRIPT_ERROR};
 use runbook_aws::model::Models;
-use runbook_engine::Document;
 use runbook_engine::document::Format;
-use runbook_engine::execute::{Executor, Plan, RunOptions};
-use runbook_engine::host::{VirtualClock, virtual_runtime};
 use runbook_engine::record::Status;
 use serde_json::json;
 
@@ -108,17 +104,13 @@ fn auto_mock_placeholders_answer_a_script_s_calls() {
   - {{Name: Pages, Selector: $.Payload, Type: StringMap}}
 "#
     );
-    let document = Document::parse("count.yaml", runbook, Format::Yaml).expect("the runbook loads");
-    let setup = Setup { auto_mock: Some(Placeholders::new(models)), ..Setup::default() };
-    let runtime = virtual_runtime().expect("a runtime");
-    let execution = runtime.block_on(async {
-        let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
-        let executor = Executor::new(Arc::new(standard_actions()), setup.host(clock).0);
-        executor
-            .run(Arc::new(Plan::new(Arc::new(document))), RunOptions::default())
-            .await
-            .expect("the run starts")
-    });
+    let runbook = Loader::new()
+        .parse("count.yaml", runbook, Format::Yaml)
+        .expect("the runbook loads")
+        .into_runbook()
+        .expect("the runbook is valid");
+    let session = Session::new().auto_mock(Placeholders::new(models));
+    let execution = session.run(&runbook).expect("the run starts").execution;
     assert_eq!(execution.automation_execution_status, Status::Success, "{execution:#?}");
     let ids = &execution.step("count").expect("the step ran").outputs["Ids"];
     assert_eq!(ids, &json!(["<InstanceId>"]));

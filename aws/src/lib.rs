@@ -10,7 +10,17 @@
 //!   data in and out), and with the `live` feature a signed HTTP client implementing
 //!   `AwsBackend` for a local emulator (moto) or AWS, with credentials from `aws-config`.
 
+//!
+//! The backends and what makes them are at the root: [`MockFile`] and [`MockAws`],
+//! [`Placeholders`] and [`AutoMock`] (`--auto-mock`), [`Recorder`] (`--record`), [`Models`], and
+//! with `live` the `client::AwsClient`.
+
 pub mod client;
 pub mod mock;
 pub mod model;
 pub mod sandbox;
+
+pub use mock::auto::{AutoMock, Placeholders};
+pub use mock::record::Recorder;
+pub use mock::{MockAws, MockFile, MockFileError};
+pub use model::{ModelError, Models};

@@ -8,7 +8,7 @@ use crate::catalog::{ACTIONS, ActionSpec, InputType, ValueType};
 use crate::document::Operator;
 
 /// The schema's `$id`.
-pub const RUNBOOK_SCHEMA_ID: &str =
+pub(crate) const RUNBOOK_SCHEMA_ID: &str =
     "https://github.com/runbook-rs/runbook/schemas/runbook-0.3.schema.json";
 
 /// The JSON Schema (2020-12) of schema 0.3 runbooks.

@@ -20,17 +20,17 @@ use crate::template::{Target, Template};
 
 /// A reference whose declared type does not fit the input it is given to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TypeMismatch {
+pub(crate) struct TypeMismatch {
     /// The input.
-    pub input: String,
+    pub(crate) input: String,
     /// The string holding the reference.
-    pub span: Span,
+    pub(crate) span: Span,
     /// What is wrong, naming the reference, its type and the type wanted.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// The mismatches in `step`'s inputs, in the order they are written.
-pub fn mismatches(document: &Document, step: &Step) -> Vec<TypeMismatch> {
+pub(crate) fn mismatches(document: &Document, step: &Step) -> Vec<TypeMismatch> {
     let (Some(spec), Some(entries)) =
         (step.spec(), step.inputs.as_ref().and_then(|inputs| inputs.as_map()))
     else {
@@ -117,7 +117,7 @@ fn declared(document: &Document, target: &Target) -> Option<(String, ValueType)>
 
 /// The inputs of `step` given a whole `StringList` where they take a String: at run time each
 /// takes the list's only item.
-pub fn one_item_inputs(document: &Document, step: &Step) -> Vec<String> {
+pub(crate) fn one_item_inputs(document: &Document, step: &Step) -> Vec<String> {
     let (Some(spec), Some(entries)) =
         (step.spec(), step.inputs.as_ref().and_then(|inputs| inputs.as_map()))
     else {
@@ -138,7 +138,10 @@ pub fn one_item_inputs(document: &Document, step: &Step) -> Vec<String> {
 }
 
 /// The only item of a list given to a String input, or why there is none.
-pub fn single_item(input: &str, value: serde_json::Value) -> Result<serde_json::Value, String> {
+pub(crate) fn single_item(
+    input: &str,
+    value: serde_json::Value,
+) -> Result<serde_json::Value, String> {
     match value {
         serde_json::Value::Array(mut items) if items.len() == 1 => Ok(items.remove(0)),
         serde_json::Value::Array(items) => Err(format!(

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use petgraph::visit::EdgeRef;
 use runbook_engine::Document;
 use runbook_engine::graph::{EdgeKind, GraphNode, StepGraph};
-use runbook_engine::petgraph::visit::EdgeRef;
 
 use super::Outcome;
 use crate::render;
@@ -60,7 +60,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn node_id(graph: &StepGraph<'_>, index: runbook_engine::petgraph::graph::NodeIndex) -> String {
+fn node_id(graph: &StepGraph<'_>, index: petgraph::graph::NodeIndex) -> String {
     match graph.graph[index] {
         GraphNode::Step(_) => format!("s{}", index.index()),
         // `end` is a keyword of Mermaid flowcharts.

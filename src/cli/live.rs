@@ -56,40 +56,47 @@ impl LiveArgs {
     }
 }
 
+/// The AWS API models for a run: its runbook's API calls are checked against them before it
+/// starts, and they check the mock file and make `--auto-mock`'s placeholders. A models folder
+/// named that holds none stops the run.
+pub(crate) fn find_models(args: &LiveArgs) -> Result<Lookup, Outcome> {
+    models::lookup(args.aws_models.clone()).map_err(|error| {
+        eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
+        Outcome::UsageError
+    })
+}
+
 /// For a run on mocks: checks the mock file against the models and gives the placeholders of
-/// `--auto-mock`. Problems in the mock file are warnings; `--auto-mock` without models, or a
-/// models folder named that holds none, stops the run.
+/// `--auto-mock`. Problems in the mock file are warnings; `--auto-mock` without models stops
+/// the run.
 pub(crate) fn prepare_mocks(
     args: &LiveArgs,
     mocks: Option<&MockFile>,
+    models: &Lookup,
 ) -> Result<Option<Placeholders>, Outcome> {
     if !args.auto_mock && mocks.is_none() {
         return Ok(None);
     }
-    match models::lookup(args.aws_models.clone()) {
-        Ok(Lookup::Found(models)) => {
-            for warning in mocks.map(|file| check_mock_file(file, &models)).unwrap_or_default() {
+    match models {
+        Lookup::Found(models) => {
+            for warning in mocks.map(|file| check_mock_file(file, models)).unwrap_or_default() {
                 eprintln!("warning: {}", runbook::terminal::escape_lines(&warning.to_string(), ""));
             }
-            Ok(args.auto_mock.then(|| Placeholders::new(models)))
+            Ok(args.auto_mock.then(|| Placeholders::new(models.clone())))
         }
-        Ok(Lookup::Missing(error)) if args.auto_mock => {
+        Lookup::Missing(error) if args.auto_mock => {
             eprintln!(
                 "error: --auto-mock needs the AWS API models: {}",
                 runbook::terminal::escape_lines(&error.to_string(), "")
             );
             Err(Outcome::UsageError)
         }
-        Ok(Lookup::Missing(error)) => {
+        Lookup::Missing(error) => {
             eprintln!(
                 "note: the mock file was not checked against the AWS API models: {}",
                 runbook::terminal::escape_lines(&error.to_string(), "")
             );
             Ok(None)
-        }
-        Err(error) => {
-            eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
-            Err(Outcome::UsageError)
         }
     }
 }

@@ -6,18 +6,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use runbook::setup::{Approvals, Setup};
+use runbook::Approvals;
+use runbook::{Loader, Session};
 use runbook_aws::mock::record::Recorder;
-use runbook_engine::Document;
-use runbook_engine::execute::{
-    CancelToken, Executor, Fleet, IdGenerator, Plan, RunContext, RunOptions, StepBudget, Target,
-};
-use runbook_engine::host::{Clock, SystemClock, VirtualClock, virtual_runtime};
+use runbook_engine::execute::{Fleet, IdGenerator, RunContext, Target};
+use runbook_engine::host::virtual_runtime;
 use runbook_engine::record::Status;
 use serde_json::Value;
 
 use super::Outcome;
 use super::live::{self, LiveArgs};
+use super::models::Lookup;
 use super::progress::{Progress, PromptApprover};
 use crate::render;
 
@@ -116,18 +115,29 @@ enum OutputMode {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
-    let document = match Document::load(&args.runbook) {
-        Ok(document) => document,
+    let models = match live::find_models(&args.live) {
+        Ok(models) => models,
+        Err(outcome) => return Ok(outcome),
+    };
+    let loader = match &models {
+        Lookup::Found(models) => Loader::new().models(Some(models.clone())),
+        Lookup::Missing(_) => Loader::new(),
+    };
+    let validated = match loader.load(&args.runbook) {
+        Ok(validated) => validated,
         Err(error) => {
             eprint!("{}", render::human::load_error(&error));
             return Ok(Outcome::UsageError);
         }
     };
-    let report = runbook_engine::validate::validate(&document);
-    if report.has_errors() {
+    if validated.report().has_errors() {
         eprint!(
             "{}",
-            render::human::diagnostics(&document, &report, render::human::use_color_stderr())
+            render::human::diagnostics(
+                validated.document(),
+                validated.report(),
+                render::human::use_color_stderr()
+            )
         );
         eprintln!("error: the runbook has errors; fix them before running it");
         return Ok(Outcome::UsageError);
@@ -172,7 +182,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let live = match live::connect(&live::Request {
         args: &args.live,
         region: args.region.as_deref(),
-        document: &document,
+        document: validated.document(),
         runbook: &runbook_name,
         documents: &args.documents,
         python: args.python.clone(),
@@ -183,9 +193,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let placeholders = if live.is_some() {
         None
     } else {
-        match live::prepare_mocks(&args.live, mocks.as_deref()) {
+        match live::prepare_mocks(&args.live, mocks.as_deref(), &models) {
             Ok(placeholders) => {
-                placeholders.map(|placeholders| placeholders.for_document(&document))
+                placeholders.map(|placeholders| placeholders.for_document(validated.document()))
             }
             Err(outcome) => return Ok(outcome),
         }
@@ -204,28 +214,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     });
 
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let approvals = match args.approve {
-        Some(ApproveMode::All) => Approvals::All,
-        Some(ApproveMode::None) => Approvals::None,
-        None => Approvals::Scripted(IndexMap::new()),
-    };
-    let prompt = (args.approve.is_none() && interactive)
-        .then(|| Arc::new(PromptApprover) as Arc<dyn runbook_engine::host::Approver>);
     let json = args.output == OutputMode::Json;
     let fleet_run = args.targets.is_some() || args.target_maps.is_some();
     let progress = Arc::new(Progress::new(json, args.verbose, fleet_run).buffered(live.is_none()));
-    let setup = Setup {
-        aws: live.as_ref().map(live::Live::backend),
-        mocks,
-        auto_mock: placeholders,
-        approvals,
-        prompt,
-        scripts: Arc::new(runbook_actions::script::LocalScriptRunner::new(
+    let mut session = Session::new()
+        .approvals(match args.approve {
+            Some(ApproveMode::All) => Approvals::All,
+            Some(ApproveMode::None) => Approvals::None,
+            None => Approvals::Scripted(IndexMap::new()),
+        })
+        .scripts(Arc::new(runbook_actions::script::LocalScriptRunner::new(
             args.python.clone(),
             None,
-        )),
-        documents: args.documents.clone(),
-        context: RunContext {
+        )))
+        .context(RunContext {
             account_id: live.as_ref().map_or_else(|| args.account.clone(), |l| l.account().into()),
             region: live.as_ref().map_or_else(
                 || args.region.clone().unwrap_or_else(|| "us-east-1".into()),
@@ -236,51 +238,52 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
                 .as_ref()
                 .map(live::Live::script_environment)
                 .unwrap_or_default(),
-            ids: Arc::new(match &live {
-                Some(_) => IdGenerator::new(fresh_seed()),
-                None => IdGenerator::for_run(&document.source.text, &parameters, IdGenerator::SEED),
-            }),
             ..RunContext::default()
-        },
-        observer: Some(progress.clone()),
-        recorder: recorder.clone(),
-    };
-
+        })
+        .observer(progress.clone())
+        .parameters(parameters);
+    for folder in &args.documents {
+        session = session.documents(folder.clone());
+    }
+    if args.approve.is_none() && interactive {
+        session = session.prompt(Arc::new(PromptApprover));
+    }
+    if let Some(mocks) = mocks {
+        session = session.mocks(mocks);
+    }
+    if let Some(placeholders) = placeholders {
+        session = session.auto_mock(placeholders);
+    }
+    if let Some(recorder) = &recorder {
+        session = session.record(recorder.clone());
+    }
+    if let Some(fleet) = fleet {
+        session = session.fleet(fleet);
+    }
+    if let Some(id) = &args.execution_id {
+        session = session.execution_id(id.clone());
+    }
+    if let Some(limit) = args.max_step_executions {
+        session = session.max_step_executions(limit);
+    }
     // A dry run is on virtual time; a run against an AWS is on the real clock.
     let dry_runtime;
     let runtime = match &live {
-        Some(live) => live.runtime(),
+        Some(live) => {
+            session =
+                session.aws(live.backend()).system_clock().ids(IdGenerator::new(fresh_seed()));
+            live.runtime()
+        }
         None => {
+            session = session.start_time(start_time());
             dry_runtime = virtual_runtime()?;
             &dry_runtime
         }
     };
-    // Validated: from here on the typed document is all the run reads.
-    let mut document = document;
-    document.release_tree();
-    let plan = Arc::new(Plan::new(Arc::new(document)));
-    // Kept to the end and never freed, like the record (see below).
-    let whole_plan = Arc::clone(&plan);
-    let mut auto = None;
-    let cancel = CancelToken::new();
-    let signals = super::signal::watch(cancel.clone());
-    let result = runtime.block_on(async {
-        let clock: Arc<dyn Clock> = match &live {
-            Some(_) => Arc::new(SystemClock),
-            None => Arc::new(VirtualClock::new(start_time())),
-        };
-        let built = setup.build(clock);
-        auto = built.auto;
-        let executor = Executor::new(Arc::new(runbook::setup::standard_actions()), built.host);
-        let mut options = RunOptions::with_parameters(parameters);
-        options.fleet = fleet;
-        options.execution_id.clone_from(&args.execution_id);
-        if let Some(limit) = args.max_step_executions {
-            options.budget = StepBudget::new(limit);
-        }
-        options.cancel = cancel;
-        executor.run(plan, options).await
-    });
+    // Its errors were refused above, before anything else was set up.
+    let runbook = validated.into_runbook_despite_errors();
+    let signals = super::signal::watch(session.token().clone());
+    let result = runtime.block_on(async { session.run_async(&runbook).await });
     progress.flush();
     if let (Some(path), Some(recorder)) = (&args.record, &recorder) {
         if let Err(error) = recorder.write(path) {
@@ -291,27 +294,28 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         let s = if calls == 1 { "" } else { "s" };
         eprintln!("note: recorded {calls} AWS call{s} to {}", path.display());
     }
-    let execution = match result {
-        Ok(execution) => execution,
-        Err(error) => {
-            eprintln!("error: {}", runbook::terminal::escape_lines(&error.to_string(), ""));
-            if let Some(note) = auto.as_ref().and_then(|auto| auto.refusal_note(&error.parameter)) {
+    let finished = match result {
+        Ok(finished) => finished,
+        Err(refused) => {
+            eprintln!("error: {}", runbook::terminal::escape_lines(&refused.to_string(), ""));
+            if let Some(note) = refused.note() {
                 eprintln!("note: {}", runbook::terminal::escape_lines(&note, ""));
             }
             return Ok(Outcome::UsageError);
         }
     };
-    if let Some(auto) = &auto {
+    if let Some(auto) = finished.auto_mock() {
         live::report_placeholders(&auto.placeholder_calls());
     }
+    let execution = &finished.execution;
     let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     if json {
-        serde_json::to_writer_pretty(&mut stdout, &execution)?;
+        serde_json::to_writer_pretty(&mut stdout, execution)?;
         writeln!(stdout)?;
     } else {
-        write!(stdout, "{}", super::progress::summary(&execution))?;
+        write!(stdout, "{}", super::progress::summary(execution))?;
         if execution.fleet.is_some() {
-            write!(stdout, "{}", super::progress::fleet_summary(&execution))?;
+            write!(stdout, "{}", super::progress::fleet_summary(execution))?;
         }
     }
     stdout.flush()?;
@@ -322,10 +326,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Failure
     };
-    // The process ends here: freeing a long run's record piece by piece would cost as much as
-    // writing it.
-    std::mem::forget(execution);
-    std::mem::forget(whole_plan);
+    // The process ends here: freeing a long run's record and plan piece by piece would cost as
+    // much as writing the record.
+    std::mem::forget(finished);
+    std::mem::forget(runbook);
     Ok(outcome)
 }
 

@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use runbook::Loader;
 use runbook_actions::script::check::ScriptChecker;
 use runbook_engine::Document;
 use runbook_engine::document::LoadErrorKind;
-use runbook_engine::validate::validate;
 
 use super::Outcome;
 use super::files;
@@ -61,6 +61,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             return Ok(Outcome::UsageError);
         }
     };
+    let loader = Loader::new().models(models);
     let (found, problems) = files::collect(&args.paths, files::is_runbook_name);
     for problem in &problems {
         eprintln!("error: {}", runbook::terminal::escape_lines(problem, ""));
@@ -86,12 +87,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             }
         };
         let format = runbook_engine::document::Format::from_path(&file.path);
-        match Document::parse(&file.path, text.clone(), format) {
-            Ok(document) => {
-                let mut report = validate(&document);
-                if let Some(models) = &models {
-                    report.merge(runbook_aws::model::lint::lint(&document, models));
-                }
+        match loader.parse(&file.path, text.clone(), format) {
+            Ok(validated) => {
+                let (document, report) = validated.into_parts();
                 checked.files.push(FileResult::Checked { document: Box::new(document), report });
             }
             // Folders hold other YAML and JSON too (test files, mock files, Command documents):

@@ -7,11 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use runbook_engine::Document;
-use runbook_engine::execute::{
-    CancelToken, Executor, IdGenerator, Plan, RunContext, RunOptions, StepBudget,
-};
-use runbook_engine::host::{Event, Observer, ScriptRunner, VirtualClock, virtual_runtime};
+use runbook_engine::execute::{CancelToken, StepBudget};
+use runbook_engine::host::{Event, Observer, ScriptRunner, virtual_runtime};
 use runbook_engine::record::{Execution, Status, as_text};
 use serde_json::Value;
 
@@ -21,7 +18,8 @@ use runbook_aws::model::Models;
 
 use super::documents::NamedDocuments;
 use super::file::{Cancel, Expect, Located, TestCase, TestFile};
-use crate::setup::{Approvals, Setup, standard_actions};
+use crate::session::{Loader, Runbook, Session};
+use crate::setup::Approvals;
 
 /// What a case found.
 #[derive(Debug)]
@@ -108,14 +106,15 @@ impl Default for RunnerOptions {
 
 /// A runbook loaded once for all the cases of a file.
 enum Subject {
-    Ready(Arc<Plan>),
+    Ready(Runbook),
     Broken(String),
 }
 
 /// Runs every case of `files` that the filter selects, in parallel; outcomes keep the files'
 /// order.
 pub fn run_files(files: &[TestFile], options: &RunnerOptions) -> Vec<CaseOutcome> {
-    let subjects: Vec<Subject> = files.iter().map(load_subject).collect();
+    let loader = Loader::new().models(options.models.clone());
+    let subjects: Vec<Subject> = files.iter().map(|file| load_subject(&loader, file)).collect();
     let work: Vec<(usize, &TestCase)> = files
         .iter()
         .enumerate()
@@ -147,22 +146,15 @@ pub fn run_files(files: &[TestFile], options: &RunnerOptions) -> Vec<CaseOutcome
     outcomes.into_iter().flatten().collect()
 }
 
-fn load_subject(file: &TestFile) -> Subject {
-    let document = match Document::load(&file.runbook) {
-        Ok(document) => document,
+fn load_subject(loader: &Loader, file: &TestFile) -> Subject {
+    let validated = match loader.load(&file.runbook) {
+        Ok(validated) => validated,
         Err(error) => return Subject::Broken(format!("the runbook does not load: {error}")),
     };
-    let report = runbook_engine::validate::validate(&document);
-    if let Some(error) = report.errors().next() {
-        let location =
-            error.span.map(|s| format!(":{}:{}", s.start.line, s.start.column)).unwrap_or_default();
-        return Subject::Broken(format!(
-            "the runbook has errors: {}{location}: {}",
-            file.runbook.display(),
-            error.message
-        ));
+    match validated.into_runbook() {
+        Ok(runbook) => Subject::Ready(runbook),
+        Err(rejected) => Subject::Broken(rejected.to_string()),
     }
-    Subject::Ready(Arc::new(Plan::new(Arc::new(document))))
 }
 
 #[allow(clippy::disallowed_methods, reason = "a case's real duration is reported to the user")]
@@ -186,41 +178,50 @@ fn run_case(
         execution: None,
         elapsed: Duration::ZERO,
     };
-    let plan = match subject {
-        Subject::Ready(plan) => plan.clone(),
+    let runbook = match subject {
+        Subject::Ready(runbook) => runbook,
         Subject::Broken(message) => {
             outcome.failures = refusal(&case.expect, case.span.start.line, message);
             outcome.elapsed = started.elapsed();
             return outcome;
         }
     };
-    let setup = Setup {
-        mocks: case.mocks.clone(),
-        approvals: Approvals::None,
-        scripts: options.scripts.clone(),
-        documents: file.documents.clone(),
-        context: RunContext {
-            account_id: case.context.account_id.clone(),
-            region: case.context.region.clone(),
-            ids: Arc::new(IdGenerator::for_run(
-                &plan.document.source.text,
-                &case.parameters,
-                IdGenerator::SEED,
-            )),
-            ..RunContext::default()
-        },
-        ..Setup::default()
-    };
     let cancel = CancelToken::new();
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let at_step = match case.cancel.as_ref().map(|c| &c.value) {
-        Some(Cancel::AtStep(step)) => Some(Arc::new(CancelAtStep {
-            step: step.clone(),
-            token: cancel.clone(),
-            fired: cancelled.clone(),
-        })),
-        _ => None,
-    };
+    let mut session = Session::new()
+        .approvals(Approvals::None)
+        .scripts(options.scripts.clone())
+        .account(case.context.account_id.clone(), case.context.region.clone())
+        .parameters(case.parameters.clone())
+        .start_time(case.context.start_time)
+        .max_step_executions(
+            case.max_step_executions.as_ref().map_or(options.max_step_executions, |l| l.value),
+        )
+        .cancel_token(cancel.clone());
+    if let Some(fleet) = &case.fleet {
+        session = session.fleet(fleet.value.clone());
+    }
+    if let Some(mocks) = &case.mocks {
+        session = session.mocks(mocks.clone());
+    }
+    for folder in &file.documents {
+        session = session.documents(folder.clone());
+    }
+    if !file.document_files.is_empty() {
+        session =
+            session.document_store(Arc::new(NamedDocuments::new(file.document_files.clone())));
+    }
+    let cancelled_at_step = Arc::new(AtomicBool::new(false));
+    match case.cancel.as_ref().map(|c| &c.value) {
+        Some(Cancel::AtStep(step)) => {
+            session = session.observer(Arc::new(CancelAtStep {
+                step: step.clone(),
+                token: cancel.clone(),
+                fired: cancelled_at_step.clone(),
+            }));
+        }
+        Some(Cancel::After { duration, .. }) => session = session.cancel_after(*duration),
+        None => {}
+    }
     let limit = case.time_limit.as_ref().or(file.time_limit.as_ref());
     let over_time = Arc::new(AtomicBool::new(false));
     let watchdog = Watchdog::start(
@@ -230,26 +231,7 @@ fn run_case(
     );
     let result = virtual_runtime().map_err(|error| error.to_string()).and_then(|runtime| {
         let result = runtime.block_on(async {
-            let clock = Arc::new(VirtualClock::new(case.context.start_time));
-            let (mut host, mock) = setup.host(clock.clone());
-            if !file.document_files.is_empty() {
-                host =
-                    host.with_documents(Arc::new(NamedDocuments::new(file.document_files.clone())));
-            }
-            if let Some(observer) = &at_step {
-                host = host.with_observer(observer.clone());
-            }
-            let timer = match case.cancel.as_ref().map(|c| &c.value) {
-                Some(Cancel::After { duration, .. }) => {
-                    let (token, fired, duration) = (cancel.clone(), cancelled.clone(), *duration);
-                    Some(tokio::spawn(async move {
-                        runbook_engine::host::Clock::sleep(clock.as_ref(), duration).await;
-                        fired.store(true, Ordering::Relaxed);
-                        token.cancel();
-                    }))
-                }
-                _ => None,
-            };
+            // A signal to the whole test run cancels the case that is running.
             let interrupt = {
                 let (all, this) = (options.cancel.clone(), cancel.clone());
                 tokio::spawn(async move {
@@ -257,20 +239,9 @@ fn run_case(
                     this.cancel();
                 })
             };
-            let executor = Executor::new(Arc::new(standard_actions()), host);
-            let mut run_options = RunOptions::with_parameters(case.parameters.clone());
-            run_options.cancel = cancel.clone();
-            run_options.fleet = case.fleet.as_ref().map(|fleet| fleet.value.clone());
-            run_options.budget = StepBudget::new(
-                case.max_step_executions.as_ref().map_or(options.max_step_executions, |l| l.value),
-            );
-            let result = executor.run(plan, run_options).await;
-            if let Some(timer) = timer {
-                timer.abort();
-            }
+            let result = session.run_async(runbook).await;
             interrupt.abort();
-            let unused = mock.map(|mock| mock.unused_rules()).unwrap_or_default();
-            result.map(|execution| (execution, unused)).map_err(|error| error.to_string())
+            result
         });
         // Work the cancel could not stop (a script's process) must not hold the case past its
         // limit: the runtime is left to finish it in the background.
@@ -278,7 +249,15 @@ fn run_case(
             runtime.shutdown_background();
         }
         result
+            .map(|finished| {
+                let unused = finished.mock().map(|mock| mock.unused_rules()).unwrap_or_default();
+                (finished.execution, unused)
+            })
+            .map_err(|refused| refused.to_string())
     });
+    // Only the case's own cancel (at a step, or after a time on the run's clock) and the
+    // watchdog cancel the token.
+    let cancelled = cancel.is_cancelled() && !over_time.load(Ordering::Relaxed);
     let limit_used = watchdog.stop();
     match result {
         Ok((execution, _)) if over_time.load(Ordering::Relaxed) => {
@@ -294,7 +273,7 @@ fn run_case(
         Ok((execution, unused)) => {
             outcome.failures = compare(&case.expect, &execution);
             if let Some(cancel) = &case.cancel
-                && !cancelled.load(Ordering::Relaxed)
+                && !cancelled
             {
                 outcome.failures.push(Mismatch {
                     line: cancel.span.start.line,
