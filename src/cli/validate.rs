@@ -123,11 +123,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
 }
 
 /// Merges the findings of RB040 (Python scripts compile and define their handler) into each
-/// report; all scripts go to one Python process. Without Python the check is skipped, with a
-/// note.
+/// report; all scripts not checked by an earlier command go to one Python process. Without
+/// Python the check is skipped, with a note.
 fn check_scripts(args: &Args, results: &mut Checked) {
     let python = runbook_actions::script::PythonRunner::new(args.python.clone());
-    let checker = ScriptChecker::new(python, args.attachments.iter().cloned().collect());
+    let checker = ScriptChecker::new(python, args.attachments.iter().cloned().collect())
+        .with_cache(runbook_aws::model::cache_dir());
     let documents: Vec<&Document> = results
         .files
         .iter()
