@@ -163,11 +163,14 @@ fn check_file(file: &files::Found, models: Option<&Models>) -> FileOutcome {
     };
     let format = runbook_engine::document::Format::from_path(&file.path);
     match Document::parse(&file.path, text.clone(), format) {
-        Ok(document) => {
+        Ok(mut document) => {
             let mut report = validate(&document);
             if let Some(models) = models {
                 report.merge(runbook_aws::model::lint::lint(&document, models));
             }
+            // Only the rules read the syntax tree; the script check and the reports read the
+            // typed document and the source. Freeing it now lets the next file reuse it.
+            document.release_tree();
             FileOutcome::Checked(FileResult::Checked { document: Box::new(document), report })
         }
         // Folders hold other YAML and JSON too (test files, mock files, Command documents):
