@@ -616,6 +616,57 @@ fn validate_without_python_skips_the_script_check_with_a_note() {
     );
 }
 
+/// RB040's answers are remembered: a script compiled once is not compiled again by the same
+/// interpreter, so validating again starts no Python; a changed script, or another
+/// interpreter, is asked again.
+#[cfg(unix)]
+#[test]
+fn validate_remembers_the_answers_of_the_script_check() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = TempDir::new("cli-python-remembered");
+    dir.write("script.yaml", BROKEN_SCRIPT);
+    let calls = dir.path().join("python-calls");
+    let wrapper = |name: &str| {
+        let python = dir.write(
+            name,
+            &format!("#!/bin/sh\necho call >> '{}'\nexec python3 \"$@\"\n", calls.display()),
+        );
+        std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+        python
+    };
+    let python = wrapper("bin/python");
+    let validate = |python: &std::path::Path| {
+        let output = Cli::new()
+            .current_dir(dir.path())
+            .env("XDG_CACHE_HOME", dir.path().join("cache"))
+            .args([
+                std::ffi::OsStr::new("validate"),
+                "--python".as_ref(),
+                python.as_os_str(),
+                "script.yaml".as_ref(),
+            ])
+            .run();
+        let calls = std::fs::read_to_string(&calls).unwrap_or_default().lines().count();
+        (output, calls)
+    };
+    let (first, asked) = validate(&python);
+    assert!(first.stdout.contains("error[RB040]"), "{}", first.stdout);
+    assert!(asked > 0);
+    let (second, again) = validate(&python);
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(again, asked, "the second command started Python");
+
+    dir.write("script.yaml", &BROKEN_SCRIPT.replace("events[", "events"));
+    let (fixed, after) = validate(&python);
+    assert!(!fixed.stdout.contains("RB040"), "{}", fixed.stdout);
+    assert!(after > again, "a changed script is compiled again");
+
+    let (other, last) = validate(&wrapper("other/python"));
+    assert!(!other.stdout.contains("RB040"), "{}", other.stdout);
+    assert!(last > after, "another interpreter is asked again");
+}
+
 /// botocore is asked of `python3` once; later commands find its models in the cache folder
 /// (where the model itself is kept in its compact form too) without starting `python3`.
 #[cfg(unix)]

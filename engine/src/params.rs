@@ -284,6 +284,34 @@ impl Pattern {
     pub fn is_match(&self, text: &str) -> bool {
         self.0.is_match(text).unwrap_or(false)
     }
+
+    /// Whether `pattern` matches each of `texts`, for a check made once (validation's check of
+    /// a default), as [`Pattern::is_match`] answers; `None` when `pattern` is not valid. A
+    /// pattern the `regex` parser accepts is matched by a Pike VM of its forward automaton
+    /// alone, which costs a fraction of compiling the whole [`Pattern`] (its reverse
+    /// automaton, capture groups and faster engines only pay off over many matches). Others
+    /// (with look-arounds) are compiled and kept in the process-wide cache.
+    pub fn matches_once(pattern: &str, texts: &[String]) -> Option<Vec<bool>> {
+        use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm::PikeVM};
+
+        /// The `regex` crate's own default limit on a compiled automaton's size.
+        const SIZE_LIMIT: usize = 10 * (1 << 20);
+        let vm = regex_syntax::Parser::new().parse(&from_java(pattern)).ok().and_then(|hir| {
+            let config = thompson::Config::new()
+                .which_captures(WhichCaptures::None)
+                .nfa_size_limit(Some(SIZE_LIMIT));
+            let nfa = thompson::Compiler::new().configure(config).build_from_hir(&hir).ok()?;
+            PikeVM::new_from_nfa(nfa).ok()
+        });
+        if let Some(vm) = vm {
+            let mut cache = vm.create_cache();
+            return Some(texts.iter().map(|text| vm.is_match(&mut cache, text.as_str())).collect());
+        }
+        match Self::cached(pattern).as_ref() {
+            Ok(compiled) => Some(texts.iter().map(|text| compiled.is_match(text)).collect()),
+            Err(_) => None,
+        }
+    }
 }
 
 /// Translates a Java regular expression into the syntax `fancy-regex` reads the same way:
@@ -437,6 +465,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_pattern_matched_once_answers_as_the_compiled_pattern() {
+        let patterns = [
+            "^[a-z]+$",
+            "[0-9]+",
+            r"^arn:aws[a-z0-9-]*:iam::\d{12}:role\/[\w-\/.@+=,]{1,1017}$",
+            r"^[\w._-~]{1,255}$",
+            "(?i)^yes|no$",
+            r"^.{1,262144}$",
+            r"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*$",
+            r"^\s*$",
+            "^(?!.*--)[a-z][a-z0-9-]{0,62}(?<!-)$",
+            "",
+        ];
+        let texts: Vec<String> =
+            ["", "abc", "ABC", "abc123", "a~b", "YES", "no", "é", "my--bucket", "my-bucket", " "]
+                .into_iter()
+                .map(String::from)
+                .chain([
+                    "arn:aws:iam::123456789012:role/Admin".to_string(),
+                    "x".repeat(300),
+                    "😀".to_string(),
+                ])
+                .collect();
+        for pattern in patterns {
+            let compiled = Pattern::new(pattern).unwrap();
+            let expected: Vec<bool> = texts.iter().map(|text| compiled.is_match(text)).collect();
+            assert_eq!(Pattern::matches_once(pattern, &texts), Some(expected), "{pattern}");
+        }
+    }
+
+    #[test]
     fn patterns_have_java_look_around_and_find_semantics() {
         let pattern = Pattern::new("^(?!.*--)[a-z][a-z0-9-]{0,62}(?<!-)$").unwrap();
         assert!(pattern.is_match("my-bucket"));
@@ -444,6 +503,7 @@ mod tests {
         assert!(!pattern.is_match("bucket-"));
         assert!(Pattern::new("[0-9]+").unwrap().is_match("abc123"));
         assert!(Pattern::new("(unclosed").is_err());
+        assert_eq!(Pattern::matches_once("(unclosed", &["x".to_string()]), None);
         assert_eq!(Pattern::check("(unclosed"), Err(Pattern::new("(unclosed").unwrap_err()));
         assert_eq!(Pattern::check("^(?!.*--)[a-z]{1,1024}$"), Ok(()));
         assert_eq!(Pattern::check(r"^[\w-]{1,1024}$"), Ok(()));

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use runbook::Loader;
 use runbook_actions::script::check::ScriptChecker;
@@ -67,39 +68,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         eprintln!("error: {}", runbook::terminal::escape_lines(problem, ""));
     }
     let mut checked = Checked::default();
-    for file in found {
-        let text = match std::fs::read(&file.path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => {
-                    eprintln!(
-                        "error: cannot read {}: the file is not UTF-8 text",
-                        file.path.display()
-                    );
-                    checked.unreadable += 1;
-                    continue;
-                }
-            },
-            Err(error) => {
-                eprintln!("error: cannot read {}: {error}", file.path.display());
+    for outcome in check_files(&found, &loader) {
+        match outcome {
+            FileOutcome::Checked(result) => checked.files.push(result),
+            FileOutcome::Skipped => checked.skipped += 1,
+            FileOutcome::Unreadable(message) => {
+                eprintln!("error: {message}");
                 checked.unreadable += 1;
-                continue;
             }
-        };
-        let format = runbook_engine::document::Format::from_path(&file.path);
-        match loader.parse(&file.path, text.clone(), format) {
-            Ok(validated) => {
-                let (document, report) = validated.into_parts();
-                checked.files.push(FileResult::Checked { document: Box::new(document), report });
-            }
-            // Folders hold other YAML and JSON too (test files, mock files, Command documents):
-            // only files named on the command line must be Automation runbooks.
-            Err(error)
-                if !file.explicit && matches!(error.kind, LoadErrorKind::NotAutomation(_)) =>
-            {
-                checked.skipped += 1;
-            }
-            Err(error) => checked.files.push(FileResult::Failed { error, text }),
         }
     }
     check_scripts(args, &mut checked);
@@ -111,21 +87,105 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(output.as_bytes())?;
     stdout.flush()?;
-    Ok(if !problems.is_empty() || checked.unreadable > 0 {
+    let outcome = if !problems.is_empty() || checked.unreadable > 0 {
         Outcome::UsageError
     } else if checked.has_errors() {
         Outcome::Failure
     } else {
         Outcome::Success
-    })
+    };
+    // The process ends now: freeing every document's tree one node at a time would cost more
+    // than a tenth of the command.
+    std::mem::forget(checked);
+    Ok(outcome)
+}
+
+/// What became of one file.
+enum FileOutcome {
+    Checked(FileResult),
+    /// Not an Automation runbook, found in a folder.
+    Skipped,
+    /// Why the file could not be read.
+    Unreadable(String),
+}
+
+/// Loads, validates and checks against the models each of `found`, in order. The files are
+/// shared out among the machine's cores: each is independent of the others, and the corpus of
+/// a large repository takes most of the command's time this way.
+fn check_files(found: &[files::Found], loader: &Loader) -> Vec<FileOutcome> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = threads.min(found.len().div_ceil(8)).max(1);
+    if threads == 1 {
+        return found.iter().map(|file| check_file(file, loader)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut outcomes: Vec<(usize, FileOutcome)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = found.get(index) else { return done };
+                        done.push((index, check_file(file, loader)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+fn check_file(file: &files::Found, loader: &Loader) -> FileOutcome {
+    let text = match std::fs::read(&file.path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                return FileOutcome::Unreadable(format!(
+                    "cannot read {}: the file is not UTF-8 text",
+                    file.path.display()
+                ));
+            }
+        },
+        Err(error) => {
+            return FileOutcome::Unreadable(format!(
+                "cannot read {}: {error}",
+                file.path.display()
+            ));
+        }
+    };
+    let format = runbook_engine::document::Format::from_path(&file.path);
+    match loader.parse(&file.path, text.clone(), format) {
+        Ok(validated) => {
+            let (mut document, report) = validated.into_parts();
+            // Only the rules read the syntax tree; the script check and the reports read the
+            // typed document and the source. Freeing it now lets the next file reuse it.
+            document.release_tree();
+            FileOutcome::Checked(FileResult::Checked { document: Box::new(document), report })
+        }
+        // Folders hold other YAML and JSON too (test files, mock files, Command documents):
+        // only files named on the command line must be Automation runbooks.
+        Err(error) if !file.explicit && matches!(error.kind, LoadErrorKind::NotAutomation(_)) => {
+            FileOutcome::Skipped
+        }
+        Err(error) => FileOutcome::Checked(FileResult::Failed { error, text }),
+    }
 }
 
 /// Merges the findings of RB040 (Python scripts compile and define their handler) into each
-/// report; all scripts go to one Python process. Without Python the check is skipped, with a
-/// note.
+/// report; all scripts not checked by an earlier command go to one Python process. Without
+/// Python the check is skipped, with a note.
 fn check_scripts(args: &Args, results: &mut Checked) {
     let python = runbook_actions::script::PythonRunner::new(args.python.clone());
-    let checker = ScriptChecker::new(python, args.attachments.iter().cloned().collect());
+    let checker = ScriptChecker::new(python, args.attachments.iter().cloned().collect())
+        .with_cache(runbook_aws::model::cache_dir());
     let documents: Vec<&Document> = results
         .files
         .iter()

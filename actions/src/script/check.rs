@@ -21,10 +21,12 @@ use runbook_engine::Document;
 use runbook_engine::diagnostic::{Code, Diagnostic};
 use runbook_engine::document::Step;
 use runbook_engine::syntax::{Node, Position, Span};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{PythonRunner, Runtime};
+
+mod cache;
 
 /// RB040: a Python script does not compile, or its `Handler` is not defined by it.
 pub const PYTHON_SCRIPT: Code = Code { id: "RB040", name: "python-script" };
@@ -127,6 +129,7 @@ pub struct ScriptCheckStats {
 pub struct ScriptChecker {
     python: PythonRunner,
     attachments: Vec<PathBuf>,
+    cache: Option<PathBuf>,
 }
 
 /// One script to compile, and what to do with the answer.
@@ -142,7 +145,7 @@ struct Item<'a> {
     display: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 enum Answer {
     Defined { names: Vec<String>, functions: Vec<String> },
@@ -153,7 +156,16 @@ enum Answer {
 impl ScriptChecker {
     /// A checker running `python`, looking for attachments in `attachments` first.
     pub fn new(python: PythonRunner, attachments: Vec<PathBuf>) -> Self {
-        Self { python, attachments }
+        Self { python, attachments, cache: None }
+    }
+
+    /// The same checker remembering its answers in the cache folder `cache` (see `cache.rs`):
+    /// a script already checked by the same interpreter is not compiled again, and a command
+    /// whose scripts were all checked before starts no Python.
+    #[must_use]
+    pub fn with_cache(mut self, cache: Option<PathBuf>) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// The findings for each of `documents`, in order, with counts.
@@ -172,7 +184,7 @@ impl ScriptChecker {
         if items.is_empty() {
             return Ok((findings, stats));
         }
-        let answers = self.run(&items)?;
+        let answers = self.answers(&items)?;
         for (item, answer) in items.iter().zip(answers) {
             let document = documents[item.document];
             let finding = match answer {
@@ -342,10 +354,44 @@ impl ScriptChecker {
             .find(|path| path.is_file())
     }
 
-    fn run(&self, items: &[Item<'_>]) -> Result<Vec<Answer>, ScriptCheckError> {
+    /// The answer for each of `items`: remembered ones from the cache, the others from Python.
+    fn answers(&self, items: &[Item<'_>]) -> Result<Vec<Answer>, ScriptCheckError> {
+        let key = self.cache.as_deref().and_then(|cache| {
+            Some((cache, cache::interpreter_key(self.python.interpreter(), CHECKER)?))
+        });
+        let Some((cache, key)) = key else {
+            return self.run(items.iter().map(|item| &item.request));
+        };
+        let mut remembered = cache::Answers::open(cache, &key);
+        let hashes: Vec<Option<String>> =
+            items.iter().map(|item| cache::request_hash(&item.request)).collect();
+        let mut answers: Vec<Option<Answer>> = hashes
+            .iter()
+            .map(|hash| hash.as_deref().and_then(|hash| remembered.get(hash)))
+            .collect();
+        let missing: Vec<usize> = (0..items.len()).filter(|&at| answers[at].is_none()).collect();
+        if !missing.is_empty() {
+            let fresh = self.run(missing.iter().map(|&at| &items[at].request))?;
+            for (at, answer) in missing.into_iter().zip(fresh) {
+                if let Some(hash) = hashes[at].clone() {
+                    remembered.insert(hash, &answer);
+                }
+                answers[at] = Some(answer);
+            }
+        }
+        remembered.save();
+        Ok(answers.into_iter().flatten().collect())
+    }
+
+    /// Asks one Python process for the answers to `requests`.
+    fn run<'a>(
+        &self,
+        requests: impl ExactSizeIterator<Item = &'a Value>,
+    ) -> Result<Vec<Answer>, ScriptCheckError> {
         let executable =
             self.python.executable().map_err(|error| ScriptCheckError::Python(error.message))?;
-        let input = Value::Array(items.iter().map(|item| item.request.clone()).collect());
+        let count = requests.len();
+        let input = Value::Array(requests.cloned().collect());
         let mut child = Command::new(&executable)
             .args(["-B", "-c", CHECKER])
             .stdin(Stdio::piped())
@@ -372,11 +418,10 @@ impl ScriptChecker {
         }
         let answers: Vec<Answer> = serde_json::from_slice(&output.stdout)
             .map_err(|error| ScriptCheckError::Checker(error.to_string()))?;
-        if answers.len() != items.len() {
+        if answers.len() != count {
             return Err(ScriptCheckError::Checker(format!(
-                "{} answers for {} scripts",
+                "{} answers for {count} scripts",
                 answers.len(),
-                items.len()
             )));
         }
         Ok(answers)

@@ -2,7 +2,10 @@
 //! with the bootstrap loaded and boto3 imported, that forks a child for each step (`zygote.py`).
 //! A child starts from that state and nothing else, so a step sees neither the module globals
 //! nor the environment changes of the steps before it, and runs in its own empty folder, as a
-//! cold process would; it only skips the interpreter's start-up and the imports.
+//! cold process would; it only skips the interpreter's start-up and the imports. Forking a
+//! process that has boto3 imported, and tearing it down, each cost milliseconds: the child is
+//! forked while the step before runs, and says the step has ended by closing its streams before
+//! it exits.
 //!
 //! The child's standard output, standard error and lifeline are sockets it connects to in the
 //! step's folder, since this process cannot hand it file descriptors; its exit status comes

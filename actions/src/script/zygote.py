@@ -9,10 +9,11 @@
 #     -> {"failed": N, "message": "..."} when no child could be forked
 # The first line written is {"ready": true}. When standard input closes, this process ends.
 #
-# A child leads its own process group, connects three times to the order's socket (sending
-# b"o", b"e", then b"l", each followed by its pid and a newline) to make its standard output,
-# standard error and lifeline, moves to the order's folder, sets its environment and runs the
-# bootstrap's main().
+# Each child is forked before its order comes (one spare waits at a time, on a pipe of its own),
+# so that a step does not wait for the fork. A child leads its own process group, connects
+# three times to the order's socket (sending b"o", b"e", then b"l", each followed by its pid and
+# a newline) to make its standard output, standard error and lifeline, moves to the order's
+# folder, sets its environment and runs the bootstrap's main().
 
 
 def _serve():
@@ -68,11 +69,6 @@ def _serve():
         import socket
 
         try:
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            os.close(wake_read)
-            os.close(wake_write)
-            os.setpgid(0, 0)
             streams = []
             for tag in (b"o", b"e", b"l"):
                 stream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -93,6 +89,8 @@ def _serve():
             for name in order.get("remove", []):
                 os.environ.pop(name, None)
             os.environ.update(order.get("env", {}))
+            global _SAY_END_BEFORE_EXIT
+            _SAY_END_BEFORE_EXIT = True
             main(order["request"])
         except BaseException:
             import traceback
@@ -104,6 +102,59 @@ def _serve():
                 pass
         os._exit(70)
 
+    def spare():
+        """Forks the child that runs the next order, so that the step that sends it does not
+        wait for the fork: the child waits for its order on a pipe of its own. Returns its
+        pid and the pipe's end to write the order to, or None when it cannot be forked."""
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            return None
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:
+            try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.close(wake_read)
+                os.close(wake_write)
+                os.close(write_end)
+                os.setpgid(0, 0)
+                line = b""
+                while not line.endswith(b"\n"):
+                    chunk = os.read(read_end, 65536)
+                    if not chunk:
+                        # This process ended without an order for it.
+                        os._exit(0)
+                    line += chunk
+                os.close(read_end)
+                order = _json.loads(line.decode("utf-8"))
+            except BaseException:
+                os._exit(70)
+            child(order)
+        os.close(read_end)
+        return pid, write_end
+
+    def hand_over(waiting, order):
+        """Sends `order` to the spare child `waiting`; its pid, or None when it has gone."""
+        pid, write_end = waiting
+        line = (_json.dumps(order) + "\n").encode("utf-8")
+        try:
+            while line:
+                line = line[os.write(write_end, line):]
+        except OSError:
+            return None
+        finally:
+            os.close(write_end)
+        return pid
+
+    waiting = spare()
     say({"ready": True})
     pending = b""
     while True:
@@ -126,16 +177,18 @@ def _serve():
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             order = _json.loads(line.decode("utf-8"))
-            for stream in (sys.stdout, sys.stderr):
-                stream.flush()
-            try:
-                pid = os.fork()
-            except OSError as error:
-                say({"failed": order["id"], "message": str(error)})
-                continue
-            if pid == 0:
-                child(order)
-            say({"forked": order["id"], "pid": pid})
+            pid = hand_over(waiting, order) if waiting is not None else None
+            if pid is None:
+                # No spare (it could not be forked, or it died): fork one for this order now.
+                waiting = spare()
+                pid = hand_over(waiting, order) if waiting is not None else None
+            waiting = None
+            if pid is None:
+                say({"failed": order["id"], "message": "no child could be forked"})
+            else:
+                say({"forked": order["id"], "pid": pid})
+            # The next step's child is forked while this one runs.
+            waiting = spare()
 
 
 _serve()

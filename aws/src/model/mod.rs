@@ -341,6 +341,12 @@ fn has_service_folders(path: &Path) -> bool {
 
 /// Where the installed botocore's data folder is: remembered in the cache for the `python3`
 /// in use, else asked of it (and remembered).
+/// The cache folder commands share (`$XDG_CACHE_HOME/runbook`, else `~/.cache/runbook`): the
+/// models' compact forms and what else is worth remembering between commands.
+pub fn cache_dir() -> Option<PathBuf> {
+    cache::default_dir()
+}
+
 fn botocore_data_dir(cache: Option<&Path>) -> Result<PathBuf, ModelError> {
     let Some(cache) = cache else { return ask_python() };
     let key = cache::python_key();

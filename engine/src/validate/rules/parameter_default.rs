@@ -132,10 +132,10 @@ fn constraint_problems(parameter: &Parameter, default: &Node) -> Vec<String> {
     }
     let empty = default.as_str() == Some("");
     if let Some(pattern) = parameter.allowed_pattern.as_ref().filter(|_| !empty)
-        && let Ok(compiled) = Pattern::cached(&pattern.value).as_ref()
+        && let Some(matched) = Pattern::matches_once(&pattern.value, &items)
     {
-        for item in &items {
-            if !compiled.is_match(item) {
+        for (item, matched) in items.iter().zip(matched) {
+            if !matched {
                 problems.push(format!(
                     "the default of `{name}` is \"{item}\", which does not match the allowedPattern {}",
                     pattern.value
