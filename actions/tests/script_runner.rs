@@ -614,21 +614,3 @@ fn running_a_script_does_not_move_virtual_time() {
         assert_eq!(clock.elapsed(), Duration::ZERO);
     });
 }
-
-/// Per-step cost of a trivial Python step, process start included. Run with
-/// `cargo test --release -p runbook-actions --test script_runner -- --ignored --nocapture`.
-#[test]
-#[ignore = "a measurement, not a check: run it by hand in release mode"]
-#[allow(clippy::disallowed_methods, reason = "the measurement is of real time")]
-fn per_step_cost_of_a_trivial_python_step() {
-    let runner = python();
-    let request = matching(&runner, inline("def h(e, c):\n    return e\n", "h", json!({ "n": 1 })));
-    runner.run_blocking(&request).expect("warm-up run");
-    let steps = 50;
-    let started = std::time::Instant::now();
-    for _ in 0..steps {
-        runner.run_blocking(&request).expect("a trivial step succeeds");
-    }
-    let per_step = started.elapsed() / steps;
-    eprintln!("{steps} trivial Python steps: {:.2} ms per step", per_step.as_secs_f64() * 1000.0);
-}
