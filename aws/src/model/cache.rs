@@ -148,6 +148,7 @@ pub(crate) fn service(
     if let (Some(file), Some(key)) = (&file, &source)
         && let Some(model) = std::fs::read(file).ok().and_then(|bytes| open(name, key, bytes))
     {
+        mark_used(file);
         return Ok(model);
     }
     let text = read_model_text(path)?;
@@ -155,11 +156,52 @@ pub(crate) fn service(
         .map_err(|source| ModelError::Parse { path: path.to_path_buf(), source })?;
     if let Some(file) = &file {
         write_atomically(file, &compact);
+        prune(&cache.join("models"), name, file);
     }
     open(name, source.as_deref().unwrap_or_default(), compact).ok_or_else(|| ModelError::Parse {
         path: path.to_path_buf(),
         source: serde::de::Error::custom("the compact form of the model does not read back"),
     })
+}
+
+/// How many compact forms of one service the cache keeps besides the newest: one per botocore
+/// in use (a project's virtual environment and the system's, say), without growing with every
+/// environment ever made and removed.
+const KEPT_PER_SERVICE: usize = 2;
+
+/// Marks a compact form as used now, so that pruning keeps the ones in use.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a file's modification time is file-system bookkeeping, not the run's clock"
+)]
+fn mark_used(file: &Path) {
+    if let Ok(handle) = std::fs::File::options().append(true).open(file) {
+        let _ = handle.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// Removes the compact forms of service `name` other than `kept` beyond the
+/// `KEPT_PER_SERVICE` most recently used.
+fn prune(models: &Path, name: &str, kept: &Path) {
+    let Ok(entries) = std::fs::read_dir(models) else { return };
+    let mut others: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path != kept)
+        .filter(|path| {
+            // `ec2-KEY.rbm` is ec2's; `ec2-instance-connect-KEY.rbm` is not.
+            path.file_name()
+                .and_then(|file| file.to_str())
+                .and_then(|file| file.strip_suffix(".rbm"))
+                .and_then(|stem| stem.rsplit_once('-'))
+                .is_some_and(|(service, _)| service == name)
+        })
+        .filter_map(|path| Some((std::fs::metadata(&path).ok()?.modified().ok()?, path)))
+        .collect();
+    others.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
+    for (_, path) in others.into_iter().skip(KEPT_PER_SERVICE) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// The model file's identity: its path, size and modification time, hashed.
@@ -414,6 +456,30 @@ mod tests {
             std::fs::write(entry.unwrap().path(), "runbook compact model 1\nsource").unwrap();
         }
         assert_eq!(service(Some(&cache), "demo", &path).unwrap().shape_count(), 5);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn the_cache_keeps_a_few_forms_of_a_service_not_one_per_botocore_ever_seen() {
+        let root = scratch("prune");
+        let cache = root.join("cache");
+        std::fs::create_dir_all(cache.join("models")).unwrap();
+        // Another service whose name starts with this one's is not touched.
+        let neighbour = cache.join("models/demo-extra-0000000000000000.rbm");
+        std::fs::write(&neighbour, "x").unwrap();
+        for version in 0..5 {
+            let path = root.join(format!("v{version}/service-2.json"));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, MODEL).unwrap();
+            service(Some(&cache), "demo", &path).unwrap();
+        }
+        let names: Vec<String> = std::fs::read_dir(cache.join("models"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let own = names.iter().filter(|name| !name.starts_with("demo-extra-")).count();
+        assert_eq!(own, 1 + KEPT_PER_SERVICE, "{names:?}");
+        assert!(neighbour.exists());
         std::fs::remove_dir_all(root).unwrap();
     }
 
