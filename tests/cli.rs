@@ -807,3 +807,29 @@ fn validate_warns_for_inputs_a_local_run_does_not_act_on_naming_them() {
         output.stdout
     );
 }
+
+#[test]
+fn completions_are_written_for_each_shell_and_name_the_subcommands() {
+    // How each shell's script offers a subcommand, so that `run` is not found inside `runbook`.
+    let offer = |shell: &str, name: &str| match shell {
+        "bash" => format!("runbook,{name})"),
+        "zsh" => format!("'{name}:"),
+        "fish" => format!("-a \"{name}\""),
+        "powershell" => format!("[CompletionResult]::new('{name}'"),
+        _ => format!("cand {name} "),
+    };
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = Cli::new().args(["completions", shell]).run().code(0);
+        for subcommand in ["validate", "run", "test", "graph", "permissions", "completions"] {
+            assert!(
+                output.stdout.contains(&offer(shell, subcommand)),
+                "{shell} script does not offer `{subcommand}`:\n{}",
+                output.stdout
+            );
+        }
+        // The options of subcommands are completed too.
+        assert!(output.stdout.contains("auto-mock"), "{shell}:\n{}", output.stdout);
+    }
+    let output = Cli::new().args(["completions", "tcsh"]).run().code(2);
+    assert!(output.stderr.contains("invalid value 'tcsh'"), "{}", output.stderr);
+}

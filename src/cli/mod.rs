@@ -2,6 +2,7 @@
 
 #![allow(clippy::doc_markdown, reason = "doc comments of arguments are the command's help text")]
 
+mod completions;
 mod files;
 mod graph;
 mod live;
@@ -62,6 +63,8 @@ enum Command {
     Graph(graph::Args),
     /// Print the IAM policy a runbook's role needs, from every AWS call it can make.
     Permissions(permissions::Args),
+    /// Print the shell completion script for `runbook` (bash, zsh, fish, powershell, elvish).
+    Completions(completions::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -80,5 +83,6 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Test(args) => test::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Permissions(args) => permissions::run(&args),
+        Command::Completions(args) => completions::run(&args),
     }
 }
