@@ -290,6 +290,50 @@ fn graph_prints_dot_and_mermaid() {
     Cli::new().args(["graph", "no/such.yaml"]).run().code(2);
 }
 
+/// Shaped like the corpus's larger runbooks: a straight line of steps that abort on failure by
+/// default, with a cleanup step that failures and a cancel jump to.
+const ABORTING: &str = "schemaVersion: '0.3'
+mainSteps:
+  - {name: describe, action: aws:executeAwsApi, inputs: {Service: ec2, Api: DescribeInstances}}
+  - {name: stop, action: aws:executeAwsApi, inputs: {Service: ec2, Api: StopInstances}, onFailure: 'step:cleanup', onCancel: 'step:cleanup'}
+  - {name: wait, action: aws:sleep, inputs: {Duration: PT1M}, onFailure: Continue}
+  - {name: image, action: aws:executeAwsApi, inputs: {Service: ec2, Api: CreateImage}, onFailure: Abort}
+  - {name: tag, action: aws:executeAwsApi, inputs: {Service: ec2, Api: CreateTags}}
+  - {name: start, action: aws:executeAwsApi, inputs: {Service: ec2, Api: StartInstances}, isEnd: true}
+  - {name: cleanup, action: aws:executeAwsApi, inputs: {Service: ec2, Api: StartInstances}}
+";
+
+#[test]
+fn graph_draws_the_default_abort_as_a_note_and_keeps_the_jumps_written() {
+    let dir = TempDir::new("cli-graph-abort");
+    dir.write("aborting.yaml", ABORTING);
+    let dot = Cli::new().current_dir(dir.path()).args(["graph", "aborting.yaml"]).run().code(0);
+    let dot = dot.stdout;
+    // Header and node defaults, 7 steps, end, abort, legend, 7 success edges, 3 jumps, closing:
+    // no edge for the 4 steps that abort by default.
+    assert_eq!(dot.lines().count(), 3 + 7 + 1 + 1 + 1 + 7 + 3 + 1, "{dot}");
+    for edge in [
+        "s1 -> s6 [label=\"onFailure\", style=dashed, color=red];",
+        "s1 -> s6 [label=\"onCancel\", style=dotted, color=orange];",
+        "s3 -> abort [label=\"onFailure\", style=dashed, color=red];",
+        "legend [shape=note, label=\"4 steps without onFailure abort the run when they fail\"];",
+    ] {
+        assert!(dot.contains(edge), "no `{edge}` in:\n{dot}");
+    }
+    assert!(!dot.contains("-> finish [label=\"onFailure\""), "{dot}");
+    let mermaid = Cli::new()
+        .current_dir(dir.path())
+        .args(["graph", "aborting.yaml", "--format", "mermaid"])
+        .run()
+        .code(0)
+        .stdout;
+    assert_eq!(mermaid.matches("|onFailure|").count(), 2, "{mermaid}");
+    assert!(mermaid.contains("  s1 -.->|onCancel| s6\n"), "{mermaid}");
+    assert!(mermaid.contains("  s3 -.->|onFailure| abort\n"), "{mermaid}");
+    assert!(mermaid.contains("  abort{{abort}}\n"), "{mermaid}");
+    assert!(mermaid.contains("legend>\"4 steps without onFailure"), "{mermaid}");
+}
+
 const API_TYPO: &str = "schemaVersion: '0.3'\nmainSteps:\n  - name: describe\n    action: aws:executeAwsApi\n    inputs:\n      Service: ec2\n      Api: DescribeInstance\n";
 
 #[test]
