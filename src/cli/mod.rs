@@ -2,6 +2,7 @@
 
 #![allow(clippy::doc_markdown, reason = "doc comments of arguments are the command's help text")]
 
+pub(crate) mod color;
 mod completions;
 mod files;
 mod graph;
@@ -49,6 +50,10 @@ impl From<Outcome> for ExitCode {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour the output: `auto` on a terminal unless NO_COLOR is set, `always`,
+    /// `never`.
+    #[arg(long, global = true, value_enum, default_value_t = color::When::Auto, value_name = "WHEN")]
+    color: color::When,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +82,7 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
             return Ok(outcome);
         }
     };
+    color::choose(cli.color);
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Run(args) => run::run(&args),
