@@ -21,6 +21,12 @@
 //! `lambda:InvokeFunction`, S3's `ListObjectsV2` is `s3:ListBucket`); those the runbooks in use
 //! call are mapped.
 //!
+//! `iam:PassRole` is a permission rather than a call: the service checks it when a call hands a
+//! role to another service. An API step needs it when its operation changes something and it
+//! gives a member that passes a role or an instance profile ([`passes_role`]: `RoleArn`,
+//! `ServiceRole`, `IamInstanceProfile`, ... whose model shape is a string or a structure, not an
+//! enumeration); IAM's and STS's own operations name roles to act on or assume, not to hand over.
+//!
 //! A call is *mutating* unless its operation's name starts with a read-only verb
 //! ([`READ_ONLY_VERBS`]: `Describe`, `Get`, `List`, `Head`, ...).
 
@@ -29,7 +35,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use runbook_aws::model::lint::{API_ACTIONS, Written, api_calls};
-use runbook_aws::model::{Models, ServiceModel};
+use runbook_aws::model::{Models, ServiceModel, ShapeKind};
 use runbook_engine::Document;
 use runbook_engine::host::documents::{DocumentStore, FolderDocuments, document_name};
 use runbook_engine::template::{Target, Template};
@@ -142,11 +148,15 @@ impl Permissions {
         actions.into_iter().cloned().collect()
     }
 
-    /// The IAM policy document that allows every call, on every resource.
-    pub fn policy(&self) -> Value {
-        json!({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": self.actions(), "Resource": "*"}],
+    /// The IAM policy document that allows every call, on every resource; `None` when there is
+    /// nothing to grant, as IAM refuses a statement with no action.
+    pub fn policy(&self) -> Option<Value> {
+        let actions = self.actions();
+        (!actions.is_empty()).then(|| {
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+            })
         })
     }
 
@@ -208,6 +218,10 @@ impl Collector<'_> {
             match (call.service, call.api) {
                 (Written::Literal(service), Written::Literal(api)) => {
                     self.add(service, api, site(step, action));
+                    let keys = call.params.iter().map(|entry| entry.key.as_str());
+                    if self.passes_role(service, api, keys) {
+                        self.add("iam", "PassRole", site(step, action));
+                    }
                 }
                 (Written::Missing, _) | (_, Written::Missing) => {}
                 (service, api) => self.unknown.push(Unknown::Templated {
@@ -264,6 +278,39 @@ impl Collector<'_> {
         }
     }
 
+    /// Whether the call `service.api`, given the parameters `keys`, hands a role to the service.
+    fn passes_role<'k>(
+        &self,
+        service: &str,
+        api: &str,
+        mut keys: impl Iterator<Item = &'k str>,
+    ) -> bool {
+        let service = service.to_ascii_lowercase();
+        if !is_mutating(&pascal_case(api)) || NOT_PASSING_ROLES.contains(&service.as_str()) {
+            return false;
+        }
+        let model = self.models.and_then(|models| models.service(&service).ok());
+        let input = model.as_deref().and_then(|model| {
+            let operation = model.operation(api).or_else(|| model.operation(&pascal_case(api)))?;
+            Some((model, operation.input()?))
+        });
+        keys.any(|key| {
+            if !passes_role(key) {
+                return false;
+            }
+            // With the model, the member's shape must be able to name a role: a string that is
+            // not an enumeration (QuickSight's `UserRole` is `ADMIN` or `READER`), or a structure
+            // (EC2's `IamInstanceProfile` holds an `Arn` or a `Name`).
+            let Some((model, input)) = input else { return true };
+            let Some(member) = input.members.get(key) else { return false };
+            match model.shape(&member.shape).map(|shape| &shape.kind) {
+                Some(ShapeKind::String { enumeration }) => enumeration.is_empty(),
+                Some(ShapeKind::Structure(_)) => true,
+                _ => false,
+            }
+        })
+    }
+
     fn add(&mut self, service: &str, api: &str, site: CallSite) {
         let model = self.models.and_then(|models| models.service(service).ok());
         let (service, api) = match &model {
@@ -286,6 +333,20 @@ impl Collector<'_> {
             entry.sites.push(site);
         }
     }
+}
+
+/// Services whose members name roles to act on (`iam.AttachRolePolicy`) or to assume
+/// (`sts.AssumeRole`), not roles handed to the service.
+const NOT_PASSING_ROLES: &[&str] = &["iam", "sts"];
+
+/// Whether a member's name says it passes a role or an instance profile: it ends in `Role`,
+/// `RoleArn`, `InstanceProfile`, `InstanceProfileArn` or `InstanceProfileName`, in any case
+/// (`RoleARN`, ECS's `taskRoleArn`).
+pub fn passes_role(member: &str) -> bool {
+    let member = member.to_ascii_lowercase();
+    ["role", "rolearn", "instanceprofile", "instanceprofilearn", "instanceprofilename"]
+        .iter()
+        .any(|ending| member.ends_with(ending))
 }
 
 fn written(name: Written<'_>) -> String {
@@ -405,6 +466,25 @@ mod tests {
         assert!(is_mutating("Getaway"));
         assert!(is_mutating("Listen"));
         assert!(is_mutating("Invoke"));
+    }
+
+    #[test]
+    fn members_that_pass_a_role_are_known_by_their_name() {
+        for member in [
+            "RoleARN",
+            "RoleArn",
+            "Role",
+            "ServiceRole",
+            "taskRoleArn",
+            "IamInstanceProfile",
+            "IamInstanceProfileArn",
+            "InstanceProfileName",
+        ] {
+            assert!(passes_role(member), "{member}");
+        }
+        for member in ["RoleSessionName", "Roles", "InstanceId", "RoleName", "Profile"] {
+            assert!(!passes_role(member), "{member}");
+        }
     }
 
     #[test]

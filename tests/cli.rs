@@ -290,6 +290,50 @@ fn graph_prints_dot_and_mermaid() {
     Cli::new().args(["graph", "no/such.yaml"]).run().code(2);
 }
 
+/// Shaped like the corpus's larger runbooks: a straight line of steps that abort on failure by
+/// default, with a cleanup step that failures and a cancel jump to.
+const ABORTING: &str = "schemaVersion: '0.3'
+mainSteps:
+  - {name: describe, action: aws:executeAwsApi, inputs: {Service: ec2, Api: DescribeInstances}}
+  - {name: stop, action: aws:executeAwsApi, inputs: {Service: ec2, Api: StopInstances}, onFailure: 'step:cleanup', onCancel: 'step:cleanup'}
+  - {name: wait, action: aws:sleep, inputs: {Duration: PT1M}, onFailure: Continue}
+  - {name: image, action: aws:executeAwsApi, inputs: {Service: ec2, Api: CreateImage}, onFailure: Abort}
+  - {name: tag, action: aws:executeAwsApi, inputs: {Service: ec2, Api: CreateTags}}
+  - {name: start, action: aws:executeAwsApi, inputs: {Service: ec2, Api: StartInstances}, isEnd: true}
+  - {name: cleanup, action: aws:executeAwsApi, inputs: {Service: ec2, Api: StartInstances}}
+";
+
+#[test]
+fn graph_draws_the_default_abort_as_a_note_and_keeps_the_jumps_written() {
+    let dir = TempDir::new("cli-graph-abort");
+    dir.write("aborting.yaml", ABORTING);
+    let dot = Cli::new().current_dir(dir.path()).args(["graph", "aborting.yaml"]).run().code(0);
+    let dot = dot.stdout;
+    // Header and node defaults, 7 steps, end, abort, legend, 7 success edges, 3 jumps, closing:
+    // no edge for the 4 steps that abort by default.
+    assert_eq!(dot.lines().count(), 3 + 7 + 1 + 1 + 1 + 7 + 3 + 1, "{dot}");
+    for edge in [
+        "s1 -> s6 [label=\"onFailure\", style=dashed, color=red];",
+        "s1 -> s6 [label=\"onCancel\", style=dotted, color=orange];",
+        "s3 -> abort [label=\"onFailure\", style=dashed, color=red];",
+        "legend [shape=note, label=\"4 steps without onFailure abort the run when they fail\"];",
+    ] {
+        assert!(dot.contains(edge), "no `{edge}` in:\n{dot}");
+    }
+    assert!(!dot.contains("-> finish [label=\"onFailure\""), "{dot}");
+    let mermaid = Cli::new()
+        .current_dir(dir.path())
+        .args(["graph", "aborting.yaml", "--format", "mermaid"])
+        .run()
+        .code(0)
+        .stdout;
+    assert_eq!(mermaid.matches("|onFailure|").count(), 2, "{mermaid}");
+    assert!(mermaid.contains("  s1 -.->|onCancel| s6\n"), "{mermaid}");
+    assert!(mermaid.contains("  s3 -.->|onFailure| abort\n"), "{mermaid}");
+    assert!(mermaid.contains("  abort{{abort}}\n"), "{mermaid}");
+    assert!(mermaid.contains("legend>\"4 steps without onFailure"), "{mermaid}");
+}
+
 const API_TYPO: &str = "schemaVersion: '0.3'\nmainSteps:\n  - name: describe\n    action: aws:executeAwsApi\n    inputs:\n      Service: ec2\n      Api: DescribeInstance\n";
 
 #[test]
@@ -806,4 +850,124 @@ fn validate_warns_for_inputs_a_local_run_does_not_act_on_naming_them() {
         "{}",
         output.stdout
     );
+}
+
+#[test]
+fn completions_are_written_for_each_shell_and_name_the_subcommands() {
+    // How each shell's script offers a subcommand, so that `run` is not found inside `runbook`.
+    let offer = |shell: &str, name: &str| match shell {
+        "bash" => format!("runbook,{name})"),
+        "zsh" => format!("'{name}:"),
+        "fish" => format!("-a \"{name}\""),
+        "powershell" => format!("[CompletionResult]::new('{name}'"),
+        _ => format!("cand {name} "),
+    };
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = Cli::new().args(["completions", shell]).run().code(0);
+        for subcommand in ["validate", "run", "test", "graph", "permissions", "completions"] {
+            assert!(
+                output.stdout.contains(&offer(shell, subcommand)),
+                "{shell} script does not offer `{subcommand}`:\n{}",
+                output.stdout
+            );
+        }
+        // The options of subcommands are completed too.
+        assert!(output.stdout.contains("auto-mock"), "{shell}:\n{}", output.stdout);
+    }
+    let output = Cli::new().args(["completions", "tcsh"]).run().code(2);
+    assert!(output.stderr.contains("invalid value 'tcsh'"), "{}", output.stderr);
+}
+
+const RED_BOLD: &str = "\x1b[1m\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+
+#[test]
+fn colors_follow_color_always_never_and_no_color() {
+    let dir = TempDir::new("cli-color");
+    dir.write("bad.yaml", BAD);
+    let validate = |color: Option<&str>, no_color: bool| {
+        let mut cli = Cli::new().current_dir(dir.path());
+        if !no_color {
+            cli = cli.env_remove("NO_COLOR");
+        }
+        let mut args = vec!["validate", "bad.yaml"];
+        if let Some(color) = color {
+            args.extend(["--color", color]);
+        }
+        cli.args(args).run().code(1).stdout
+    };
+    // `--color always` colours through a pipe, and wins over NO_COLOR as cargo's does.
+    for no_color in [false, true] {
+        let out = validate(Some("always"), no_color);
+        assert!(out.starts_with("\x1b[1;31merror\x1b[0m[RB009]: "), "{out:?}");
+        assert!(out.contains("\x1b[1;31m^^^^\x1b[0m"), "{out:?}");
+    }
+    // A pipe is not a terminal; NO_COLOR and `never` turn colour off as well.
+    for (color, no_color) in
+        [(None, false), (None, true), (Some("auto"), true), (Some("never"), false)]
+    {
+        let out = validate(color, no_color);
+        assert!(!out.contains('\x1b'), "{color:?}, NO_COLOR {no_color}: {out:?}");
+        assert!(out.starts_with("error[RB009]: "), "{out:?}");
+    }
+    // The flag goes before the subcommand too.
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["--color", "always", "validate", "bad.yaml"])
+        .run()
+        .code(1);
+    assert!(output.stdout.starts_with("\x1b[1;31merror"), "{:?}", output.stdout);
+    let output = Cli::new().args(["validate", "bad.yaml", "--color", "sometimes"]).run().code(2);
+    assert!(output.stderr.contains("invalid value 'sometimes'"), "{}", output.stderr);
+}
+
+#[test]
+fn run_colors_statuses_when_asked() {
+    let run = |color: &str| {
+        Cli::new()
+            .args([
+                "run",
+                EXAMPLE,
+                "--mocks",
+                EXAMPLE_MOCKS,
+                "-p",
+                "InstanceId=i-0123456789abcdef0",
+            ])
+            .args(["--color", color])
+            .run()
+            .code(0)
+            .stdout
+    };
+    let out = run("always");
+    assert!(
+        out.contains(&format!("{GREEN}✔\x1b[0m stopInstance {GREEN}Success\x1b[0m 5s")),
+        "{out:?}"
+    );
+    assert!(out.contains("\x1b[1m\x1b[32mSuccess\x1b[0m · 6 steps ran"), "{out:?}");
+    let out = run("never");
+    assert!(!out.contains('\x1b'), "{out:?}");
+    assert!(out.contains("✔ stopInstance Success 5s"), "{out}");
+}
+
+#[test]
+fn test_colors_passes_failures_and_the_two_sides_of_a_diff_when_asked() {
+    let dir = TempDir::new("cli-test-color");
+    std::fs::copy("runbooks/image-instance.yaml", dir.path().join("image-instance.yaml")).unwrap();
+    dir.write(
+        "wrong.test.yaml",
+        "runbook: image-instance.yaml\ncases:\n  - name: expects the wrong path\n    parameters: {InstanceId: i-0123456789abcdef0}\n    mocks:\n      aws:\n        - {service: ec2, api: DescribeInstances, returns: {Reservations: [{Instances: [{State: {Name: running}}]}]}}\n    expect:\n      path: [describeInstance, chooseStop, createImage]\n",
+    );
+    let test = |color: &str| {
+        Cli::new().current_dir(dir.path()).args(["test", "--color", color]).run().code(1).stdout
+    };
+    let out = test("always");
+    assert!(out.starts_with(&format!("{RED_BOLD}✘\x1b[0m ./wrong.test.yaml:3: ")), "{out:?}");
+    assert!(out.contains(&format!("      {GREEN}expected: describeInstance")), "{out:?}");
+    assert!(out.contains("      \x1b[31mactual:   describeInstance"), "{out:?}");
+    assert!(out.contains(&format!("0 passed, {RED_BOLD}1 failed\x1b[0m in ")), "{out:?}");
+    let out = test("never");
+    assert!(!out.contains('\x1b'), "{out:?}");
+    let passing = Cli::new().args(["test", "runbooks", "--color", "always"]).run().code(0).stdout;
+    assert!(passing.starts_with(&format!("{GREEN}✔\x1b[0m ")), "{passing:?}");
+    assert!(passing.contains(&format!("{GREEN}15 passed\x1b[0m, 0 failed")), "{passing:?}");
 }

@@ -87,7 +87,7 @@ fn every_call_a_runbook_can_make_is_an_iam_action() {
         "{}",
         found.unknown[2]
     );
-    let policy = found.policy();
+    let policy = found.policy().expect("actions to grant");
     assert_eq!(policy["Version"], "2012-10-17");
     assert_eq!(policy["Statement"][0]["Effect"], "Allow");
     assert_eq!(policy["Statement"][0]["Resource"], "*");
@@ -144,6 +144,88 @@ fn the_command_prints_the_policy_alone_as_json() {
         output.stdout
     );
     Cli::new().args(["permissions", "no/such.yaml"]).run().code(2);
+}
+
+const PASSES_ROLES: &str = r"schemaVersion: '0.3'
+mainSteps:
+  - name: launch
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: RunInstances, ImageId: ami-1, MinCount: 1, MaxCount: 1, IamInstanceProfile: {Name: profile}}
+  - name: stack
+    action: aws:executeAwsApi
+    inputs: {Service: cloudformation, Api: CreateStack, StackName: s, RoleARN: 'arn:aws:iam::1:role/cfn'}
+  - name: function
+    action: aws:executeAwsApi
+    inputs: {Service: lambda, Api: CreateFunction, FunctionName: f, Role: 'arn:aws:iam::1:role/l', Code: {}}
+  - name: task
+    action: aws:executeAwsApi
+    inputs: {Service: ecs, Api: RegisterTaskDefinition, family: f, containerDefinitions: [], taskRoleArn: 'arn:aws:iam::1:role/t'}
+  - name: plain
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: RunInstances, ImageId: ami-1, MinCount: 1, MaxCount: 1}
+  - name: lookup
+    action: aws:executeAwsApi
+    inputs: {Service: cloudformation, Api: DescribeStacks, StackName: s}
+  - name: attach
+    action: aws:executeAwsApi
+    inputs: {Service: iam, Api: AttachRolePolicy, RoleName: r, PolicyArn: p}
+  - name: assume
+    action: aws:executeAwsApi
+    inputs: {Service: sts, Api: AssumeRole, RoleArn: 'arn:aws:iam::1:role/a', RoleSessionName: s}
+  - name: user
+    action: aws:executeAwsApi
+    inputs: {Service: quicksight, Api: RegisterUser, AwsAccountId: '1', Namespace: default, Email: e, IdentityType: IAM, UserRole: READER}
+  - name: launchStep
+    action: aws:runInstances
+    inputs: {ImageId: ami-1, IamInstanceProfileName: profile}
+";
+
+#[test]
+fn a_call_that_hands_a_role_or_instance_profile_to_a_service_needs_iam_pass_role() {
+    let dir = TempDir::new("permissions-pass-role");
+    let path = dir.write("roles.yaml", PASSES_ROLES);
+    let document = Document::load(&path).unwrap();
+    let models = models();
+    for models in [Some(&models), None] {
+        let found = permissions(&document, "roles.yaml", &[], models);
+        let pass_role = found.calls.iter().find(|call| call.api == "PassRole").unwrap();
+        assert_eq!(pass_role.iam_actions, ["iam:PassRole"]);
+        assert!(pass_role.mutating);
+        let steps: Vec<&str> = pass_role.sites.iter().map(|site| site.step.as_str()).collect();
+        // Without the models, QuickSight's `UserRole` (an enumeration) cannot be told apart.
+        let expected: &[&str] = if models.is_some() {
+            &["launch", "stack", "function", "task", "launchStep"]
+        } else {
+            &["launch", "stack", "function", "task", "user", "launchStep"]
+        };
+        assert_eq!(steps, expected, "models: {}", models.is_some());
+    }
+}
+
+#[test]
+fn a_runbook_without_calls_has_nothing_to_grant_and_no_empty_policy() {
+    let dir = TempDir::new("permissions-nothing");
+    dir.write(
+        "sleep.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - {name: wait, action: aws:sleep, inputs: {Duration: PT1M}}\n",
+    );
+    let document = Document::load(dir.path().join("sleep.yaml")).unwrap();
+    assert_eq!(permissions(&document, "sleep.yaml", &[], None).policy(), None);
+    let output =
+        Cli::new().current_dir(dir.path()).args(["permissions", "sleep.yaml"]).run().code(0);
+    assert!(!output.stdout.contains("\"Action\""), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("nothing to grant: the runbook makes no AWS call"),
+        "{}",
+        output.stdout
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["permissions", "sleep.yaml", "--format", "json"])
+        .run()
+        .code(0);
+    assert_eq!(output.stdout, "");
+    assert!(output.stderr.contains("nothing to grant"), "{}", output.stderr);
 }
 
 /// Every service of the installed botocore, whatever protocol it speaks (CBOR included), is

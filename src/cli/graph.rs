@@ -1,4 +1,8 @@
 //! `runbook graph`: the step graph of a runbook, as Graphviz DOT or a Mermaid flowchart.
+//!
+//! A failed step without `onFailure` aborts the run. Drawn as an edge from every such step, that
+//! default buries the jumps the author wrote, so it is one note in the drawing instead; an
+//! `onFailure: Abort` written out is an edge to a single `abort` node.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -6,6 +10,7 @@ use std::path::PathBuf;
 
 use petgraph::visit::EdgeRef;
 use runbook_engine::Document;
+use runbook_engine::document::OnFailure;
 use runbook_engine::graph::{EdgeKind, GraphNode, StepGraph};
 
 use super::Outcome;
@@ -86,21 +91,22 @@ fn dot(graph: &StepGraph<'_>) -> String {
             GraphNode::End => out.push_str("  finish [label=\"end\", shape=doublecircle];\n"),
         }
     }
-    for edge in graph.graph.edge_references() {
-        let style = match edge.weight() {
+    let edges = edges(graph);
+    if edges.explicit_abort {
+        out.push_str("  abort [label=\"abort\", shape=octagon, color=red];\n");
+    }
+    if edges.default_aborts > 0 {
+        let _ = writeln!(out, "  legend [shape=note, label=\"{}\"];", legend(edges.default_aborts));
+    }
+    for (from, to, kind) in edges.drawn {
+        let style = match kind {
             EdgeKind::Failure => ", style=dashed, color=red",
             EdgeKind::Cancel => ", style=dotted, color=orange",
             EdgeKind::Branch => ", color=blue",
             EdgeKind::LoopBody | EdgeKind::LoopBack => ", color=darkgreen",
             EdgeKind::Next | EdgeKind::NextStep => "",
         };
-        let _ = writeln!(
-            out,
-            "  {} -> {} [label=\"{}\"{style}];",
-            node_id(graph, edge.source()),
-            node_id(graph, edge.target()),
-            label(*edge.weight())
-        );
+        let _ = writeln!(out, "  {from} -> {to} [label=\"{}\"{style}];", label(kind));
     }
     out.push_str("}\n");
     out
@@ -122,19 +128,64 @@ fn mermaid(graph: &StepGraph<'_>) -> String {
             GraphNode::End => out.push_str("  finish((end))\n"),
         }
     }
-    for edge in graph.graph.edge_references() {
-        let arrow = match edge.weight() {
+    let edges = edges(graph);
+    if edges.explicit_abort {
+        out.push_str("  abort{{abort}}\n");
+    }
+    if edges.default_aborts > 0 {
+        let _ = writeln!(out, "  legend>\"{}\"]", legend(edges.default_aborts));
+    }
+    for (from, to, kind) in edges.drawn {
+        let arrow = match kind {
             EdgeKind::Failure | EdgeKind::Cancel => "-.->",
             _ => "-->",
         };
-        let label = label(*edge.weight());
+        let label = label(kind);
         let label = if label.is_empty() { String::new() } else { format!("|{label}|") };
-        let _ = writeln!(
-            out,
-            "  {} {arrow}{label} {}",
-            node_id(graph, edge.source()),
-            node_id(graph, edge.target())
-        );
+        let _ = writeln!(out, "  {from} {arrow}{label} {to}");
     }
     out
+}
+
+/// The edges to draw, between node ids, and what stands in for the ones left out.
+struct Edges {
+    drawn: Vec<(String, String, EdgeKind)>,
+    /// Steps that abort the run on failure because they say nothing else.
+    default_aborts: usize,
+    /// Whether a step says `onFailure: Abort` (drawn to the `abort` node).
+    explicit_abort: bool,
+}
+
+fn edges(graph: &StepGraph<'_>) -> Edges {
+    let mut edges = Edges { drawn: Vec::new(), default_aborts: 0, explicit_abort: false };
+    for edge in graph.graph.edge_references() {
+        let kind = *edge.weight();
+        let from = node_id(graph, edge.source());
+        let mut to = node_id(graph, edge.target());
+        // The step graph sends an aborting failure to the end of the run.
+        if kind == EdgeKind::Failure && edge.target() == graph.end {
+            let written = graph.step(edge.source()).and_then(|step| step.on_failure.as_ref());
+            match written.map(|on_failure| &on_failure.value) {
+                None => {
+                    edges.default_aborts += 1;
+                    continue;
+                }
+                Some(OnFailure::Abort) => {
+                    edges.explicit_abort = true;
+                    to = "abort".to_string();
+                }
+                Some(_) => {}
+            }
+        }
+        edges.drawn.push((from, to, kind));
+    }
+    edges
+}
+
+fn legend(default_aborts: usize) -> String {
+    if default_aborts == 1 {
+        "1 step without onFailure aborts the run when it fails".to_string()
+    } else {
+        format!("{default_aborts} steps without onFailure abort the run when they fail")
+    }
 }

@@ -2,6 +2,8 @@
 
 #![allow(clippy::doc_markdown, reason = "doc comments of arguments are the command's help text")]
 
+pub(crate) mod color;
+mod completions;
 mod files;
 mod graph;
 mod live;
@@ -48,6 +50,10 @@ impl From<Outcome> for ExitCode {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour the output: `auto` on a terminal unless NO_COLOR is set, `always`,
+    /// `never`.
+    #[arg(long, global = true, value_enum, default_value_t = color::When::Auto, value_name = "WHEN")]
+    color: color::When,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +68,8 @@ enum Command {
     Graph(graph::Args),
     /// Print the IAM policy a runbook's role needs, from every AWS call it can make.
     Permissions(permissions::Args),
+    /// Print the shell completion script for `runbook` (bash, zsh, fish, powershell, elvish).
+    Completions(completions::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -74,11 +82,13 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
             return Ok(outcome);
         }
     };
+    color::choose(cli.color);
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Permissions(args) => permissions::run(&args),
+        Command::Completions(args) => completions::run(&args),
     }
 }

@@ -25,7 +25,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "DIR")]
     aws_models: Option<PathBuf>,
     /// `text` lists each IAM action with the steps that need it, then the policy; `json` prints
-    /// the policy document alone.
+    /// the policy document alone (nothing, with a note, when there is nothing to grant).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -71,7 +71,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             for unknown in &found.unknown {
                 eprintln!("note: {unknown}");
             }
-            writeln!(stdout, "{}", serde_json::to_string_pretty(&found.policy())?)?;
+            // IAM refuses a statement without actions: print no policy rather than one it refuses.
+            match found.policy() {
+                Some(policy) => writeln!(stdout, "{}", serde_json::to_string_pretty(&policy)?)?,
+                None => eprintln!("note: {NOTHING_TO_GRANT}"),
+            }
         }
     }
     stdout.flush()?;
@@ -107,7 +111,17 @@ fn text(found: &Permissions, runbook: &str) -> String {
             let _ = writeln!(out, "  {unknown}");
         }
     }
-    let _ = writeln!(out, "\npolicy:");
-    let _ = writeln!(out, "{}", serde_json::to_string_pretty(&found.policy()).unwrap_or_default());
+    match found.policy() {
+        Some(policy) => {
+            let _ = writeln!(out, "\npolicy:");
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&policy).unwrap_or_default());
+        }
+        None => {
+            let _ = writeln!(out, "\n{NOTHING_TO_GRANT}");
+        }
+    }
     out
 }
+
+const NOTHING_TO_GRANT: &str =
+    "nothing to grant: the runbook makes no AWS call that can be known before it runs";

@@ -13,6 +13,8 @@ use runbook_engine::host::{
 };
 use runbook_engine::record::{Execution, Status, StepExecution, as_text};
 
+use super::color::{paint, status};
+
 #[allow(clippy::struct_excessive_bools, reason = "independent display switches, each set once")]
 /// Prints events as they happen: to standard output, or to standard error when standard output
 /// carries the JSON record.
@@ -27,6 +29,8 @@ pub(crate) struct Progress {
     /// Whether lines may wait in `pending` (see [`Progress::buffered`]).
     buffered: bool,
     pending: Mutex<Vec<u8>>,
+    /// Whether statuses are coloured.
+    color: bool,
 }
 
 impl Progress {
@@ -44,6 +48,7 @@ impl Progress {
             fleet,
             buffered: false,
             pending: Mutex::new(Vec::new()),
+            color: if to_stderr { super::color::stderr() } else { super::color::stdout() },
         }
     }
 
@@ -88,7 +93,7 @@ impl Progress {
 }
 
 /// The summary printed after the run.
-pub(crate) fn summary(execution: &Execution) -> String {
+pub(crate) fn summary(execution: &Execution, color: bool) -> String {
     let mut out = String::new();
     let ran = execution.step_executions.iter().filter(|s| s.step_status != Status::Pending).count();
     let failed = execution
@@ -103,7 +108,11 @@ pub(crate) fn summary(execution: &Execution) -> String {
     let _ = writeln!(
         out,
         "\n{} · {ran} {} ran, {failed} failed · {took} on the run's clock · {} AWS {}",
-        execution.automation_execution_status,
+        paint(
+            color,
+            status(execution.automation_execution_status).bold(),
+            execution.automation_execution_status.as_str()
+        ),
         if ran == 1 { "step" } else { "steps" },
         execution.calls.len(),
         if execution.calls.len() == 1 { "call" } else { "calls" },
@@ -162,7 +171,7 @@ pub(crate) fn duration(span: jiff::SignedDuration) -> String {
     }
 }
 
-fn step_line(depth: u32, step: &StepExecution) -> String {
+fn step_line(depth: u32, step: &StepExecution, color: bool) -> String {
     let mark = match step.step_status {
         Status::Success => "✔",
         Status::Failed | Status::TimedOut => "✘",
@@ -174,8 +183,14 @@ fn step_line(depth: u32, step: &StepExecution) -> String {
         (Some(start), Some(end)) => duration(end.duration_since(start)),
         _ => String::new(),
     };
-    let mut line =
-        format!("{}{mark} {} {} {took}", indent(depth), escape(&step.step_name), step.step_status);
+    let style = status(step.step_status);
+    let mut line = format!(
+        "{}{} {} {} {took}",
+        indent(depth),
+        paint(color, style, mark),
+        escape(&step.step_name),
+        paint(color, style, step.step_status.as_str())
+    );
     if let Some(next) = step.outputs.get("NextStep") {
         let _ = write!(line, " → {}", escape(&as_text(next)));
     }
@@ -277,7 +292,7 @@ impl Observer for Progress {
                     format!("\r{line}\n")
                 }
             }
-            Event::StepFinished { run, step } => step_line(run.depth, step),
+            Event::StepFinished { run, step } => step_line(run.depth, step, self.color),
             Event::RunFinished { run, execution } if run.depth > 0 => {
                 format!(
                     "{}◀ automation {} {}\n",

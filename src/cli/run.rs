@@ -313,7 +313,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         serde_json::to_writer_pretty(&mut stdout, execution)?;
         writeln!(stdout)?;
     } else {
-        write!(stdout, "{}", super::progress::summary(execution))?;
+        write!(stdout, "{}", super::progress::summary(execution, super::color::stdout()))?;
         if execution.fleet.is_some() {
             write!(stdout, "{}", super::progress::fleet_summary(execution))?;
         }

@@ -124,7 +124,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let outcomes = testing::run_files(&files, &options);
     let elapsed = started.elapsed();
     let text = match args.format {
-        ReportFormat::Human => testing::report::human(&outcomes, elapsed),
+        ReportFormat::Human => {
+            testing::report::human_styled(&outcomes, elapsed, super::color::stdout())
+        }
         ReportFormat::Junit => testing::report::junit(&outcomes, elapsed),
         ReportFormat::Json => testing::report::json(&outcomes, elapsed),
     };

@@ -2,7 +2,6 @@
 //! line with the span marked, and the step, field and hint.
 
 use std::fmt::Write;
-use std::io::IsTerminal;
 
 use runbook_engine::Document;
 use runbook_engine::diagnostic::{Diagnostic, Severity};
@@ -14,14 +13,14 @@ use runbook::terminal::{escape, escape_lines};
 
 use super::{Checked, FileResult};
 
-/// Whether to color the output: standard output is a terminal and `NO_COLOR` is not set.
+/// Whether to color the output (`--color`, a terminal, `NO_COLOR`).
 pub(crate) fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    crate::cli::color::stdout()
 }
 
 /// Whether to color what goes to standard error.
 pub(crate) fn use_color_stderr() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    crate::cli::color::stderr()
 }
 
 /// The findings about one document, as text.

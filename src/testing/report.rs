@@ -4,6 +4,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use anstyle::{AnsiColor, Style};
 use serde_json::{Value, json};
 
 use super::CaseOutcome;
@@ -11,9 +12,18 @@ use crate::terminal::{escape as visible, escape_lines};
 
 /// One line per case, and for a failure what was expected, what happened, and where.
 pub fn human(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
+    human_styled(outcomes, elapsed, false)
+}
+
+/// As [`human`], coloured for a terminal when `color`: passes green, failures red, warnings
+/// yellow, and in a failure's message the `expected:` line green and the `actual:` line red.
+pub fn human_styled(outcomes: &[CaseOutcome], elapsed: Duration, color: bool) -> String {
+    let paint = |style: Style, text: &str| {
+        if color { format!("{style}{text}{style:#}") } else { text.to_string() }
+    };
     let mut out = String::new();
     for outcome in outcomes {
-        let mark = if outcome.passed() { "✔" } else { "✘" };
+        let mark = if outcome.passed() { paint(PASSED, "✔") } else { paint(FAILED, "✘") };
         let file = outcome.file.display().to_string();
         let file = visible(&file);
         let _ = writeln!(
@@ -24,23 +34,28 @@ pub fn human(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
             outcome.elapsed.as_millis()
         );
         for failure in &outcome.failures {
-            let _ = writeln!(
-                out,
-                "    {file}:{}: {}",
-                failure.line,
-                escape_lines(failure.message.trim_end_matches('\n'), "    ")
-            );
+            let message = escape_lines(failure.message.trim_end_matches('\n'), "    ");
+            let message = if color { diff_colors(&message, &paint) } else { message };
+            let _ = writeln!(out, "    {file}:{}: {message}", failure.line);
         }
         for warning in &outcome.warnings {
-            let _ = writeln!(out, "    warning: {}", escape_lines(warning, "    "));
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                paint(WARNING, "warning"),
+                escape_lines(warning, "    ")
+            );
         }
     }
     let failed = outcomes.iter().filter(|o| !o.passed()).count();
     let warnings: usize = outcomes.iter().map(|o| o.warnings.len()).sum();
+    let passed = format!("{} passed", outcomes.len() - failed);
+    let failed_text = format!("{failed} failed");
     let _ = write!(
         out,
-        "\n{} passed, {failed} failed in {:.2} s",
-        outcomes.len() - failed,
+        "\n{}, {} in {:.2} s",
+        if failed == 0 && !outcomes.is_empty() { paint(PASSED, &passed) } else { passed },
+        if failed > 0 { paint(FAILED, &failed_text) } else { failed_text },
         elapsed.as_secs_f64()
     );
     if warnings > 0 {
@@ -48,6 +63,30 @@ pub fn human(outcomes: &[CaseOutcome], elapsed: Duration) -> String {
     }
     out.push('\n');
     out
+}
+
+const PASSED: Style = AnsiColor::Green.on_default();
+const FAILED: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+
+/// Colours the `expected:` and `actual:` lines of a failure's message, the two sides of its
+/// diff.
+fn diff_colors(message: &str, paint: &dyn Fn(Style, &str) -> String) -> String {
+    let lines: Vec<String> = message
+        .split('\n')
+        .map(|line| {
+            let body = line.trim_start();
+            let margin = &line[..line.len() - body.len()];
+            if body.starts_with("expected:") {
+                format!("{margin}{}", paint(AnsiColor::Green.on_default(), body))
+            } else if body.starts_with("actual:") {
+                format!("{margin}{}", paint(AnsiColor::Red.on_default(), body))
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// The results as JSON: every case with its failures, warnings, final status and path.
