@@ -18,6 +18,7 @@
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `safety`: dry runs sealed off from AWS, cancels by signal, private scratch folders;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates;
+//! - `secrets`: `SecureString` values masked in progress, records and test reports;
 //! - `script_calls`: the AWS calls of scripts answered by mocks and placeholders;
 //! - `test_files`: test files that use every part of the format, and ones that fail as they
 //!   should;
@@ -45,6 +46,7 @@ mod robustness;
 mod safety;
 mod schemas;
 mod script_calls;
+mod secrets;
 mod terminal;
 mod test_files;
 mod types;
