@@ -10,6 +10,7 @@
 //!   runs to its documented outcome;
 //! - `corpus_scripts`: every Python script of the corpus compiles and defines its handler (RB040);
 //! - `examples`: every example runbook passes its test file;
+//! - `fuzz`: mutated runbooks, mock files and test files, by proptest: no panic, errors located;
 //! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
@@ -35,6 +36,7 @@ mod corpus_runs;
 mod corpus_scripts;
 mod examples;
 mod execution_ids;
+mod fuzz;
 #[cfg(feature = "aws")]
 mod live;
 mod load_errors;
