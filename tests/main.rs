@@ -10,6 +10,7 @@
 //!   runs to its documented outcome;
 //! - `corpus_scripts`: every Python script of the corpus compiles and defines its handler (RB040);
 //! - `examples`: every example runbook passes its test file;
+//! - `fuzz`: mutated runbooks, mock files and test files, by proptest: no panic, errors located;
 //! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
@@ -18,6 +19,7 @@
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `safety`: dry runs sealed off from AWS, cancels by signal, private scratch folders;
 //! - `schemas`: the checked-in JSON Schemas match what the code generates;
+//! - `secrets`: `SecureString` values masked in progress, records and test reports;
 //! - `script_calls`: the AWS calls of scripts answered by mocks and placeholders;
 //! - `test_files`: test files that use every part of the format, and ones that fail as they
 //!   should;
@@ -34,6 +36,7 @@ mod corpus_runs;
 mod corpus_scripts;
 mod examples;
 mod execution_ids;
+mod fuzz;
 #[cfg(feature = "aws")]
 mod live;
 mod load_errors;
@@ -45,6 +48,7 @@ mod robustness;
 mod safety;
 mod schemas;
 mod script_calls;
+mod secrets;
 mod terminal;
 mod test_files;
 mod types;

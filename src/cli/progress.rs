@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use runbook::terminal::{escape, escape_lines};
+use runbook_engine::execute::Secrets;
 use runbook_engine::host::{
     ApprovalRequest, Approver, BoxFuture, Decision, Event, Observer, WaitKind,
 };
@@ -31,6 +32,8 @@ pub(crate) struct Progress {
     pending: Mutex<Vec<u8>>,
     /// Whether statuses are coloured.
     color: bool,
+    /// The run's secrets, masked in every line (RULINGS 26); none with `--show-secrets`.
+    secrets: Option<Secrets>,
 }
 
 impl Progress {
@@ -49,7 +52,14 @@ impl Progress {
             buffered: false,
             pending: Mutex::new(Vec::new()),
             color: if to_stderr { super::color::stderr() } else { super::color::stdout() },
+            secrets: None,
         }
+    }
+
+    /// Masks these secrets in every line.
+    pub(crate) fn masking(mut self, secrets: Option<Secrets>) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     /// Lets lines wait and go out in large writes when nobody watches them as they come (not a
@@ -302,6 +312,10 @@ impl Observer for Progress {
                 )
             }
             _ => return,
+        };
+        let text = match &self.secrets {
+            Some(secrets) if !secrets.is_empty() => secrets.mask_text(&text),
+            _ => text,
         };
         self.print(&text);
         // A step that waits may wait for someone reading this.

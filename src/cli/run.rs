@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use runbook::Approvals;
 use runbook::{Loader, Session};
 use runbook_aws::mock::record::Recorder;
-use runbook_engine::execute::{Fleet, IdGenerator, RunContext, Target};
+use runbook_engine::execute::{Fleet, IdGenerator, RunContext, Secrets, Target};
 use runbook_engine::host::virtual_runtime;
 use runbook_engine::record::Status;
 use serde_json::Value;
@@ -68,6 +68,10 @@ pub(crate) struct Args {
     /// Also show what scripts print and every call's answer.
     #[arg(short, long)]
     verbose: bool,
+    /// Show the values of `SecureString` parameters the run decrypted (`WithDecryption`) in the
+    /// progress and the record; by default they show as `********`.
+    #[arg(long)]
+    show_secrets: bool,
     /// Run once per target: the parameter that receives each target value.
     #[arg(long, value_name = "NAME")]
     target_parameter: Option<String>,
@@ -216,7 +220,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let json = args.output == OutputMode::Json;
     let fleet_run = args.targets.is_some() || args.target_maps.is_some();
-    let progress = Arc::new(Progress::new(json, args.verbose, fleet_run).buffered(live.is_none()));
+    // Learned by the run from its decrypted SecureStrings; masked in all it shows unless asked.
+    let secrets = Secrets::default();
+    let masked = (!args.show_secrets).then(|| secrets.clone());
+    let progress = Arc::new(
+        Progress::new(json, args.verbose, fleet_run)
+            .buffered(live.is_none())
+            .masking(masked.clone()),
+    );
     let mut session = Session::new()
         .approvals(match args.approve {
             Some(ApproveMode::All) => Approvals::All,
@@ -234,6 +245,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
                 |l| l.region().into(),
             ),
             attachments: args.attachments.clone(),
+            secrets,
             script_environment: live
                 .as_ref()
                 .map(live::Live::script_environment)
@@ -309,14 +321,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     }
     let execution = &finished.execution;
     let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let masked = masked.filter(|secrets| !secrets.is_empty());
     if json {
-        serde_json::to_writer_pretty(&mut stdout, execution)?;
+        if let Some(secrets) = &masked {
+            let mut record = serde_json::to_value(execution)?;
+            secrets.mask_value(&mut record);
+            serde_json::to_writer_pretty(&mut stdout, &record)?;
+        } else {
+            serde_json::to_writer_pretty(&mut stdout, execution)?;
+        }
         writeln!(stdout)?;
     } else {
-        write!(stdout, "{}", super::progress::summary(execution, super::color::stdout()))?;
+        let mut text = super::progress::summary(execution, super::color::stdout());
         if execution.fleet.is_some() {
-            write!(stdout, "{}", super::progress::fleet_summary(execution))?;
+            text.push_str(&super::progress::fleet_summary(execution));
         }
+        if let Some(secrets) = &masked {
+            text = secrets.mask_text(&text);
+        }
+        write!(stdout, "{text}")?;
     }
     stdout.flush()?;
     let outcome = if execution.automation_execution_status == Status::Success {

@@ -38,6 +38,10 @@ pub(crate) struct Args {
     /// (default 10000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_step_executions: Option<u64>,
+    /// Show the values of `SecureString` parameters the runs decrypted (`WithDecryption`) in
+    /// failures and warnings; by default they show as `********`.
+    #[arg(long)]
+    show_secrets: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -95,6 +99,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             args.python.clone(),
             None,
         )),
+        show_secrets: args.show_secrets,
         ..RunnerOptions::default()
     };
     match models::lookup(args.aws_models.clone()) {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use runbook_engine::execute::{CancelToken, StepBudget};
+use runbook_engine::execute::{CancelToken, RunContext, Secrets, StepBudget};
 use runbook_engine::host::{Event, Observer, ScriptRunner, virtual_runtime};
 use runbook_engine::record::{Execution, Status, as_text};
 use serde_json::Value;
@@ -74,6 +74,9 @@ pub struct RunnerOptions {
     /// Cancels every case's run, as Ctrl-C does (cases that start later are cancelled as they
     /// start).
     pub cancel: CancelToken,
+    /// Whether failures and warnings show the `SecureString` values a case's run decrypted; by
+    /// default they show as `********` (RULINGS 26).
+    pub show_secrets: bool,
 }
 
 /// A case's time limit when nothing sets one.
@@ -86,6 +89,7 @@ impl std::fmt::Debug for RunnerOptions {
             .field("jobs", &self.jobs)
             .field("time_limit", &self.time_limit)
             .field("max_step_executions", &self.max_step_executions)
+            .field("show_secrets", &self.show_secrets)
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +104,7 @@ impl Default for RunnerOptions {
             time_limit: DEFAULT_TIME_LIMIT,
             max_step_executions: StepBudget::DEFAULT,
             cancel: CancelToken::new(),
+            show_secrets: false,
         }
     }
 }
@@ -187,10 +192,16 @@ fn run_case(
         }
     };
     let cancel = CancelToken::new();
+    let secrets = Secrets::default();
     let mut session = Session::new()
         .approvals(Approvals::None)
         .scripts(options.scripts.clone())
-        .account(case.context.account_id.clone(), case.context.region.clone())
+        .context(RunContext {
+            account_id: case.context.account_id.clone(),
+            region: case.context.region.clone(),
+            secrets: secrets.clone(),
+            ..RunContext::default()
+        })
         .parameters(case.parameters.clone())
         .start_time(case.context.start_time)
         .max_step_executions(
@@ -308,6 +319,15 @@ fn run_case(
         }
         Err(message) => {
             outcome.failures = refusal(&case.expect, case.span.start.line, &message);
+        }
+    }
+    // The reports show failures and warnings; the record itself stays exact for callers.
+    if !options.show_secrets && !secrets.is_empty() {
+        for failure in &mut outcome.failures {
+            failure.message = secrets.mask_text(&failure.message);
+        }
+        for warning in &mut outcome.warnings {
+            *warning = secrets.mask_text(warning);
         }
     }
     outcome.elapsed = started.elapsed();

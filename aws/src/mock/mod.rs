@@ -270,10 +270,13 @@ impl ScriptLayout {
         let start = span.start;
         let (Some(line), Some(column)) = (line, column) else { return start };
         match self {
+            // The end of a script that ends the file follows the line break the file may
+            // lack: no further than the scalar's end, so that the position is in the file.
             Self::Block => Position::new(
                 start.line + line.saturating_sub(1),
                 start.column + column.saturating_sub(1),
-            ),
+            )
+            .min(span.end.max(start)),
             Self::Inline { offset } if line == 1 => {
                 Position::new(start.line, start.column + offset + column.saturating_sub(1))
             }
@@ -373,5 +376,19 @@ impl ScriptStandIn {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_script_position_past_its_end_is_its_end() {
+        let span = Span::new(Position::new(17, 7), Position::new(18, 10));
+        let block = ScriptLayout::Block;
+        assert_eq!(block.position(span, Some(2), Some(3)), Position::new(18, 9));
+        // A syntax error at the end of a script that ends the file without a line break.
+        assert_eq!(block.position(span, Some(3), Some(1)), Position::new(18, 10));
     }
 }

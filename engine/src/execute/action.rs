@@ -227,6 +227,9 @@ impl StepContext<'_> {
 
     /// Puts a call and its answer in the run's record and tells the observer.
     fn record(&self, service: &str, api: &str, params: Value, answer: &Result<Value, ApiError>) {
+        if let Ok(response) = answer {
+            self.environment.host.context.secrets.learn_from_call(service, api, &params, response);
+        }
         let call = CallRecord {
             automation_execution_id: self.environment.run_ref.execution_id.clone(),
             step_name: self.step.to_string(),

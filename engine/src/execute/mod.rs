@@ -20,6 +20,7 @@ mod options;
 mod plan;
 pub mod rate;
 mod run;
+mod secrets;
 mod start;
 pub mod targets;
 
@@ -35,6 +36,7 @@ pub use ids::{IdGenerator, is_execution_id};
 pub use options::{Host, MAX_DEPTH, NoScripts, RunContext, RunOptions};
 pub use plan::{Plan, PlannedStep, Scope, StepId};
 pub use rate::{Limit, MaxConcurrency, MaxErrors, RateControl, RateError};
+pub use secrets::Secrets;
 pub use targets::Fleet;
 
 /// Coerces a parameter or variable value to `ty`, as values arrive from the API (lists of

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::budget::StepBudget;
 use super::cancel::CancelToken;
 use super::ids::IdGenerator;
+use super::secrets::Secrets;
 use super::targets::request::Fleet;
 use crate::host::BoxFuture;
 use crate::host::{
@@ -123,6 +124,9 @@ pub struct RunContext {
     pub script_environment: Vec<(String, String)>,
     /// Makes execution ids.
     pub ids: Arc<IdGenerator>,
+    /// The secret values the run learns from its AWS calls (RULINGS 26), shared with the runs
+    /// it starts and with every clone of this context.
+    pub secrets: Secrets,
 }
 
 impl Default for RunContext {
@@ -134,6 +138,7 @@ impl Default for RunContext {
             attachments: None,
             script_environment: Vec::new(),
             ids: Arc::new(IdGenerator::default()),
+            secrets: Secrets::default(),
         }
     }
 }

@@ -48,7 +48,11 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             _ => {}
         }
     }
-    Ok(builder.root.unwrap_or_else(|| Node::new(NodeKind::Null, Span::default())))
+    // A text with no document (empty, or only comments) is a null at its start, which messages
+    // can point at: `Span::default()` is line 0, outside any file.
+    Ok(builder
+        .root
+        .unwrap_or_else(|| Node::new(NodeKind::Null, Span::at(super::Position::new(1, 1)))))
 }
 
 fn scan_error(error: &ScanError) -> SyntaxError {
@@ -329,6 +333,15 @@ mod tests {
 
     fn json(text: &str) -> serde_json::Value {
         parse(text).expect("valid YAML").to_json()
+    }
+
+    #[test]
+    fn a_text_with_no_document_is_a_null_at_its_first_line() {
+        for text in ["", "# only a comment\n", "\n\n"] {
+            let node = parse(text).unwrap();
+            assert_eq!(node.to_json(), serde_json::Value::Null);
+            assert_eq!(node.span, Span::at(super::super::Position::new(1, 1)), "{text:?}");
+        }
     }
 
     #[test]
