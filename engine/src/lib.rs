@@ -63,9 +63,7 @@
 //! let execution = runtime.block_on(async {
 //!     let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
 //!     let executor = Executor::new(Arc::new(Actions::new()), Host::new(Arc::new(NoAws), clock));
-//!     let mut options = RunOptions::default();
-//!     options.parameters.insert("Env".into(), "prod".into());
-//!     executor.run(plan, options).await
+//!     executor.run(plan, RunOptions::new([("Env", "prod")])).await
 //! })?;
 //! assert_eq!(execution.automation_execution_status, Status::Success);
 //! assert_eq!(execution.path(), ["route", "wait", "done"]);
@@ -99,8 +97,7 @@
 //!     let host = Host::new(Arc::new(NoAws), clock.clone());
 //!     let executor = Executor::new(Arc::new(Actions::new()), host);
 //!     let token = CancelToken::new();
-//!     let mut options = RunOptions::default();
-//!     options.cancel = token.clone();
+//!     let options = RunOptions::default().with_cancel(token.clone());
 //!     // Ctrl-C, a timeout, a user's button: anything that holds the token cancels.
 //!     tokio::spawn(async move {
 //!         clock.sleep(Duration::from_secs(600)).await;
