@@ -17,9 +17,14 @@ use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{Flag, Poll, Text, call, failed, parse, required_text, to_params};
 
-const NAME: &str = "aws:createImage";
+/// The action's name.
+pub const NAME: &str = "aws:createImage";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[always("ec2", "CreateImage"), always("ec2", "DescribeImages")];
 
 /// The `aws:createImage` action.
 #[derive(Clone, Copy, Debug, Default)]

@@ -18,11 +18,20 @@ use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::permissions::{ActionCall, When, always, when};
 use crate::support::{
     Flag, Int, Poll, Text, TextList, call, failed, parse, required_text, to_params,
 };
 
-const NAME: &str = "aws:createStack";
+/// The action's name.
+pub const NAME: &str = "aws:createStack";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[
+    always("cloudformation", "CreateStack"),
+    always("cloudformation", "DescribeStacks"),
+    when("iam", "PassRole", When::Given(&["RoleARN"])),
+];
 
 /// The `aws:createStack` action.
 #[derive(Clone, Copy, Debug, Default)]

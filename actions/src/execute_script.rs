@@ -24,10 +24,14 @@ use runbook_engine::host::{
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::permissions::ActionCall;
 use crate::script::CONTEXT_ENV;
 
 /// The action's name.
 pub const NAME: &str = "aws:executeScript";
+
+/// The calls the action makes on its own: none, what its script calls cannot be known without running it.
+pub const CALLS: &[ActionCall] = &[];
 
 /// The longest a script runs, whatever the step's timeout: 600 seconds (SPEC 4.4).
 pub const MAX_RUN_TIME: Duration = Duration::from_secs(600);

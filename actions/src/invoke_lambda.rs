@@ -18,9 +18,14 @@ use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{Text, brief_json, call, failed, parse};
 
-const NAME: &str = "aws:invokeLambdaFunction";
+/// The action's name.
+pub const NAME: &str = "aws:invokeLambdaFunction";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[always("lambda", "Invoke")];
 
 /// The `aws:invokeLambdaFunction` action.
 #[derive(Clone, Copy, Debug, Default)]

@@ -29,9 +29,14 @@ use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{Text, brief_json, call, failed, parse, required_text};
 
-const NAME: &str = "aws:invokeWebhook";
+/// The action's name.
+pub const NAME: &str = "aws:invokeWebhook";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[always("ssm", "GetParameter")];
 
 /// The Parameter Store path under which the service keeps webhook integrations.
 pub const INTEGRATION_PREFIX: &str =

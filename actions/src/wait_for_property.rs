@@ -18,9 +18,14 @@ use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
 use serde_json::Value;
 
 use crate::assert_property::PropertyInputs;
+use crate::permissions::ActionCall;
 use crate::support::{Poll, PropertyMatch, call};
 
-const NAME: &str = "aws:waitForAwsResourceProperty";
+/// The action's name.
+pub const NAME: &str = "aws:waitForAwsResourceProperty";
+
+/// The calls the action makes on its own: none, its `Service` and `Api` name the one call it makes, step by step.
+pub const CALLS: &[ActionCall] = &[];
 
 /// The `aws:waitForAwsResourceProperty` action.
 #[derive(Clone, Copy, Debug, Default)]

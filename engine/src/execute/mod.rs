@@ -30,6 +30,7 @@ pub use action::{
 };
 pub use budget::StepBudget;
 pub use cancel::CancelToken;
+pub use control::CONTROL_ACTIONS;
 pub use executor::Executor;
 pub use ids::{IdGenerator, is_execution_id};
 pub use options::{Host, MAX_DEPTH, NoScripts, RunContext, RunOptions};
