@@ -13,7 +13,7 @@
 //!   shows the selected value and `DesiredValues`); on an API error; on an invalid selector or
 //!   missing inputs.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -20,7 +20,7 @@
 //!   terminated.
 
 use indexmap::IndexMap;
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

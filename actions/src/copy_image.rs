@@ -11,7 +11,7 @@
 //! - Fails: on an API error; when the copy becomes `failed`, `error`, `invalid` or
 //!   `deregistered`; when `CopyImage` answers no `ImageId`.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -13,7 +13,7 @@
 //!   `deregistered` (the message carries EC2's `StateReason`); when `CreateImage` answers no
 //!   `ImageId`.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 

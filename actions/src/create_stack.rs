@@ -14,7 +14,7 @@
 //!   `OnFailure: DELETE`, ...), with the status and its reason; when `CreateStack` answers no
 //!   `StackId`.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -114,7 +114,7 @@ impl StackState {
 }
 
 /// Whether a `DescribeStacks` error says the stack does not exist.
-pub(crate) fn is_missing_stack(error: &runbook_engine::host::ApiError) -> bool {
+pub(crate) fn is_missing_stack(error: &runbook_engine::action::ApiError) -> bool {
     error.code == "ValidationError" && error.message.contains("does not exist")
 }
 

@@ -9,7 +9,7 @@
 //! - Fails: on an API error; on another `ResourceType`; on more than one resource id for the
 //!   Systems Manager types; on an empty `ResourceIds`.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

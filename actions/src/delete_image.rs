@@ -9,7 +9,7 @@
 //! - Outputs: none.
 //! - Fails: on an API error; when `DescribeImages` does not list the image.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

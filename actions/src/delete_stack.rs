@@ -12,7 +12,7 @@
 //! - Fails: on an API error; when the deletion ends in another status (`DELETE_FAILED`), with
 //!   `CloudFormation`'s reason.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -8,7 +8,7 @@
 //! - Fails: when the API answers an error (throttling is retried first by the step context),
 //!   with the error's code in the record; when `Service` or `Api` is missing or not text.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::Value;
 

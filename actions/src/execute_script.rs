@@ -14,12 +14,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use runbook_engine::execute::append_warnings;
-use runbook_engine::execute::{
-    Action, ActionOutput, FailureKind, StepContext, StepFailure, parse_inputs,
-};
-use runbook_engine::host::{
-    BoxFuture, ScriptAttachment, ScriptError, ScriptErrorKind, ScriptRequest,
+use runbook_engine::action::{
+    Action, ActionOutput, BoxFuture, FailureKind, ScriptAttachment, ScriptError, ScriptErrorKind,
+    ScriptRequest, StepContext, StepFailure, append_warnings, parse_inputs,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

@@ -14,7 +14,7 @@
 //! - Fails: on an API error; when the answer has a `FunctionError` (RULINGS 20): the message
 //!   gives the error type and `errorMessage` from the result.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 

@@ -25,7 +25,7 @@
 //!   service takes only HTTPS webhooks); on an answer outside 200-299 (RULINGS 20), with the
 //!   status and the body.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 

@@ -2,14 +2,14 @@
 //! written against the engine's host interfaces only.
 //!
 //! [`standard()`] lists every action of this crate, ready for an
-//! [`Executor`](runbook_engine::execute::Executor). Each action's module says which AWS calls it
+//! [`Executor`](runbook_engine::Executor). Each action's module says which AWS calls it
 //! makes, its outputs, how it waits and how it fails. Waits poll every [`POLL_INTERVAL`] on the
 //! run's clock, so a one-hour wait on the virtual clock takes no real time.
 //! [`permissions::calls`] lists, for every action, the calls it makes on its own.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use runbook_engine::execute::{Executor, Host, Plan, RunOptions};
+//! use runbook_engine::{Executor, Host, Plan, RunOptions};
 //! use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture, VirtualClock, virtual_runtime};
 //! use runbook_engine::record::Status;
 //! use runbook_engine::{Document, document::Format};
@@ -54,7 +54,7 @@ pub mod script;
 mod support;
 pub mod wait_for_property;
 
-use runbook_engine::execute::Actions;
+use runbook_engine::action::Actions;
 
 pub use support::POLL_INTERVAL;
 
@@ -113,8 +113,8 @@ pub fn standard() -> Actions {
 
 #[cfg(test)]
 mod tests {
+    use runbook_engine::action::CONTROL_ACTIONS;
     use runbook_engine::catalog::ACTIONS;
-    use runbook_engine::execute::CONTROL_ACTIONS;
 
     use super::*;
 

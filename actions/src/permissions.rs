@@ -91,7 +91,7 @@ pub(crate) const fn when(service: &'static str, api: &'static str, when: When) -
 }
 
 /// The calls of the control actions that make any, which the engine runs itself
-/// ([`CONTROL_ACTIONS`](runbook_engine::execute::CONTROL_ACTIONS)); this crate's actions declare theirs in their modules.
+/// ([`CONTROL_ACTIONS`](runbook_engine::action::CONTROL_ACTIONS)); this crate's actions declare theirs in their modules.
 const CONTROL_CALLS: &[(&str, &[ActionCall])] = &[
     ("aws:approve", &[when("sns", "Publish", When::Given(&["NotificationArn"]))]),
     (
@@ -113,8 +113,8 @@ pub fn calls(action: &str) -> &'static [ActionCall] {
 
 #[cfg(test)]
 mod tests {
+    use runbook_engine::action::CONTROL_ACTIONS;
     use runbook_engine::catalog::ACTIONS;
-    use runbook_engine::execute::CONTROL_ACTIONS;
     use runbook_engine::syntax::parse_yaml;
 
     use super::*;

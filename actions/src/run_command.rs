@@ -24,7 +24,7 @@
 
 use std::fmt::Write as _;
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 

@@ -16,7 +16,7 @@
 //!   launch that way, for instance when capacity runs out) with EC2's reason; when
 //!   `RunInstances` answers no instances.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 

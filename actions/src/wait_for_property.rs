@@ -14,7 +14,7 @@
 //!   once instead of after an hour, and a resource that may not exist yet is better waited for
 //!   with a filter that returns an empty list. Throttling is retried by the step context.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde_json::Value;
 
 use crate::assert_property::PropertyInputs;

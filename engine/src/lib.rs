@@ -111,11 +111,14 @@
 //!
 //! # Modules
 //!
-//! The modules hold the rest, for tools and action authors: [`execute`] the contract an action
-//! is written against ([`execute::Action`], [`execute::StepContext`]), [`host`] the scripted and
-//! real sides of each host trait, [`record`] every part of the record, [`catalog`] the actions
-//! as data, [`syntax`] the source tree and its spans, [`graph`] the step graph.
+//! The modules hold the rest: [`action`] everything an action author writes against
+//! ([`action::Action`], [`action::StepContext`], [`action::StepFailure`], ...), [`execute`] the
+//! run's other parts (plans, rate control, ids), [`host`] the scripted and real sides of each
+//! host trait, [`record`] every part of the record, [`catalog`] the actions as data,
+//! [`validate`](mod@validate) the rules, [`syntax`] the source tree and its spans, [`template`] the
+//! `{{ reference }}` syntax, [`graph`] the step graph.
 
+pub mod action;
 pub mod catalog;
 pub mod diagnostic;
 pub mod document;
@@ -126,7 +129,7 @@ pub mod host;
 pub mod params;
 pub mod record;
 mod schema;
-pub mod selector;
+mod selector;
 pub mod syntax;
 pub mod template;
 #[cfg(any(test, feature = "testing"))]

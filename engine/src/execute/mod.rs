@@ -9,28 +9,24 @@
 //! data in the record. Only bad parameters stop a run before its first step, as the service's
 //! `StartAutomationExecution` refuses them.
 
-mod action;
+pub(crate) mod action;
 mod budget;
 mod cancel;
-mod control;
+pub(crate) mod control;
 mod environment;
 mod executor;
 mod ids;
 mod options;
 mod plan;
-pub mod rate;
+mod rate;
 mod run;
 mod start;
-pub mod targets;
+mod targets;
 
 pub use crate::record::Target;
-pub use action::{
-    Action, ActionOutput, Actions, FailureKind, StepContext, StepFailure, THROTTLE_RETRIES,
-    append_warnings, parse_inputs,
-};
+pub use action::Actions;
 pub use budget::StepBudget;
 pub use cancel::CancelToken;
-pub use control::CONTROL_ACTIONS;
 pub use executor::Executor;
 pub use ids::{IdGenerator, is_execution_id};
 pub use options::{Host, MAX_DEPTH, NoScripts, RunContext, RunOptions};
