@@ -30,19 +30,9 @@ pub use cancel::CancelToken;
 pub use executor::Executor;
 pub use ids::{IdGenerator, is_execution_id};
 pub use options::{Host, MAX_DEPTH, NoScripts, RunContext, RunOptions};
-pub use plan::{Plan, PlannedStep, Scope, StepId};
+pub use plan::{Plan, StepId};
 pub use rate::{Limit, MaxConcurrency, MaxErrors, RateControl, RateError};
 pub use targets::Fleet;
-
-/// Coerces a parameter or variable value to `ty`, as values arrive from the API (lists of
-/// text), the command line (text) or a parameters file (typed JSON). The error describes the
-/// value and the type.
-pub fn coerce_value(
-    value: &serde_json::Value,
-    ty: crate::catalog::ValueType,
-) -> Result<serde_json::Value, String> {
-    crate::value::coerce(value, ty)
-}
 
 // The case files below read the host traits through `super::*`.
 #[cfg(test)]
