@@ -122,7 +122,7 @@ pub mod action;
 pub mod catalog;
 pub mod diagnostic;
 pub mod document;
-pub mod duration;
+mod duration;
 pub mod execute;
 pub mod graph;
 pub mod host;
