@@ -393,7 +393,7 @@ pub(crate) fn brief_json(value: &Value) -> String {
 /// A value as output text: strings as they are, anything else as compact JSON (dates that
 /// boto3 gives as datetimes arrive as text or numbers from mocks and emulators).
 pub(crate) fn as_output_text(value: &Value) -> String {
-    runbook_engine::record::as_text(value)
+    runbook_engine::action::as_text(value)
 }
 
 #[cfg(test)]

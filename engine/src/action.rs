@@ -80,4 +80,5 @@ pub use crate::host::{
     ApiError, ApiRequest, BoxFuture, ScriptAttachment, ScriptError, ScriptErrorKind, ScriptOutput,
     ScriptRequest,
 };
+pub use crate::record::as_text;
 pub use crate::selector::Selector;
