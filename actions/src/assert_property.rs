@@ -13,15 +13,20 @@
 //!   shows the selected value and `DesiredValues`); on an API error; on an invalid selector or
 //!   missing inputs.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::permissions::ActionCall;
 use crate::support::{
     DesiredValues, PropertyCheck, PropertyMatch, Text, assertion_failed, call, split_api_inputs,
 };
 
-const NAME: &str = "aws:assertAwsResourceProperty";
+/// The action's name.
+pub const NAME: &str = "aws:assertAwsResourceProperty";
+
+/// The calls the action makes on its own: none, its `Service` and `Api` name the one call it makes, step by step.
+pub const CALLS: &[ActionCall] = &[];
 
 /// The inputs the property actions take for themselves; the others are request parameters.
 pub(crate) const PROPERTY_INPUTS: [&str; 4] =

@@ -20,13 +20,42 @@
 //!   terminated.
 
 use indexmap::IndexMap;
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::permissions::{ActionCall, When, always, when};
 use crate::support::{Flag, Poll, Text, TextList, call, failed, parse};
 
-const NAME: &str = "aws:changeInstanceState";
+/// The action's name.
+pub const NAME: &str = "aws:changeInstanceState";
+
+const DESIRED_STATE: &str = "DesiredState";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[
+    when(
+        "ec2",
+        "StartInstances",
+        When::Is { input: DESIRED_STATE, values: &["running"], absent: false },
+    ),
+    when(
+        "ec2",
+        "StopInstances",
+        When::Is { input: DESIRED_STATE, values: &["stopped"], absent: false },
+    ),
+    when(
+        "ec2",
+        "TerminateInstances",
+        When::Is { input: DESIRED_STATE, values: &["terminated"], absent: false },
+    ),
+    always("ec2", "DescribeInstances"),
+    when(
+        "ec2",
+        "DescribeInstanceStatus",
+        When::Is { input: DESIRED_STATE, values: &["running"], absent: false },
+    ),
+];
 
 /// The `aws:changeInstanceState` action.
 #[derive(Clone, Copy, Debug, Default)]

@@ -11,14 +11,19 @@
 //! - Fails: on an API error; when the copy becomes `failed`, `error`, `invalid` or
 //!   `deregistered`; when `CopyImage` answers no `ImageId`.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::create_image::{image_output, wait_for_image};
+use crate::permissions::{ActionCall, always};
 use crate::support::{Flag, Text, call, parse, required_text, to_params};
 
-const NAME: &str = "aws:copyImage";
+/// The action's name.
+pub const NAME: &str = "aws:copyImage";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[always("ec2", "CopyImage"), always("ec2", "DescribeImages")];
 
 /// The `aws:copyImage` action.
 #[derive(Clone, Copy, Debug, Default)]

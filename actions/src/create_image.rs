@@ -13,13 +13,18 @@
 //!   `deregistered` (the message carries EC2's `StateReason`); when `CreateImage` answers no
 //!   `ImageId`.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{Flag, Poll, Text, call, failed, parse, required_text, to_params};
 
-const NAME: &str = "aws:createImage";
+/// The action's name.
+pub const NAME: &str = "aws:createImage";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[always("ec2", "CreateImage"), always("ec2", "DescribeImages")];
 
 /// The `aws:createImage` action.
 #[derive(Clone, Copy, Debug, Default)]

@@ -14,15 +14,24 @@
 //!   `OnFailure: DELETE`, ...), with the status and its reason; when `CreateStack` answers no
 //!   `StackId`.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::permissions::{ActionCall, When, always, when};
 use crate::support::{
     Flag, Int, Poll, Text, TextList, call, failed, parse, required_text, to_params,
 };
 
-const NAME: &str = "aws:createStack";
+/// The action's name.
+pub const NAME: &str = "aws:createStack";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[
+    always("cloudformation", "CreateStack"),
+    always("cloudformation", "DescribeStacks"),
+    when("iam", "PassRole", When::Given(&["RoleARN"])),
+];
 
 /// The `aws:createStack` action.
 #[derive(Clone, Copy, Debug, Default)]
@@ -105,7 +114,7 @@ impl StackState {
 }
 
 /// Whether a `DescribeStacks` error says the stack does not exist.
-pub(crate) fn is_missing_stack(error: &runbook_engine::host::ApiError) -> bool {
+pub(crate) fn is_missing_stack(error: &runbook_engine::action::ApiError) -> bool {
     error.code == "ValidationError" && error.message.contains("does not exist")
 }
 

@@ -9,13 +9,29 @@
 //! - Fails: on an API error; on another `ResourceType`; on more than one resource id for the
 //!   Systems Manager types; on an empty `ResourceIds`.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::permissions::{ActionCall, When, when};
 use crate::support::{Text, TextList, call, parse};
 
-const NAME: &str = "aws:createTags";
+/// The action's name.
+pub const NAME: &str = "aws:createTags";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[
+    when("ec2", "CreateTags", When::Is { input: "ResourceType", values: &["EC2"], absent: true }),
+    when(
+        "ssm",
+        "AddTagsToResource",
+        When::Is {
+            input: "ResourceType",
+            values: &["ManagedInstance", "MaintenanceWindow", "Parameter"],
+            absent: false,
+        },
+    ),
+];
 
 /// The `aws:createTags` action.
 #[derive(Clone, Copy, Debug, Default)]

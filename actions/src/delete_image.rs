@@ -9,13 +9,22 @@
 //! - Outputs: none.
 //! - Fails: on an API error; when `DescribeImages` does not list the image.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{POLL_INTERVAL, Text, call, failed, parse};
 
-const NAME: &str = "aws:deleteImage";
+/// The action's name.
+pub const NAME: &str = "aws:deleteImage";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[
+    always("ec2", "DescribeImages"),
+    always("ec2", "DeregisterImage"),
+    always("ec2", "DeleteSnapshot"),
+];
 
 /// How many more times a snapshot still in use is tried.
 pub const SNAPSHOT_RETRIES: u32 = 5;

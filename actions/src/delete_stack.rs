@@ -12,14 +12,23 @@
 //! - Fails: on an API error; when the deletion ends in another status (`DELETE_FAILED`), with
 //!   `CloudFormation`'s reason.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::create_stack::wait_for_stack;
+use crate::permissions::{ActionCall, When, always, when};
 use crate::support::{Text, TextList, call, failed, parse, to_params};
 
-const NAME: &str = "aws:deleteStack";
+/// The action's name.
+pub const NAME: &str = "aws:deleteStack";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[
+    always("cloudformation", "DeleteStack"),
+    always("cloudformation", "DescribeStacks"),
+    when("iam", "PassRole", When::Given(&["RoleARN"])),
+];
 
 /// The `aws:deleteStack` action.
 #[derive(Clone, Copy, Debug, Default)]

@@ -8,13 +8,18 @@
 //! - Fails: when the API answers an error (throttling is retried first by the step context),
 //!   with the error's code in the record; when `Service` or `Api` is missing or not text.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::permissions::ActionCall;
 use crate::support::{Text, call, split_api_inputs};
 
-const NAME: &str = "aws:executeAwsApi";
+/// The action's name.
+pub const NAME: &str = "aws:executeAwsApi";
+
+/// The calls the action makes on its own: none, its `Service` and `Api` name the one call it makes, step by step.
+pub const CALLS: &[ActionCall] = &[];
 
 /// The `aws:executeAwsApi` action.
 #[derive(Clone, Copy, Debug, Default)]

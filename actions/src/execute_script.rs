@@ -14,20 +14,21 @@
 use std::path::Path;
 use std::time::Duration;
 
-use runbook_engine::execute::append_warnings;
-use runbook_engine::execute::{
-    Action, ActionOutput, FailureKind, StepContext, StepFailure, parse_inputs,
-};
-use runbook_engine::host::{
-    BoxFuture, ScriptAttachment, ScriptError, ScriptErrorKind, ScriptRequest,
+use runbook_engine::action::{
+    Action, ActionOutput, BoxFuture, FailureKind, ScriptAttachment, ScriptError, ScriptErrorKind,
+    ScriptRequest, StepContext, StepFailure, append_warnings, parse_inputs,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::permissions::ActionCall;
 use crate::script::CONTEXT_ENV;
 
 /// The action's name.
 pub const NAME: &str = "aws:executeScript";
+
+/// The calls the action makes on its own: none, what its script calls cannot be known without running it.
+pub const CALLS: &[ActionCall] = &[];
 
 /// The longest a script runs, whatever the step's timeout: 600 seconds (SPEC 4.4).
 pub const MAX_RUN_TIME: Duration = Duration::from_secs(600);

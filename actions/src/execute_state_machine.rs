@@ -14,13 +14,19 @@
 
 use std::fmt::Write as _;
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{Poll, Text, as_output_text, call, failed, parse, required_text};
 
-const NAME: &str = "aws:executeStateMachine";
+/// The action's name.
+pub const NAME: &str = "aws:executeStateMachine";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] =
+    &[always("stepfunctions", "StartExecution"), always("stepfunctions", "DescribeExecution")];
 
 /// The outputs the action has, in the order SPEC 6.14 lists them.
 const OUTPUTS: [&str; 8] = [

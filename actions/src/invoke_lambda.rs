@@ -14,13 +14,18 @@
 //! - Fails: on an API error; when the answer has a `FunctionError` (RULINGS 20): the message
 //!   gives the error type and `errorMessage` from the result.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{Text, brief_json, call, failed, parse};
 
-const NAME: &str = "aws:invokeLambdaFunction";
+/// The action's name.
+pub const NAME: &str = "aws:invokeLambdaFunction";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[always("lambda", "Invoke")];
 
 /// The `aws:invokeLambdaFunction` action.
 #[derive(Clone, Copy, Debug, Default)]

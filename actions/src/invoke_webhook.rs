@@ -25,13 +25,18 @@
 //!   service takes only HTTPS webhooks); on an answer outside 200-299 (RULINGS 20), with the
 //!   status and the body.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{Text, brief_json, call, failed, parse, required_text};
 
-const NAME: &str = "aws:invokeWebhook";
+/// The action's name.
+pub const NAME: &str = "aws:invokeWebhook";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[always("ssm", "GetParameter")];
 
 /// The Parameter Store path under which the service keeps webhook integrations.
 pub const INTEGRATION_PREFIX: &str =

@@ -2,6 +2,9 @@
 //! role must be allowed besides the calls its `aws:executeAwsApi`, `aws:assertAwsResourceProperty`
 //! and `aws:waitForAwsResourceProperty` steps name in `Service` and `Api`.
 //!
+//! Each action module declares its own calls (`CALLS`, beside its `NAME`); the calls of the
+//! control actions the engine runs itself are listed here.
+//!
 //! Services and operations are named as botocore names them (`stepfunctions`, `Invoke`); turning
 //! them into IAM actions (`states:StartExecution`, `lambda:InvokeFunction`) is the caller's
 //! business. Two entries are permissions rather than calls: `iam.PassRole`, which `RunInstances`
@@ -79,126 +82,38 @@ impl When {
     }
 }
 
-const fn always(service: &'static str, api: &'static str) -> ActionCall {
+pub(crate) const fn always(service: &'static str, api: &'static str) -> ActionCall {
     ActionCall { service, api, when: When::Always }
 }
 
-const fn when(service: &'static str, api: &'static str, when: When) -> ActionCall {
+pub(crate) const fn when(service: &'static str, api: &'static str, when: When) -> ActionCall {
     ActionCall { service, api, when }
 }
 
-const DESIRED_STATE: &str = "DesiredState";
-
-const APPROVE: &[ActionCall] = &[when("sns", "Publish", When::Given(&["NotificationArn"]))];
-
-const CHANGE_INSTANCE_STATE: &[ActionCall] = &[
-    when(
-        "ec2",
-        "StartInstances",
-        When::Is { input: DESIRED_STATE, values: &["running"], absent: false },
+/// The calls of the control actions that make any, which the engine runs itself
+/// ([`CONTROL_ACTIONS`](runbook_engine::action::CONTROL_ACTIONS)); this crate's actions declare theirs in their modules.
+const CONTROL_CALLS: &[(&str, &[ActionCall])] = &[
+    ("aws:approve", &[when("sns", "Publish", When::Given(&["NotificationArn"]))]),
+    (
+        "aws:executeAutomation",
+        &[always("ssm", "StartAutomationExecution"), always("ssm", "GetAutomationExecution")],
     ),
-    when(
-        "ec2",
-        "StopInstances",
-        When::Is { input: DESIRED_STATE, values: &["stopped"], absent: false },
-    ),
-    when(
-        "ec2",
-        "TerminateInstances",
-        When::Is { input: DESIRED_STATE, values: &["terminated"], absent: false },
-    ),
-    always("ec2", "DescribeInstances"),
-    when(
-        "ec2",
-        "DescribeInstanceStatus",
-        When::Is { input: DESIRED_STATE, values: &["running"], absent: false },
-    ),
-];
-
-const COPY_IMAGE: &[ActionCall] = &[always("ec2", "CopyImage"), always("ec2", "DescribeImages")];
-
-const CREATE_IMAGE: &[ActionCall] =
-    &[always("ec2", "CreateImage"), always("ec2", "DescribeImages")];
-
-const CREATE_STACK: &[ActionCall] = &[
-    always("cloudformation", "CreateStack"),
-    always("cloudformation", "DescribeStacks"),
-    when("iam", "PassRole", When::Given(&["RoleARN"])),
-];
-
-const CREATE_TAGS: &[ActionCall] = &[
-    when("ec2", "CreateTags", When::Is { input: "ResourceType", values: &["EC2"], absent: true }),
-    when(
-        "ssm",
-        "AddTagsToResource",
-        When::Is {
-            input: "ResourceType",
-            values: &["ManagedInstance", "MaintenanceWindow", "Parameter"],
-            absent: false,
-        },
-    ),
-];
-
-const DELETE_IMAGE: &[ActionCall] = &[
-    always("ec2", "DescribeImages"),
-    always("ec2", "DeregisterImage"),
-    always("ec2", "DeleteSnapshot"),
-];
-
-const DELETE_STACK: &[ActionCall] = &[
-    always("cloudformation", "DeleteStack"),
-    always("cloudformation", "DescribeStacks"),
-    when("iam", "PassRole", When::Given(&["RoleARN"])),
-];
-
-const EXECUTE_AUTOMATION: &[ActionCall] =
-    &[always("ssm", "StartAutomationExecution"), always("ssm", "GetAutomationExecution")];
-
-const EXECUTE_STATE_MACHINE: &[ActionCall] =
-    &[always("stepfunctions", "StartExecution"), always("stepfunctions", "DescribeExecution")];
-
-const INVOKE_LAMBDA_FUNCTION: &[ActionCall] = &[always("lambda", "Invoke")];
-
-const INVOKE_WEBHOOK: &[ActionCall] = &[always("ssm", "GetParameter")];
-
-const RUN_COMMAND: &[ActionCall] = &[
-    always("ssm", "SendCommand"),
-    always("ssm", "ListCommands"),
-    always("ssm", "ListCommandInvocations"),
-];
-
-const RUN_INSTANCES: &[ActionCall] = &[
-    always("ec2", "RunInstances"),
-    always("ec2", "DescribeInstances"),
-    when("iam", "PassRole", When::Given(&["IamInstanceProfileArn", "IamInstanceProfileName"])),
 ];
 
 /// The calls the action `action` (`aws:createImage`) makes on its own; empty for an action that
 /// makes none or that the service does not have.
 pub fn calls(action: &str) -> &'static [ActionCall] {
-    match action {
-        "aws:approve" => APPROVE,
-        "aws:changeInstanceState" => CHANGE_INSTANCE_STATE,
-        "aws:copyImage" => COPY_IMAGE,
-        "aws:createImage" => CREATE_IMAGE,
-        "aws:createStack" => CREATE_STACK,
-        "aws:createTags" => CREATE_TAGS,
-        "aws:deleteImage" => DELETE_IMAGE,
-        "aws:deleteStack" => DELETE_STACK,
-        "aws:executeAutomation" => EXECUTE_AUTOMATION,
-        "aws:executeStateMachine" => EXECUTE_STATE_MACHINE,
-        "aws:invokeLambdaFunction" => INVOKE_LAMBDA_FUNCTION,
-        "aws:invokeWebhook" => INVOKE_WEBHOOK,
-        "aws:runCommand" => RUN_COMMAND,
-        "aws:runInstances" => RUN_INSTANCES,
-        // aws:assertAwsResourceProperty, aws:executeAwsApi, aws:waitForAwsResourceProperty: the
-        // call their inputs name; aws:executeScript: its script's; the control actions: none.
-        _ => &[],
-    }
+    crate::STANDARD
+        .iter()
+        .map(|entry| (entry.name, entry.calls))
+        .chain(CONTROL_CALLS.iter().copied())
+        .find_map(|(name, calls)| (name == action).then_some(calls))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
+    use runbook_engine::action::CONTROL_ACTIONS;
     use runbook_engine::catalog::ACTIONS;
     use runbook_engine::syntax::parse_yaml;
 
@@ -230,9 +145,16 @@ mod tests {
             "aws:updateVariable",
             "aws:waitForAwsResourceProperty",
         ];
-        for spec in ACTIONS {
+        for spec in &ACTIONS {
             let listed = !calls(spec.name).is_empty();
             assert_eq!(listed, !silent.contains(&spec.name), "{}", spec.name);
+        }
+    }
+
+    #[test]
+    fn control_calls_are_of_control_actions() {
+        for (name, _) in CONTROL_CALLS {
+            assert!(CONTROL_ACTIONS.contains(name), "{name}");
         }
     }
 

@@ -24,13 +24,22 @@
 
 use std::fmt::Write as _;
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::permissions::{ActionCall, always};
 use crate::support::{Int, Poll, Text, TextList, call, failed, parse, required_text, to_params};
 
-const NAME: &str = "aws:runCommand";
+/// The action's name.
+pub const NAME: &str = "aws:runCommand";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[
+    always("ssm", "SendCommand"),
+    always("ssm", "ListCommands"),
+    always("ssm", "ListCommandInvocations"),
+];
 
 /// The longest part of an instance's output a failure message shows.
 const SHOWN_OUTPUT: usize = 200;

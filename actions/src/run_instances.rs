@@ -16,14 +16,23 @@
 //!   launch that way, for instance when capacity runs out) with EC2's reason; when
 //!   `RunInstances` answers no instances.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::change_instance_state::{WaitRules, wait_for_state};
+use crate::permissions::{ActionCall, When, always, when};
 use crate::support::{Flag, Int, Text, TextList, call, failed, parse, to_params};
 
-const NAME: &str = "aws:runInstances";
+/// The action's name.
+pub const NAME: &str = "aws:runInstances";
+
+/// The calls the action makes on its own (see [`crate::permissions`]).
+pub const CALLS: &[ActionCall] = &[
+    always("ec2", "RunInstances"),
+    always("ec2", "DescribeInstances"),
+    when("iam", "PassRole", When::Given(&["IamInstanceProfileArn", "IamInstanceProfileName"])),
+];
 
 /// The `aws:runInstances` action.
 #[derive(Clone, Copy, Debug, Default)]

@@ -8,7 +8,7 @@
 /// whose name is the module's `NAME`: most actions are exactly that.
 macro_rules! forward_action {
     ($action:ident) => {
-        impl runbook_engine::execute::Action for $action {
+        impl runbook_engine::action::Action for $action {
             fn name(&self) -> &'static str {
                 NAME
             }
@@ -16,10 +16,10 @@ macro_rules! forward_action {
             fn run<'a>(
                 &'a self,
                 inputs: serde_json::Value,
-                cx: &'a runbook_engine::execute::StepContext<'a>,
-            ) -> runbook_engine::host::BoxFuture<
+                cx: &'a runbook_engine::action::StepContext<'a>,
+            ) -> runbook_engine::action::BoxFuture<
                 'a,
-                Result<runbook_engine::execute::ActionOutput, runbook_engine::execute::StepFailure>,
+                Result<runbook_engine::action::ActionOutput, runbook_engine::action::StepFailure>,
             > {
                 Box::pin(run(inputs, cx))
             }
@@ -32,8 +32,8 @@ pub(crate) use forward_action;
 use std::fmt;
 use std::time::Duration;
 
-use runbook_engine::execute::{FailureKind, StepContext, StepFailure};
-use runbook_engine::selector::Selector;
+use runbook_engine::action::Selector;
+use runbook_engine::action::{FailureKind, StepContext, StepFailure};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -393,7 +393,7 @@ pub(crate) fn brief_json(value: &Value) -> String {
 /// A value as output text: strings as they are, anything else as compact JSON (dates that
 /// boto3 gives as datetimes arrive as text or numbers from mocks and emulators).
 pub(crate) fn as_output_text(value: &Value) -> String {
-    runbook_engine::record::as_text(value)
+    runbook_engine::action::as_text(value)
 }
 
 #[cfg(test)]

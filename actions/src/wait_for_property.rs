@@ -14,13 +14,18 @@
 //!   once instead of after an hour, and a resource that may not exist yet is better waited for
 //!   with a filter that returns an empty list. Throttling is retried by the step context.
 
-use runbook_engine::execute::{ActionOutput, StepContext, StepFailure};
+use runbook_engine::action::{ActionOutput, StepContext, StepFailure};
 use serde_json::Value;
 
 use crate::assert_property::PropertyInputs;
+use crate::permissions::ActionCall;
 use crate::support::{Poll, PropertyMatch, call};
 
-const NAME: &str = "aws:waitForAwsResourceProperty";
+/// The action's name.
+pub const NAME: &str = "aws:waitForAwsResourceProperty";
+
+/// The calls the action makes on its own: none, its `Service` and `Api` name the one call it makes, step by step.
+pub const CALLS: &[ActionCall] = &[];
 
 /// The `aws:waitForAwsResourceProperty` action.
 #[derive(Clone, Copy, Debug, Default)]

@@ -17,10 +17,10 @@ use runbook_aws::mock::stand_in::StandInScripts;
 use runbook_aws::mock::{MockAws, MockFile};
 use runbook_engine::Document;
 use runbook_engine::document::Format;
-use runbook_engine::execute::{Executor, Host, Plan, RunContext, RunOptions};
 use runbook_engine::host::{ScriptRunner, VirtualClock, virtual_runtime};
 use runbook_engine::record::{Execution, FailureStage, FailureType, Status, StepExecution};
 use runbook_engine::validate::validate;
+use runbook_engine::{Executor, Host, Plan, RunContext, RunOptions};
 use serde_json::{Value, json};
 
 /// The local interpreter's runtime name (`python3.11`), so that no version warning muddles

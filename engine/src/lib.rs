@@ -63,9 +63,7 @@
 //! let execution = runtime.block_on(async {
 //!     let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
 //!     let executor = Executor::new(Arc::new(Actions::new()), Host::new(Arc::new(NoAws), clock));
-//!     let mut options = RunOptions::default();
-//!     options.parameters.insert("Env".into(), "prod".into());
-//!     executor.run(plan, options).await
+//!     executor.run(plan, RunOptions::new([("Env", "prod")])).await
 //! })?;
 //! assert_eq!(execution.automation_execution_status, Status::Success);
 //! assert_eq!(execution.path(), ["route", "wait", "done"]);
@@ -99,8 +97,7 @@
 //!     let host = Host::new(Arc::new(NoAws), clock.clone());
 //!     let executor = Executor::new(Arc::new(Actions::new()), host);
 //!     let token = CancelToken::new();
-//!     let mut options = RunOptions::default();
-//!     options.cancel = token.clone();
+//!     let options = RunOptions::default().with_cancel(token.clone());
 //!     // Ctrl-C, a timeout, a user's button: anything that holds the token cancels.
 //!     tokio::spawn(async move {
 //!         clock.sleep(Duration::from_secs(600)).await;
@@ -114,22 +111,25 @@
 //!
 //! # Modules
 //!
-//! The modules hold the rest, for tools and action authors: [`execute`] the contract an action
-//! is written against ([`execute::Action`], [`execute::StepContext`]), [`host`] the scripted and
-//! real sides of each host trait, [`record`] every part of the record, [`catalog`] the actions
-//! as data, [`syntax`] the source tree and its spans, [`graph`] the step graph.
+//! The modules hold the rest: [`action`] everything an action author writes against
+//! ([`action::Action`], [`action::StepContext`], [`action::StepFailure`], ...), [`execute`] the
+//! run's other parts (plans, rate control, ids), [`host`] the scripted and real sides of each
+//! host trait, [`record`] every part of the record, [`catalog`] the actions as data,
+//! [`validate`](mod@validate) the rules, [`syntax`] the source tree and its spans, [`template`] the
+//! `{{ reference }}` syntax, [`graph`] the step graph.
 
+pub mod action;
 pub mod catalog;
 pub mod diagnostic;
 pub mod document;
-pub mod duration;
+mod duration;
 pub mod execute;
 pub mod graph;
 pub mod host;
 pub mod params;
 pub mod record;
 mod schema;
-pub mod selector;
+mod selector;
 pub mod syntax;
 pub mod template;
 #[cfg(any(test, feature = "testing"))]

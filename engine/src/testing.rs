@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::execute::{Action, ActionOutput, StepContext, StepFailure};
+use crate::action::{Action, ActionOutput, StepContext, StepFailure};
 use crate::host::{ApiError, ApiRequest, AwsBackend, BoxFuture};
 
 type Answer = dyn Fn(&ApiRequest) -> Option<Result<Value, ApiError>> + Send + Sync;

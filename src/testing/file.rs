@@ -591,7 +591,7 @@ impl Reader<'_> {
                 }
                 "duration" => {
                     let written = text(value)?;
-                    let duration = runbook_engine::duration::parse_duration(&written.value)
+                    let duration = runbook_engine::document::parse_duration(&written.value)
                         .map_err(|message| {
                             self.error(value.span, format!("`{field}`: {message}"))
                         })?;
@@ -600,7 +600,7 @@ impl Reader<'_> {
                 }
                 "startTime" | "endTime" => {
                     let written = text(value)?;
-                    let time = runbook_engine::duration::parse_timestamp(&written.value).map_err(
+                    let time = runbook_engine::document::parse_timestamp(&written.value).map_err(
                         |message| self.error(value.span, format!("`{field}`: {message}")),
                     )?;
                     let time = Some(Located { value: time, span: value.span });
@@ -660,7 +660,7 @@ impl Reader<'_> {
         let cancel = if entry.key == "atStep" {
             Cancel::AtStep(text)
         } else {
-            let duration = runbook_engine::duration::parse_duration(&text)
+            let duration = runbook_engine::document::parse_duration(&text)
                 .map_err(|message| self.error(entry.value.span, format!("`{field}`: {message}")))?;
             Cancel::After { text, duration }
         };
@@ -680,7 +680,7 @@ impl Reader<'_> {
         if let Some(start) = node.get("startTime") {
             let text = self.text(start, &format!("{path}.startTime"))?;
             context.start_time =
-                runbook_engine::duration::parse_timestamp(&text).map_err(|message| {
+                runbook_engine::document::parse_timestamp(&text).map_err(|message| {
                     self.error(start.span, format!("`{path}.startTime`: {message}"))
                 })?;
         }
@@ -797,7 +797,7 @@ impl Reader<'_> {
 pub fn parse_time_limit(text: &str) -> Result<Duration, String> {
     let limit = match text.trim().parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => runbook_engine::duration::parse_duration(text.trim()).map_err(|message| {
+        Err(_) => runbook_engine::document::parse_duration(text.trim()).map_err(|message| {
             format!("a time limit is whole seconds or an ISO 8601 duration: {message}")
         })?,
     };

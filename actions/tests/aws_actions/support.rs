@@ -10,9 +10,9 @@ use indexmap::IndexMap;
 use runbook_aws::mock::{MockAws, MockFile, UnusedRule};
 use runbook_engine::Document;
 use runbook_engine::document::Format;
-use runbook_engine::execute::{Executor, Host, Plan, RunOptions};
 use runbook_engine::host::{VirtualClock, virtual_runtime};
 use runbook_engine::record::{Execution, FailureType, Status, StepExecution};
+use runbook_engine::{Executor, Host, Plan, RunOptions};
 use serde_json::Value;
 
 /// The head of every test runbook.

@@ -13,6 +13,8 @@ mod jumps;
 
 use std::path::{Path, PathBuf};
 
+/// ISO 8601 durations (`PT10M`) and timestamps, as `aws:sleep` reads them.
+pub use crate::duration::{parse_duration, parse_timestamp};
 pub use build::{SHAPE, UNKNOWN_TYPE};
 pub use error::{LoadError, LoadErrorKind};
 pub use jumps::{Jump, JumpKind, Jumps};

@@ -31,7 +31,7 @@ impl Executor {
     }
 
     /// Runs `plan`, or with [`RunOptions::fleet`] one child run of it per target under a
-    /// parent run (see [`super::targets`]). Fails only when the start request is refused (its
+    /// parent run (SPEC 8). Fails only when the start request is refused (its
     /// parameters, targets or rate limits), before any step starts.
     pub async fn run(
         &self,

@@ -9,45 +9,32 @@
 //! data in the record. Only bad parameters stop a run before its first step, as the service's
 //! `StartAutomationExecution` refuses them.
 
-mod action;
+pub(crate) mod action;
 mod budget;
 mod cancel;
-mod control;
+pub(crate) mod control;
 mod environment;
 mod executor;
 mod ids;
 mod options;
 mod plan;
-pub mod rate;
+mod rate;
 mod run;
 mod secrets;
 mod start;
-pub mod targets;
+mod targets;
 
 pub use crate::record::Target;
-pub use action::{
-    Action, ActionOutput, Actions, FailureKind, StepContext, StepFailure, THROTTLE_RETRIES,
-    append_warnings, parse_inputs,
-};
+pub use action::Actions;
 pub use budget::StepBudget;
 pub use cancel::CancelToken;
 pub use executor::Executor;
 pub use ids::{IdGenerator, is_execution_id};
 pub use options::{Host, MAX_DEPTH, NoScripts, RunContext, RunOptions};
-pub use plan::{Plan, PlannedStep, Scope, StepId};
+pub use plan::{Plan, StepId};
 pub use rate::{Limit, MaxConcurrency, MaxErrors, RateControl, RateError};
 pub use secrets::Secrets;
 pub use targets::Fleet;
-
-/// Coerces a parameter or variable value to `ty`, as values arrive from the API (lists of
-/// text), the command line (text) or a parameters file (typed JSON). The error describes the
-/// value and the type.
-pub fn coerce_value(
-    value: &serde_json::Value,
-    ty: crate::catalog::ValueType,
-) -> Result<serde_json::Value, String> {
-    crate::value::coerce(value, ty)
-}
 
 // The case files below read the host traits through `super::*`.
 #[cfg(test)]

@@ -143,7 +143,23 @@ impl Default for RunContext {
     }
 }
 
-/// How to start a run.
+/// How to start a run: the parameters, and optionally a cancel token, an execution id, a fleet
+/// of targets and a step budget. Build it from [`RunOptions::new`] (or `default()`) and the
+/// `with_*` methods; the fields are public too.
+///
+/// ```
+/// use runbook_engine::{CancelToken, RunOptions, StepBudget};
+/// use serde_json::json;
+///
+/// let token = CancelToken::new();
+/// let options = RunOptions::new([("Env", json!("prod")), ("Count", json!(3))])
+///     .with_cancel(token.clone())
+///     .with_execution_id("0b5f3c1a-2d4e-4f60-8a9b-1c2d3e4f5a6b")
+///     .with_budget(StepBudget::new(50));
+/// assert_eq!(options.parameters["Env"], "prod");
+/// token.cancel();
+/// assert!(options.cancel.is_cancelled());
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Parameter values by name: text, numbers, booleans, lists and maps, or the API's form
@@ -165,9 +181,52 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
+    /// Options with these parameters, by name, and everything else as by default.
+    pub fn new<K: Into<String>, V: Into<Value>>(
+        parameters: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let parameters = parameters.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        Self { parameters, ..Self::default() }
+    }
+
     /// Options with these parameters.
     pub fn with_parameters(parameters: IndexMap<String, Value>) -> Self {
         Self { parameters, ..Self::default() }
+    }
+
+    /// Sets one parameter.
+    #[must_use]
+    pub fn with_parameter(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.parameters.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets the token that cancels the run.
+    #[must_use]
+    pub fn with_cancel(mut self, cancel: CancelToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Sets the execution id.
+    #[must_use]
+    pub fn with_execution_id(mut self, id: impl Into<String>) -> Self {
+        self.execution_id = Some(id.into());
+        self
+    }
+
+    /// Runs over a fleet of targets.
+    #[must_use]
+    pub fn with_fleet(mut self, fleet: Fleet) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
+    /// Sets the step budget (shared by the runs this run starts).
+    #[must_use]
+    pub fn with_budget(mut self, budget: StepBudget) -> Self {
+        self.budget = budget;
+        self
     }
 }
 

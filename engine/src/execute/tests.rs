@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::action::{Action, ActionOutput, StepContext, StepFailure};
 use crate::document::{Document, Format};
 use crate::host::{BoxFuture, MemoryDocuments, VirtualClock, virtual_runtime};
 use crate::record::{Execution, Status};
