@@ -26,14 +26,21 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         .map(|cycle| sorted(cycle.iter().map(|step| step.name.value.as_str()).collect()))
         .collect();
     endless.sort_unstable();
-    for mut members in petgraph::algo::tarjan_scc(&ways) {
+    // Kosaraju's walk keeps its own stack; petgraph's Tarjan recurses once per step and
+    // overflows the thread's stack on a chain of 100,000 steps. Components in source order keep
+    // the warnings' order independent of the walk.
+    let mut components = petgraph::algo::kosaraju_scc(&ways);
+    for members in &mut components {
+        members.sort_unstable();
+    }
+    components.sort_unstable();
+    for members in components {
         let goes_round = members.len() > 1 || ways.contains_edge(members[0], members[0]);
         let leaves =
             members.iter().any(|&node| ways.neighbors(node).any(|next| !members.contains(&next)));
         if !goes_round || leaves {
             continue;
         }
-        members.sort_unstable();
         let steps: Vec<_> = members.iter().filter_map(|&node| cx.graph.step(node)).collect();
         let Some(first) = steps.first() else { continue };
         let names: Vec<&str> = steps.iter().map(|step| step.name.value.as_str()).collect();
@@ -111,6 +118,25 @@ mod tests {
                 "steps `wait`, `again` lead only to one another: once a run reaches them, only a failure or the step-execution budget ends it"
             ]
         );
+    }
+
+    #[test]
+    fn a_long_chain_is_checked_in_a_small_stack() {
+        // Each step one line: the walk over the steps must not recurse once per step.
+        let mut steps = String::new();
+        for n in 0..30_000 {
+            steps.push_str("- {name: s");
+            steps.push_str(&n.to_string());
+            steps.push_str(", action: aws:sleep, inputs: {Duration: PT1S}}\n");
+        }
+        let chain = runbook(&steps);
+        let checked = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || messages(RULE.code, &chain).len())
+            .expect("a thread")
+            .join()
+            .expect("no overflow");
+        assert_eq!(checked, 0);
     }
 
     #[test]
