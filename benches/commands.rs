@@ -134,7 +134,10 @@ fn chain_file(kind: &str, steps: usize) -> String {
 fn bench_chain(bencher: divan::Bencher, kind: &str, output: &str, steps: usize) {
     let runbook = chain_file(kind, steps);
     let mocks = scratch().join("mocks.yaml").display().to_string();
-    let mut args = vec!["run", runbook.as_str(), "--output", output];
+    // The default budget of 10,000 step executions would stop the longest chains early.
+    let budget = steps.to_string();
+    let mut args =
+        vec!["run", runbook.as_str(), "--output", output, "--max-step-executions", budget.as_str()];
     if kind == "api" {
         args.extend(["--mocks", mocks.as_str()]);
     }
