@@ -120,6 +120,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod diff;
 pub mod harness;
 pub mod permissions;
 pub mod rules;

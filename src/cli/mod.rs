@@ -4,6 +4,7 @@
 
 pub(crate) mod color;
 mod completions;
+mod diff;
 mod files;
 mod graph;
 mod live;
@@ -68,6 +69,8 @@ enum Command {
     Graph(graph::Args),
     /// Print the IAM policy a runbook's role needs, from every AWS call it can make.
     Permissions(permissions::Args),
+    /// Compare two run records: status, path, steps, outputs, calls and child runs.
+    Diff(diff::Args),
     /// Print the shell completion script for `runbook` (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
 }
@@ -90,5 +93,6 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Graph(args) => graph::run(&args),
         Command::Permissions(args) => permissions::run(&args),
         Command::Completions(args) => completions::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
