@@ -390,6 +390,14 @@ fn count(
     execution: &Execution,
     file: &TestFile,
 ) {
+    // A run over targets is one run of the same runbook per target; its own steps are the
+    // targets, not steps of the runbook.
+    if execution.fleet.is_some() {
+        for child in execution.step_executions.iter().filter_map(|s| s.child.as_deref()) {
+            count(entries, unreadable, key, child, file);
+        }
+        return;
+    }
     if let Some(entry) = entries.get_mut(key) {
         let records = &execution.step_executions;
         for (position, record) in records.iter().enumerate() {
@@ -688,6 +696,25 @@ cases:
         let open = gather(&folder, "gate.test.yaml", Some("open"));
         let hits: Vec<u64> = open.runbooks[0].edges.iter().map(|e| e.hits).collect();
         assert_eq!(hits, [1, 0]);
+    }
+
+    #[test]
+    fn a_run_over_targets_counts_each_target_s_run_of_the_runbook() {
+        let folder = Folder::new("fleet");
+        folder.write(
+            "each.yaml",
+            "schemaVersion: '0.3'\nparameters:\n  Id: {type: String}\nmainSteps:\n  - {name: first, action: aws:sleep, inputs: {Duration: PT1S}, isEnd: true}\n  - {name: never, action: aws:sleep, inputs: {Duration: PT1S}}\n",
+        );
+        folder.write(
+            "each.test.yaml",
+            "runbook: each.yaml\ncases:\n  - name: three targets\n    fleet: {TargetParameterName: Id, Targets: [{Key: ParameterValues, Values: [a, b, c]}]}\n",
+        );
+        let coverage = gather(&folder, "each.test.yaml", None);
+        assert_eq!(coverage.runbooks.len(), 1);
+        let steps: Vec<(&str, u64)> =
+            coverage.runbooks[0].steps.iter().map(|s| (s.name.as_str(), s.hits)).collect();
+        assert_eq!(steps, [("first", 3), ("never", 0)]);
+        assert!(coverage.unreadable.is_empty(), "{:?}", coverage.unreadable);
     }
 
     /// One LCOV record, read back field by field.
