@@ -35,20 +35,58 @@
 //!     .assert_output("route.NextStep", "ask");
 //! # Ok::<(), runbook::harness::HarnessError>(())
 //! ```
+//!
+//! Everything the harness takes comes from the facade (`IndexMap`, the clock's `Timestamp`,
+//! `Value`), so a test needs no dependency besides `runbook`:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use runbook::{Harness, HarnessError, IndexMap, Status, Timestamp, Value};
+//!
+//! let runbook = r#"
+//! schemaVersion: '0.3'
+//! parameters:
+//!   Soak: {type: String}
+//! mainSteps:
+//!   - name: soak
+//!     action: aws:sleep
+//!     inputs: {Duration: '{{ Soak }}'}
+//!   - {name: after, action: aws:sleep, inputs: {Duration: PT1S}}
+//! "#;
+//! let mut parameters = IndexMap::new();
+//! parameters.insert("Soak".to_string(), Value::from("P1D"));
+//! let start: Timestamp = "2026-03-01T09:00:00Z".parse().expect("a timestamp");
+//! let run = Harness::from_text("soak.yaml", runbook)?
+//!     .parameters(parameters)
+//!     .start_time(start)
+//!     .cancel_after(Duration::from_secs(3600))
+//!     .run()?;
+//! run.assert_status(Status::Cancelled)
+//!     .assert_path(&["soak"])
+//!     .assert_step("soak", Status::Cancelled);
+//! assert_eq!(run.execution.execution_start_time, start);
+//! # Ok::<(), HarnessError>(())
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use indexmap::IndexMap;
-use runbook_aws::mock::{MockAws, MockFile};
+use jiff::Timestamp;
+use runbook_aws::mock::auto::Placeholders;
+use runbook_aws::mock::{MockAws, MockFile, MockFileError};
+use runbook_aws::model::Models;
 use runbook_engine::Document;
 use runbook_engine::document::{Format, LoadError};
-use runbook_engine::execute::{RunContext, StepBudget};
-use runbook_engine::host::Decision;
+use runbook_engine::execute::{CancelToken, RunContext, StepBudget};
+use runbook_engine::host::{Decision, Event, Observer};
 use runbook_engine::record::{Execution, Status};
 use serde_json::Value;
 
-use crate::session::{Loader, Rejected, RunError, Session};
+use crate::session::{Loader, Refused, Rejected, RunError, Session};
 use crate::setup::Approvals;
 use crate::testing::{Expect, ExpectedCall, Located, compare};
 
@@ -60,14 +98,14 @@ pub enum HarnessError {
     #[error(transparent)]
     Load(#[from] LoadError),
     /// The mock file does not load.
-    #[error("{0}")]
-    Mocks(String),
+    #[error(transparent)]
+    Mocks(#[from] MockFileError),
     /// The runbook has errors, so it does not run.
     #[error(transparent)]
     Invalid(#[from] Rejected),
     /// The run did not start (its parameters were refused).
     #[error("the run did not start: {0}")]
-    Start(String),
+    Start(#[from] Refused),
     /// The runtime could not be made.
     #[error("cannot start a runtime: {0}")]
     Runtime(#[from] std::io::Error),
@@ -84,7 +122,10 @@ pub struct Harness {
     context: RunContext,
     start: jiff::Timestamp,
     max_step_executions: u64,
-    models: Option<runbook_aws::model::Models>,
+    models: Option<Models>,
+    auto_mock: Option<Models>,
+    cancel_after: Option<Duration>,
+    cancel_at_step: Option<String>,
 }
 
 impl Harness {
@@ -110,6 +151,9 @@ impl Harness {
             start: crate::session::DEFAULT_START,
             max_step_executions: StepBudget::DEFAULT,
             models: None,
+            auto_mock: None,
+            cancel_after: None,
+            cancel_at_step: None,
         }
     }
 
@@ -120,20 +164,47 @@ impl Harness {
         self
     }
 
+    /// Gives every parameter value at once, replacing those given before.
+    #[must_use]
+    pub fn parameters(mut self, parameters: IndexMap<String, Value>) -> Self {
+        self.parameters = parameters;
+        self
+    }
+
     /// Answers AWS calls (and approvals and scripts) from the mock file at `path`.
     pub fn mocks_file(mut self, path: impl AsRef<Path>) -> Result<Self, HarnessError> {
-        let file = MockFile::load(path.as_ref())
-            .map_err(|error| HarnessError::Mocks(error.to_string()))?;
-        self.mocks = Some(file);
+        self.mocks = Some(MockFile::load(path.as_ref())?);
         Ok(self)
     }
 
     /// Answers AWS calls from mock file `yaml` (the format of `runbook run --mocks`).
     pub fn mocks(mut self, yaml: &str) -> Result<Self, HarnessError> {
-        let file = MockFile::parse(Path::new("mocks.yaml"), yaml)
-            .map_err(|error| HarnessError::Mocks(error.to_string()))?;
-        self.mocks = Some(file);
+        self.mocks = Some(MockFile::parse(Path::new("mocks.yaml"), yaml)?);
         Ok(self)
+    }
+
+    /// Answers the calls no mock answers with placeholders shaped by `models`, as
+    /// `runbook run --auto-mock` does.
+    #[must_use]
+    pub fn auto_mock(mut self, models: Models) -> Self {
+        self.auto_mock = Some(models);
+        self
+    }
+
+    /// Cancels the run once `after` has passed on the run's clock, as
+    /// `StopAutomationExecution` would: the running step ends `Cancelled` and its `onCancel`
+    /// steps run.
+    #[must_use]
+    pub fn cancel_after(mut self, after: Duration) -> Self {
+        self.cancel_after = Some(after);
+        self
+    }
+
+    /// Cancels the run as the step `step` starts (in the run or a child run), before it acts.
+    #[must_use]
+    pub fn cancel_at_step(mut self, step: &str) -> Self {
+        self.cancel_at_step = Some(step.to_string());
+        self
     }
 
     /// Approves (or resumes) the step `step` when it waits.
@@ -167,7 +238,7 @@ impl Harness {
 
     /// When the virtual clock starts (default 2026-01-01T00:00:00Z).
     #[must_use]
-    pub fn start_time(mut self, start: jiff::Timestamp) -> Self {
+    pub fn start_time(mut self, start: Timestamp) -> Self {
         self.start = start;
         self
     }
@@ -182,7 +253,7 @@ impl Harness {
 
     /// Also checks the runbook's AWS API calls against `models` before the run (RB028-RB031).
     #[must_use]
-    pub fn models(mut self, models: runbook_aws::model::Models) -> Self {
+    pub fn models(mut self, models: Models) -> Self {
         self.models = Some(models);
         self
     }
@@ -201,17 +272,46 @@ impl Harness {
         for folder in self.documents {
             session = session.documents(folder);
         }
+        if let Some(models) = self.auto_mock {
+            session = session.auto_mock(Placeholders::new(models).for_document(&self.document));
+        }
+        if let Some(after) = self.cancel_after {
+            session = session.cancel_after(after);
+        }
+        if let Some(step) = self.cancel_at_step {
+            let token = session.token().clone();
+            session = session.observer(Arc::new(CancelAtStep { step, token, fired: false.into() }));
+        }
         let runbook = Loader::new().models(self.models).check(self.document).into_runbook()?;
         let finished = session.run(&runbook).map_err(|error| match error {
             RunError::Runtime(error) => HarnessError::Runtime(error),
-            error => HarnessError::Start(error.to_string()),
+            RunError::Refused(refused) => HarnessError::Start(refused),
         })?;
         let mock = finished.mock().cloned();
         Ok(Run { execution: finished.execution, mock })
     }
 }
 
-/// A finished run, with assertions that panic with a readable difference.
+/// Cancels the run when the step it names starts, once.
+struct CancelAtStep {
+    step: String,
+    token: CancelToken,
+    fired: AtomicBool,
+}
+
+impl Observer for CancelAtStep {
+    fn on_event(&self, event: &Event<'_>) {
+        if let Event::StepStarted { step, .. } = event
+            && *step == self.step
+            && !self.fired.swap(true, Ordering::Relaxed)
+        {
+            self.token.cancel();
+        }
+    }
+}
+
+/// A finished run, with assertions that panic with a readable difference. Each assertion is
+/// `#[track_caller]`, so a failure points at the line of the test that made it.
 #[derive(Debug)]
 pub struct Run {
     /// The run's record.
@@ -220,6 +320,7 @@ pub struct Run {
 }
 
 impl Run {
+    #[track_caller]
     fn check(&self, expect: &Expect) -> &Self {
         let failures = compare(expect, &self.execution);
         if let Some(failure) = failures.first() {
@@ -272,6 +373,17 @@ impl Run {
         self.check(&expect)
     }
 
+    /// The run's failure message contains `text`.
+    #[track_caller]
+    pub fn assert_failure_message(&self, text: &str) -> &Self {
+        let expect = Expect {
+            status: Some(Self::located(self.execution.automation_execution_status)),
+            failure_message: Some(Self::located(text.to_string())),
+            ..Expect::default()
+        };
+        self.check(&expect)
+    }
+
     /// A call of `service.api` with (at least) `params` was made.
     #[track_caller]
     pub fn assert_call(&self, service: &str, api: &str, params: impl Into<Value>) -> &Self {
@@ -295,5 +407,154 @@ impl Run {
             .as_ref()
             .map(|mock| mock.unused_rules().iter().map(ToString::to_string).collect())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{self, AssertUnwindSafe};
+    use std::sync::Mutex;
+
+    use super::*;
+
+    const CALL: &str = "schemaVersion: '0.3'\nmainSteps:\n  - name: describe\n    action: aws:executeAwsApi\n    inputs: {Service: ec2, Api: DescribeInstances}\n    onCancel: step:tidy\n  - {name: tidy, action: aws:executeAwsApi, inputs: {Service: sns, Api: Publish, TopicArn: 'arn:aws:sns:us-east-1:111122223333:ops', Message: cancelled}, isEnd: true}\n";
+
+    const PUBLISH: &str = "aws:\n  - {service: sns, api: Publish, returns: {MessageId: m-1}}\n";
+
+    const REFUSED: &str = "aws:\n  - {service: ec2, api: DescribeInstances, error: {code: UnauthorizedOperation, message: not for you}}\n";
+
+    /// Runs `assertion`, which must panic, and gives the panic's location and message.
+    fn panic_of(assertion: impl FnOnce()) -> (String, u32, String) {
+        static SEEN: Mutex<Option<(String, u32)>> = Mutex::new(None);
+        let thread = std::thread::current().id();
+        let previous = Arc::new(panic::take_hook());
+        let others = previous.clone();
+        panic::set_hook(Box::new(move |info| {
+            if std::thread::current().id() == thread {
+                if let (Some(location), Ok(mut seen)) = (info.location(), SEEN.lock()) {
+                    *seen = Some((location.file().to_string(), location.line()));
+                }
+            } else {
+                others(info);
+            }
+        }));
+        let result = panic::catch_unwind(AssertUnwindSafe(assertion));
+        let _ = panic::take_hook();
+        panic::set_hook(Box::new(move |info| previous(info)));
+        let payload = result.expect_err("the assertion should fail");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(ToString::to_string))
+            .unwrap_or_default();
+        let (file, line) = SEEN.lock().unwrap().take().expect("the hook saw the panic");
+        (file, line, message)
+    }
+
+    #[test]
+    fn a_failed_assertion_points_at_the_line_that_made_it() {
+        let run =
+            Harness::from_text("call.yaml", CALL).unwrap().mocks(REFUSED).unwrap().run().unwrap();
+        // `line!()` in a macro is the line of its invocation, where the assertion is written.
+        macro_rules! fails_on_this_line {
+            ($assertion:expr) => {
+                let (file, line, message) = panic_of(|| {
+                    $assertion;
+                });
+                assert_eq!((file.as_str(), line), (file!(), line!()), "{message}");
+            };
+        }
+        fails_on_this_line!(run.assert_status(Status::Success));
+        fails_on_this_line!(run.assert_path(&["tidy"]));
+        fails_on_this_line!(run.assert_step("describe", Status::Success));
+        fails_on_this_line!(run.assert_output("describe.Missing", 1));
+        fails_on_this_line!(run.assert_failure_message("throttled"));
+        fails_on_this_line!(run.assert_call("ec2", "RunInstances", Value::Null));
+    }
+
+    #[test]
+    fn the_failure_message_is_asserted_by_what_it_contains() {
+        let run =
+            Harness::from_text("call.yaml", CALL).unwrap().mocks(REFUSED).unwrap().run().unwrap();
+        run.assert_status(Status::Failed).assert_failure_message("UnauthorizedOperation");
+        let (_, _, message) = panic_of(|| {
+            run.assert_failure_message("throttled");
+        });
+        assert!(
+            message.starts_with("expected the failure message to contain `throttled`, got `"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_run_is_cancelled_at_a_step_and_runs_its_cancel_chain() {
+        let run = Harness::from_text("call.yaml", CALL)
+            .unwrap()
+            .mocks(PUBLISH)
+            .unwrap()
+            .cancel_at_step("describe")
+            .run()
+            .unwrap();
+        run.assert_status(Status::Cancelled)
+            .assert_path(&["describe", "tidy"])
+            .assert_step("describe", Status::Cancelled)
+            .assert_step("tidy", Status::Success);
+        let calls: Vec<&str> = run.execution.calls.iter().map(|call| call.api.as_str()).collect();
+        assert_eq!(calls, ["Publish"]);
+    }
+
+    #[test]
+    fn a_run_is_cancelled_after_a_time_on_its_clock() {
+        let soak = "schemaVersion: '0.3'\nmainSteps:\n  - {name: soak, action: aws:sleep, inputs: {Duration: PT2H}}\n";
+        let run = Harness::from_text("soak.yaml", soak)
+            .unwrap()
+            .cancel_after(Duration::from_secs(60))
+            .run()
+            .unwrap();
+        run.assert_status(Status::Cancelled).assert_step("soak", Status::Cancelled);
+        let end = run.execution.execution_end_time.unwrap();
+        assert_eq!(end.duration_since(run.execution.execution_start_time).as_secs(), 60);
+        let done = Harness::from_text("soak.yaml", soak)
+            .unwrap()
+            .cancel_after(Duration::from_secs(3 * 3600))
+            .run()
+            .unwrap();
+        done.assert_status(Status::Success);
+    }
+
+    #[test]
+    fn errors_keep_their_types() {
+        let error = Harness::from_text("call.yaml", CALL).unwrap().mocks("aws: 3").unwrap_err();
+        assert!(matches!(error, HarnessError::Mocks(_)), "{error:?}");
+        let error = Harness::from_text("call.yaml", CALL)
+            .unwrap()
+            .mocks_file("no/such/mocks.yaml")
+            .unwrap_err();
+        assert!(matches!(error, HarnessError::Mocks(_)), "{error:?}");
+        let needs = "schemaVersion: '0.3'\nparameters:\n  Count: {type: Integer}\nmainSteps:\n  - {name: soak, action: aws:sleep, inputs: {Duration: PT1S}}\n";
+        let error = Harness::from_text("needs.yaml", needs)
+            .unwrap()
+            .parameter("Count", "many")
+            .run()
+            .unwrap_err();
+        let HarnessError::Start(refused) = &error else { panic!("{error:?}") };
+        assert_eq!(refused.error.parameter, "Count");
+        assert!(error.to_string().starts_with("the run did not start: "), "{error}");
+        let error = Harness::from_text("bad.yaml", "schemaVersion: [").unwrap_err();
+        assert!(matches!(error, HarnessError::Load(_)), "{error:?}");
+    }
+
+    #[test]
+    fn auto_mock_answers_the_calls_no_mock_answers() {
+        let models = Models::discover(None)
+            .unwrap_or_else(|error| panic!("this test needs botocore's models: {error}"));
+        let run = Harness::from_text("call.yaml", CALL).unwrap().auto_mock(models).run().unwrap();
+        run.assert_status(Status::Success).assert_call(
+            "ec2",
+            "DescribeInstances",
+            serde_json::json!({}),
+        );
+        let bare = Harness::from_text("call.yaml", CALL).unwrap().run().unwrap();
+        bare.assert_status(Status::Failed);
     }
 }

@@ -129,6 +129,7 @@ mod setup;
 pub mod terminal;
 pub mod testing;
 
+pub use harness::{Harness, HarnessError};
 pub use session::{
     DEFAULT_START, Finished, Loader, Refused, Rejected, RunError, Runbook, Session, Validated,
 };

@@ -3,6 +3,8 @@
 //! - `cases`: the SPEC and RULINGS conformance cases of `tests/cases/`, run as `runbook test`
 //!   runs test files;
 //! - `cli`: the `runbook` command driven as users drive it;
+//! - `coverage`: `runbook test --coverage` and `--lcov`, on the examples and on cases that miss
+//!   steps and edges;
 //! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
 //! - `corpus_auto_mock`: every corpus runbook walks on placeholder answers to a terminal status;
 //! - `corpus_models`: the corpus's AWS API calls checked against botocore's models;
@@ -34,6 +36,7 @@ mod corpus_auto_mock;
 mod corpus_models;
 mod corpus_runs;
 mod corpus_scripts;
+mod coverage;
 mod examples;
 mod execution_ids;
 mod fuzz;

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use runbook::testing::coverage::Coverage;
 use runbook::testing::{self, RunnerOptions, TestFile};
 
 use super::Outcome;
@@ -42,6 +43,13 @@ pub(crate) struct Args {
     /// failures and warnings; by default they show as `********`.
     #[arg(long)]
     show_secrets: bool,
+    /// Print, per runbook under test, the steps run, the branch choices and failure edges
+    /// taken, and the steps and edges never reached.
+    #[arg(long)]
+    coverage: bool,
+    /// Write the coverage as an LCOV tracefile to FILE, for CI coverage tools.
+    #[arg(long, value_name = "FILE")]
+    lcov: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -124,6 +132,18 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     if let Some(jobs) = args.jobs {
         options.jobs = jobs.max(1);
     }
+    // The tracefile is opened before the run, so that a path that cannot be written fails at
+    // once rather than after the whole suite.
+    let mut lcov = match &args.lcov {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Some((path, file)),
+            Err(error) => {
+                eprintln!("error: cannot write {}: {error}", path.display());
+                return Ok(Outcome::UsageError);
+            }
+        },
+        None => None,
+    };
     options.cancel = runbook_engine::execute::CancelToken::new();
     let signals = super::signal::watch(options.cancel.clone());
     let outcomes = testing::run_files(&files, &options);
@@ -137,6 +157,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
+    if args.coverage || lcov.is_some() {
+        let coverage = Coverage::gather(&files, &outcomes);
+        if args.coverage {
+            // Beside a machine-readable report, the coverage goes to standard error.
+            if args.format == ReportFormat::Human {
+                writeln!(stdout)?;
+                stdout.write_all(coverage.human(super::color::stdout()).as_bytes())?;
+            } else {
+                eprint!("{}", coverage.human(super::color::stderr()));
+            }
+        }
+        if let Some((path, file)) = &mut lcov
+            && let Err(error) = file.write_all(coverage.lcov().as_bytes())
+        {
+            stdout.flush()?;
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return Ok(Outcome::UsageError);
+        }
+    }
     stdout.flush()?;
     Ok(if signals.fired() {
         Outcome::Cancelled

@@ -1,6 +1,8 @@
 //! Runbook unit tests: the test file format ([`TestFile`]), the runner that `runbook test` and
-//! the workspace's own tests share ([`run_files`]), and the reports ([`report`]).
+//! the workspace's own tests share ([`run_files`]), the reports ([`report`]) and the coverage
+//! of runbooks by their cases ([`coverage`]).
 
+pub mod coverage;
 mod details;
 mod documents;
 mod file;
