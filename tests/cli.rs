@@ -1,6 +1,7 @@
 //! The `runbook` command, driven as users drive it: arguments, output and exit codes.
 
 mod diff;
+mod watch;
 
 use crate::support::{Cli, TempDir};
 

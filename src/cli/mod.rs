@@ -15,6 +15,7 @@ mod run;
 mod signal;
 mod test;
 mod validate;
+mod watch;
 
 use std::process::ExitCode;
 

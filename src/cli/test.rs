@@ -50,6 +50,10 @@ pub(crate) struct Args {
     /// Write the coverage as an LCOV tracefile to FILE, for CI coverage tools.
     #[arg(long, value_name = "FILE")]
     lcov: Option<PathBuf>,
+    /// Keep watching the paths: run the test files again when a runbook, test, mock or script
+    /// file they use changes, until Ctrl-C.
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -68,8 +72,24 @@ fn real_now() -> std::time::Instant {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
+    if args.watch {
+        return super::watch::run(args, &args.paths);
+    }
+    let cancel = runbook_engine::execute::CancelToken::new();
+    let signals = super::signal::watch(cancel.clone());
+    run_paths(args, &args.paths, &cancel, &signals)
+}
+
+/// Runs the test files under `paths` (the current folder when none) and prints the report;
+/// `cancel` is what `signals` cancel.
+pub(super) fn run_paths(
+    args: &Args,
+    paths: &[PathBuf],
+    cancel: &runbook_engine::execute::CancelToken,
+    signals: &super::signal::Signals,
+) -> anyhow::Result<Outcome> {
     let started = real_now();
-    let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let roots = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
     let mut paths = Vec::new();
     for root in &roots {
         match testing::find_test_files(root) {
@@ -144,8 +164,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         },
         None => None,
     };
-    options.cancel = runbook_engine::execute::CancelToken::new();
-    let signals = super::signal::watch(options.cancel.clone());
+    options.cancel = cancel.clone();
     let outcomes = testing::run_files(&files, &options);
     let elapsed = started.elapsed();
     let text = match args.format {
