@@ -122,6 +122,7 @@
 
 pub mod harness;
 pub mod permissions;
+pub mod service;
 mod session;
 mod setup;
 pub mod terminal;

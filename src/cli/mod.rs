@@ -4,6 +4,7 @@
 
 pub(crate) mod color;
 mod completions;
+mod deploy;
 mod files;
 mod graph;
 mod live;
@@ -11,6 +12,7 @@ mod models;
 mod permissions;
 mod progress;
 mod run;
+mod service;
 mod signal;
 mod test;
 mod validate;
@@ -68,6 +70,8 @@ enum Command {
     Graph(graph::Args),
     /// Print the IAM policy a runbook's role needs, from every AWS call it can make.
     Permissions(permissions::Args),
+    /// Deploy a runbook to the service as an Automation document (needs the `aws` feature).
+    Deploy(deploy::Args),
     /// Print the shell completion script for `runbook` (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
 }
@@ -90,5 +94,6 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Graph(args) => graph::run(&args),
         Command::Permissions(args) => permissions::run(&args),
         Command::Completions(args) => completions::run(&args),
+        Command::Deploy(args) => deploy::run(&args),
     }
 }
