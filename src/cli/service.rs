@@ -7,6 +7,10 @@ use std::path::PathBuf;
 use super::Outcome;
 
 /// Where the service is.
+#[cfg_attr(
+    not(feature = "aws"),
+    allow(dead_code, reason = "read by the client of the `aws` feature")
+)]
 pub(crate) struct Options {
     /// `--aws-models`.
     pub(crate) aws_models: Option<PathBuf>,
