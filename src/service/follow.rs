@@ -431,3 +431,145 @@ fn fleet_counts(execution: &Execution, targets: usize) -> (usize, usize, usize, 
     };
     (done, running, failed, remaining)
 }
+
+#[cfg(test)]
+mod tests {
+    use runbook_engine::host::{BoxFuture, VirtualClock, virtual_runtime};
+
+    use super::*;
+
+    /// Answers `GetAutomationExecution` from a script (the last answer repeated), remembering
+    /// when on the virtual clock each came.
+    struct Scripted {
+        clock: VirtualClock,
+        answers: Mutex<Vec<Result<Value, ApiError>>>,
+        asked_at: Mutex<Vec<Duration>>,
+        current: Mutex<Value>,
+    }
+
+    impl AwsBackend for Scripted {
+        fn call(
+            &self,
+            request: runbook_engine::host::ApiRequest,
+        ) -> BoxFuture<'_, Result<Value, ApiError>> {
+            let answer = match request.api.as_str() {
+                "GetAutomationExecution" => {
+                    self.asked_at.lock().unwrap().push(self.clock.elapsed());
+                    let mut answers = self.answers.lock().unwrap();
+                    let answer =
+                        if answers.len() > 1 { answers.remove(0) } else { answers[0].clone() };
+                    if let Ok(execution) = &answer {
+                        *self.current.lock().unwrap() = execution.clone();
+                    }
+                    answer.map(|execution| json!({"AutomationExecution": execution}))
+                }
+                "DescribeAutomationStepExecutions" => {
+                    let current = self.current.lock().unwrap();
+                    Ok(json!({"StepExecutions": current["StepExecutions"].clone()}))
+                }
+                other => Err(ApiError::new("Unexpected", other)),
+            };
+            Box::pin(async move { answer })
+        }
+    }
+
+    #[derive(Default)]
+    struct Events(Mutex<Vec<String>>);
+
+    impl Observer for Events {
+        fn on_event(&self, event: &Event<'_>) {
+            let text = match event {
+                Event::RunStarted { run } => format!("run {}", run.execution_id),
+                Event::StepStarted { step, .. } => format!("start {step}"),
+                Event::StepFinished { step, .. } => {
+                    format!("end {} {}", step.step_name, step.step_status)
+                }
+                Event::RunFinished { execution, .. } => {
+                    format!("ended {}", execution.automation_execution_status)
+                }
+                _ => return,
+            };
+            self.0.lock().unwrap().push(text);
+        }
+    }
+
+    #[allow(clippy::unnecessary_wraps, reason = "one of the script's answers, as throttled() is")]
+    fn execution(status: &str, step: &str) -> Result<Value, ApiError> {
+        Ok(json!({
+            "AutomationExecutionId": "e-1", "DocumentName": "d",
+            "AutomationExecutionStatus": status,
+            "StepExecutions": [{"StepName": "a", "Action": "aws:sleep", "StepStatus": step,
+                                "StepExecutionId": "s-a"}],
+        }))
+    }
+
+    fn throttled() -> Result<Value, ApiError> {
+        Err(ApiError::new("ThrottlingException", "Rate exceeded").with_status(400))
+    }
+
+    #[test]
+    fn polls_back_off_while_nothing_changes_and_further_when_throttled() {
+        let runtime = virtual_runtime().unwrap();
+        runtime.block_on(async {
+            let clock = VirtualClock::new(jiff::Timestamp::UNIX_EPOCH);
+            let backend = Arc::new(Scripted {
+                clock: clock.clone(),
+                answers: Mutex::new(vec![
+                    execution("InProgress", "InProgress"),
+                    throttled(),
+                    throttled(),
+                    execution("InProgress", "InProgress"),
+                    execution("InProgress", "InProgress"),
+                    execution("Success", "Success"),
+                ]),
+                asked_at: Mutex::new(Vec::new()),
+                current: Mutex::new(Value::Null),
+            });
+            let events = Arc::new(Events::default());
+            let polling =
+                Polling { interval: Duration::from_secs(2), max_interval: Duration::from_secs(9) };
+            let follower = Follower::new(backend.clone(), Arc::new(clock), events.clone(), polling);
+            let outcome = follower.follow("e-1", &CancelToken::new(), None).await.unwrap();
+            let Followed::Ended(record) = outcome else { panic!("{outcome:?}") };
+            assert_eq!(record.automation_execution_status, Status::Success);
+            let asked = backend.asked_at.lock().unwrap().clone();
+            let gaps: Vec<f64> =
+                asked.windows(2).map(|w| w[1].saturating_sub(w[0]).as_secs_f64()).collect();
+            // A change resets the wait; throttling doubles it; quiet polls grow it; 9s caps it.
+            assert_eq!(gaps, [2.0, 4.0, 8.0, 9.0, 9.0]);
+            assert_eq!(
+                *events.0.lock().unwrap(),
+                ["run e-1", "start a", "end a Success", "ended Success"]
+            );
+        });
+    }
+
+    #[test]
+    fn patience_ends_following_with_the_record_last_seen() {
+        let runtime = virtual_runtime().unwrap();
+        runtime.block_on(async {
+            let clock = VirtualClock::new(jiff::Timestamp::UNIX_EPOCH);
+            let backend = Arc::new(Scripted {
+                clock: clock.clone(),
+                answers: Mutex::new(vec![execution("InProgress", "InProgress")]),
+                asked_at: Mutex::new(Vec::new()),
+                current: Mutex::new(Value::Null),
+            });
+            let follower = Follower::new(
+                backend.clone(),
+                Arc::new(clock),
+                Arc::new(runbook_engine::host::NoObserver),
+                Polling::default(),
+            );
+            let patience = Some(Duration::from_secs(3600));
+            let outcome = follower.follow("e-1", &CancelToken::new(), patience).await.unwrap();
+            let Followed::Detached(record) = outcome else { panic!("{outcome:?}") };
+            assert_eq!(record.automation_execution_status, Status::InProgress);
+            let asked = backend.asked_at.lock().unwrap();
+            assert!(asked.iter().all(|at| *at <= Duration::from_secs(3600)), "{asked:?}");
+            // Two seconds, growing by a quarter each quiet poll, capped at thirty: an hour is
+            // well under two hundred polls.
+            assert!((120..200).contains(&asked.len()), "{}", asked.len());
+        });
+    }
+}
