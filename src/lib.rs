@@ -120,9 +120,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod diff;
 pub mod harness;
 pub mod permissions;
 pub mod service;
+pub mod rules;
 mod session;
 mod setup;
 pub mod terminal;

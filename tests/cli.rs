@@ -1,5 +1,7 @@
 //! The `runbook` command, driven as users drive it: arguments, output and exit codes.
 
+mod diff;
+
 use crate::support::{Cli, TempDir};
 
 const GOOD: &str = "schemaVersion: '0.3'\nmainSteps:\n  - name: wait\n    action: aws:sleep\n    inputs:\n      Duration: PT1M\n";

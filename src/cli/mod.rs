@@ -5,6 +5,7 @@
 pub(crate) mod color;
 mod completions;
 mod deploy;
+mod diff;
 mod files;
 mod graph;
 mod live;
@@ -72,6 +73,8 @@ enum Command {
     Permissions(permissions::Args),
     /// Deploy a runbook to the service as an Automation document (needs the `aws` feature).
     Deploy(deploy::Args),
+    /// Compare two run records: status, path, steps, outputs, calls and child runs.
+    Diff(diff::Args),
     /// Print the shell completion script for `runbook` (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
 }
@@ -95,5 +98,6 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Permissions(args) => permissions::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Deploy(args) => deploy::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }

@@ -1,10 +1,8 @@
 //! Findings as SARIF 2.1.0 (the Static Analysis Results Interchange Format), which CI systems
 //! such as GitHub code scanning show inline on the changed lines.
 
-use runbook_actions::script::check::SCRIPT_RULES;
-use runbook_aws::model::lint::MODEL_RULES;
+use runbook::rules;
 use runbook_engine::diagnostic::{Diagnostic, Severity};
-use runbook_engine::validate::RULES;
 use serde_json::{Value, json};
 
 use super::{Checked, FileResult};
@@ -21,14 +19,11 @@ pub(crate) fn report(checked: &Checked) -> String {
         "shortDescription": {"text": "the file is a readable schema 0.3 runbook"},
         "defaultConfiguration": {"level": "error"},
     })];
-    let engine_rules = RULES.iter().map(|rule| (rule.code, rule.summary));
-    let model_rules = MODEL_RULES.iter().map(|rule| (rule.code, rule.summary));
-    let script_rules = SCRIPT_RULES.iter().copied();
-    rules.extend(engine_rules.chain(model_rules).chain(script_rules).map(|(code, summary)| {
+    rules.extend(rules::all().into_iter().map(|rule| {
         json!({
-            "id": code.id,
-            "name": code.name,
-            "shortDescription": {"text": summary},
+            "id": rule.code.id,
+            "name": rule.code.name,
+            "shortDescription": {"text": rule.summary},
         })
     }));
     let mut results = Vec::new();

@@ -1,6 +1,6 @@
 //! The rules, one per file. Codes are stable: a retired rule's code is never reused. The rules
 //! that need AWS API models (RB028-RB031) are in `runbook-aws` (`model::lint`), one per file in
-//! the same form; a test there keeps codes unique across both tables.
+//! the same form; `runbook::rules` joins the tables and keeps codes unique across crates.
 
 mod attachment_name;
 mod branch_condition;
