@@ -123,8 +123,8 @@
 pub mod diff;
 pub mod harness;
 pub mod permissions;
-pub mod service;
 pub mod rules;
+pub mod service;
 mod session;
 mod setup;
 pub mod terminal;

@@ -121,7 +121,7 @@ fn a_remote_run_deploys_starts_and_follows_to_success_with_a_local_shaped_record
     assert_eq!(record["Outputs"], json!({"check.State": ["running"]}));
     assert_eq!(record["StepExecutions"][0]["Outputs"], json!({"State": ["running"]}));
     assert_eq!(record["ExecutionStartTime"], "2026-01-15T10:00:00.000Z");
-    assert_eq!(record["Calls"], json!([]), "the service does not say which calls a run made");
+    assert!(record.get("Calls").is_none(), "the service keeps no calls: {record}");
     let operations = endpoint.operations();
     assert_eq!(
         operations[..3],
@@ -172,7 +172,9 @@ fn a_remote_run_deploys_starts_and_follows_to_success_with_a_local_shaped_record
         .code(0);
     let local = self::record(&local);
     let keys = |value: &Value| value.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-    assert_eq!(keys(&record), keys(&local));
+    let mut local_keys = keys(&local);
+    local_keys.retain(|key| key != "Calls");
+    assert_eq!(keys(&record), local_keys);
     let step_keys = |value: &Value| {
         let mut keys = keys(value);
         keys.retain(|key| !["Response", "Inputs"].contains(&key.as_str()));
@@ -692,4 +694,66 @@ fn flags_that_do_not_go_with_remote_runs_are_refused() {
         .code(2);
     assert!(no_terminal.stderr.contains("pass --yes"), "{}", no_terminal.stderr);
     assert!(endpoint.operations().is_empty(), "{:?}", endpoint.operations());
+}
+
+const MOCKS: &str = "aws:\n  - {service: ec2, api: DescribeInstances, returns: {Reservations: [{Instances: [{State: {Name: running}}]}]}}\n";
+
+#[test]
+fn compare_local_runs_both_and_prints_where_they_differ() {
+    let endpoint = Endpoint::start();
+    let dir = TempDir::new("remote-compare");
+    dir.write("remote.yaml", RUNBOOK);
+    dir.write("mocks.yaml", MOCKS);
+    let compare = |extra: &[&str]| {
+        cli(&dir)
+            .args(["run", "remote.yaml", "-p", "InstanceId=i-1", "--compare-local"])
+            .args(["--mocks", "mocks.yaml"])
+            .args(remote(&endpoint))
+            .args(extra)
+            .run()
+    };
+    endpoint.on_start(ID, success_script());
+    let agree = compare(&[]).code(0);
+    assert!(agree.stdout.ends_with("the runs agree\n"), "{}", agree.stdout);
+    assert!(agree.stdout.starts_with("A: the local run on mocks.yaml\n"), "{}", agree.stdout);
+
+    // The service's run stopped at `check`, which the local one passed.
+    endpoint.on_start(
+        "0123abcd-0000-4000-8000-00000000f00d",
+        Script {
+            states: vec![state(
+                "Failed",
+                vec![
+                    step(
+                        "check",
+                        "aws:executeAwsApi",
+                        "Failed",
+                        &json!({"FailureMessage": "denied"}),
+                    ),
+                    step("rest", "aws:sleep", "Pending", &json!({})),
+                ],
+                &json!({"FailureMessage": "Step fails when it is Executing."}),
+            )],
+            on_stop: None,
+        },
+    );
+    let differ = compare(&["--output", "json"]).code(1);
+    let report: Value = serde_json::from_str(&differ.stdout).unwrap();
+    assert_eq!(report["same"], false);
+    assert_eq!(report["divergences"][0]["kind"], "status");
+    assert_eq!(report["divergences"][0]["a"], "Success");
+    assert_eq!(report["divergences"][0]["b"], "Failed");
+
+    let output = cli(&dir)
+        .args(["run", "remote.yaml", "--compare-local"])
+        .args(remote(&endpoint))
+        .run()
+        .code(2);
+    assert!(output.stderr.contains("--mocks"), "{}", output.stderr);
+    let output = cli(&dir)
+        .args(["run", "remote.yaml", "--compare-local", "--mocks", "mocks.yaml", "--no-wait"])
+        .args(remote(&endpoint))
+        .run()
+        .code(2);
+    assert!(output.stderr.contains("cannot be used with"), "{}", output.stderr);
 }

@@ -53,6 +53,11 @@ pub(crate) struct RemoteArgs {
     /// when longer).
     #[arg(long, value_name = "DURATION", requires = "remote", value_parser = parse_duration)]
     poll_interval: Option<Duration>,
+    /// With --remote and --mocks: once the run on the service has ended, run the runbook
+    /// locally on the mocks with the same parameters and targets, and print how the two records
+    /// differ, as `runbook diff LOCAL REMOTE` does (exit 0 when they agree, 1 when not).
+    #[arg(long, requires_all = ["remote", "mocks"], conflicts_with_all = ["no_wait", "patience"])]
+    compare_local: bool,
 }
 
 /// `90s`, `15m`, `2h`, `250ms`, or seconds.
@@ -77,7 +82,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 fn refused(args: &Args, from_live: &[&'static str]) -> Vec<&'static str> {
     let mut refused = from_live.to_vec();
     let given = [
-        (args.mocks.is_some(), "--mocks"),
+        (args.mocks.is_some() && !args.remote.compare_local, "--mocks"),
         (args.record.is_some(), "--record"),
         (args.approve.is_some(), "--approve"),
         (!args.documents.is_empty(), "--documents"),
@@ -121,7 +126,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
                      0123abcd-0000-4000-8000-00000000beef"
                 )));
             }
-            let given = !args.parameters.is_empty()
+            let given = args.remote.compare_local
+                || !args.parameters.is_empty()
                 || args.params.is_some()
                 || args.targets.is_some()
                 || args.target_maps.is_some()
@@ -133,7 +139,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             if given {
                 return Ok(fail(
                     "--execution-id follows an execution already started: parameters, targets, \
-                     --name and --attachments-bucket only apply when starting one",
+                     --name, --attachments-bucket and --compare-local only apply when starting one",
                 ));
             }
             true
@@ -162,6 +168,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         Err(outcome) => return Ok(outcome),
     };
     let backend = connection.backend();
+    let mut runbook = None;
     let (id, fleet) = match (&args.runbook, request) {
         (Some(path), Some((validated, mut request))) => {
             let target = DeployArgs {
@@ -188,6 +195,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             eprintln!("{}", runbook::terminal::escape_lines(&deployed.to_string(), ""));
             request.document = deployed.name;
             request.version = Some(deployed.version);
+            // Deployed, so without errors.
+            runbook = Some(validated.into_runbook_despite_errors());
             let fleet = !request.targets.is_empty() || !request.target_maps.is_empty();
             match connection.runtime().block_on(start(&*backend, &request)) {
                 Ok(id) => {
@@ -220,7 +229,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     };
 
     let json = args.output == OutputMode::Json;
-    let progress = Arc::new(Progress::new(json, args.verbose, fleet));
+    // With --compare-local, standard output carries the comparison.
+    let progress = Arc::new(Progress::new(json || args.remote.compare_local, args.verbose, fleet));
     let follower = Follower::new(backend, Arc::new(SystemClock), progress.clone(), polling);
     let cancel = CancelToken::new();
     let detached = id.clone();
@@ -247,6 +257,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         Ok(Followed::Detached(execution)) => (execution, false),
         Err(error) => return Ok(follow_error(&error)),
     };
+    if args.remote.compare_local
+        && let Some(runbook) = &runbook
+        && ended
+    {
+        return compare_local(args, runbook, &execution, json, signals.fired());
+    }
     print_record(&execution, json)?;
     let status = execution.automation_execution_status;
     Ok(if !ended && !status.is_terminal() {
@@ -277,11 +293,29 @@ fn follow_error(error: &FollowError) -> Outcome {
     }
 }
 
+/// The record as JSON, without the `Calls` the service does not keep (an empty list would
+/// say the run made none).
+fn record_json(execution: &Execution) -> anyhow::Result<Value> {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.remove("Calls");
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(execution)?;
+    strip(&mut value);
+    Ok(value)
+}
+
 /// The record as a local run prints it.
 fn print_record(execution: &Execution, json: bool) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut stdout, execution)?;
+        serde_json::to_writer_pretty(&mut stdout, &record_json(execution)?)?;
         writeln!(stdout)?;
     } else {
         let mut text = progress::summary(execution, crate::cli::color::stdout());
@@ -292,6 +326,65 @@ fn print_record(execution: &Execution, json: bool) -> anyhow::Result<()> {
     }
     stdout.flush()?;
     Ok(())
+}
+
+/// Runs `runbook` locally on the mocks with the run's parameters and targets, and prints how
+/// its record and the service's differ.
+fn compare_local(
+    args: &Args,
+    runbook: &runbook::Runbook,
+    remote: &Execution,
+    json: bool,
+    cancelled: bool,
+) -> anyhow::Result<Outcome> {
+    if cancelled {
+        print_record(remote, json)?;
+        return Ok(Outcome::Cancelled);
+    }
+    let Some(path) = &args.mocks else { return Ok(Outcome::UsageError) };
+    let mocks = match runbook_aws::mock::MockFile::load(path) {
+        Ok(mocks) => mocks,
+        Err(error) => return Ok(fail(&error.to_string())),
+    };
+    let parameters = super::parameters(args).map_err(anyhow::Error::msg)?;
+    let mut session = runbook::Session::new()
+        .mocks(mocks)
+        .approvals(runbook::Approvals::Scripted(IndexMap::new()))
+        .context(runbook_engine::execute::RunContext {
+            region: args.region.clone().unwrap_or_else(|| "us-east-1".into()),
+            attachments: args.attachments.clone(),
+            ..runbook_engine::execute::RunContext::default()
+        })
+        .start_time(remote.execution_start_time)
+        .parameters(parameters);
+    if let Some(fleet) = super::fleet(args).map_err(anyhow::Error::msg)? {
+        session = session.fleet(fleet);
+    }
+    let runtime = runbook_engine::host::virtual_runtime()?;
+    let local = match runtime.block_on(session.run_async(runbook)) {
+        Ok(finished) => finished.execution,
+        Err(refused) => {
+            return Ok(fail(&format!("the local run did not start: {refused}")));
+        }
+    };
+    let found = runbook::diff::diff_records(&serde_json::to_value(&local)?, &record_json(remote)?);
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let document =
+            serde_json::json!({"same": found.is_empty(), "divergences": found.divergences});
+        serde_json::to_writer_pretty(&mut stdout, &document)?;
+        writeln!(stdout)?;
+    } else {
+        writeln!(
+            stdout,
+            "A: the local run on {}\nB: automation execution {} on the service",
+            runbook::terminal::escape(&path.display().to_string()),
+            remote.automation_execution_id
+        )?;
+        write!(stdout, "{found}")?;
+    }
+    stdout.flush()?;
+    Ok(if found.is_empty() { Outcome::Success } else { Outcome::Failure })
 }
 
 /// The runbook, validated, and what starting it takes, checked before anything is sent.
