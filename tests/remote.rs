@@ -757,3 +757,48 @@ fn compare_local_runs_both_and_prints_where_they_differ() {
         .code(2);
     assert!(output.stderr.contains("cannot be used with"), "{}", output.stderr);
 }
+
+#[test]
+fn a_remote_run_takes_the_name_and_bucket_and_no_wait_returns_once_started() {
+    let endpoint = Endpoint::start();
+    endpoint.on_start(ID, Script { states: vec![running()], on_stop: None });
+    let dir = TempDir::new("remote-named");
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    dir.write("scripts/script.py", "def handler(events, context):\n    return {}\n");
+    dir.write("attached.yaml", &ATTACHED.replace("{checksums: {sha256: SHA}}", "{}"));
+    // The checksum to declare, from the deploy that asks for it.
+    let asked = cli(&dir)
+        .args(["deploy", "attached.yaml", "--attachments", "scripts", "--attachments-bucket", "b"])
+        .args(["--region", "us-east-1", "--endpoint-url", endpoint.url()])
+        .run()
+        .code(2);
+    let sha = asked.stderr.split("sha256: ").nth(1).and_then(|rest| rest.get(..64)).unwrap();
+    dir.write("attached.yaml", &ATTACHED.replace("SHA", sha));
+    let output = cli(&dir)
+        .args(["run", "attached.yaml", "--name", "Named", "--attachments", "scripts"])
+        .args(["--attachments-bucket", "b", "--no-wait", "--output", "json"])
+        .args(remote(&endpoint))
+        .run()
+        .code(0);
+    assert_eq!(record(&output)["AutomationExecutionStatus"], "InProgress");
+    assert_eq!(endpoint.calls("ssm.CreateDocument")[0]["Name"], "Named");
+    assert_eq!(
+        endpoint.calls("s3.PutObject")[0]["Path"],
+        format!("/b/runbook-attachments/Named/{sha}/script.py")
+    );
+    assert_eq!(endpoint.calls("ssm.StartAutomationExecution")[0]["DocumentName"], "Named");
+    assert_eq!(endpoint.calls("ssm.GetAutomationExecution").len(), 1, "read once, not followed");
+
+    let models = cli(&dir)
+        .args([
+            "deploy",
+            "attached.yaml",
+            "--aws-models",
+            "no-such-folder",
+            "--endpoint-url",
+            endpoint.url(),
+        ])
+        .run()
+        .code(2);
+    assert!(models.stderr.starts_with("error: "), "{}", models.stderr);
+}

@@ -1,6 +1,8 @@
 //! Ctrl-C and SIGTERM for `runbook run` and `runbook test`: the first cancels (the running
 //! script's processes are killed, `onCancel` chains run, the record is written whole), a second
-//! ends the program at once, taking its scripts' processes and scratch folders with it.
+//! ends the program at once, taking its scripts' processes and scratch folders with it. For a
+//! run on the service (`run --remote`), the first stops the execution there and the second
+//! leaves it running, printing its id ([`watch_with`]).
 //!
 //! Signals are watched on a thread of their own, with a runtime of its own, so that a second
 //! signal is seen even while the run's thread is busy.
