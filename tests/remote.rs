@@ -246,6 +246,15 @@ fn deploy_creates_leaves_unchanged_then_updates_and_makes_the_new_version_the_de
         [json!({"Name": "Restart", "DocumentVersion": "2"})]
     );
     assert_eq!(deploy().code(0).stdout, "Restart: unchanged, version 2\n");
+    // The default set back to 1 elsewhere: the latest version, with this content, is made the
+    // default again rather than sent once more.
+    endpoint.set_default("Restart", 1);
+    assert_eq!(
+        deploy().code(0).stdout,
+        "Restart: updated, version 1 → 2 (+1 -1 lines), now the default\n"
+    );
+    assert_eq!(endpoint.calls("ssm.UpdateDocument").len(), 2, "one sent, one refused");
+    assert_eq!(endpoint.calls("ssm.UpdateDocumentDefaultVersion").len(), 2);
 
     dir.write("as-json.json", r#"{"schemaVersion": "0.3", "mainSteps": [{"name": "rest", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}]}"#);
     cli(&dir)

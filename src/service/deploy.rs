@@ -217,8 +217,27 @@ pub async fn deploy(
     }
     let (version, change) = if let Some(current) = &current {
         params["DocumentVersion"] = json!("$LATEST");
-        let updated = call(backend, "ssm", "UpdateDocument", params).await.map_err(api_error)?;
-        let version = version_of(&updated);
+        let version = match call(backend, "ssm", "UpdateDocument", params).await {
+            Ok(updated) => version_of(&updated),
+            // The latest version has this content but is not the default (the default was
+            // set back): that version becomes the default again.
+            Err((_, error)) if error.code == "DuplicateDocumentContent" => {
+                let latest = call(
+                    backend,
+                    "ssm",
+                    "GetDocument",
+                    json!({"Name": request.name, "DocumentVersion": "$LATEST"}),
+                )
+                .await
+                .map_err(api_error)?;
+                let content = latest.get("Content").and_then(Value::as_str).unwrap_or_default();
+                if content.trim_end() != request.content.trim_end() {
+                    return Err(DeployError::Api { operation: "ssm.UpdateDocument".into(), error });
+                }
+                version_of(&latest)
+            }
+            Err(failure) => return Err(api_error(failure)),
+        };
         call(
             backend,
             "ssm",

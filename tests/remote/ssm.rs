@@ -138,6 +138,13 @@ impl Endpoint {
         self.lock().executions.push((id.to_string(), Execution { script, next: 0, current: None }));
     }
 
+    /// Makes `version` the default of the document `name`, as someone else might.
+    pub(crate) fn set_default(&self, name: &str, version: usize) {
+        let mut service = self.lock();
+        let document = service.documents.iter_mut().find(|(n, ..)| n == name).unwrap();
+        document.2 = version;
+    }
+
     /// The next call of `operation` fails with `code`.
     pub(crate) fn fail_next(&self, operation: &str, status: u16, code: &str, message: &str) {
         self.lock().failures.push((
@@ -246,11 +253,19 @@ impl Service {
             "ssm.GetDocument" => {
                 let name = text("Name");
                 match self.documents.iter().find(|(n, ..)| *n == name) {
-                    Some((_, versions, default)) => (
-                        200,
-                        json!({"Name": name, "Content": versions[default - 1],
-                               "DocumentVersion": default.to_string(), "DocumentType": "Automation"}),
-                    ),
+                    Some((_, versions, default)) => {
+                        let version = if text("DocumentVersion") == "$LATEST" {
+                            versions.len()
+                        } else {
+                            *default
+                        };
+                        (
+                            200,
+                            json!({"Name": name, "Content": versions[version - 1],
+                                   "DocumentVersion": version.to_string(),
+                                   "DocumentType": "Automation"}),
+                        )
+                    }
                     None => error(
                         "InvalidDocument",
                         &format!("Document with name {name} does not exist."),
@@ -269,6 +284,12 @@ impl Service {
                 else {
                     return error("InvalidDocument", "no such document");
                 };
+                if versions.last() == Some(&content) {
+                    return error(
+                        "DuplicateDocumentContent",
+                        "The content of the association document matches another document.",
+                    );
+                }
                 versions.push(content);
                 let version = versions.len().to_string();
                 (200, json!({"DocumentDescription": {"Name": name, "DocumentVersion": version}}))
