@@ -124,6 +124,7 @@ pub mod diff;
 pub mod harness;
 pub mod permissions;
 pub mod rules;
+pub mod service;
 mod session;
 mod setup;
 pub mod terminal;

@@ -974,3 +974,20 @@ fn test_colors_passes_failures_and_the_two_sides_of_a_diff_when_asked() {
     assert!(passing.starts_with(&format!("{GREEN}✔\x1b[0m ")), "{passing:?}");
     assert!(passing.contains(&format!("{GREEN}15 passed\x1b[0m, 0 failed")), "{passing:?}");
 }
+
+#[cfg(not(feature = "aws"))]
+#[test]
+fn deploy_and_remote_runs_need_a_build_with_aws_support() {
+    for args in [
+        &["deploy", "runbooks/clean-snapshots.yaml"][..],
+        &["run", "runbooks/clean-snapshots.yaml", "--remote", "--yes"][..],
+        &["run", "--remote", "--execution-id", "0123abcd-0000-4000-8000-00000000beef"][..],
+    ] {
+        let output = Cli::new().args(args).run().code(2);
+        assert!(
+            output.stderr.contains("needs a build with AWS support"),
+            "{args:?}: {}",
+            output.stderr
+        );
+    }
+}

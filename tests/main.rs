@@ -17,6 +17,8 @@
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
 //! - `record`: `runbook run --record`, and runs replayed from their recordings;
+//! - `remote` (feature `aws`): `runbook deploy` and `runbook run --remote` against a scripted SSM
+//!   endpoint in the test process;
 //! - `references`: references with no value at run time are left as written, with warnings;
 //! - `robustness`: mutated corpus files never panic the loader or the validator;
 //! - `safety`: dry runs sealed off from AWS, cancels by signal, private scratch folders;
@@ -47,6 +49,8 @@ mod parameter_defaults;
 mod permissions;
 mod record;
 mod references;
+#[cfg(feature = "aws")]
+mod remote;
 mod robustness;
 mod safety;
 mod schemas;

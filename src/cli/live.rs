@@ -31,20 +31,20 @@ pub(crate) struct LiveArgs {
     aws_models: Option<PathBuf>,
     /// Run for real against AWS, on the real clock: credentials and region from the standard
     /// AWS chain (environment, profiles, SSO, instance roles). Asks for confirmation first.
-    #[arg(long, conflicts_with_all = ["mocks", "auto_mock", "sandbox"])]
+    #[arg(long, group = "service", conflicts_with_all = ["mocks", "auto_mock", "sandbox"])]
     aws: bool,
     /// Run against a moto server (the local AWS emulator) started for the run and stopped
     /// afterwards, on the real clock. Needs `pip install 'moto[server]'`.
     #[arg(long, conflicts_with_all = ["mocks", "auto_mock"])]
     sandbox: bool,
-    /// With --aws: the profile of the AWS configuration files.
-    #[arg(long, value_name = "NAME", requires = "aws")]
+    /// With --aws or --remote: the profile of the AWS configuration files.
+    #[arg(long, value_name = "NAME", requires = "service")]
     profile: Option<String>,
-    /// With --aws: send every call to this endpoint (an emulator) instead of AWS. Default:
-    /// $AWS_ENDPOINT_URL.
-    #[arg(long, value_name = "URL", requires = "aws")]
+    /// With --aws or --remote: send every call to this endpoint (an emulator) instead of AWS.
+    /// Default: $AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "URL", requires = "service")]
     endpoint_url: Option<String>,
-    /// With --aws: start without asking for confirmation.
+    /// With --aws or --remote: start without asking for confirmation.
     #[arg(long, short = 'y')]
     yes: bool,
 }
@@ -54,6 +54,35 @@ impl LiveArgs {
     pub(crate) fn is_live(&self) -> bool {
         self.aws || self.sandbox
     }
+
+    /// What a run on the service (`--remote`) takes from these options.
+    pub(crate) fn for_service(&self) -> ForService {
+        let mut refused = Vec::new();
+        if self.auto_mock {
+            refused.push("--auto-mock");
+        }
+        if self.sandbox {
+            refused.push("--sandbox");
+        }
+        ForService {
+            aws_models: self.aws_models.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            yes: self.yes,
+            refused,
+        }
+    }
+}
+
+/// What a run on the service takes from [`LiveArgs`].
+pub(crate) struct ForService {
+    pub(crate) aws_models: Option<PathBuf>,
+    pub(crate) profile: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
+    /// `--yes`.
+    pub(crate) yes: bool,
+    /// The options given that only local runs take.
+    pub(crate) refused: Vec<&'static str>,
 }
 
 /// The AWS API models for a run: its runbook's API calls are checked against them before it

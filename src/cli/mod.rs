@@ -4,6 +4,7 @@
 
 pub(crate) mod color;
 mod completions;
+mod deploy;
 mod diff;
 mod files;
 mod graph;
@@ -12,6 +13,7 @@ mod models;
 mod permissions;
 mod progress;
 mod run;
+mod service;
 mod signal;
 mod test;
 mod validate;
@@ -70,6 +72,8 @@ enum Command {
     Graph(graph::Args),
     /// Print the IAM policy a runbook's role needs, from every AWS call it can make.
     Permissions(permissions::Args),
+    /// Deploy a runbook to the service as an Automation document (needs the `aws` feature).
+    Deploy(deploy::Args),
     /// Compare two run records: status, path, steps, outputs, calls and child runs.
     Diff(diff::Args),
     /// Print the shell completion script for `runbook` (bash, zsh, fish, powershell, elvish).
@@ -94,6 +98,7 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Graph(args) => graph::run(&args),
         Command::Permissions(args) => permissions::run(&args),
         Command::Completions(args) => completions::run(&args),
+        Command::Deploy(args) => deploy::run(&args),
         Command::Diff(args) => diff::run(&args),
     }
 }

@@ -20,11 +20,14 @@ use super::models::Lookup;
 use super::progress::{Progress, PromptApprover};
 use crate::render;
 
+mod remote;
+
 /// Arguments of `runbook run`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The runbook to run.
-    runbook: PathBuf,
+    #[arg(required_unless_present = "remote")]
+    runbook: Option<PathBuf>,
     /// A parameter value, `NAME=VALUE` (repeat for more). A StringList takes comma-separated
     /// values or a JSON list; a StringMap or MapList takes JSON.
     #[arg(short = 'p', long = "parameter", value_name = "NAME=VALUE")]
@@ -100,6 +103,8 @@ pub(crate) struct Args {
     max_step_executions: Option<u64>,
     #[command(flatten)]
     live: LiveArgs,
+    #[command(flatten)]
+    remote: remote::RemoteArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -119,6 +124,11 @@ enum OutputMode {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
+    if args.remote.remote {
+        return remote::run(args);
+    }
+    // Clap asks for a runbook without --remote.
+    let Some(runbook_path) = args.runbook.as_deref() else { return Ok(Outcome::UsageError) };
     let models = match live::find_models(&args.live) {
         Ok(models) => models,
         Err(outcome) => return Ok(outcome),
@@ -127,7 +137,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         Lookup::Found(models) => Loader::new().models(Some(models.clone())),
         Lookup::Missing(_) => Loader::new(),
     };
-    let validated = match loader.load(&args.runbook) {
+    let validated = match loader.load(runbook_path) {
         Ok(validated) => validated,
         Err(error) => {
             eprint!("{}", render::human::load_error(&error));
@@ -179,8 +189,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         },
         None => None,
     };
-    let runbook_name = args.runbook.file_name().map_or_else(
-        || args.runbook.display().to_string(),
+    let runbook_name = runbook_path.file_name().map_or_else(
+        || runbook_path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     );
     let live = match live::connect(&live::Request {

@@ -1,6 +1,8 @@
 //! Ctrl-C and SIGTERM for `runbook run` and `runbook test`: the first cancels (the running
 //! script's processes are killed, `onCancel` chains run, the record is written whole), a second
-//! ends the program at once, taking its scripts' processes and scratch folders with it.
+//! ends the program at once, taking its scripts' processes and scratch folders with it. For a
+//! run on the service (`run --remote`), the first stops the execution there and the second
+//! leaves it running, printing its id ([`watch_with`]).
 //!
 //! Signals are watched on a thread of their own, with a runtime of its own, so that a second
 //! signal is seen even while the run's thread is busy.
@@ -31,6 +33,24 @@ impl Signals {
 /// Without a way to watch them (no thread could be started), the defaults stay: either signal
 /// ends the program.
 pub(crate) fn watch(cancel: CancelToken) -> Signals {
+    watch_with(
+        cancel,
+        "cancelling: the running step stops and its onCancel steps run; Ctrl-C again to stop at once",
+        || {
+            eprintln!("note: stopping at once");
+            runbook_actions::script::abandon_all();
+            std::process::exit(EXIT_AT_ONCE);
+        },
+    )
+}
+
+/// [`watch`], with the note the first signal prints and what the second does (it ends the
+/// program afterwards, if `second` has not).
+pub(crate) fn watch_with(
+    cancel: CancelToken,
+    first_note: &'static str,
+    second: impl FnOnce() + Send + 'static,
+) -> Signals {
     let signals = Signals::default();
     let fired = signals.fired.clone();
     let (ready, registered) = std::sync::mpsc::channel();
@@ -48,13 +68,9 @@ pub(crate) fn watch(cancel: CancelToken) -> Signals {
             incoming.next().await;
             fired.store(true, Ordering::Relaxed);
             cancel.cancel();
-            eprintln!(
-                "note: cancelling: the running step stops and its onCancel steps run; \
-                 Ctrl-C again to stop at once"
-            );
+            eprintln!("note: {first_note}");
             incoming.next().await;
-            eprintln!("note: stopping at once");
-            runbook_actions::script::abandon_all();
+            second();
             std::process::exit(EXIT_AT_ONCE);
         });
     });
