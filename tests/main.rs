@@ -5,12 +5,15 @@
 //! - `cli`: the `runbook` command driven as users drive it;
 //! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
 //! - `corpus_auto_mock`: every corpus runbook walks on placeholder answers to a terminal status;
+//! - `corpus_init`: `runbook init` on the examples and twenty corpus runbooks writes test files
+//!   that load, with the cases that pass as written recorded;
 //! - `corpus_models`: the corpus's AWS API calls checked against botocore's models;
 //! - `corpus_runs`: every corpus runbook runs to a terminal status, and every documented action
 //!   runs to its documented outcome;
 //! - `corpus_scripts`: every Python script of the corpus compiles and defines its handler (RB040);
 //! - `examples`: every example runbook passes its test file;
 //! - `fuzz`: mutated runbooks, mock files and test files, by proptest: no panic, errors located;
+//! - `init`: `runbook init` writes a test file that `runbook test` runs, never overwriting;
 //! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
@@ -31,12 +34,14 @@ mod cases;
 mod cli;
 mod corpus;
 mod corpus_auto_mock;
+mod corpus_init;
 mod corpus_models;
 mod corpus_runs;
 mod corpus_scripts;
 mod examples;
 mod execution_ids;
 mod fuzz;
+mod init;
 #[cfg(feature = "aws")]
 mod live;
 mod load_errors;

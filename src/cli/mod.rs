@@ -6,6 +6,7 @@ pub(crate) mod color;
 mod completions;
 mod files;
 mod graph;
+mod init;
 mod live;
 mod models;
 mod permissions;
@@ -68,6 +69,8 @@ enum Command {
     Graph(graph::Args),
     /// Print the IAM policy a runbook's role needs, from every AWS call it can make.
     Permissions(permissions::Args),
+    /// Write a first test file for a runbook: a case per path through its steps.
+    Init(init::Args),
     /// Print the shell completion script for `runbook` (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
 }
@@ -90,5 +93,6 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Graph(args) => graph::run(&args),
         Command::Permissions(args) => permissions::run(&args),
         Command::Completions(args) => completions::run(&args),
+        Command::Init(args) => init::run(&args),
     }
 }
