@@ -34,6 +34,9 @@ use crate::setup::Approvals;
 /// The error code of the answer that makes a step fail in a scaffolded case.
 pub const SCAFFOLD_ERROR_CODE: &str = "InternalFailure";
 
+/// The most times a case's run is repeated with a failing step helped past.
+const MAX_REPAIRS: usize = 6;
+
 /// The most cases one runbook gets: each is a run, and a runbook with a hundred `onFailure`
 /// jumps needs no hundred cases to start from.
 pub const MAX_CASES: usize = 40;
@@ -78,11 +81,38 @@ impl Scaffold {
         let mut tried: Vec<Tried> = Vec::new();
         let mut cases = Vec::new();
         for goal in goals(document).into_iter().take(MAX_CASES) {
-            let (scenario, mut notes) = steer(&goal, &base, &tried, document);
-            let run = walker.run(&scenario);
-            let made = run.execution.as_ref().is_some_and(|execution| goal.taken(execution));
+            let (mut scenario, mut notes) = steer(&goal, &base, &tried, document);
+            let mut run = walker.run(&scenario);
+            // Steps that fail on placeholders, though the case is not about them, are helped
+            // past: a wait or an assertion gets the value it wants, a script a stand-in.
+            for _ in 0..MAX_REPAIRS {
+                let Some(execution) = &run.execution else { break };
+                if goal.taken(execution) {
+                    break;
+                }
+                let Some(note) = repair(&goal, execution, &mut scenario) else { break };
+                notes.push(note);
+                run = walker.run(&scenario);
+            }
+            let mut made = run.execution.as_ref().is_some_and(|execution| goal.taken(execution));
+            if made
+                && let Some(execution) = &run.execution
+                && !walker.replays(&scenario, &run.mocks, execution)
+            {
+                made = false;
+                notes.push(
+                    "NOT MADE: replayed from its mocks, the run takes another path or ends \
+                     otherwise:\nsome call's parameters change from run to run (a script's \
+                     fresh id or time); loosen those rules' `params`"
+                        .into(),
+                );
+            }
             let (status, path) = match (&run.execution, made) {
                 (Some(execution), true) => (
+                    execution.automation_execution_status,
+                    execution.path().into_iter().map(str::to_string).collect(),
+                ),
+                (Some(execution), false) if goal.taken(execution) => (
                     execution.automation_execution_status,
                     execution.path().into_iter().map(str::to_string).collect(),
                 ),
@@ -97,7 +127,7 @@ impl Scaffold {
             {
                 continue;
             }
-            if !made {
+            if !made && !notes.iter().any(|note| note.starts_with("NOT MADE")) {
                 notes.push(goal.what_to_fill_in(run.execution.as_ref(), run.refused.as_deref()));
             }
             if !guessed.is_empty() {
@@ -462,6 +492,73 @@ fn steer(
     (scenario, notes)
 }
 
+/// Helps the first step that failed, when the case is not about its failure: a wait or an
+/// assertion gets an answer whose selected property has the first desired value, a stack a
+/// `CREATE_COMPLETE` status, a script a stand-in returning `{}`. What it did, or `None` when
+/// there is nothing it can do.
+fn repair(goal: &Goal, execution: &Execution, scenario: &mut Scenario) -> Option<String> {
+    let failed = execution.step_executions.iter().find(|step| {
+        matches!(step.step_status, Status::Failed | Status::TimedOut)
+            && step.action != "aws:loop"
+            && step.action != "aws:executeAutomation"
+    })?;
+    let name = failed.step_name.as_str();
+    if matches!(goal, Goal::Fail { step, .. } if step == name) {
+        return None;
+    }
+    let last_call = |api: Option<&str>| {
+        execution
+            .calls
+            .iter()
+            .rev()
+            .find(|call| call.step_name == name && api.is_none_or(|api| call.api == api))
+    };
+    let patched = |call: &runbook_engine::record::CallRecord, selector: &str, value: Value| {
+        let mut answer = call.response.clone().unwrap_or_else(|| json!({}));
+        set_selected(&mut answer, selector, value).then(|| {
+            json!({"service": call.service, "api": call.api, "params": call.params, "returns": answer})
+        })
+    };
+    match failed.action.as_str() {
+        "aws:waitForAwsResourceProperty" | "aws:assertAwsResourceProperty" => {
+            let selector = failed.inputs.get("PropertySelector")?.as_str()?;
+            let desired = failed.inputs.get("DesiredValues")?.as_array()?.first()?.clone();
+            let rule = patched(last_call(None)?, selector, desired.clone())?;
+            if scenario.rules.contains(&rule) {
+                return None;
+            }
+            scenario.rules.insert(0, rule);
+            Some(format!("`{name}`'s answer gives {selector} = {desired}, as it wants"))
+        }
+        "aws:createStack" => {
+            let rule = patched(
+                last_call(Some("DescribeStacks"))?,
+                "$.Stacks[0].StackStatus",
+                json!("CREATE_COMPLETE"),
+            )?;
+            if scenario.rules.contains(&rule) {
+                return None;
+            }
+            scenario.rules.insert(0, rule);
+            Some(format!("`{name}`'s stack is answered CREATE_COMPLETE"))
+        }
+        "aws:executeScript" if !scenario.scripts.contains_key(name) => {
+            scenario.scripts.insert(name.to_string(), json!({"returns": {}}));
+            Some(format!(
+                "`{name}`'s script is stood in for by one returning {{}}: run for real it failed ({})",
+                failed
+                    .failure_message
+                    .as_deref()
+                    .unwrap_or("no message")
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// Approves every `aws:approve` and resumes every `aws:pause`, so that the success path goes
 /// on past them.
 fn approve_all(scenario: &mut Scenario, document: &Document) {
@@ -573,6 +670,18 @@ fn apply(
                 Some(ValueType::String) | None => json!(runbook_engine::record::as_text(&value)),
                 Some(_) => value,
             };
+            // A parameter with allowedValues gets the one written as the condition's value,
+            // ignoring case (`EqualsIgnoreCase` against `diagnosis`, allowed `Diagnosis`).
+            let value =
+                parameter
+                    .and_then(|p| p.allowed_values.as_ref())
+                    .and_then(|allowed| {
+                        let wanted = runbook_engine::record::as_text(&value);
+                        allowed.value.iter().map(runbook_engine::syntax::Node::to_json).find(|v| {
+                            runbook_engine::record::as_text(v).eq_ignore_ascii_case(&wanted)
+                        })
+                    })
+                    .unwrap_or(value);
             notes.push(format!("parameter {name} is {value} for the branch"));
             scenario.parameters.insert(name.clone(), value);
         }
@@ -833,6 +942,32 @@ impl Walker<'_> {
                 Run { execution: None, refused: Some(error.to_string()), mocks: json!({}) }
             }
         }
+    }
+}
+
+impl Walker<'_> {
+    /// Whether the run of `scenario` answered by `mocks` alone (as `runbook test` answers it)
+    /// ends as `execution` did, on the same path.
+    fn replays(&self, scenario: &Scenario, mocks: &Value, execution: &Execution) -> bool {
+        let text = serde_json::to_string(mocks).unwrap_or_default();
+        let Ok(file) = MockFile::parse(Path::new("scaffold.json"), &text) else { return false };
+        let token = CancelToken::new();
+        let mut session = Session::new()
+            .approvals(Approvals::None)
+            .parameters(scenario.parameters.clone())
+            .mocks(file)
+            .cancel_token(token.clone());
+        if let Some(step) = &scenario.cancel_at {
+            session = session.observer(Arc::new(CancelAt {
+                step: step.clone(),
+                token,
+                fired: AtomicBool::new(false),
+            }));
+        }
+        session.run(self.runbook).is_ok_and(|finished| {
+            finished.execution.automation_execution_status == execution.automation_execution_status
+                && finished.execution.path() == execution.path()
+        })
     }
 }
 
