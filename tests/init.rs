@@ -74,3 +74,27 @@ fn init_refuses_a_runbook_that_does_not_load_or_has_errors() {
     Cli::new().current_dir(dir.path()).args(["init", "missing.yaml"]).run().code(2);
     assert!(!dir.path().join("wrong.test.yaml").exists());
 }
+
+#[test]
+fn init_writes_elsewhere_with_output_naming_the_runbook_so_that_it_loads() {
+    let dir = TempDir::new("init-elsewhere");
+    dir.write("stop.yaml", RUNBOOK);
+    std::fs::create_dir_all(dir.path().join("tests")).unwrap();
+    Cli::new()
+        .current_dir(dir.path())
+        .args(["init", "stop.yaml", "--output", "tests/stop.test.yaml"])
+        .run()
+        .code(0);
+    let tested = Cli::new().current_dir(dir.path()).args(["test", "tests"]).run().code(0);
+    assert!(tested.stdout.contains("2 passed"), "{}", tested.stdout);
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["init", "stop.yaml", "--output", "no/such/folder/stop.test.yaml"])
+        .run()
+        .code(2);
+    assert!(
+        output.stderr.contains("cannot write no/such/folder/stop.test.yaml"),
+        "{}",
+        output.stderr
+    );
+}

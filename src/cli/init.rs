@@ -93,13 +93,30 @@ fn beside(runbook: &Path) -> PathBuf {
     runbook.with_file_name(format!("{stem}.test.yaml"))
 }
 
-/// The runbook as the test file names it: relative to the test file's folder when it is beside
-/// it, else as given (made absolute when the test file is written elsewhere).
+/// The runbook as the test file names it: relative to the test file's folder (the runbook's
+/// name when it is beside it), as test files name their runbook.
 fn relative_runbook(runbook: &Path, output: &Path, printing: bool) -> PathBuf {
-    let runbook_dir = runbook.parent().unwrap_or(Path::new(""));
-    let output_dir = output.parent().unwrap_or(Path::new(""));
-    if printing || runbook_dir == output_dir {
-        return runbook.file_name().map_or_else(|| runbook.to_path_buf(), PathBuf::from);
+    let name = runbook.file_name().map_or_else(|| runbook.to_path_buf(), PathBuf::from);
+    let folder = |path: &Path| {
+        let parent = path.parent().unwrap_or(Path::new(""));
+        std::path::absolute(if parent.as_os_str().is_empty() { Path::new(".") } else { parent })
+            .map(|path| {
+                path.components()
+                    .map(|component| component.as_os_str().to_os_string())
+                    .collect::<Vec<_>>()
+            })
+    };
+    if printing {
+        return name;
     }
-    std::path::absolute(runbook).unwrap_or_else(|_| runbook.to_path_buf())
+    let (Ok(from), Ok(to)) = (folder(output), folder(runbook)) else { return name };
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut relative = PathBuf::new();
+    for _ in common..from.len() {
+        relative.push("..");
+    }
+    for component in &to[common..] {
+        relative.push(component);
+    }
+    relative.join(name)
 }

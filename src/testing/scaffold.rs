@@ -28,6 +28,7 @@ use runbook_engine::record::{Execution, Status};
 use runbook_engine::template::{Target, Template};
 use serde_json::{Map, Value, json};
 
+use super::DEFAULT_TIME_LIMIT;
 use crate::session::{Runbook, Session};
 use crate::setup::Approvals;
 
@@ -931,6 +932,7 @@ impl Walker<'_> {
         };
         let recorder = Arc::new(Recorder::new().with_stand_ins(file.scripts.clone()));
         let token = CancelToken::new();
+        let token_for_watch = token.clone();
         let mut session = Session::new()
             .approvals(Approvals::None)
             .parameters(scenario.parameters.clone())
@@ -945,7 +947,10 @@ impl Walker<'_> {
                 fired: AtomicBool::new(false),
             }));
         }
-        match session.run(self.runbook) {
+        let watch = Watch::start(token_for_watch);
+        let result = session.run(self.runbook);
+        watch.stop();
+        match result {
             Ok(finished) => Run {
                 execution: Some(finished.execution),
                 refused: None,
@@ -970,6 +975,7 @@ impl Walker<'_> {
             .parameters(scenario.parameters.clone())
             .mocks(file)
             .cancel_token(token.clone());
+        let watch = Watch::start(token.clone());
         if let Some(step) = &scenario.cancel_at {
             session = session.observer(Arc::new(CancelAt {
                 step: step.clone(),
@@ -977,10 +983,38 @@ impl Walker<'_> {
                 fired: AtomicBool::new(false),
             }));
         }
-        session.run(self.runbook).is_ok_and(|finished| {
+        let result = session.run(self.runbook);
+        watch.stop();
+        result.is_ok_and(|finished| {
             finished.execution.automation_execution_status == execution.automation_execution_status
                 && finished.execution.path() == execution.path()
         })
+    }
+}
+
+/// Cancels a run that takes longer than a test case may ([`DEFAULT_TIME_LIMIT`] of real time):
+/// its scripts run for real, and one that never ends must not hold `runbook init`.
+struct Watch {
+    done: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Watch {
+    fn start(token: CancelToken) -> Self {
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                wait.recv_timeout(DEFAULT_TIME_LIMIT)
+            {
+                token.cancel();
+            }
+        });
+        Self { done, thread }
+    }
+
+    fn stop(self) {
+        let _ = self.done.send(());
+        let _ = self.thread.join();
     }
 }
 
