@@ -296,7 +296,10 @@ impl Goal {
             let failed = execution
                 .step_executions
                 .iter()
-                .find(|s| s.step_status == Status::Failed || s.step_status == Status::TimedOut)
+                .find(|s| {
+                    matches!(s.step_status, Status::Failed | Status::TimedOut)
+                        && s.action != "aws:loop"
+                })
                 .map(|s| {
                     format!(
                         "; `{}` {}: {}",
@@ -495,7 +498,8 @@ fn steer(
 
 /// Helps the first step that failed, when the case is not about its failure: a wait or an
 /// assertion gets an answer whose selected property has the first desired value, a stack a
-/// `CREATE_COMPLETE` status, a script a stand-in returning `{}`. What it did, or `None` when
+/// `CREATE_COMPLETE` status, a command `Success` on its instance, a script a stand-in returning
+/// `{}`. What it did, or `None` when
 /// there is nothing it can do.
 fn repair(goal: &Goal, execution: &Execution, scenario: &mut Scenario) -> Option<String> {
     let failed = execution.step_executions.iter().find(|step| {
@@ -516,6 +520,14 @@ fn repair(goal: &Goal, execution: &Execution, scenario: &mut Scenario) -> Option
     };
     let patched = |call: &runbook_engine::record::CallRecord, selector: &str, value: Value| {
         let mut answer = call.response.clone().unwrap_or_else(|| json!({}));
+        // A command's plugins end as its invocation does.
+        if call.api == "ListCommandInvocations" {
+            set_selected(
+                &mut answer,
+                "$.CommandInvocations[0].CommandPlugins[0].Status",
+                value.clone(),
+            );
+        }
         set_selected(&mut answer, selector, value).then(|| {
             json!({"service": call.service, "api": call.api, "params": call.params, "returns": answer})
         })
@@ -542,6 +554,18 @@ fn repair(goal: &Goal, execution: &Execution, scenario: &mut Scenario) -> Option
             }
             scenario.rules.insert(0, rule);
             Some(format!("`{name}`'s stack is answered CREATE_COMPLETE"))
+        }
+        "aws:runCommand" => {
+            let rule = patched(
+                last_call(Some("ListCommandInvocations"))?,
+                "$.CommandInvocations[0].Status",
+                json!("Success"),
+            )?;
+            if scenario.rules.contains(&rule) {
+                return None;
+            }
+            scenario.rules.insert(0, rule);
+            Some(format!("`{name}`'s command is answered Success on its instance"))
         }
         "aws:executeScript" if !scenario.scripts.contains_key(name) => {
             scenario.scripts.insert(name.to_string(), json!({"returns": {}}));
@@ -830,6 +854,7 @@ fn intended_path(goal: &Goal, execution: Option<&Execution>, document: &Document
                 execution.is_some_and(|e| {
                     e.step_executions.iter().any(|s| {
                         s.step_name == *name
+                            && s.action != "aws:loop"
                             && !matches!(s.step_status, Status::Success | Status::Pending)
                     })
                 })
