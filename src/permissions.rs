@@ -10,8 +10,14 @@
 //! - the child runbooks of `aws:executeAutomation` steps, found by name in the folders given
 //!   (`--documents`), with their own calls, once each.
 //!
+//! - the Python of `aws:executeScript` steps (`Script`, or an `Attachment` `.py` file beside
+//!   the runbook), read by [`script::scan`] for the boto3 client calls it makes; with the
+//!   models, the methods that are operations of the client's service, flagged as found in a
+//!   script ([`CallSite::in_script`]).
+//!
 //! What cannot be known before the run is listed apart ([`Unknown`]): a call whose `Service` or
-//! `Api` is a template, the calls of `aws:executeScript` scripts, a child runbook not found.
+//! `Api` is a template, what scripts call beyond what reading them finds, a child runbook not
+//! found.
 //!
 //! An IAM action is the service's IAM prefix and the operation's name. The prefix is the
 //! model's signing name, else its endpoint prefix (`stepfunctions` signs as `states`, `elbv2`
@@ -41,6 +47,11 @@ use runbook_engine::host::documents::{DocumentStore, FolderDocuments, document_n
 use runbook_engine::template::{Target, Template};
 use serde_json::{Value, json};
 
+pub mod script;
+
+/// The `Sid` of the policy statement that allows what only scripts call.
+pub const SCRIPT_SID: &str = "FoundInScripts";
+
 /// The verbs an operation's name starts with when it only reads.
 pub const READ_ONLY_VERBS: &[&str] = &[
     "Describe", "Get", "List", "Head", "Lookup", "Search", "Query", "Scan", "Select", "BatchGet",
@@ -66,11 +77,14 @@ pub struct CallSite {
     pub step: String,
     /// The action, or `{{ ssm: }}` for a parameter default.
     pub action: String,
+    /// Whether the call was found by reading the step's script.
+    pub in_script: bool,
 }
 
 impl fmt::Display for CallSite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} ({})", self.runbook, self.step, self.action)
+        write!(f, "{}: {} ({})", self.runbook, self.step, self.action)?;
+        if self.in_script { write!(f, ", found in its script") } else { Ok(()) }
     }
 }
 
@@ -89,6 +103,13 @@ pub struct NeededCall {
     pub sites: Vec<CallSite>,
 }
 
+impl NeededCall {
+    /// Whether it was found only by reading scripts.
+    pub fn only_in_scripts(&self) -> bool {
+        self.sites.iter().all(|site| site.in_script)
+    }
+}
+
 /// Something the policy cannot cover, known only when the runbook runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unknown {
@@ -101,10 +122,12 @@ pub enum Unknown {
         /// `Api` as written.
         api: String,
     },
-    /// An `aws:executeScript` step: its script's calls.
+    /// An `aws:executeScript` step: what its script calls beyond the calls reading it found.
     Script {
         /// Where.
         site: CallSite,
+        /// How many calls reading the script found (they are among the calls).
+        found: usize,
     },
     /// An `aws:executeAutomation` child not found.
     Child {
@@ -121,9 +144,15 @@ impl fmt::Display for Unknown {
             Self::Templated { site, service, api } => {
                 write!(f, "{site}: the call {service}.{api} is known only when the runbook runs")
             }
-            Self::Script { site } => {
+            Self::Script { site, found: 0 } => {
                 write!(f, "{site}: what the script calls is known only when it runs")
             }
+            Self::Script { site, found } => write!(
+                f,
+                "{site}: {found} call{} found by reading the script; what else it calls is known \
+                 only when it runs",
+                if *found == 1 { "" } else { "s" }
+            ),
             Self::Child { site, reason } => {
                 write!(f, "{site}: the child runbook's calls are not included: {reason}")
             }
@@ -149,15 +178,32 @@ impl Permissions {
     }
 
     /// The IAM policy document that allows every call, on every resource; `None` when there is
-    /// nothing to grant, as IAM refuses a statement with no action.
+    /// nothing to grant, as IAM refuses a statement with no action. The actions only scripts
+    /// need, as reading them found, are a statement of their own, `Sid` [`SCRIPT_SID`].
     pub fn policy(&self) -> Option<Value> {
-        let actions = self.actions();
-        (!actions.is_empty()).then(|| {
-            json!({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
-            })
-        })
+        let known: BTreeSet<&String> = self
+            .calls
+            .iter()
+            .filter(|call| !call.only_in_scripts())
+            .flat_map(|call| &call.iam_actions)
+            .collect();
+        let scripts: BTreeSet<&String> = self
+            .calls
+            .iter()
+            .filter(|call| call.only_in_scripts())
+            .flat_map(|call| &call.iam_actions)
+            .filter(|action| !known.contains(action))
+            .collect();
+        let mut statements = Vec::new();
+        if !known.is_empty() {
+            statements.push(json!({"Effect": "Allow", "Action": known, "Resource": "*"}));
+        }
+        if !scripts.is_empty() {
+            statements.push(
+                json!({"Sid": SCRIPT_SID, "Effect": "Allow", "Action": scripts, "Resource": "*"}),
+            );
+        }
+        (!statements.is_empty()).then(|| json!({"Version": "2012-10-17", "Statement": statements}))
     }
 
     /// The calls that change something.
@@ -199,6 +245,7 @@ impl Collector<'_> {
             runbook: runbook.to_string(),
             step: step.to_string(),
             action: action.to_string(),
+            in_script: false,
         };
         for parameter in &document.parameters {
             let Some(text) = parameter.default.as_ref().and_then(|node| node.as_str()) else {
@@ -243,7 +290,9 @@ impl Collector<'_> {
             }
             match action {
                 "aws:executeScript" => {
-                    self.unknown.push(Unknown::Script { site: site(&step.name.value, action) });
+                    let site = site(&step.name.value, action);
+                    let found = self.script(document, step, &site);
+                    self.unknown.push(Unknown::Script { site, found });
                 }
                 "aws:executeAutomation" => {
                     self.child(step.input("DocumentName"), site(&step.name.value, action));
@@ -251,6 +300,49 @@ impl Collector<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// Adds the calls read in `step`'s Python script that are operations of their service (so
+    /// only with models); how many.
+    fn script(
+        &mut self,
+        document: &Document,
+        step: &runbook_engine::document::Step,
+        site: &CallSite,
+    ) -> usize {
+        let Some(models) = self.models else { return 0 };
+        let runtime = step.input("Runtime").and_then(|node| node.as_str()).unwrap_or_default();
+        if !runtime.starts_with("python") {
+            return 0;
+        }
+        let text = match step.input("Script").and_then(|node| node.as_str()) {
+            Some(script) => script.to_string(),
+            None => {
+                let Some(name) = step.input("Attachment").and_then(|node| node.as_str()) else {
+                    return 0;
+                };
+                // Only a plain file name, as the action finds attachments (RB035).
+                let python = std::path::Path::new(name)
+                    .extension()
+                    .is_some_and(|extension| extension.eq_ignore_ascii_case("py"));
+                if !python || name.contains(['/', '\\']) {
+                    return 0;
+                }
+                let folder = document.source.path.parent().unwrap_or(std::path::Path::new(""));
+                let Ok(text) = std::fs::read_to_string(folder.join(name)) else { return 0 };
+                text
+            }
+        };
+        let mut found = 0;
+        for call in script::scan(&text) {
+            let Ok(model) = models.service(&call.service) else { continue };
+            let Some(operation) = model.operation(&call.method) else { continue };
+            let api = operation.name().to_string();
+            drop(model);
+            self.add(&call.service, &api, CallSite { in_script: true, ..site.clone() });
+            found += 1;
+        }
+        found
     }
 
     fn child(&mut self, name: Option<&runbook_engine::syntax::Node>, site: CallSite) {

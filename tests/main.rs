@@ -7,12 +7,15 @@
 //!   steps and edges;
 //! - `corpus`: every runbook of the shared corpus loads and validates as recorded;
 //! - `corpus_auto_mock`: every corpus runbook walks on placeholder answers to a terminal status;
+//! - `corpus_init`: `runbook init` on the examples and twenty corpus runbooks writes test files
+//!   that load, with the cases that pass as written recorded;
 //! - `corpus_models`: the corpus's AWS API calls checked against botocore's models;
 //! - `corpus_runs`: every corpus runbook runs to a terminal status, and every documented action
 //!   runs to its documented outcome;
 //! - `corpus_scripts`: every Python script of the corpus compiles and defines its handler (RB040);
 //! - `examples`: every example runbook passes its test file;
 //! - `fuzz`: mutated runbooks, mock files and test files, by proptest: no panic, errors located;
+//! - `init`: `runbook init` writes a test file that `runbook test` runs, never overwriting;
 //! - `live` (feature `aws`): runbooks run against a moto server through the signed client;
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
@@ -35,6 +38,7 @@ mod cases;
 mod cli;
 mod corpus;
 mod corpus_auto_mock;
+mod corpus_init;
 mod corpus_models;
 mod corpus_runs;
 mod corpus_scripts;
@@ -42,6 +46,7 @@ mod coverage;
 mod examples;
 mod execution_ids;
 mod fuzz;
+mod init;
 #[cfg(feature = "aws")]
 mod live;
 mod load_errors;

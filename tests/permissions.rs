@@ -81,7 +81,9 @@ fn every_call_a_runbook_can_make_is_an_iam_action() {
     assert_eq!(mutating, ["StopInstances", "Invoke", "StartAutomationExecution", "StartExecution"]);
     assert_eq!(found.unknown.len(), 3, "{:?}", found.unknown);
     assert!(matches!(&found.unknown[0], Unknown::Templated { site, .. } if site.step == "dynamic"));
-    assert!(matches!(&found.unknown[1], Unknown::Script { site } if site.step == "script"));
+    assert!(
+        matches!(&found.unknown[1], Unknown::Script { site, found: 0 } if site.step == "script")
+    );
     assert!(
         matches!(&found.unknown[2], Unknown::Child { reason, .. } if reason.contains("`Elsewhere` not found")),
         "{}",
@@ -265,4 +267,114 @@ fn every_service_of_the_installed_botocore_is_checked_mocked_and_permitted() {
     // One call a service: none lost, none merged.
     assert_eq!(found.calls.len(), models.service_names().len());
     assert!(found.calls.iter().all(|call| !call.iam_actions.is_empty()), "{:?}", found.calls);
+}
+
+const SCRIPTS: &str = r#"schemaVersion: '0.3'
+mainSteps:
+  - name: describe
+    action: aws:executeAwsApi
+    inputs: {Service: ec2, Api: DescribeInstances}
+  - name: inline
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      Script: |
+        import boto3
+        def handler(events, context):
+            s3 = boto3.client("s3")
+            s3.put_object(Bucket="b", Key="k", Body=b"")
+            ec2 = boto3.session.Session().client('ec2', region_name='eu-west-1')
+            ec2.describe_instances()
+            s3.not_an_operation()
+  - name: attached
+    action: aws:executeScript
+    inputs: {Runtime: python3.11, Handler: script.handler, Attachment: script.py}
+"#;
+
+const ATTACHED_SCRIPT: &str = "\
+import boto3
+def handler(events, context):
+    rds = boto3.client('rds')
+    return rds.describe_db_instances()['DBInstances']
+";
+
+#[test]
+fn calls_read_in_scripts_are_flagged_in_the_text_and_get_a_statement_of_their_own() {
+    let dir = TempDir::new("permissions-scripts");
+    dir.write("scripts.yaml", SCRIPTS);
+    dir.write("script.py", ATTACHED_SCRIPT);
+    let document = Document::load(dir.path().join("scripts.yaml")).unwrap();
+    let found = permissions(&document, "scripts.yaml", &[], Some(&models()));
+    let script_calls: Vec<String> = found
+        .calls
+        .iter()
+        .filter(|call| call.sites.iter().any(|site| site.in_script))
+        .map(|call| format!("{}.{} {}", call.service, call.api, call.only_in_scripts()))
+        .collect();
+    // The model's spelling (`DescribeDBInstances`); `not_an_operation` is no call.
+    assert_eq!(
+        script_calls,
+        ["ec2.DescribeInstances false", "rds.DescribeDBInstances true", "s3.PutObject true"]
+    );
+    assert!(matches!(&found.unknown[0], Unknown::Script { found: 2, .. }), "{:?}", found.unknown);
+    assert!(matches!(&found.unknown[1], Unknown::Script { found: 1, .. }), "{:?}", found.unknown);
+
+    let output =
+        Cli::new().current_dir(dir.path()).args(["permissions", "scripts.yaml"]).run().code(0);
+    assert!(output.stdout.contains("s3:PutObject"), "{}", output.stdout);
+    assert!(output.stdout.contains("changes  inline (script)\n"), "{}", output.stdout);
+    assert!(output.stdout.contains("describe; inline (script)\n"), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("2 calls found by reading the script; what else it calls"),
+        "{}",
+        output.stdout
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["permissions", "scripts.yaml", "--format", "json"])
+        .run()
+        .code(0);
+    let policy: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(
+        policy["Statement"],
+        serde_json::json!([
+            {"Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"},
+            {
+                "Sid": "FoundInScripts",
+                "Effect": "Allow",
+                "Action": ["rds:DescribeDBInstances", "s3:PutObject"],
+                "Resource": "*"
+            }
+        ])
+    );
+}
+
+#[test]
+fn calls_found_in_the_corpus_scripts() {
+    let models = models();
+    let mut steps = 0usize;
+    let mut with_calls = 0usize;
+    let mut calls = 0usize;
+    let mut runbooks = std::collections::BTreeSet::new();
+    for (name, path) in crate::support::corpus_files() {
+        let Ok(document) = Document::load(&path) else { continue };
+        let found = permissions(&document, &name, &[], Some(&models));
+        for unknown in &found.unknown {
+            if let Unknown::Script { found, .. } = unknown {
+                steps += 1;
+                calls += found;
+                if *found > 0 {
+                    with_calls += 1;
+                    runbooks.insert(name.clone());
+                }
+            }
+        }
+    }
+    let text = format!(
+        "{}\nscript steps: {steps}\nwith calls found: {with_calls}, in {} runbooks\ncalls found: {calls}\n",
+        crate::support::botocore_line(&models),
+        runbooks.len()
+    );
+    crate::support::expect_file_from_models("tests/corpus/script-calls.txt", &text);
 }

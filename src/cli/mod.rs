@@ -8,6 +8,7 @@ mod deploy;
 mod diff;
 mod files;
 mod graph;
+mod init;
 mod live;
 mod models;
 mod permissions;
@@ -76,6 +77,8 @@ enum Command {
     Deploy(deploy::Args),
     /// Compare two run records: status, path, steps, outputs, calls and child runs.
     Diff(diff::Args),
+    /// Write a first test file for a runbook: a case per path through its steps.
+    Init(init::Args),
     /// Print the shell completion script for `runbook` (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
 }
@@ -100,5 +103,6 @@ pub(crate) fn run() -> anyhow::Result<Outcome> {
         Command::Completions(args) => completions::run(&args),
         Command::Deploy(args) => deploy::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Init(args) => init::run(&args),
     }
 }

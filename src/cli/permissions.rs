@@ -95,11 +95,12 @@ fn text(found: &Permissions, runbook: &str) -> String {
             .sites
             .iter()
             .map(|site| {
-                if site.runbook == runbook {
+                let step = if site.runbook == runbook {
                     site.step.clone()
                 } else {
                     format!("{}/{}", site.runbook, site.step)
-                }
+                };
+                if site.in_script { format!("{step} (script)") } else { step }
             })
             .collect();
         let _ =

@@ -8,6 +8,7 @@ mod documents;
 mod file;
 pub mod report;
 mod runner;
+mod scaffold;
 
 pub use file::{
     Cancel, CaseContext, Expect, ExpectedCall, ExpectedWarning, Located, StepExpect, TestCase,
@@ -16,3 +17,4 @@ pub use file::{
 pub use runner::{
     CaseOutcome, DEFAULT_TIME_LIMIT, Mismatch, RunnerOptions, compare, find_test_files, run_files,
 };
+pub use scaffold::{MAX_CASES, SCAFFOLD_ERROR_CODE, Scaffold, ScaffoldCase};

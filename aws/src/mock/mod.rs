@@ -84,6 +84,7 @@ use crate::sandbox::{Evaluation, FailureKind, Sandbox, Script};
 pub use backend::{MOCK_NOT_FOUND, MOCK_SCRIPT_ERROR, MockAws, PrintedLine, UnusedRule};
 pub use error::{MockFileError, MockProblem, MockProblemKind};
 pub use matching::params_match;
+pub use pattern_value::value_matching;
 
 /// A parsed mock file.
 #[derive(Clone, Debug)]

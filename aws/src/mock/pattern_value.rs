@@ -15,7 +15,7 @@ use runbook_engine::params::{Pattern, from_java};
 const MAX_LEN: usize = 4096;
 
 /// A value `pattern` (an `allowedPattern`, Java syntax) matches, if one can be made.
-pub(crate) fn value_matching(pattern: &str) -> Option<String> {
+pub fn value_matching(pattern: &str) -> Option<String> {
     let hir = regex_syntax::ParserBuilder::new().build().parse(&from_java(pattern)).ok()?;
     let mut walk = Walk::default();
     walk.hir(&hir)?;

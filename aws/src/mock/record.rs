@@ -197,6 +197,14 @@ impl Recorder {
     }
 }
 
+/// The entries of `map` as YAML in block style, each line indented by `indent` spaces, written
+/// as mock files are, so that files which embed mocks (test files) read the same.
+pub fn yaml_block(map: &Map<String, Value>, indent: usize) -> String {
+    let mut out = String::new();
+    yaml_map(&mut out, Some(map.iter()), indent);
+    out
+}
+
 /// The backend of [`Recorder::backend`].
 struct RecordingAws {
     inner: Arc<dyn AwsBackend>,
