@@ -251,9 +251,12 @@ impl Collector<'_> {
             let Some(text) = parameter.default.as_ref().and_then(|node| node.as_str()) else {
                 continue;
             };
-            let reads_store = Template::parse(text)
-                .references()
-                .any(|reference| matches!(reference.target, Target::ParameterStore(_)));
+            let reads_store = Template::parse(text).references().any(|reference| {
+                matches!(
+                    reference.target,
+                    Target::ParameterStore(_) | Target::SecureParameterStore(_)
+                )
+            });
             if reads_store {
                 let step = format!("parameters.{}.default", parameter.name.value);
                 self.add("ssm", "GetParameter", site(&step, "{{ ssm: }}"));

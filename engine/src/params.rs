@@ -122,9 +122,11 @@ async fn default_value(
 ) -> Result<Value, ParameterError> {
     if let Some(text) = default.as_str()
         && let Some(reference) = Template::parse(text).as_whole_reference()
-        && let Target::ParameterStore(path) = &reference.target
+        && let Target::ParameterStore(path) | Target::SecureParameterStore(path) = &reference.target
     {
+        let secure = matches!(reference.target, Target::SecureParameterStore(_));
         let value = match calls {
+            Some(calls) if secure => store.get_decrypted_for_run(path, calls).await,
             Some(calls) => store.get_for_run(path, calls).await,
             None => store.get(path).await,
         };

@@ -125,7 +125,9 @@ pub struct FailureDetails {
 }
 
 /// An AWS call a step made, with its answer. A run's `Calls` hold its own calls and those of
-/// its child runs, in the order they were made; `AutomationExecutionId` tells whose they are.
+/// its `aws:executeAutomation` child runs, in the order they were made; `AutomationExecutionId`
+/// tells whose they are. A run over targets holds the calls that resolved them; each child's
+/// calls are in its own record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CallRecord {
@@ -277,7 +279,8 @@ pub struct Execution {
     /// `ParentAutomationExecutionId`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_automation_execution_id: Option<String>,
-    /// Every AWS call made by the run and its child runs, in the order they were made.
+    /// Every AWS call made by the run and its `aws:executeAutomation` child runs, in the order
+    /// they were made (a run over targets: those that resolved its targets).
     pub calls: Vec<CallRecord>,
     /// References steps ran with as their literal text, once per step and reference.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -397,6 +400,24 @@ impl Execution {
             .filter(|step| step.step_status != Status::Pending)
             .map(|step| step.step_name.as_str())
             .collect()
+    }
+
+    /// Every AWS call the run and its child runs made. A run's `Calls` already hold those of
+    /// its `aws:executeAutomation` children; a run over targets holds only the calls that
+    /// resolved its targets, so its children's are gathered from their records and ordered by
+    /// the run's clock (at the same time, the parent's first, then the children's in target
+    /// order).
+    pub fn calls_made(&self) -> Vec<&CallRecord> {
+        let mut calls: Vec<&CallRecord> = self.calls.iter().collect();
+        if self.fleet.is_some() {
+            for step in &self.step_executions {
+                if let Some(child) = &step.child {
+                    calls.extend(child.calls_made());
+                }
+            }
+            calls.sort_by_key(|call| call.time);
+        }
+        calls
     }
 
     /// The record as pretty-printed JSON.

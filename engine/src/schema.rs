@@ -75,7 +75,7 @@ fn parameter() -> Value {
         "properties": {
             "type": {"enum": types},
             "description": {"type": "string"},
-            "default": {"description": "A value of the parameter's type, or {{ ssm:/name }}."},
+            "default": {"description": "A value of the parameter's type, or {{ ssm:/name }}, or {{ ssm-secure:/name }} (a SecureString, read decrypted and masked as a secret)."},
             "allowedValues": {"type": "array"},
             "allowedPattern": {"type": "string", "description": "A Java regular expression values must match."},
             "displayType": {"enum": ["textfield", "textarea"]},

@@ -61,6 +61,9 @@ pub enum Target {
     Automation(String),
     /// `{{ ssm:/path/name }}`.
     ParameterStore(String),
+    /// `{{ ssm-secure:/path/name }}`: a `SecureString`, read decrypted; the value is a secret
+    /// (RULINGS 26). Read where `{{ ssm:... }}` is, in parameter defaults.
+    SecureParameterStore(String),
 }
 
 impl fmt::Display for Target {
@@ -72,6 +75,7 @@ impl fmt::Display for Target {
             Self::Global(name) => write!(f, "global:{name}"),
             Self::Automation(name) => write!(f, "automation:{name}"),
             Self::ParameterStore(path) => write!(f, "ssm:{path}"),
+            Self::SecureParameterStore(path) => write!(f, "ssm-secure:{path}"),
         }
     }
 }
@@ -169,6 +173,9 @@ fn parse_target(inner: &str) -> Option<Target> {
             "ssm" if is_parameter_store_name(name) => {
                 Some(Target::ParameterStore(name.to_string()))
             }
+            "ssm-secure" if is_parameter_store_name(name) => {
+                Some(Target::SecureParameterStore(name.to_string()))
+            }
             _ => None,
         };
     }
@@ -201,7 +208,7 @@ mod tests {
     fn finds_every_reference_form() {
         assert_eq!(
             targets(
-                "{{ A }}-{{b.C}}-{{ variable:V }}-{{global:REGION}}-{{automation:EXECUTION_ID}}-{{ ssm:/a/b }}"
+                "{{ A }}-{{b.C}}-{{ variable:V }}-{{global:REGION}}-{{automation:EXECUTION_ID}}-{{ ssm:/a/b }}-{{ ssm-secure:/db/pw }}"
             ),
             [
                 Target::Parameter("A".into()),
@@ -210,6 +217,7 @@ mod tests {
                 Target::Global("REGION".into()),
                 Target::Automation("EXECUTION_ID".into()),
                 Target::ParameterStore("/a/b".into()),
+                Target::SecureParameterStore("/db/pw".into()),
             ]
         );
     }

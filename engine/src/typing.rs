@@ -111,7 +111,7 @@ fn declared(document: &Document, target: &Target) -> Option<(String, ValueType)>
         }
         Target::Global(name) => Some((format!("`global:{name}`"), ValueType::String)),
         Target::Automation(name) => Some((format!("`automation:{name}`"), ValueType::String)),
-        Target::ParameterStore(_) => None,
+        Target::ParameterStore(_) | Target::SecureParameterStore(_) => None,
     }
 }
 

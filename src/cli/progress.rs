@@ -115,6 +115,7 @@ pub(crate) fn summary(execution: &Execution, color: bool) -> String {
         .execution_end_time
         .map(|end| duration(end.duration_since(execution.execution_start_time)))
         .unwrap_or_default();
+    let calls = execution.calls_made().len();
     let _ = writeln!(
         out,
         "\n{} · {ran} {} ran, {failed} failed · {took} on the run's clock · {} AWS {}",
@@ -124,8 +125,8 @@ pub(crate) fn summary(execution: &Execution, color: bool) -> String {
             execution.automation_execution_status.as_str()
         ),
         if ran == 1 { "step" } else { "steps" },
-        execution.calls.len(),
-        if execution.calls.len() == 1 { "call" } else { "calls" },
+        calls,
+        if calls == 1 { "call" } else { "calls" },
     );
     if let Some(message) = &execution.failure_message {
         let _ = writeln!(out, "  {}", escape_lines(message, "  "));

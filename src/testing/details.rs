@@ -35,10 +35,11 @@ pub(super) fn compare(expect: &Expect, execution: &Execution, fail: &mut dyn FnM
         compare_warnings(wanted, *span, execution, fail);
     }
     if let Some(Located { value: wanted, span }) = &expect.call_count {
-        let made = execution.calls.len() as u64;
+        let all = execution.calls_made();
+        let made = all.len() as u64;
         if made != *wanted {
             let calls: Vec<String> =
-                execution.calls.iter().map(|c| format!("{}.{}", c.service, c.api)).collect();
+                all.iter().map(|c| format!("{}.{}", c.service, c.api)).collect();
             fail(
                 *span,
                 format!(

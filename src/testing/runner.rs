@@ -542,7 +542,7 @@ fn compare_run(
         }
     }
     // A run's calls include its children's, in the order they were made.
-    let calls = &execution.calls;
+    let calls = execution.calls_made();
     let mut position = 0;
     for Located { value: wanted, span } in &expect.calls {
         let found = calls[position..].iter().position(|call| {

@@ -100,7 +100,9 @@ impl Setup {
             let host = Host::new(self.aws, clock.clone())
                 .with_documents(Arc::new(memory_documents(self.documents)))
                 .with_observer(self.progress);
-            let executor = Executor::new(Arc::new(Actions::new()), host);
+            let mut actions = Actions::new();
+            actions.register(crate::testing::CallApi);
+            let executor = Executor::new(Arc::new(actions), host);
             let mut options = RunOptions::with_parameters(
                 self.parameters.as_object().unwrap().clone().into_iter().collect(),
             );
@@ -354,6 +356,42 @@ fn tag_targets_show_in_the_record_with_what_they_resolved_to() {
     assert_eq!(json["ProgressCounters"]["SuccessSteps"], 3);
     assert_eq!(json["StepExecutions"][0]["Inputs"]["InstanceId"], "\"i-1\"");
     assert_eq!(json["StepExecutions"][0]["Action"], "aws:executeAutomation");
+}
+
+/// The parent lists its children, not their calls (RULINGS 25: the record grows with what ran,
+/// each call once): its `Calls` are those that resolved the targets, each child's are in its
+/// record, and `calls_made` gathers them all.
+#[test]
+fn a_fleet_parent_holds_its_resolving_calls_and_each_child_its_own() {
+    const CALLING: &str = "schemaVersion: '0.3'\nparameters:\n  InstanceId: {type: String}\nmainSteps:\n- {name: look, action: aws:executeAwsApi, inputs: {Service: ec2, Api: DescribeTags, Filters: [{Name: resource-id, Values: ['{{ InstanceId }}']}]}}\n";
+    let aws = answering(|request| match request.api.as_str() {
+        "DescribeInstances" => Some(json!({"Reservations": [{"Instances": [
+            {"InstanceId": "i-1"}, {"InstanceId": "i-2"}
+        ]}]})),
+        "DescribeTags" => Some(json!({"Tags": []})),
+        _ => None,
+    });
+    let fleet = Fleet::new("InstanceId", Target::new("tag:Env", ["prod"]));
+    let execution = setup(CALLING).fleet(fleet).aws(aws.clone()).run();
+    assert_eq!(
+        execution.automation_execution_status,
+        Status::Success,
+        "{:?}",
+        execution.step_executions.iter().map(|s| &s.failure_message).collect::<Vec<_>>()
+    );
+    assert_eq!(aws.calls().len(), 3);
+    let own: Vec<&str> = execution.calls.iter().map(|c| c.api.as_str()).collect();
+    assert_eq!(own, ["DescribeInstances"], "the parent copies no child call");
+    for step in &execution.step_executions {
+        let child = step.child.as_deref().unwrap();
+        assert_eq!(child.calls.len(), 1);
+        assert_eq!(child.calls[0].automation_execution_id, child.automation_execution_id);
+    }
+    let all: Vec<&str> = execution.calls_made().iter().map(|c| c.api.as_str()).collect();
+    assert_eq!(all, ["DescribeInstances", "DescribeTags", "DescribeTags"]);
+    let json: Value = serde_json::from_str(&execution.to_json()).unwrap();
+    assert_eq!(json["Calls"].as_array().unwrap().len(), 1);
+    assert_eq!(json["StepExecutions"][1]["Child"]["Calls"][0]["Api"], "DescribeTags");
 }
 
 #[test]

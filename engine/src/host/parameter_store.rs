@@ -1,4 +1,4 @@
-//! Parameter Store, for `{{ ssm:/name }}` in parameter defaults. By default it is read through
+//! Parameter Store, for `{{ ssm:/name }}` and `{{ ssm-secure:/name }}` in parameter defaults. By default it is read through
 //! the run's AWS backend (`ssm.GetParameter`), so mocks, an emulator and AWS all answer it, and
 //! the read is one of the run's recorded calls; tests can give a plain map instead.
 
@@ -22,6 +22,17 @@ pub trait ParameterStore: Send + Sync {
     ) -> BoxFuture<'a, Result<Value, String>> {
         let _ = calls;
         self.get(name)
+    }
+
+    /// The decrypted value of the `SecureString` parameter `name`, for
+    /// `{{ ssm-secure:name }}`, read for a run as [`get_for_run`](Self::get_for_run) reads. By
+    /// default the store's value as it is.
+    fn get_decrypted_for_run<'a>(
+        &'a self,
+        name: &'a str,
+        calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<Value, String>> {
+        self.get_for_run(name, calls)
     }
 }
 
@@ -70,6 +81,17 @@ impl<B: std::ops::Deref<Target = dyn AwsBackend> + Send + Sync> ParameterStore
         Box::pin(async move {
             let answer = calls.call("ssm", "GetParameter", json!({ "Name": name })).await;
             parameter_value(name, answer)
+        })
+    }
+
+    fn get_decrypted_for_run<'a>(
+        &'a self,
+        name: &'a str,
+        calls: &'a dyn ScriptCalls,
+    ) -> BoxFuture<'a, Result<Value, String>> {
+        Box::pin(async move {
+            let params = json!({ "Name": name, "WithDecryption": true });
+            parameter_value(name, calls.call("ssm", "GetParameter", params).await)
         })
     }
 }

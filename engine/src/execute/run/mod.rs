@@ -65,9 +65,44 @@ pub(crate) async fn run_once(
         Some(&cx as &dyn ScriptCalls),
     )
     .await?;
+    learn_secret_parameters(&environment, &plan.document, &options.parameters, &parameters);
     let mut run = Run::new(actions, runs, plan, environment, options, parameters);
     run.resolve_parameter_templates()?;
     Ok(run.execute().await)
+}
+
+/// Learns the secrets among the run's parameters (RULINGS 26): the values of
+/// `{{ ssm-secure:... }}` defaults, and what a parameter's type made of a secret it was given
+/// (a child run's `RuntimeParameters` carrying a parent's secret, split into a `StringList`).
+fn learn_secret_parameters(
+    environment: &RunEnvironment,
+    document: &crate::document::Document,
+    given: &indexmap::IndexMap<String, serde_json::Value>,
+    bound: &indexmap::IndexMap<String, serde_json::Value>,
+) {
+    let secrets = &environment.host.context.secrets;
+    for parameter in &document.parameters {
+        let name = parameter.name.value.as_str();
+        let Some(value) = bound.get(name) else { continue };
+        match given.get(name) {
+            Some(source) => secrets.learn_derived(source, value),
+            None => {
+                let secure = parameter
+                    .default
+                    .as_ref()
+                    .and_then(|node| node.as_str())
+                    .and_then(|text| {
+                        crate::template::Template::parse(text).as_whole_reference().cloned()
+                    })
+                    .is_some_and(|reference| {
+                        matches!(reference.target, crate::template::Target::SecureParameterStore(_))
+                    });
+                if secure && let Some(text) = value.as_str() {
+                    secrets.insert(text);
+                }
+            }
+        }
+    }
 }
 
 /// How a scope (the main steps or one pass of a loop body) ended.

@@ -73,6 +73,9 @@ impl Run {
             Target::ParameterStore(name) => Err(Missing::Invalid(format!(
                 "`{{{{ ssm:{name} }}}}` can only be read in a parameter default"
             ))),
+            Target::SecureParameterStore(name) => Err(Missing::Invalid(format!(
+                "`{{{{ ssm-secure:{name} }}}}` can only be read in a parameter default"
+            ))),
         }
     }
 

@@ -191,7 +191,8 @@ impl Run {
         let mut record = std::mem::take(&mut self.records[index]);
         record.attempts = attempts;
         let result = result.and_then(|output| {
-            let outputs = Self::select_outputs(step, &output.action)?;
+            let secrets = &self.environment.host.context.secrets;
+            let outputs = Self::select_outputs(step, &output.action, secrets)?;
             Ok((output, outputs))
         });
         let end = match result {
@@ -244,6 +245,7 @@ impl Run {
     pub(super) fn select_outputs(
         step: &PlannedStep,
         output: &ActionOutput,
+        secrets: &crate::execute::Secrets,
     ) -> Result<IndexMap<String, Value>, StepFailure> {
         let mut outputs = output.outputs.clone();
         // Actions without a response of their own (the control actions) are read through their
@@ -276,6 +278,8 @@ impl Run {
                     ),
                 )
             })?;
+            // A secret converted to its output's type (a list, a number) stays one.
+            secrets.learn_derived(&value, &converted);
             outputs.insert(declared.name.clone(), converted);
         }
         Ok(outputs)

@@ -43,6 +43,8 @@
 //! child started, in target order: `StepName` the target value (for a map of one parameter, its
 //! values joined by commas; else each `NAME=values`, joined by `; `), `Action` `aws:executeAutomation`,
 //! `Inputs` `{TargetParameterName: value}` (or the map), the child's status, times and record.
+//! The parent's `Calls` are those that resolved the targets; a child's calls are in its record
+//! ([`Execution::calls_made`] gathers them all).
 //! Children never started have no step. The parent ends `Cancelled` when cancelled (the cancel
 //! reaches every running child), else `Success` when every child it started ended `Success`,
 //! else `Failed`; with no targets at all it ends `Success`.
@@ -104,9 +106,11 @@ pub(crate) async fn run_fleet(
     if let Ok(targets) = &resolved {
         check_start_parameters(&plan.document, &options, &checked, targets, host).await?;
     }
-    // The children's calls join the resolving ones as they are made.
+    // The parent's record lists its children, as the service's does, and its calls are those
+    // that resolved the targets: each child's calls are in its own record only (RULINGS 25), so
+    // that a large fleet holds each call once.
     let resolving = environment.take_calls();
-    let options = RunOptions { call_logs: environment.lineage(), ..options };
+    let options = RunOptions { call_logs: Vec::new(), ..options };
 
     let mut parent = children::Parent {
         host,
@@ -140,7 +144,7 @@ pub(crate) async fn run_fleet(
         targets: &targets,
         failure,
         outcome,
-        calls: resolving.into_iter().chain(environment.take_calls()).collect(),
+        calls: resolving,
     });
     parent.emit(&Event::RunFinished { run: &run_ref, execution: &execution });
     Ok(execution)

@@ -71,9 +71,9 @@ fn has_placeholder(node: &Node) -> bool {
 
 fn is_parameter_store(node: &Node) -> bool {
     node.as_str().is_some_and(|text| {
-        Template::parse(text)
-            .as_whole_reference()
-            .is_some_and(|reference| matches!(reference.target, Target::ParameterStore(_)))
+        Template::parse(text).as_whole_reference().is_some_and(|reference| {
+            matches!(reference.target, Target::ParameterStore(_) | Target::SecureParameterStore(_))
+        })
     })
 }
 

@@ -13,7 +13,7 @@ use super::undefined_reference::located;
 
 pub(super) const RULE: Rule = Rule {
     code: Code { id: "RB015", name: "reference-placement" },
-    summary: "{{ssm:...}} only in parameter defaults; defaults read no step outputs or variables",
+    summary: "{{ssm:...}} and {{ssm-secure:...}} only in parameter defaults; defaults read no step outputs or variables",
     check,
 };
 
@@ -21,7 +21,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for use_ in &cx.uses {
         let target = &use_.reference.target;
         let (message, hint) = match (use_.parameter, target) {
-            (None, Target::ParameterStore(_)) => (
+            (None, Target::ParameterStore(_) | Target::SecureParameterStore(_)) => (
                 format!(
                     "`{}` reads Parameter Store, which only parameter defaults may do",
                     use_.reference.written

@@ -59,7 +59,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 )
             }),
             Target::StepOutput { step, output } => step_output(cx, step, output),
-            Target::Global(_) | Target::Automation(_) | Target::ParameterStore(_) => None,
+            Target::Global(_)
+            | Target::Automation(_)
+            | Target::ParameterStore(_)
+            | Target::SecureParameterStore(_) => None,
         };
         if let Some((message, close)) = problem {
             let mut diagnostic = located(Diagnostic::error(RULE.code, message), use_);
