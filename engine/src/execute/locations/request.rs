@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::document::Document;
-use crate::execute::rate::{Limit, MaxConcurrency, MaxErrors};
+use crate::execute::rate::{Limit, MaxConcurrency, MaxErrors, RateError};
 use crate::execute::targets::Fleet;
 use crate::execute::targets::request::{list_of_maps, text_values};
 use crate::params::ParameterError;
@@ -147,16 +147,28 @@ impl Locations {
         }
         locations
             .iter()
-            .map(|location| {
+            .enumerate()
+            .map(|(index, location)| {
+                // The service's message names the member within the list, from 1.
+                let refused = |field: &str, error: RateError| {
+                    let member = format!(
+                        "'targetLocations.{}.member.{}{}'",
+                        index + 1,
+                        field[..1].to_ascii_lowercase(),
+                        &field[1..]
+                    );
+                    let message =
+                        error.to_string().replace(&format!("'{}'", error.member), &member);
+                    refuse(field, message)
+                };
                 let concurrency = match &location.target_location_max_concurrency {
-                    Some(text) => MaxConcurrency::parse(text).map_err(|error| {
-                        refuse("TargetLocationMaxConcurrency", error.to_string())
-                    })?,
+                    Some(text) => MaxConcurrency::parse(text)
+                        .map_err(|error| refused("TargetLocationMaxConcurrency", error))?,
                     None => MaxConcurrency(Limit::Count(1)),
                 };
                 let errors = match &location.target_location_max_errors {
                     Some(text) => MaxErrors::parse(text)
-                        .map_err(|error| refuse("TargetLocationMaxErrors", error.to_string()))?,
+                        .map_err(|error| refused("TargetLocationMaxErrors", error))?,
                     None => MaxErrors::DEFAULT,
                 };
                 let role_name = match location.execution_role_name.as_deref() {
@@ -301,7 +313,13 @@ mod tests {
         };
         assert_eq!(field(both), "TargetLocationsURL");
         let fast = TargetLocation { target_location_max_concurrency: Some("0".into()), ..one() };
-        assert_eq!(field(Locations::new(vec![fast])), "TargetLocationMaxConcurrency");
+        let error = Locations::new(vec![one(), fast]).check(&document).unwrap_err();
+        assert_eq!(error.parameter, "TargetLocationMaxConcurrency");
+        assert!(
+            error.message.starts_with("1 validation error detected: Value '0' at 'targetLocations.2.member.targetLocationMaxConcurrency' failed"),
+            "{}",
+            error.message
+        );
         let lenient = TargetLocation { target_location_max_errors: Some("x".into()), ..one() };
         assert_eq!(field(Locations::new(vec![lenient])), "TargetLocationMaxErrors");
         let targets =
