@@ -319,12 +319,12 @@ mod tests {
         check::<MockFile>();
     }
 
-    fn at(account: &str, region: &str) -> Option<runbook_engine::host::Location> {
-        Some(runbook_engine::host::Location {
+    fn at(account: &str, region: &str) -> runbook_engine::host::Location {
+        runbook_engine::host::Location {
             account: account.into(),
             region: region.into(),
             role_name: "R".into(),
-        })
+        }
     }
 
     #[test]
@@ -338,9 +338,9 @@ mod tests {
                 .with_location(location);
             aws.answer(&request)
         };
-        assert_eq!(call(at("111111111111", "eu-west-1")).unwrap()["Vpcs"][0], "a");
-        assert_eq!(call(at("222222222222", "eu-west-1")).unwrap()["Vpcs"][0], "b");
-        let elsewhere = call(at("222222222222", "us-east-1")).unwrap_err();
+        assert_eq!(call(Some(at("111111111111", "eu-west-1"))).unwrap()["Vpcs"][0], "a");
+        assert_eq!(call(Some(at("222222222222", "eu-west-1"))).unwrap()["Vpcs"][0], "b");
+        let elsewhere = call(Some(at("222222222222", "us-east-1"))).unwrap_err();
         assert_eq!(elsewhere.code, MOCK_NOT_FOUND);
         assert!(
             elsewhere.message.contains("as account 222222222222 in us-east-1"),
