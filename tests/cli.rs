@@ -913,7 +913,7 @@ fn validate_warns_for_inputs_a_local_run_does_not_act_on_naming_them() {
     let dir = TempDir::new("cli-unsupported-input");
     dir.write(
         "locations.yaml",
-        "schemaVersion: '0.3'\nmainSteps:\n  - name: everywhere\n    action: aws:executeAutomation\n    inputs:\n      DocumentName: AWS-RestartEC2Instance\n      TargetLocations: [{Accounts: ['123456789012'], Regions: [us-east-1]}]\n",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: everywhere\n    action: aws:executeAutomation\n    inputs:\n      DocumentName: AWS-RestartEC2Instance\n      TargetLocations: [{Accounts: ['123456789012'], Regions: [us-east-1]}]\n      Tags: [{Key: team, Value: ops}]\n",
     );
     let output = Cli::new()
         .current_dir(dir.path())
@@ -923,12 +923,14 @@ fn validate_warns_for_inputs_a_local_run_does_not_act_on_naming_them() {
         .code(0);
     assert!(
         output.stdout.contains(
-            "warning[RB036]: `TargetLocations` of aws:executeAutomation is not acted on by a local run"
+            "warning[RB036]: `Tags` of aws:executeAutomation is not acted on by a local run"
         ),
         "{}",
         output.stdout
     );
-    assert!(output.stdout.contains("--> locations.yaml:7:24"), "{}", output.stdout);
+    assert!(output.stdout.contains("--> locations.yaml:8:13"), "{}", output.stdout);
+    // A run over target locations is acted on.
+    assert!(!output.stdout.contains("`TargetLocations`"), "{}", output.stdout);
     assert!(
         output.stdout.ends_with("1 runbook checked: 0 errors, 1 warning\n"),
         "{}",
