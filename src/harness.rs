@@ -392,6 +392,8 @@ impl Run {
             api: api.into(),
             params: Some(params.into()),
             step: None,
+            account: None,
+            region: None,
         };
         let expect = Expect {
             status: Some(Self::located(self.execution.automation_execution_status)),

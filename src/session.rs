@@ -25,7 +25,8 @@ use runbook_aws::model::Models;
 use runbook_engine::Document;
 use runbook_engine::document::{Format, LoadError};
 use runbook_engine::execute::{
-    Actions, CancelToken, Executor, Fleet, IdGenerator, Plan, RunContext, RunOptions, StepBudget,
+    Actions, CancelToken, Executor, Fleet, IdGenerator, Locations, Plan, RunContext, RunOptions,
+    StepBudget,
 };
 use runbook_engine::host::{
     Approver, AwsBackend, Clock, DocumentStore, Observer, ScriptRunner, SystemClock, VirtualClock,
@@ -215,6 +216,7 @@ pub struct Session {
     execution_id: Option<String>,
     ids: Option<Arc<IdGenerator>>,
     fleet: Option<Fleet>,
+    locations: Option<Locations>,
     max_step_executions: u64,
     cancel: CancelToken,
     cancel_after: Option<Duration>,
@@ -259,6 +261,7 @@ impl Session {
             execution_id: None,
             ids: None,
             fleet: None,
+            locations: None,
             max_step_executions: StepBudget::DEFAULT,
             cancel: CancelToken::new(),
             cancel_after: None,
@@ -416,6 +419,14 @@ impl Session {
         self
     }
 
+    /// Runs once per account and Region of `locations`, under rate control, below a parent
+    /// run; with targets in a location, once per target there.
+    #[must_use]
+    pub fn locations(mut self, locations: Locations) -> Self {
+        self.locations = Some(locations);
+        self
+    }
+
     /// How many step executions each run may start before it is stopped and fails (RULINGS 25;
     /// default 10,000).
     #[must_use]
@@ -492,6 +503,7 @@ impl Session {
         options.cancel = self.cancel.clone();
         options.execution_id.clone_from(&self.execution_id);
         options.fleet.clone_from(&self.fleet);
+        options.locations.clone_from(&self.locations);
         options.budget = StepBudget::new(self.max_step_executions);
         let result = executor.run(runbook.plan.clone(), options).await;
         if let Some(timer) = timer {

@@ -216,6 +216,66 @@ fn run_over_targets_shows_progress_and_a_summary() {
 }
 
 #[test]
+fn run_over_target_locations_runs_as_each_account_in_each_region() {
+    let dir = TempDir::new("cli-run-locations");
+    dir.write(
+        "where.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: vpcs\n    action: aws:executeAwsApi\n    inputs: {Service: ec2, Api: DescribeVpcs, Filters: [{Name: 'tag:Owner', Values: ['{{ global:ACCOUNT_ID }}']}]}\n",
+    );
+    dir.write(
+        "locations.yaml",
+        "- Accounts: [111111111111, '222222222222']\n  Regions: [eu-west-1]\n  TargetLocationMaxConcurrency: '2'\n",
+    );
+    dir.write(
+        "mocks.yaml",
+        "aws:\n  - {service: ec2, api: DescribeVpcs, account: '222222222222', error: {code: UnauthorizedOperation, message: denied}}\n  - {service: ec2, api: DescribeVpcs, region: eu-west-1, returns: {Vpcs: []}}\n",
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "where.yaml",
+            "--target-locations",
+            "locations.yaml",
+            "--mocks",
+            "mocks.yaml",
+        ])
+        .run()
+        .code(1);
+    let out = &output.stdout;
+    assert!(out.contains("111111111111/eu-west-1  Success"), "{out}");
+    assert!(out.contains("222222222222/eu-west-1  Failed"), "{out}");
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "where.yaml",
+            "--target-locations",
+            "locations.yaml",
+            "--mocks",
+            "mocks.yaml",
+        ])
+        .args(["--output", "json"])
+        .run()
+        .code(1);
+    let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(record["TargetLocations"][0]["Accounts"][0], "111111111111");
+    assert_eq!(record["Calls"][0]["Account"], "111111111111");
+    assert_eq!(record["Calls"][0]["Region"], "eu-west-1");
+    dir.write("bad.json", "[{\"Acounts\": [\"1\"]}]");
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "where.yaml", "--target-locations", "bad.json"])
+        .run()
+        .code(2);
+    assert!(
+        output.stderr.contains("bad.json: `TargetLocations` item 1: unknown field `Acounts`"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
 fn test_runs_the_examples_and_reports_junit() {
     let output = Cli::new().args(["test", "runbooks"]).run().code(0);
     assert!(output.stdout.contains("15 passed, 0 failed"), "{}", output.stdout);
@@ -495,6 +555,30 @@ fn run_auto_mock_answers_what_no_mock_answers() {
         output.stderr
     );
     assert!(output.stderr.contains("pip install botocore"), "{}", output.stderr);
+}
+
+#[test]
+fn run_auto_mock_answers_a_webhook_s_integration_and_request() {
+    let dir = TempDir::new("cli-auto-mock-webhook");
+    dir.write(
+        "hook.yaml",
+        "schemaVersion: '0.3'\nmainSteps:\n  - {name: notify, action: aws:invokeWebhook, inputs: {IntegrationName: Alerts, Body: done}}\n",
+    );
+    let output = Cli::new()
+        .current_dir(dir.path())
+        .args(["run", "hook.yaml", "--auto-mock", "--output", "json"])
+        .run()
+        .code(0);
+    let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    let step = &record["StepExecutions"][0];
+    assert_eq!(step["Outputs"]["ResponseCode"], serde_json::json!(["200"]), "{step}");
+    let invoke = &record["Calls"][1];
+    assert_eq!(
+        (invoke["Service"].as_str(), invoke["Api"].as_str()),
+        (Some("webhook"), Some("Invoke"))
+    );
+    assert_eq!(invoke["Params"]["Url"], "https://Alerts.webhook.invalid/");
+    assert_eq!(invoke["Params"]["Body"], "done");
 }
 
 #[test]
@@ -832,7 +916,7 @@ fn validate_warns_for_inputs_a_local_run_does_not_act_on_naming_them() {
     let dir = TempDir::new("cli-unsupported-input");
     dir.write(
         "locations.yaml",
-        "schemaVersion: '0.3'\nmainSteps:\n  - name: everywhere\n    action: aws:executeAutomation\n    inputs:\n      DocumentName: AWS-RestartEC2Instance\n      TargetLocations: [{Accounts: ['123456789012'], Regions: [us-east-1]}]\n",
+        "schemaVersion: '0.3'\nmainSteps:\n  - name: everywhere\n    action: aws:executeAutomation\n    inputs:\n      DocumentName: AWS-RestartEC2Instance\n      TargetLocations: [{Accounts: ['123456789012'], Regions: [us-east-1]}]\n      Tags: [{Key: team, Value: ops}]\n",
     );
     let output = Cli::new()
         .current_dir(dir.path())
@@ -842,12 +926,14 @@ fn validate_warns_for_inputs_a_local_run_does_not_act_on_naming_them() {
         .code(0);
     assert!(
         output.stdout.contains(
-            "warning[RB036]: `TargetLocations` of aws:executeAutomation is not acted on by a local run"
+            "warning[RB036]: `Tags` of aws:executeAutomation is not acted on by a local run"
         ),
         "{}",
         output.stdout
     );
-    assert!(output.stdout.contains("--> locations.yaml:7:24"), "{}", output.stdout);
+    assert!(output.stdout.contains("--> locations.yaml:8:13"), "{}", output.stdout);
+    // A run over target locations is acted on.
+    assert!(!output.stdout.contains("`TargetLocations`"), "{}", output.stdout);
     assert!(
         output.stdout.ends_with("1 runbook checked: 0 errors, 1 warning\n"),
         "{}",

@@ -466,18 +466,7 @@ const ACTION_CASES: &[ActionCase] = &[
 
 /// Documented uses of an action that do not run yet, each with the failure the run shows
 /// instead: the test fails when one starts working, so that it leaves this list.
-const KNOWN_LIMITS: &[(&str, &str, &str)] = &[
-    (
-        "aws:executeAutomation with TargetLocations (issue 17)",
-        "mainSteps:\n- {name: act, action: aws:executeAutomation, inputs: {DocumentName: child, TargetLocations: [{Accounts: ['123456789012'], Regions: [us-east-1]}]}}\n",
-        "unsupported input `TargetLocations` of aws:executeAutomation",
-    ),
-    (
-        "aws:executeAutomation with TargetLocationsURL (issue 17)",
-        "mainSteps:\n- {name: act, action: aws:executeAutomation, inputs: {DocumentName: child, TargetLocationsURL: 'https://example-bucket.s3.amazonaws.com/locations.json'}}\n",
-        "unsupported input `TargetLocationsURL` of aws:executeAutomation",
-    ),
-];
+const KNOWN_LIMITS: &[(&str, &str, &str)] = &[];
 
 /// Runs `runbook` (after its `schemaVersion`) on `mocks`, with child runbooks in `documents`
 /// and every approval and pause approved, through the public harness.

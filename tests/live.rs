@@ -56,6 +56,16 @@ fn run_with(
     parameters: &[(&str, Value)],
     options: impl FnOnce(ClientOptions) -> ClientOptions + Send + 'static,
 ) -> Execution {
+    run_session(yaml, parameters, options, |session| session)
+}
+
+/// [`run_with`], with the session changed by `session`.
+fn run_session(
+    yaml: &str,
+    parameters: &[(&str, Value)],
+    options: impl FnOnce(ClientOptions) -> ClientOptions + Send + 'static,
+    change: impl FnOnce(Session) -> Session + Send + 'static,
+) -> Execution {
     let url = moto_url();
     let validated = Loader::new().parse("live.yaml", yaml, Format::Yaml).unwrap();
     assert!(!validated.report().has_errors(), "{:?}", validated.report().diagnostics);
@@ -83,7 +93,7 @@ fn run_with(
                 ..RunContext::default()
             })
             .parameters(parameters);
-        session.run_async(&runbook).await.unwrap().execution
+        change(session).run_async(&runbook).await.unwrap().execution
     })
 }
 
@@ -180,6 +190,66 @@ mainSteps:
     assert!(arn.as_str().is_some_and(|arn| arn.starts_with("arn:aws:iam::123456789012:role/")));
     assert_eq!(output(&execution, "read.Arn"), arn);
     assert_eq!(output(&execution, "read.Principal"), "ssm.amazonaws.com");
+}
+
+#[test]
+fn a_run_over_target_locations_assumes_the_execution_role_in_each_account() {
+    let name = format!("/runbook/{}", unique("located"));
+    let yaml = r"schemaVersion: '0.3'
+parameters:
+  Name: {type: String}
+mainSteps:
+  - name: who
+    action: aws:executeAwsApi
+    inputs: {Service: sts, Api: GetCallerIdentity}
+    outputs:
+      - {Name: Account, Selector: $.Account}
+      - {Name: Arn, Selector: $.Arn}
+  - name: put
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: PutParameter, Name: '{{ Name }}', Value: '{{ global:ACCOUNT_ID }}', Type: String}
+";
+    let location = runbook_engine::record::TargetLocation {
+        accounts: vec!["111111111111".into()],
+        regions: vec!["eu-west-1".into()],
+        execution_role_name: Some("RunbookExecution".into()),
+        ..Default::default()
+    };
+    let locations = runbook_engine::execute::Locations::new(vec![location]);
+    let execution = run_session(
+        yaml,
+        &[("Name", json!(name.clone()))],
+        |options| options,
+        move |session| session.locations(locations),
+    );
+    assert_success(&execution);
+    let step = &execution.step_executions[0];
+    assert_eq!(step.step_name, "111111111111/eu-west-1");
+    let child = step.child.as_deref().unwrap();
+    // The emulator, like AWS, answers as the role assumed in the account.
+    assert_eq!(output(child, "who.Account"), &json!("111111111111"));
+    let arn = output(child, "who.Arn").as_str().unwrap().to_string();
+    assert!(arn.contains(":assumed-role/RunbookExecution/"), "{arn}");
+    let put = child.calls.iter().find(|call| call.api == "PutParameter").unwrap();
+    assert_eq!(
+        (put.account.as_deref(), put.region.as_deref()),
+        (Some("111111111111"), Some("eu-west-1"))
+    );
+    // The parameter is in that account and Region, not in the caller's.
+    let check = run(
+        r"schemaVersion: '0.3'
+parameters:
+  Name: {type: String}
+mainSteps:
+  - name: get
+    action: aws:executeAwsApi
+    inputs: {Service: ssm, Api: GetParameter, Name: '{{ Name }}'}
+",
+        &[("Name", json!(name))],
+    );
+    assert_eq!(check.automation_execution_status, Status::Failed);
+    let message = check.step("get").unwrap().failure_message.clone().unwrap_or_default();
+    assert!(message.contains("ParameterNotFound"), "{message}");
 }
 
 #[test]

@@ -130,8 +130,8 @@ mocks.yaml:8:1: unknown key `aprovals`; did you mean `approvals`?"
     );
     assert_eq!(
         errors("aws:\n  - {service: ec2, api: A, returns: {}, zzz: 1}\n"),
-        "mocks.yaml:2:41: aws[0]: unknown key `zzz`; expected `service`, `api`, `params`, \
-         `returns`, `error`, `script`, `sequence` or `optional`"
+        "mocks.yaml:2:41: aws[0]: unknown key `zzz`; expected `service`, `api`, `account`, \
+         `region`, `params`, `returns`, `error`, `script`, `sequence` or `optional`"
     );
 }
 

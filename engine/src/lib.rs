@@ -141,8 +141,8 @@ mod value;
 pub use diagnostic::{Diagnostic, Severity};
 pub use document::{Document, Format, LoadError, LoadErrorKind};
 pub use execute::{
-    Actions, CancelToken, Executor, Fleet, Host, IdGenerator, Plan, RunContext, RunOptions,
-    StepBudget,
+    Actions, CancelToken, Executor, Fleet, Host, IdGenerator, Locations, Plan, RunContext,
+    RunOptions, StepBudget,
 };
 pub use host::{
     ApiError, ApiRequest, Approver, AwsBackend, BoxFuture, Clock, Decision, DocumentStore, Event,

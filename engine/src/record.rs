@@ -150,6 +150,12 @@ pub struct CallRecord {
     /// When it was made, on the run's clock.
     #[serde(serialize_with = "timestamp")]
     pub time: jiff::Timestamp,
+    /// The account it was made as, in a run over target locations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The Region it was made in, in a run over target locations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// A reference a step ran with as its literal text, because it had no value (RULINGS 12).
@@ -222,6 +228,9 @@ pub struct StepExecution {
     /// `ParentStepDetails` of a step inside an `aws:loop`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_step_details: Option<ParentStepDetails>,
+    /// `TargetLocation`: the account and Region of a child of a run over target locations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_location: Option<TargetLocation>,
     /// The child run of an `aws:executeAutomation` step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub child: Option<Box<Execution>>,
@@ -289,6 +298,9 @@ pub struct Execution {
     /// `TargetMaps`, `ResolvedTargets`, `MaxConcurrency`, `MaxErrors` and `ProgressCounters`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub fleet: Option<FleetRecord>,
+    /// The facts of a run over target locations: its locations and progress.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<LocationsRecord>,
 }
 
 /// One target of a run over targets: a key (`ParameterValues`, `tag:Name`, `ResourceGroup`,
@@ -311,6 +323,49 @@ impl Target {
     ) -> Self {
         Self { key: key.into(), values: values.into_iter().map(Into::into).collect() }
     }
+}
+
+/// One item of `TargetLocations`: accounts (ids, or organizational units and roots whose
+/// accounts it means) and Regions to run in, with the rate control across them and, for runs
+/// over targets in each, the targets and their rate control; as the service's `TargetLocation`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct TargetLocation {
+    /// `Accounts`: account ids, organizational unit ids (`ou-...`) or root ids (`r-...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
+    /// `Regions`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    /// `TargetLocationMaxConcurrency`: how many accounts and Regions run at once (1 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_location_max_concurrency: Option<String>,
+    /// `TargetLocationMaxErrors`: how many may fail before no more start (0 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_location_max_errors: Option<String>,
+    /// `ExecutionRoleName`: the role assumed in each account
+    /// (`AWS-SystemsManager-AutomationExecutionRole` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_role_name: Option<String>,
+    /// `IncludeChildOrganizationUnits`: whether an organizational unit means the accounts of
+    /// the units below it too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_child_organization_units: bool,
+    /// `ExcludeAccounts`: accounts or organizational units left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_accounts: Vec<String>,
+    /// `Targets`: a run over targets in each account and Region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    /// `TargetsMaxConcurrency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_max_concurrency: Option<String>,
+    /// `TargetsMaxErrors`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_max_errors: Option<String>,
+    /// `TargetLocationAlarmConfiguration`, kept as given: alarms are not watched locally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_location_alarm_configuration: Option<Value>,
 }
 
 /// `ResolvedTargets`: the values the targets resolved to.
@@ -383,6 +438,20 @@ pub struct FleetRecord {
     /// `MaxErrors`, as given or its default.
     pub max_errors: String,
     /// `ProgressCounters`.
+    pub progress_counters: ProgressCounters,
+}
+
+/// The facts of the parent of a run over target locations, as `GetAutomationExecution` shows
+/// them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LocationsRecord {
+    /// `TargetLocations`, as given or as read from `TargetLocationsURL`.
+    pub target_locations: Vec<TargetLocation>,
+    /// `TargetLocationsURL`.
+    #[serde(rename = "TargetLocationsURL", skip_serializing_if = "Option::is_none")]
+    pub target_locations_url: Option<String>,
+    /// `ProgressCounters`: one child per account and Region.
     pub progress_counters: ProgressCounters,
 }
 

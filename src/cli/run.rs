@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use runbook::Approvals;
 use runbook::{Loader, Session};
 use runbook_aws::mock::record::Recorder;
-use runbook_engine::execute::{Fleet, IdGenerator, RunContext, Secrets, Target};
+use runbook_engine::execute::{Fleet, IdGenerator, Locations, RunContext, Secrets, Target};
 use runbook_engine::host::virtual_runtime;
 use runbook_engine::record::Status;
 use serde_json::Value;
@@ -85,6 +85,11 @@ pub(crate) struct Args {
     /// A JSON or YAML file with a list of parameter maps: one run per map.
     #[arg(long, value_name = "FILE", conflicts_with = "targets")]
     target_maps: Option<PathBuf>,
+    /// A JSON or YAML file with a list of target locations, in the shape of the service's
+    /// `TargetLocations` (`Accounts`, `Regions`, `ExecutionRoleName`, ...): one run per account
+    /// and Region, as that account in that Region; with --targets, one per target in each.
+    #[arg(long, value_name = "FILE", conflicts_with = "target_maps")]
+    target_locations: Option<PathBuf>,
     /// How many target runs at once: a number or a percentage of the targets (default 10).
     #[arg(long, value_name = "N|P%")]
     max_concurrency: Option<String>,
@@ -172,8 +177,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::UsageError);
     }
-    let fleet = match fleet(args) {
-        Ok(fleet) => fleet,
+    let over = fleet(args).and_then(|fleet| locations(args, fleet));
+    let (fleet, locations) = match over {
+        Ok(over) => over,
         Err(message) => {
             eprintln!("error: {}", runbook::terminal::escape_lines(&message, ""));
             return Ok(Outcome::UsageError);
@@ -229,7 +235,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
 
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let json = args.output == OutputMode::Json;
-    let fleet_run = args.targets.is_some() || args.target_maps.is_some();
+    let fleet_run =
+        args.targets.is_some() || args.target_maps.is_some() || args.target_locations.is_some();
     // Learned by the run from its decrypted SecureStrings; masked in all it shows unless asked.
     let secrets = Secrets::default();
     let masked = (!args.show_secrets).then(|| secrets.clone());
@@ -281,6 +288,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
     }
     if let Some(fleet) = fleet {
         session = session.fleet(fleet);
+    }
+    if let Some(locations) = locations {
+        session = session.locations(locations);
     }
     if let Some(id) = &args.execution_id {
         session = session.execution_id(id.clone());
@@ -343,7 +353,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         writeln!(stdout)?;
     } else {
         let mut text = super::progress::summary(execution, super::color::stdout());
-        if execution.fleet.is_some() {
+        if execution.fleet.is_some() || execution.locations.is_some() {
             text.push_str(&super::progress::fleet_summary(execution));
         }
         if let Some(secrets) = &masked {
@@ -413,11 +423,12 @@ fn fleet(args: &Args) -> Result<Option<Fleet>, String> {
             Fleet::maps(maps)
         }
         (None, None) => {
-            if args.target_parameter.is_some()
-                || args.max_concurrency.is_some()
-                || args.max_errors.is_some()
+            if args.target_locations.is_none()
+                && (args.target_parameter.is_some()
+                    || args.max_concurrency.is_some()
+                    || args.max_errors.is_some())
             {
-                return Err("--target-parameter, --max-concurrency and --max-errors need --targets or --target-maps".into());
+                return Err("--target-parameter, --max-concurrency and --max-errors need --targets, --target-maps or --target-locations".into());
             }
             return Ok(None);
         }
@@ -429,6 +440,28 @@ fn fleet(args: &Args) -> Result<Option<Fleet>, String> {
         fleet = fleet.with_max_errors(value.clone());
     }
     Ok(Some(fleet))
+}
+
+/// With `--target-locations`, the run over those locations, taking `--targets` (and its rate
+/// limits) for the locations that name none of their own; else `fleet` as it is.
+fn locations(
+    args: &Args,
+    fleet: Option<Fleet>,
+) -> Result<(Option<Fleet>, Option<Locations>), String> {
+    let Some(path) = &args.target_locations else { return Ok((fleet, None)) };
+    let list = Locations::parse_list(&read_data_file(path)?)
+        .map_err(|error| format!("{}: {error}", path.display()))?;
+    let fleet = fleet.unwrap_or_default();
+    let locations = Locations {
+        target_parameter_name: fleet
+            .target_parameter_name
+            .or_else(|| args.target_parameter.clone()),
+        targets: fleet.targets,
+        max_concurrency: fleet.max_concurrency.or_else(|| args.max_concurrency.clone()),
+        max_errors: fleet.max_errors.or_else(|| args.max_errors.clone()),
+        ..Locations::new(list)
+    };
+    Ok((None, Some(locations)))
 }
 
 /// `Key=tag:Env,Values=prod,dev`, as the AWS command line writes a target.

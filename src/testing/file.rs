@@ -9,7 +9,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use runbook_aws::mock::MockFile;
 use runbook_engine::diagnostic::closest;
-use runbook_engine::execute::Fleet;
+use runbook_engine::execute::{Fleet, Locations, TargetLocation};
 use runbook_engine::record::Status;
 use runbook_engine::syntax::{Entry, Node, NodeKind, Span, parse_json, parse_yaml, push_key};
 use serde_json::Value;
@@ -56,6 +56,9 @@ pub struct TestCase {
     pub max_step_executions: Option<Located<u64>>,
     /// `fleet`: run the runbook once per target, as `runbook run --targets` does.
     pub fleet: Option<Located<Fleet>>,
+    /// `targetLocations`: run the runbook once per account and Region, as
+    /// `runbook run --target-locations` does (with `fleet`'s targets in each).
+    pub target_locations: Option<Located<Vec<TargetLocation>>>,
 }
 
 /// Where a case's run happens.
@@ -182,6 +185,10 @@ pub struct ExpectedCall {
     pub params: Option<Value>,
     /// `step`: the step that must make it (a step of the run or of a child run).
     pub step: Option<String>,
+    /// `account`: the account it must be made as (a child of a run over target locations).
+    pub account: Option<String>,
+    /// `region`: the Region it must be made in (a child of a run over target locations).
+    pub region: Option<String>,
 }
 
 /// A test file that cannot be read.
@@ -230,6 +237,7 @@ const CASE_KEYS: &[&str] = &[
     "timeLimit",
     "maxStepExecutions",
     "fleet",
+    "targetLocations",
     "expect",
 ];
 const CONTEXT_KEYS: &[&str] = &["accountId", "region", "startTime"];
@@ -271,7 +279,7 @@ const FLEET_KEYS: &[&str] =
     &["TargetParameterName", "Targets", "TargetMaps", "MaxConcurrency", "MaxErrors"];
 const FAILURE_STAGES: &[&str] =
     &["InputValidation", "PreVerification", "Invocation", "PostVerification"];
-const CALL_KEYS: &[&str] = &["service", "api", "params", "step"];
+const CALL_KEYS: &[&str] = &["service", "api", "params", "step", "account", "region"];
 
 impl TestFile {
     /// Reads the test file at `path`.
@@ -485,6 +493,18 @@ impl Reader<'_> {
             Some(fleet) => Some(self.fleet(fleet, &format!("{path}.fleet"))?),
             None => None,
         };
+        let target_locations = match node.get("targetLocations") {
+            Some(list) => {
+                let field = format!("{path}.targetLocations");
+                match Locations::parse_list(&list.to_json()) {
+                    Ok(locations) => Some(Located { value: locations, span: list.span }),
+                    Err(message) => {
+                        return Err(self.error(list.span, format!("`{field}`: {message}")));
+                    }
+                }
+            }
+            None => None,
+        };
         Ok(TestCase {
             name,
             span: node.span,
@@ -496,6 +516,7 @@ impl Reader<'_> {
             time_limit,
             max_step_executions,
             fleet,
+            target_locations,
         })
     }
 
@@ -765,14 +786,21 @@ impl Reader<'_> {
                                 })
                                 .and_then(|node| self.text(node, &format!("{call_path}.{key}")))
                         };
+                        let optional = |key: &str| match call.get(key) {
+                            // An account id written as a number.
+                            Some(node) if key == "account" && node.to_json().is_u64() => {
+                                Ok(Some(format!("{:012}", node.to_json())))
+                            }
+                            Some(node) => self.text(node, &format!("{call_path}.{key}")).map(Some),
+                            None => Ok(None),
+                        };
                         let expected = ExpectedCall {
                             service: get("service")?,
                             api: get("api")?,
                             params: call.get("params").map(Node::to_json),
-                            step: call
-                                .get("step")
-                                .map(|node| self.text(node, &format!("{call_path}.step")))
-                                .transpose()?,
+                            step: optional("step")?,
+                            account: optional("account")?,
+                            region: optional("region")?,
                         };
                         expect.calls.push(Located { value: expected, span: call.span });
                     }
@@ -802,6 +830,44 @@ pub fn parse_time_limit(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn target_locations_and_located_calls_are_read_in_the_service_s_shape() {
+        let file = TestFile::parse(
+            Path::new("x.test.yaml"),
+            "runbook: r.yaml\ncases:\n  - name: there\n    targetLocations:\n      - {Accounts: [111111111111, ou-ab-cd], Regions: [eu-west-1], TargetLocationMaxConcurrency: 2}\n    expect:\n      calls: [{service: ec2, api: DescribeVpcs, account: 111111111111, region: eu-west-1}]\n",
+        )
+        .unwrap();
+        let case = &file.cases[0];
+        let location = &case.target_locations.as_ref().unwrap().value[0];
+        assert_eq!(location.accounts, ["111111111111", "ou-ab-cd"]);
+        assert_eq!(location.target_location_max_concurrency.as_deref(), Some("2"));
+        let call = &case.expect.calls[0].value;
+        assert_eq!(call.account.as_deref(), Some("111111111111"));
+        assert_eq!(call.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn the_schema_s_target_location_has_the_service_s_keys() {
+        let full = TargetLocation {
+            accounts: vec!["1".into()],
+            regions: vec!["r".into()],
+            target_location_max_concurrency: Some("1".into()),
+            target_location_max_errors: Some("1".into()),
+            execution_role_name: Some("R".into()),
+            include_child_organization_units: true,
+            exclude_accounts: vec!["2".into()],
+            targets: vec![runbook_engine::execute::Target::new("ParameterValues", ["a"])],
+            targets_max_concurrency: Some("1".into()),
+            targets_max_errors: Some("1".into()),
+            target_location_alarm_configuration: Some(serde_json::json!({})),
+        };
+        let value = serde_json::to_value(full).unwrap();
+        let mut expected: Vec<&str> =
+            value.as_object().unwrap().keys().map(String::as_str).collect();
+        expected.sort_unstable();
+        assert_eq!(keys(&schema()["$defs"]["targetLocation"]), expected);
+    }
 
     fn schema() -> Value {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/runbook-test.schema.json");
@@ -963,6 +1029,10 @@ mod tests {
                 "    fleet: {Targets: [{Key: ParameterValues, Values: [a]}], TargetParameter: Id}\n"
             ),
             "x.test.yaml:4:61: `cases[0].fleet.TargetParameter` is not a test file key; did you mean `TargetParameterName`?"
+        );
+        assert_eq!(
+            case("    targetLocations: [{Acounts: [a]}]\n"),
+            "x.test.yaml:4:22: `cases[0].targetLocations`: `TargetLocations` item 1: unknown field `Acounts`, expected one of `Accounts`, `Regions`, `TargetLocationMaxConcurrency`, `TargetLocationMaxErrors`, `ExecutionRoleName`, `IncludeChildOrganizationUnits`, `ExcludeAccounts`, `Targets`, `TargetsMaxConcurrency`, `TargetsMaxErrors`, `TargetLocationAlarmConfiguration`"
         );
         assert_eq!(
             case("    fleet: {MaxConcurrency: '2'}\n"),

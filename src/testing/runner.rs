@@ -2,12 +2,13 @@
 //! what the case expects. Cases run in parallel, one runtime per case. This is the function
 //! `runbook test` and the workspace's own tests both call.
 
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use runbook_engine::execute::{CancelToken, RunContext, Secrets, StepBudget};
+use runbook_engine::execute::{CancelToken, Locations, RunContext, Secrets, StepBudget};
 use runbook_engine::host::{Event, Observer, ScriptRunner, virtual_runtime};
 use runbook_engine::record::{Execution, Status, as_text};
 use serde_json::Value;
@@ -208,8 +209,20 @@ fn run_case(
             case.max_step_executions.as_ref().map_or(options.max_step_executions, |l| l.value),
         )
         .cancel_token(cancel.clone());
-    if let Some(fleet) = &case.fleet {
-        session = session.fleet(fleet.value.clone());
+    match (&case.target_locations, &case.fleet) {
+        // The fleet's targets and limits apply in each location that names none of its own.
+        (Some(locations), fleet) => {
+            let fleet = fleet.as_ref().map(|fleet| fleet.value.clone()).unwrap_or_default();
+            session = session.locations(Locations {
+                target_parameter_name: fleet.target_parameter_name,
+                targets: fleet.targets,
+                max_concurrency: fleet.max_concurrency,
+                max_errors: fleet.max_errors,
+                ..Locations::new(locations.value.clone())
+            });
+        }
+        (None, Some(fleet)) => session = session.fleet(fleet.value.clone()),
+        (None, None) => {}
     }
     if let Some(mocks) = &case.mocks {
         session = session.mocks(mocks.clone());
@@ -549,6 +562,8 @@ fn compare_run(
             call.service == wanted.service
                 && call.api == wanted.api
                 && wanted.step.as_ref().is_none_or(|step| *step == call.step_name)
+                && (wanted.account.is_none() || wanted.account == call.account)
+                && (wanted.region.is_none() || wanted.region == call.region)
                 && wanted.params.as_ref().is_none_or(|params| params_match(params, &call.params))
         });
         match found {
@@ -556,13 +571,23 @@ fn compare_run(
             None => {
                 let params =
                     wanted.params.as_ref().map(|p| format!(" {}", compact(p))).unwrap_or_default();
-                let by =
+                let mut by =
                     wanted.step.as_ref().map(|s| format!(" by step `{s}`")).unwrap_or_default();
+                if let Some(account) = &wanted.account {
+                    let _ = write!(by, " as account {account}");
+                }
+                if let Some(region) = &wanted.region {
+                    let _ = write!(by, " in {region}");
+                }
                 let made: Vec<String> = calls
                     .iter()
                     .map(|c| {
+                        let at = match (&c.account, &c.region) {
+                            (Some(account), Some(region)) => format!(" as {account} in {region}"),
+                            _ => String::new(),
+                        };
                         format!(
-                            "{}.{} {} (step `{}`)",
+                            "{}.{} {} (step `{}`{at})",
                             c.service,
                             c.api,
                             compact(&c.params),

@@ -30,7 +30,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture};
+use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture, Location};
 use serde_json::{Map, Value};
 use ureq::tls::{Certificate, PemItem, RootCerts, parse_pem};
 
@@ -177,6 +177,8 @@ struct Inner {
     endpoint_url: Option<String>,
     credentials: SharedCredentialsProvider,
     cached: Mutex<Option<Credentials>>,
+    /// Credentials of the roles assumed for runs over target locations, by role ARN.
+    assumed: Mutex<BTreeMap<String, Credentials>>,
     endpoints: EndpointTable,
     resolved: Mutex<BTreeMap<String, Endpoint>>,
     agent: ureq::Agent,
@@ -263,6 +265,7 @@ impl AwsClient {
                 endpoint_url,
                 credentials,
                 cached: Mutex::new(None),
+                assumed: Mutex::new(BTreeMap::new()),
                 endpoints,
                 resolved: Mutex::new(BTreeMap::new()),
                 agent: agent(timeout.unwrap_or(Duration::from_secs(60)), roots),
@@ -369,17 +372,22 @@ impl Inner {
         }
         fill_idempotency_tokens(&operation, &mut params);
         let http_request = build_request(&operation, &params)?;
-        let endpoint = self.endpoint(&model);
+        // A call at a location is made in its Region, as the role assumed in its account.
+        let (region, credentials) = match &request.location {
+            None => (self.region.as_str(), self.credentials()?),
+            Some(location) => (location.region.as_str(), self.assumed(location)?),
+        };
+        let endpoint = self.endpoint(&model, region);
         let url = url(&endpoint, &http_request);
-        let credentials = self.credentials()?;
         let headers = sign_request(&http_request, &url, &endpoint, credentials)?;
         let response = self.send(&http_request, &url, &headers)?;
         parse_response(&operation, &params, &response)
     }
 
-    fn endpoint(&self, model: &ServiceModel) -> Endpoint {
+    fn endpoint(&self, model: &ServiceModel, region: &str) -> Endpoint {
+        let key = format!("{}@{region}", model.name());
         let mut resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(endpoint) = resolved.get(model.name()) {
+        if let Some(endpoint) = resolved.get(&key) {
             return endpoint.clone();
         }
         let endpoint = match override_url(model, self.endpoint_url.as_deref(), |name| {
@@ -387,14 +395,66 @@ impl Inner {
         }) {
             Some(url) => Endpoint {
                 url,
-                signing_region: self.region.clone(),
+                signing_region: region.to_string(),
                 signing_name: model.metadata().signing_name().to_string(),
                 overridden: true,
             },
-            None => self.endpoints.resolve(model, &self.region),
+            None => self.endpoints.resolve(model, region),
         };
-        resolved.insert(model.name().to_string(), endpoint.clone());
+        resolved.insert(key, endpoint.clone());
         endpoint
+    }
+
+    /// Credentials of the role `location` names in its account, assumed with the client's own
+    /// through `sts.AssumeRole` (as the service assumes `ExecutionRoleName`), kept until five
+    /// minutes before they expire.
+    fn assumed(&self, location: &Location) -> Result<Credentials, ApiError> {
+        let arn = location.role_arn();
+        let fresh = |credentials: &Credentials| {
+            credentials
+                .expiry()
+                .is_none_or(|expiry| expiry > wall_clock() + Duration::from_secs(300))
+        };
+        if let Some(credentials) =
+            self.assumed.lock().unwrap_or_else(PoisonError::into_inner).get(&arn)
+            && fresh(credentials)
+        {
+            return Ok(credentials.clone());
+        }
+        let request = ApiRequest::new(
+            "sts",
+            "AssumeRole",
+            serde_json::json!({"RoleArn": arn, "RoleSessionName": "runbook-automation"}),
+        );
+        let answer = self.call(&request).map_err(|error| ApiError {
+            message: format!("cannot assume the role {arn}: {}", error.message),
+            ..error
+        })?;
+        let text = |name: &str| {
+            answer
+                .pointer(&format!("/Credentials/{name}"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        "InvalidCredentials",
+                        format!("sts.AssumeRole of {arn} answered no Credentials.{name}"),
+                    )
+                })
+        };
+        // AssumeRole's credentials last an hour by default: renew them well before.
+        let credentials = Credentials::new(
+            text("AccessKeyId")?,
+            text("SecretAccessKey")?,
+            text("SessionToken").ok(),
+            Some(wall_clock() + Duration::from_secs(45 * 60)),
+            "AssumeRole",
+        );
+        self.assumed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(arn, credentials.clone());
+        Ok(credentials)
     }
 
     /// Cached credentials, refreshed when they expire within five minutes.

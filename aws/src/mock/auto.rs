@@ -42,6 +42,10 @@ use runbook_engine::Document;
 use runbook_engine::catalog::ValueType;
 use runbook_engine::template::{Target, Template};
 
+/// Where the service keeps the webhook integrations `aws:invokeWebhook` reads (SPEC 6.16).
+const WEBHOOK_INTEGRATIONS: &str =
+    "/d9d01087-4a3f-49e0-b0b4-d568d7826553/ssm/integrations/webhook/";
+
 /// The error code of a call that neither a mock nor a placeholder can answer.
 pub const AUTO_MOCK_UNAVAILABLE: &str = "AutoMockUnavailable";
 
@@ -126,6 +130,11 @@ impl Placeholders {
     /// The placeholder response to `request`, shaped like its operation's output, with the
     /// `variant`-th value of each enumeration.
     pub fn answer(&self, request: &ApiRequest, variant: usize) -> Result<Value, ApiError> {
+        // The request of an `aws:invokeWebhook` step has no API model: its placeholder is a
+        // 200 with an empty body.
+        if request.service == "webhook" && request.api == "Invoke" {
+            return Ok(serde_json::json!({"StatusCode": 200, "Body": "", "Headers": {}}));
+        }
         let call = format!("{}.{}", request.service, request.api);
         let models = self.models.as_ref().map_err(|reason| {
             ApiError::new(
@@ -167,6 +176,16 @@ impl Placeholders {
         }
         if request.service == "ssm" && request.api == "GetParameter" {
             let name = request.params.get("Name").and_then(Value::as_str).unwrap_or_default();
+            // An `aws:invokeWebhook` integration: a value the action can read, its URL naming
+            // the integration.
+            if let Some(integration) = name.strip_prefix(WEBHOOK_INTEGRATIONS)
+                && let Some(parameter) = answer.get_mut("Parameter").and_then(Value::as_object_mut)
+            {
+                let value =
+                    serde_json::json!({ "url": format!("https://{integration}.webhook.invalid/") });
+                parameter.insert("Value".into(), Value::String(value.to_string()));
+                parameter.insert("Type".into(), Value::String("SecureString".into()));
+            }
             if let Some(default) = self.parameter_store.get(name)
                 && let Some(value) = &default.value
                 && let Some(parameter) = answer.get_mut("Parameter").and_then(Value::as_object_mut)
@@ -384,6 +403,17 @@ mod tests {
         let file = MockFile::parse(Path::new("mocks.yaml"), mocks).unwrap();
         let (models, root) = models(tag);
         (AutoMock::new(Arc::new(MockAws::new(Arc::new(file))), Placeholders::new(models)), root)
+    }
+
+    #[test]
+    fn a_webhook_integration_and_its_request_have_placeholders() {
+        let placeholders = Placeholders::unavailable("no models needed");
+        let invoke =
+            ApiRequest::new("webhook", "Invoke", json!({"Url": "https://x/", "Body": "b"}));
+        assert_eq!(
+            placeholders.answer(&invoke, 0).unwrap(),
+            json!({"StatusCode": 200, "Body": "", "Headers": {}})
+        );
     }
 
     #[test]

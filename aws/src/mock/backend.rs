@@ -89,6 +89,7 @@ impl MockAws {
         let found = self.file.aws.iter().enumerate().find(|(_, rule)| {
             rule.service == request.service
                 && rule.api == request.api
+                && rule.answers_at(request.location.as_ref())
                 && rule.params.as_ref().is_none_or(|params| params_match(params, &request.params))
         });
         let Some((index, rule)) = found else {
@@ -191,7 +192,12 @@ impl MockAws {
     fn not_found_message(&self, request: &ApiRequest) -> String {
         let params =
             if request.params.is_null() { "{}".to_string() } else { shown(&request.params) };
-        let call = format!("no mock answers {}.{} {params}", request.service, request.api);
+        let at = request
+            .location
+            .as_ref()
+            .map(|at| format!(" as account {} in {}", at.account, at.region))
+            .unwrap_or_default();
+        let call = format!("no mock answers {}.{} {params}{at}", request.service, request.api);
         let rules = &self.file.aws;
         let location = |rule: &MockRule| format!("{}:{}", self.file.origin.display(), rule.span);
 
@@ -199,6 +205,7 @@ impl MockAws {
         let closest_rule = rules
             .iter()
             .filter(|rule| rule.service == request.service && rule.api == request.api)
+            .filter(|rule| rule.answers_at(request.location.as_ref()))
             .filter_map(|rule| {
                 let params = rule.params.as_ref()?;
                 Some((rule, compare(params, &request.params)))
@@ -310,5 +317,48 @@ mod tests {
         fn check<T: Send + Sync>() {}
         check::<MockAws>();
         check::<MockFile>();
+    }
+
+    fn at(account: &str, region: &str) -> runbook_engine::host::Location {
+        runbook_engine::host::Location {
+            account: account.into(),
+            region: region.into(),
+            role_name: "R".into(),
+        }
+    }
+
+    #[test]
+    fn rules_naming_an_account_or_region_answer_only_calls_made_there() {
+        let text = "aws:\n  - {service: ec2, api: DescribeVpcs, account: '111111111111', region: eu-west-1, returns: {Vpcs: [a]}}\n  - {service: ec2, api: DescribeVpcs, region: eu-west-1, returns: {Vpcs: [b]}}\n  - {service: ec2, api: DescribeVpcs, params: {VpcIds: [v]}, returns: {Vpcs: [c]}}\n";
+        let file = MockFile::parse(std::path::Path::new("m.yaml"), text).unwrap();
+        assert_eq!(file.aws[0].account.as_deref(), Some("111111111111"));
+        let aws = MockAws::new(Arc::new(file));
+        let call = |location| {
+            let request = ApiRequest::new("ec2", "DescribeVpcs", serde_json::json!({}))
+                .with_location(location);
+            aws.answer(&request)
+        };
+        assert_eq!(call(Some(at("111111111111", "eu-west-1"))).unwrap()["Vpcs"][0], "a");
+        assert_eq!(call(Some(at("222222222222", "eu-west-1"))).unwrap()["Vpcs"][0], "b");
+        let elsewhere = call(Some(at("222222222222", "us-east-1"))).unwrap_err();
+        assert_eq!(elsewhere.code, MOCK_NOT_FOUND);
+        assert!(
+            elsewhere.message.contains("as account 222222222222 in us-east-1"),
+            "{}",
+            elsewhere.message
+        );
+        // The run's own calls are at no location: only rules without one answer them.
+        assert_eq!(call(None).unwrap_err().code, MOCK_NOT_FOUND);
+    }
+
+    #[test]
+    fn a_rule_s_account_is_text_or_a_number() {
+        let text =
+            "aws:\n  - {service: ec2, api: DescribeVpcs, account: 011111111111, returns: {}}\n";
+        let file = MockFile::parse(std::path::Path::new("m.yaml"), text).unwrap();
+        assert_eq!(file.aws[0].account.as_deref(), Some("011111111111"));
+        let text = "aws:\n  - {service: ec2, api: DescribeVpcs, account: [1], returns: {}}\n";
+        let error = MockFile::parse(std::path::Path::new("m.yaml"), text).unwrap_err();
+        assert!(error.to_string().contains("aws[0].account"), "{error}");
     }
 }

@@ -15,6 +15,11 @@
 //!       - returns: {InstanceStatuses: [{InstanceState: {Name: pending}}]}
 //!       - returns: {InstanceStatuses: [{InstanceState: {Name: running}}]}
 //!   - service: ec2
+//!     api: DescribeVpcs
+//!     account: '111122223333'               # optional: only calls made as this account
+//!     region: eu-west-1                     # and in this Region (runs over target locations)
+//!     returns: {Vpcs: []}
+//!   - service: ec2
 //!     api: DescribeImages
 //!     script: |                             # rhai, with `params` and `calls`
 //!       if calls < 2 { #{Images: [#{State: "pending"}]} } else { #{Images: [#{State: "available"}]} }
@@ -29,7 +34,9 @@
 //!
 //! How a call finds its rule:
 //! - `service` and `api` are compared exactly (`api` as runbooks spell it, `DescribeInstances`);
-//!   the first rule in file order whose `params` also match answers.
+//!   the first rule in file order whose `params` also match answers. A rule with `account` or
+//!   `region` answers only the calls of a child of a run over target locations made as that
+//!   account or in that Region.
 //! - `params` match recursively ([`params_match`], the same matcher as a test file's expected
 //!   calls): a map matches a map that has every key it names (the call may have more); a list
 //!   matches a list of the same length item by item, in order; `null` matches a missing key;
@@ -75,7 +82,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use runbook_engine::host::ApiError;
+use runbook_engine::host::{ApiError, Location};
 use runbook_engine::syntax::{Node, Position, Span};
 use serde_json::Value;
 
@@ -183,6 +190,10 @@ pub struct MockRule {
     pub service: String,
     /// The operation, as runbooks spell it (`DescribeInstances`).
     pub api: String,
+    /// The account a call must be made as (a child of a run over target locations), if any.
+    pub account: Option<String>,
+    /// The Region a call must be made in (a child of a run over target locations), if any.
+    pub region: Option<String>,
     /// The parameters a call must have (a map), or `None` to answer every call of the API.
     pub params: Option<Value>,
     /// The answers: one, or a `sequence` given in order, whose last answer repeats. Never empty.
@@ -199,6 +210,17 @@ pub struct MockRule {
 }
 
 impl MockRule {
+    /// Whether a call made at `location` (`None`: the run's own account and Region) is one the
+    /// rule's `account` and `region` allow: a rule that names either answers only calls of a
+    /// run over target locations made there.
+    pub fn answers_at(&self, location: Option<&Location>) -> bool {
+        let fits = |wanted: &Option<String>, actual: Option<&str>| {
+            wanted.as_deref().is_none_or(|wanted| actual == Some(wanted))
+        };
+        fits(&self.account, location.map(|at| at.account.as_str()))
+            && fits(&self.region, location.map(|at| at.region.as_str()))
+    }
+
     /// The answer to the call that is the rule's `calls`-th match (counting from 0).
     pub fn answer_for(&self, calls: u64) -> Option<&MockAnswer> {
         let index =

@@ -17,8 +17,10 @@ use super::{
 use crate::sandbox::Sandbox;
 
 const FILE_KEYS: &[&str] = &["aws", "approvals", "scripts"];
-const RULE_KEYS: &[&str] =
-    &["service", "api", "params", "returns", "error", "script", "sequence", "optional"];
+const RULE_KEYS: &[&str] = &[
+    "service", "api", "account", "region", "params", "returns", "error", "script", "sequence",
+    "optional",
+];
 const RULE_ANSWER_KEYS: &[&str] = &["returns", "error", "script", "sequence"];
 const SEQUENCE_ITEM_KEYS: &[&str] = &["returns", "error", "script"];
 const ERROR_KEYS: &[&str] = &["code", "message", "status"];
@@ -237,6 +239,15 @@ impl Parser {
         self.check_keys(entries, path, RULE_KEYS);
         let service = self.required_text(node, path, "service");
         let api = self.required_text(node, path, "api");
+        let mut location = |key: &str| match node.get(key) {
+            None | Some(Node { kind: NodeKind::Null, .. }) => Some(None),
+            // An account id written as a YAML number, its leading zeros restored.
+            Some(Node { kind: NodeKind::Int(id), .. }) if key == "account" && *id >= 0 => {
+                Some(Some(format!("{id:012}")))
+            }
+            Some(value) => self.text(value, &child(path, key)).map(Some),
+        };
+        let (account, region) = (location("account"), location("region"));
         let params = match node.get("params") {
             None | Some(Node { kind: NodeKind::Null, .. }) => Some(None),
             Some(params) => {
@@ -273,6 +284,8 @@ impl Parser {
         Some(MockRule {
             service: service?,
             api: api?,
+            account: account?,
+            region: region?,
             params: params?,
             answers,
             answer_sources,

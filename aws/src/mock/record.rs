@@ -12,7 +12,9 @@
 //!   parameters that hold the date of the run (`{{ global:DATE }}`, `{{ global:DATE_TIME }}` in
 //!   an image's name), which a replay on another day would change; calls with the same
 //!   parameters share a rule whose answers, in the order they were given, are a `sequence` (a
-//!   wait's polling), cut after the last change since a sequence's last answer repeats;
+//!   wait's polling), cut after the last change since a sequence's last answer repeats; a
+//!   call made at a location (a child of a run over target locations) gives a rule with its
+//!   `account` and `region`;
 //! - rules in the order their call was first made, except that a rule whose parameters a later
 //!   call's also fit (a call with no parameters, then the same API with some) moves after that
 //!   call's rule, since the first rule that matches answers;
@@ -333,6 +335,44 @@ mod tests {
         }
         assert!(replay.unused_rules().is_empty(), "{text}");
         text
+    }
+
+    /// Answers every call with a function of it.
+    struct Answering(fn(&ApiRequest) -> Result<Value, ApiError>);
+
+    impl AwsBackend for Answering {
+        fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
+            let answer = (self.0)(&request);
+            Box::pin(async move { answer })
+        }
+    }
+
+    #[test]
+    fn calls_at_locations_are_recorded_with_their_account_and_region() {
+        let recorder = Arc::new(Recorder::new());
+        let answer = |request: &ApiRequest| {
+            let region = request.location.as_ref().map_or("home", |at| at.region.as_str());
+            Ok(json!({"Vpcs": [{"VpcId": format!("vpc-{region}")}]}))
+        };
+        let inner = Arc::new(Answering(answer));
+        let aws = recorder.backend(inner, None);
+        let at = |region: &str| runbook_engine::host::Location {
+            account: "111111111111".into(),
+            region: region.into(),
+            role_name: "R".into(),
+        };
+        let calls = [None, Some(at("eu-west-1")), Some(at("us-west-2"))];
+        let request = |at: &Option<runbook_engine::host::Location>| {
+            ApiRequest::new("ec2", "DescribeVpcs", json!({})).with_location(at.clone())
+        };
+        let first: Vec<_> = calls.iter().map(|at| block_on(aws.call(request(at)))).collect();
+        let text = recorder.to_yaml();
+        assert!(text.contains("account: \"111111111111\""), "{text}");
+        let replay = MockAws::new(Arc::new(MockFile::parse(Path::new("r.yaml"), &text).unwrap()));
+        for (at, first) in calls.iter().zip(&first) {
+            assert_eq!(&replay.answer(&request(at)), first, "{at:?}\n{text}");
+        }
+        assert!(replay.unused_rules().is_empty(), "{text}");
     }
 
     fn state(name: &str) -> Value {

@@ -211,7 +211,9 @@ impl StepContext<'_> {
         let mut delay = Duration::from_secs(1);
         let mut retries = 0;
         loop {
-            let request = ApiRequest::new(service, api, params.clone()).with_step(self.step);
+            let request = ApiRequest::new(service, api, params.clone())
+                .with_step(self.step)
+                .with_location(self.environment.host.context.location.clone());
             let answer = self.environment.host.aws.call(request).await;
             self.record(service, api, params.clone(), &answer);
             match answer {
@@ -239,6 +241,8 @@ impl StepContext<'_> {
             response: answer.as_ref().ok().cloned(),
             error: answer.as_ref().err().cloned(),
             time: self.now(),
+            account: self.environment.host.context.location.as_ref().map(|l| l.account.clone()),
+            region: self.environment.host.context.location.as_ref().map(|l| l.region.clone()),
         };
         self.environment.emit(&Event::AwsCall { run: &self.environment.run_ref, call: &call });
         self.environment.record_call(call);

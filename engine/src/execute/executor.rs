@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use super::action::Actions;
+use super::locations::run_locations;
 use super::options::{Host, RunOptions};
 use super::plan::Plan;
 use super::run::run_once;
 use super::start::StartRuns;
 use super::targets::run_fleet;
-use crate::host::BoxFuture;
+use crate::host::{BoxFuture, Location};
 use crate::params::ParameterError;
 use crate::record::Execution;
 
@@ -38,11 +39,32 @@ impl Executor {
         plan: Arc<Plan>,
         mut options: RunOptions,
     ) -> Result<Execution, ParameterError> {
+        if let Some(locations) = options.locations.take() {
+            let runs: Arc<dyn StartRuns> = Arc::new(self.clone());
+            return run_locations(&runs, &self.host, plan, options, locations).await;
+        }
         if let Some(fleet) = options.fleet.take() {
             let runs: Arc<dyn StartRuns> = Arc::new(self.clone());
             return run_fleet(&runs, &self.host, plan, options, fleet).await;
         }
         self.run_one(plan, options).await
+    }
+
+    /// The same executor, its runs made in the account and Region of `location`: what
+    /// `global:ACCOUNT_ID` and `global:REGION` give, where their AWS calls go, and where
+    /// scripts reach AWS.
+    fn at(&self, location: Location) -> Self {
+        let mut host = self.host.clone();
+        let context = &mut host.context;
+        context.account_id.clone_from(&location.account);
+        context.region.clone_from(&location.region);
+        for (name, value) in &mut context.script_environment {
+            if name == "AWS_REGION" || name == "AWS_DEFAULT_REGION" {
+                value.clone_from(&location.region);
+            }
+        }
+        context.location = Some(location);
+        Self { actions: self.actions.clone(), host }
     }
 
     /// Runs `plan` once, ignoring [`RunOptions::fleet`].
@@ -63,6 +85,16 @@ impl StartRuns for Executor {
         options: RunOptions,
     ) -> BoxFuture<'_, Result<Execution, ParameterError>> {
         Box::pin(self.run(plan, options))
+    }
+
+    fn start_at(
+        &self,
+        plan: Arc<Plan>,
+        options: RunOptions,
+        location: Location,
+    ) -> BoxFuture<'_, Result<Execution, ParameterError>> {
+        let located = self.at(location);
+        Box::pin(async move { located.run(plan, options).await })
     }
 
     fn start_one(

@@ -16,6 +16,7 @@ pub(crate) mod control;
 mod environment;
 mod executor;
 mod ids;
+mod locations;
 mod options;
 mod plan;
 mod rate;
@@ -25,11 +26,13 @@ mod start;
 mod targets;
 
 pub use crate::record::Target;
+pub use crate::record::TargetLocation;
 pub use action::Actions;
 pub use budget::StepBudget;
 pub use cancel::CancelToken;
 pub use executor::Executor;
 pub use ids::{IdGenerator, is_execution_id};
+pub use locations::{DEFAULT_EXECUTION_ROLE, Locations};
 pub use options::{Host, MAX_DEPTH, NoScripts, RunContext, RunOptions};
 pub use plan::{Plan, StepId};
 pub use rate::{Limit, MaxConcurrency, MaxErrors, RateControl, RateError};
@@ -41,5 +44,7 @@ pub use targets::Fleet;
 use crate::host::Clock;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_locations;
 #[cfg(test)]
 mod tests_targets;

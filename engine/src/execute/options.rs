@@ -10,13 +10,14 @@ use serde_json::Value;
 use super::budget::StepBudget;
 use super::cancel::CancelToken;
 use super::ids::IdGenerator;
+use super::locations::Locations;
 use super::secrets::Secrets;
 use super::targets::request::Fleet;
 use crate::host::BoxFuture;
 use crate::host::{
-    Approver, AwsBackend, AwsParameterStore, Clock, DocumentStore, FixedApprover, NoDocuments,
-    NoObserver, Observer, ParameterStore, ScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput,
-    ScriptRequest, ScriptRunner,
+    Approver, AwsBackend, AwsParameterStore, Clock, DocumentStore, FixedApprover, Location,
+    NoDocuments, NoObserver, Observer, ParameterStore, ScriptCalls, ScriptError, ScriptErrorKind,
+    ScriptOutput, ScriptRequest, ScriptRunner,
 };
 use crate::record::CallRecord;
 
@@ -127,6 +128,9 @@ pub struct RunContext {
     /// The secret values the run learns from its AWS calls (RULINGS 26), shared with the runs
     /// it starts and with every clone of this context.
     pub secrets: Secrets,
+    /// The account and Region a child of a run over target locations runs in; `account_id`
+    /// and `region` name them too. Its AWS calls are made there.
+    pub location: Option<Location>,
 }
 
 impl Default for RunContext {
@@ -139,6 +143,7 @@ impl Default for RunContext {
             script_environment: Vec::new(),
             ids: Arc::new(IdGenerator::default()),
             secrets: Secrets::default(),
+            location: None,
         }
     }
 }
@@ -171,6 +176,8 @@ pub struct RunOptions {
     pub execution_id: Option<String>,
     /// Run over targets: one child run per target, under rate control (SPEC 8).
     pub fleet: Option<Fleet>,
+    /// Run over target locations: one child run per account and Region, under rate control.
+    pub locations: Option<Locations>,
     /// The step executions the run may start (RULINGS 25); the runs it starts share it, as do
     /// clones of these options: give each independent run a budget of its own.
     pub budget: StepBudget,
@@ -219,6 +226,13 @@ impl RunOptions {
     #[must_use]
     pub fn with_fleet(mut self, fleet: Fleet) -> Self {
         self.fleet = Some(fleet);
+        self
+    }
+
+    /// Runs over target locations.
+    #[must_use]
+    pub fn with_locations(mut self, locations: Locations) -> Self {
+        self.locations = Some(locations);
         self
     }
 

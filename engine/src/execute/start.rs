@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::options::RunOptions;
 use super::plan::Plan;
-use crate::host::BoxFuture;
+use crate::host::{BoxFuture, Location};
 use crate::params::ParameterError;
 use crate::record::Execution;
 
@@ -17,6 +17,15 @@ pub(crate) trait StartRuns: Send + Sync {
         &self,
         plan: Arc<Plan>,
         options: RunOptions,
+    ) -> BoxFuture<'_, Result<Execution, ParameterError>>;
+
+    /// Runs `plan` as [`start`](Self::start) does, in the account and Region of `location`:
+    /// its AWS calls, and those of the runs it starts, are made there.
+    fn start_at(
+        &self,
+        plan: Arc<Plan>,
+        options: RunOptions,
+        location: Location,
     ) -> BoxFuture<'_, Result<Execution, ParameterError>>;
 
     /// Runs `plan` once, ignoring `options.fleet`.

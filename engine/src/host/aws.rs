@@ -23,18 +23,64 @@ pub struct ApiRequest {
     /// stand in for AWS may answer per step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// The account and Region the call is made as, for a run over target locations; `None`
+    /// for the run's own. A backend makes the call there (AWS itself: as the role assumed in
+    /// that account); stand-ins may answer per location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// An account and Region a run over target locations runs in, and the role it assumes there
+/// (`ExecutionRoleName`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// The account id.
+    pub account: String,
+    /// The Region.
+    pub region: String,
+    /// The name of the role assumed in the account.
+    pub role_name: String,
+}
+
+impl Location {
+    /// The ARN of the role assumed there, in the Region's partition.
+    pub fn role_arn(&self) -> String {
+        format!("arn:{}:iam::{}:role/{}", partition(&self.region), self.account, self.role_name)
+    }
+}
+
+/// The partition a Region belongs to.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
 }
 
 impl ApiRequest {
     /// A call of `service`'s `api` with `params`.
     pub fn new(service: impl Into<String>, api: impl Into<String>, params: Value) -> Self {
-        Self { service: service.into(), api: api.into(), params, step: None }
+        Self { service: service.into(), api: api.into(), params, step: None, location: None }
     }
 
     /// The same call, made by the step `step`.
     #[must_use]
     pub fn with_step(mut self, step: impl Into<String>) -> Self {
         self.step = Some(step.into());
+        self
+    }
+
+    /// The same call, made at `location` (`None`: the run's own account and Region).
+    #[must_use]
+    pub fn with_location(mut self, location: Option<Location>) -> Self {
+        self.location = location;
         self
     }
 }
@@ -110,6 +156,18 @@ mod tests {
     use super::*;
 
     fn _obj_safe(_: &dyn AwsBackend) {}
+
+    #[test]
+    fn a_location_names_its_role_in_its_partition() {
+        let at = |region: &str| Location {
+            account: "111122223333".into(),
+            region: region.into(),
+            role_name: "Exec".into(),
+        };
+        assert_eq!(at("eu-west-1").role_arn(), "arn:aws:iam::111122223333:role/Exec");
+        assert_eq!(at("cn-north-1").role_arn(), "arn:aws-cn:iam::111122223333:role/Exec");
+        assert_eq!(at("us-gov-west-1").role_arn(), "arn:aws-us-gov:iam::111122223333:role/Exec");
+    }
 
     #[test]
     fn throttling_is_recognised_by_code_or_status() {

@@ -20,6 +20,10 @@ impl Rule<'_> {
         let mut rule = Map::new();
         rule.insert("service".into(), json!(self.request.service));
         rule.insert("api".into(), json!(self.request.api));
+        if let Some(at) = &self.request.location {
+            rule.insert("account".into(), json!(at.account));
+            rule.insert("region".into(), json!(at.region));
+        }
         let has_params = match &self.request.params {
             Value::Null => false,
             Value::Object(params) => !params.is_empty(),
@@ -80,6 +84,11 @@ pub(super) fn answer_entry(answer: &Result<Value, ApiError>) -> (&'static str, V
 pub(super) fn answers(rule: &ApiRequest, call: &ApiRequest) -> bool {
     rule.service == call.service
         && rule.api == call.api
+        && rule.location.as_ref().is_none_or(|at| {
+            call.location
+                .as_ref()
+                .is_some_and(|call| (&call.account, &call.region) == (&at.account, &at.region))
+        })
         && (rule.params.is_null() || params_match(&rule.params, &call.params))
 }
 
@@ -94,7 +103,8 @@ pub(super) fn rules(calls: &[Call]) -> Vec<Rule<'_>> {
     let mut by_api: IndexMap<(&str, &str), Vec<usize>> = IndexMap::new();
     for call in calls {
         let request = &call.request;
-        let key = format!("{} {} {}", request.service, request.api, request.params);
+        let at = request.location.as_ref().map(|at| format!("{}/{}", at.account, at.region));
+        let key = format!("{} {} {} {at:?}", request.service, request.api, request.params);
         let same_api = by_api.entry((&request.service, &request.api)).or_default();
         let found = exact.get(&key).copied().or_else(|| {
             same_api.iter().copied().find(|&index| {

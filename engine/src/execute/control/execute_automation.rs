@@ -11,6 +11,12 @@
 //! fails it too. Its outputs are the parent run's: `ExecutionId`, `Status`, and `Output`, which
 //! is empty, because the parent of a run over targets has no outputs of its own (the service
 //! shows `Outputs: {}` for it); each child's outputs are in its record.
+//!
+//! With `TargetLocations` or `TargetLocationsURL`, the child is a run over target locations
+//! ([`super::super::locations`]): a parent run one level down with one child per account and
+//! Region (each a run over targets when the location has `Targets`). The step fails unless
+//! every child started ended `Success`; its outputs are the parent run's, `Output` empty (the
+//! service returns no outputs to a step with target locations).
 
 use std::sync::Arc;
 
@@ -18,6 +24,7 @@ use indexmap::IndexMap;
 use serde_json::{Value, json};
 
 use super::super::action::{ActionOutput, FailureKind, StepFailure};
+use super::super::locations::Locations;
 use super::super::options::{MAX_DEPTH, RunOptions};
 use super::super::plan::{Plan, PlannedStep};
 use super::super::run::Run;
@@ -33,17 +40,11 @@ impl Run {
         let Some(name) = inputs.get("DocumentName").and_then(Value::as_str) else {
             return Err(StepFailure::invalid_inputs("`DocumentName` must be text"));
         };
-        for unsupported in ["TargetLocations", "TargetLocationsURL"] {
-            if inputs.get(unsupported).is_some() {
-                return Err(StepFailure::new(
-                    FailureKind::Unsupported,
-                    format!(
-                        "unsupported input `{unsupported}` of aws:executeAutomation: runs in other accounts and regions are not supported"
-                    ),
-                ));
-            }
-        }
-        let fleet = Fleet::from_inputs(inputs).map_err(StepFailure::invalid_inputs)?;
+        let locations = Locations::from_inputs(inputs).map_err(StepFailure::invalid_inputs)?;
+        let fleet = match locations {
+            Some(_) => None,
+            None => Fleet::from_inputs(inputs).map_err(StepFailure::invalid_inputs)?,
+        };
         let parameters = runtime_parameters(inputs.get("RuntimeParameters"))?;
         let version = inputs.get("DocumentVersion").and_then(Value::as_str);
         let document =
@@ -61,13 +62,20 @@ impl Run {
             )));
         }
         let plan = Arc::new(Plan::new(document));
-        let child = match fleet {
-            None => self.child_run(plan.clone(), parameters).await,
-            Some(fleet) => self.fleet_run(plan.clone(), parameters, fleet).await,
+        let child = match (locations, fleet) {
+            (Some(locations), _) => {
+                let options = RunOptions { locations: Some(locations), ..RunOptions::default() };
+                self.parent_run(plan.clone(), parameters, options).await
+            }
+            (None, None) => self.child_run(plan.clone(), parameters).await,
+            (None, Some(fleet)) => {
+                let options = RunOptions { fleet: Some(fleet), ..RunOptions::default() };
+                self.parent_run(plan.clone(), parameters, options).await
+            }
         }
         .map_err(|message| StepFailure::action(format!("cannot start `{name}`: {message}")))?;
         let mut output_values = Vec::new();
-        if child.fleet.is_none() {
+        if child.fleet.is_none() && child.locations.is_none() {
             for declared in &plan.document.outputs {
                 if let Some(value) = child.outputs.get(&declared.value) {
                     output_values.extend(as_string_list(value).into_iter().map(Value::String));
@@ -99,26 +107,25 @@ impl Run {
 }
 
 impl Run {
-    /// Starts a run of `plan` over the targets of `fleet`, one level down.
-    async fn fleet_run(
+    /// Starts a run of `plan` over the targets or the locations of `over`, one level down.
+    async fn parent_run(
         &self,
         plan: Arc<Plan>,
         parameters: IndexMap<String, Value>,
-        fleet: Fleet,
+        over: RunOptions,
     ) -> Result<Execution, String> {
-        // The parent of the fleet is one level down and its children two.
+        // The parent is one level down and its children two.
         if self.depth() + 1 >= MAX_DEPTH {
             return Err(format!("automations nest at most {MAX_DEPTH} levels below the first run"));
         }
         let options = RunOptions {
             parameters,
             cancel: self.cancel().clone(),
-            execution_id: None,
-            fleet: Some(fleet),
             budget: self.options.budget.clone(),
             depth: self.depth() + 1,
             parent: Some(self.environment.run_ref.execution_id.clone()),
             call_logs: self.environment.lineage(),
+            ..over
         };
         self.runs.start(plan, options).await.map_err(|error| error.to_string())
     }

@@ -413,6 +413,7 @@ impl Run {
             depth: self.depth() + 1,
             parent: Some(self.environment.run_ref.execution_id.clone()),
             fleet: None,
+            locations: None,
             budget: self.options.budget.clone(),
             call_logs: self.environment.lineage(),
         };

@@ -69,6 +69,7 @@ impl Run {
             calls,
             warnings: std::mem::take(&mut self.warnings),
             fleet: None,
+            locations: None,
         }
     }
 
@@ -116,6 +117,7 @@ impl Run {
             stdout: String::new(),
             stderr: String::new(),
             parent_step_details: None,
+            target_location: None,
             child: None,
         }
     }

@@ -65,6 +65,7 @@ impl Parent<'_> {
                     cancel: options.cancel.clone(),
                     execution_id: None,
                     fleet: None,
+                    locations: None,
                     budget: options.budget.clone(),
                     depth: options.depth + 1,
                     parent: Some(self.run_ref.execution_id.clone()),

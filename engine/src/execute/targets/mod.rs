@@ -56,7 +56,7 @@
 mod children;
 mod record;
 pub(in crate::execute) mod request;
-mod resolve;
+pub(in crate::execute) mod resolve;
 
 use std::sync::Arc;
 

@@ -95,6 +95,7 @@ pub(super) fn parent_record(parent: Parent<'_>) -> Execution {
             max_errors: checked.errors.to_string(),
             progress_counters: counters,
         }),
+        locations: None,
     }
 }
 
@@ -130,6 +131,7 @@ pub(super) fn child_step(
         stdout: String::new(),
         stderr: String::new(),
         parent_step_details: None,
+        target_location: None,
         child: None,
     };
     match result {

@@ -268,7 +268,10 @@ fn unknown_parameter(document: &Document, name: &str, field: &str) -> Result<(),
 }
 
 /// A list of maps, or the same as JSON text.
-fn list_of_maps(value: &Value, field: &str) -> Result<Vec<Map<String, Value>>, String> {
+pub(in crate::execute) fn list_of_maps(
+    value: &Value,
+    field: &str,
+) -> Result<Vec<Map<String, Value>>, String> {
     let parsed;
     let value = match value {
         Value::String(text) => {
@@ -295,7 +298,7 @@ fn list_of_maps(value: &Value, field: &str) -> Result<Vec<Map<String, Value>>, S
 }
 
 /// `Values` as text: a list's items, a JSON list's items, or one value.
-fn text_values(value: &Value) -> Vec<String> {
+pub(in crate::execute) fn text_values(value: &Value) -> Vec<String> {
     match value {
         Value::Array(items) => items.iter().map(as_text).collect(),
         Value::String(text) if text.trim_start().starts_with('[') => {

@@ -96,7 +96,7 @@ pub(super) async fn resolve(
 }
 
 /// Calls `service.api` with `params` page after page, `read` collecting from each answer.
-async fn paged(
+pub(in crate::execute) async fn paged(
     cx: &StepContext<'_>,
     service: &str,
     api: &str,

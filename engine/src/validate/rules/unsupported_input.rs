@@ -24,16 +24,6 @@ pub(crate) const UNSUPPORTED: &[(&str, &str, &str)] = &[
         "Tags",
         "the child run is not tagged: a local run has no resource to tag",
     ),
-    (
-        "aws:executeAutomation",
-        "TargetLocations",
-        "runs in other accounts and Regions are not supported; the step fails",
-    ),
-    (
-        "aws:executeAutomation",
-        "TargetLocationsURL",
-        "runs in other accounts and Regions are not supported; the step fails",
-    ),
 ];
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
@@ -72,8 +62,6 @@ mod tests {
             [
                 "`EnhancedApprovals` of aws:approve is not acted on by a local run: Change Manager's approval levels are not modelled; the step asks for one decision from its `Approvers`",
                 "`Tags` of aws:executeAutomation is not acted on by a local run: the child run is not tagged: a local run has no resource to tag",
-                "`TargetLocations` of aws:executeAutomation is not acted on by a local run: runs in other accounts and Regions are not supported; the step fails",
-                "`TargetLocationsURL` of aws:executeAutomation is not acted on by a local run: runs in other accounts and Regions are not supported; the step fails",
             ]
         );
     }
@@ -81,7 +69,7 @@ mod tests {
     #[test]
     fn inputs_a_local_run_acts_on_are_not_reported() {
         let steps = runbook(
-            "- {name: a, action: aws:approve, inputs: {Approvers: [x], NotificationArn: 'arn:aws:sns:us-east-1:123456789012:AutomationTopic', Message: m}}\n- {name: b, action: aws:executeAutomation, inputs: {DocumentName: c, Targets: [{Key: ParameterValues, Values: [i-1]}], TargetParameterName: Id, MaxConcurrency: '2'}}\n",
+            "- {name: a, action: aws:approve, inputs: {Approvers: [x], NotificationArn: 'arn:aws:sns:us-east-1:123456789012:AutomationTopic', Message: m}}\n- {name: b, action: aws:executeAutomation, inputs: {DocumentName: c, Targets: [{Key: ParameterValues, Values: [i-1]}], TargetParameterName: Id, MaxConcurrency: '2'}}\n- {name: c, action: aws:executeAutomation, inputs: {DocumentName: c, TargetLocations: [{Accounts: ['123456789012'], Regions: [us-east-1]}]}}\n- {name: d, action: aws:executeAutomation, inputs: {DocumentName: c, TargetLocationsURL: 'https://b.s3.amazonaws.com/l.json'}}\n",
         );
         assert_eq!(messages(RULE.code, &steps), Vec::<String>::new());
     }
