@@ -8,8 +8,9 @@
 
 use indexmap::IndexMap;
 use runbook_engine::record::{
-    Execution, FailureDetails, FailureStage, FailureType, FleetRecord, ParentStepDetails,
-    ProgressCounters, ResolvedTargets, Status, StepExecution, Target,
+    Execution, FailureDetails, FailureStage, FailureType, FleetRecord, LocationsRecord,
+    ParentStepDetails, ProgressCounters, ResolvedTargets, Status, StepExecution, Target,
+    TargetLocation,
 };
 use serde_json::Value;
 
@@ -69,6 +70,7 @@ pub fn execution(value: &Value, steps: Option<&[Value]>) -> Result<Execution, Re
         calls: Vec::new(),
         warnings: Vec::new(),
         fleet,
+        locations: locations(value),
     })
 }
 
@@ -125,6 +127,7 @@ pub fn step(value: &Value) -> Result<StepExecution, RecordError> {
                 .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
             iterator_value: text(details, "IteratorValue"),
         }),
+        target_location: value.get("TargetLocation").and_then(target_location),
         child: None,
     })
 }
@@ -145,7 +148,8 @@ pub fn child_id(step: &StepExecution) -> Option<&str> {
         .filter(|id| !id.is_empty())
 }
 
-fn fleet(value: &Value) -> FleetRecord {
+/// `ProgressCounters`, each count absent read as 0.
+fn progress_counters(value: &Value) -> ProgressCounters {
     let counters = value.get("ProgressCounters");
     let count = |key: &str| {
         counters
@@ -153,6 +157,36 @@ fn fleet(value: &Value) -> FleetRecord {
             .and_then(Value::as_u64)
             .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
     };
+    ProgressCounters {
+        total_steps: count("TotalSteps"),
+        success_steps: count("SuccessSteps"),
+        failed_steps: count("FailedSteps"),
+        cancelled_steps: count("CancelledSteps"),
+        timed_out_steps: count("TimedOutSteps"),
+    }
+}
+
+/// One `TargetLocation` as the service echoes it; keys this tool does not model (the service
+/// adds some over time) make it unreadable rather than wrong, and it is left out.
+fn target_location(value: &Value) -> Option<TargetLocation> {
+    serde_json::from_value(value.clone()).ok()
+}
+
+/// The facts of a run over target locations, when the execution is one.
+fn locations(value: &Value) -> Option<LocationsRecord> {
+    let listed = value.get("TargetLocations").and_then(Value::as_array);
+    let url = text(value, "TargetLocationsURL");
+    if listed.is_none_or(|items| items.is_empty()) && url.is_none() {
+        return None;
+    }
+    Some(LocationsRecord {
+        target_locations: listed.into_iter().flatten().filter_map(target_location).collect(),
+        target_locations_url: url,
+        progress_counters: progress_counters(value),
+    })
+}
+
+fn fleet(value: &Value) -> FleetRecord {
     let resolved = value.get("ResolvedTargets");
     FleetRecord {
         target_parameter_name: text(value, "TargetParameterName"),
@@ -193,13 +227,7 @@ fn fleet(value: &Value) -> FleetRecord {
         },
         max_concurrency: text(value, "MaxConcurrency").unwrap_or_default(),
         max_errors: text(value, "MaxErrors").unwrap_or_default(),
-        progress_counters: ProgressCounters {
-            total_steps: count("TotalSteps"),
-            success_steps: count("SuccessSteps"),
-            failed_steps: count("FailedSteps"),
-            cancelled_steps: count("CancelledSteps"),
-            timed_out_steps: count("TimedOutSteps"),
-        },
+        progress_counters: progress_counters(value),
     }
 }
 
@@ -341,6 +369,33 @@ mod tests {
         assert_eq!(fleet.progress_counters.failed_steps, 1);
         assert_eq!(fleet.resolved_targets.parameter_values, ["i-1", "i-2"]);
         assert_eq!(child_id(&record.step_executions[0]), Some("c-1"));
+    }
+
+    #[test]
+    fn a_parent_over_locations_keeps_them_and_each_child_step_its_own() {
+        let value = json!({
+            "AutomationExecutionId": "p", "AutomationExecutionStatus": "Success",
+            "TargetLocations": [{"Accounts": ["111111111111"], "Regions": ["eu-west-1"],
+                                 "ExecutionRoleName": "RunbookExecution"}],
+            "ProgressCounters": {"TotalSteps": 1, "SuccessSteps": 1},
+            "StepExecutions": [{"StepName": "111111111111/eu-west-1",
+                                "Action": "aws:executeAutomation", "StepStatus": "Success",
+                                "TargetLocation": {"Accounts": ["111111111111"],
+                                                   "Regions": ["eu-west-1"]}},
+                               {"StepName": "later", "Action": "aws:executeAutomation",
+                                "StepStatus": "Success",
+                                "TargetLocation": {"NotAKeyOfThisTool": true}}],
+        });
+        let record = execution(&value, None).unwrap();
+        let locations = record.locations.as_ref().unwrap();
+        assert_eq!(locations.target_locations[0].accounts, ["111111111111"]);
+        assert_eq!(locations.progress_counters.success_steps, 1);
+        let at = record.step_executions[0].target_location.as_ref().unwrap();
+        assert_eq!(at.regions, ["eu-west-1"]);
+        assert!(record.step_executions[1].target_location.is_none());
+        assert!(
+            execution(&json!({"AutomationExecutionId": "q"}), None).unwrap().locations.is_none()
+        );
     }
 
     #[test]
