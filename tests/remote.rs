@@ -497,6 +497,45 @@ fn a_fleet_on_the_service_shows_its_children_and_fails_with_a_failing_target() {
 }
 
 #[test]
+fn a_run_over_target_locations_sends_them_and_reads_each_location_back() {
+    let endpoint = Endpoint::start();
+    let locations = json!({
+        "TargetLocations": [{"Accounts": ["111111111111"], "Regions": ["eu-west-1"],
+                             "ExecutionRoleName": "Remediation"}],
+    });
+    let mut ended = locations.clone();
+    ended["ProgressCounters"] = json!({"TotalSteps": 1, "SuccessSteps": 1});
+    let located = step(
+        "111111111111/eu-west-1",
+        "aws:executeAutomation",
+        "Success",
+        &json!({"TargetLocation": {"Accounts": ["111111111111"], "Regions": ["eu-west-1"]}}),
+    );
+    endpoint.on_start(
+        ID,
+        Script { states: vec![state("Success", vec![located], &ended)], on_stop: None },
+    );
+    let dir = TempDir::new("remote-locations");
+    dir.write("remote.yaml", RUNBOOK);
+    dir.write(
+        "locations.yaml",
+        "- Accounts: ['111111111111']\n  Regions: [eu-west-1]\n  ExecutionRoleName: Remediation\n",
+    );
+    let output = cli(&dir)
+        .args(["run", "remote.yaml", "-p", "InstanceId=i-1", "--output", "json"])
+        .args(["--target-locations", "locations.yaml"])
+        .args(remote(&endpoint))
+        .run()
+        .code(0);
+    let started = &endpoint.calls("ssm.StartAutomationExecution")[0];
+    assert_eq!(started["TargetLocations"], locations["TargetLocations"]);
+    let record = record(&output);
+    assert_eq!(record["TargetLocations"][0]["ExecutionRoleName"], "Remediation");
+    assert_eq!(record["ProgressCounters"]["SuccessSteps"], 1);
+    assert_eq!(record["StepExecutions"][0]["TargetLocation"]["Regions"], json!(["eu-west-1"]));
+}
+
+#[test]
 fn throttling_answers_are_waited_out_and_the_run_is_followed_to_its_end() {
     let endpoint = Endpoint::start();
     let mut script = success_script();
@@ -667,7 +706,10 @@ fn flags_that_do_not_go_with_remote_runs_are_refused() {
         "only apply when starting one",
     );
     refused(&with(&["--aws"]), "cannot be used with");
-    refused(&with(&["--target-parameter", "InstanceId"]), "need --targets or --target-maps");
+    refused(
+        &with(&["--target-parameter", "InstanceId"]),
+        "need --targets, --target-maps or --target-locations",
+    );
     refused(&["run", "remote.yaml", "--name", "X"], "--remote");
     refused(&["run", "remote.yaml", "--no-wait"], "--remote");
     refused(&["run", "remote.yaml", "--patience", "1s"], "--remote");

@@ -472,21 +472,34 @@ impl Execution {
     }
 
     /// Every AWS call the run and its child runs made. A run's `Calls` already hold those of
-    /// its `aws:executeAutomation` children; a run over targets holds only the calls that
-    /// resolved its targets, so its children's are gathered from their records and ordered by
-    /// the run's clock (at the same time, the parent's first, then the children's in target
-    /// order).
+    /// its `aws:executeAutomation` children; a run over targets or over target locations holds
+    /// only the calls it made itself (resolving its targets or accounts), so its children's are
+    /// gathered from their records, at any depth, and ordered by the run's clock (at the same
+    /// time, the parent's first, then the children's in the order they were started).
     pub fn calls_made(&self) -> Vec<&CallRecord> {
         let mut calls: Vec<&CallRecord> = self.calls.iter().collect();
-        if self.fleet.is_some() {
-            for step in &self.step_executions {
-                if let Some(child) = &step.child {
-                    calls.extend(child.calls_made());
-                }
-            }
+        let before = calls.len();
+        self.calls_kept_below(&mut calls);
+        if calls.len() > before {
             calls.sort_by_key(|call| call.time);
         }
         calls
+    }
+
+    /// Whether this run's children keep their calls in their own records only.
+    fn keeps_child_calls_apart(&self) -> bool {
+        self.fleet.is_some() || self.locations.is_some()
+    }
+
+    /// The calls of this run's descendants that its own `Calls` do not hold.
+    fn calls_kept_below<'a>(&'a self, out: &mut Vec<&'a CallRecord>) {
+        for child in self.step_executions.iter().filter_map(|step| step.child.as_deref()) {
+            if self.keeps_child_calls_apart() {
+                out.extend(child.calls_made());
+            } else {
+                child.calls_kept_below(out);
+            }
+        }
     }
 
     /// The record as pretty-printed JSON.

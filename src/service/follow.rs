@@ -15,7 +15,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use runbook_engine::execute::CancelToken;
 use runbook_engine::host::{ApiError, AwsBackend, Clock, Event, Observer, RunRef};
-use runbook_engine::record::{Execution, Status, StepExecution, Target};
+use runbook_engine::record::{Execution, Status, StepExecution, Target, TargetLocation};
 use serde_json::{Value, json};
 
 use super::deploy::call;
@@ -95,6 +95,8 @@ pub struct StartRequest {
     pub max_concurrency: Option<String>,
     /// `MaxErrors`.
     pub max_errors: Option<String>,
+    /// `TargetLocations`: the accounts and Regions to run in.
+    pub target_locations: Vec<TargetLocation>,
 }
 
 /// Starts an execution; its id.
@@ -123,6 +125,10 @@ pub async fn start(
     }
     if let Some(value) = &request.max_errors {
         params["MaxErrors"] = json!(value);
+    }
+    if !request.target_locations.is_empty() {
+        params["TargetLocations"] =
+            serde_json::to_value(&request.target_locations).unwrap_or_default();
     }
     let response = call(backend, "ssm", "StartAutomationExecution", params)
         .await

@@ -134,15 +134,17 @@ fn one_child_runs_per_account_and_region_each_as_that_account_in_that_region() {
         Some(execution.automation_execution_id.as_str())
     );
     assert_eq!(child.step("ask").unwrap().inputs["Name"], "111111111111-eu-west-1-none");
-    // Every call is recorded at its location, in the child's record and the parent's.
+    // Every call is recorded at its location, in the child's record only: the parent's
+    // `Calls` are its own, and `calls_made` gathers the children's.
     let call = &child.calls[0];
     assert_eq!(
         (call.account.as_deref(), call.region.as_deref()),
         (Some("111111111111"), Some("eu-west-1"))
     );
+    assert!(execution.calls.is_empty());
     let located: Vec<(Option<&str>, Option<&str>)> = execution
-        .calls
-        .iter()
+        .calls_made()
+        .into_iter()
         .map(|call| (call.account.as_deref(), call.region.as_deref()))
         .collect();
     assert_eq!(located.len(), 4);
@@ -155,8 +157,9 @@ fn one_child_runs_per_account_and_region_each_as_that_account_in_that_region() {
     let json: Value = serde_json::from_str(&execution.to_json()).unwrap();
     assert_eq!(json["TargetLocations"][0]["Regions"], json!(["us-east-1", "eu-west-1"]));
     assert_eq!(json["StepExecutions"][0]["TargetLocation"]["Accounts"], json!(["111111111111"]));
-    assert_eq!(json["Calls"][0]["Account"], "111111111111");
-    assert_eq!(json["Calls"][0]["Region"], "us-east-1");
+    let child_calls = &json["StepExecutions"][0]["Child"]["Calls"];
+    assert_eq!(child_calls[0]["Account"], "111111111111");
+    assert_eq!(child_calls[0]["Region"], "us-east-1");
 }
 
 #[test]
@@ -302,7 +305,8 @@ fn locations_with_targets_run_over_their_targets_in_each_location() {
     let child = fleet.step("c").unwrap().child.as_deref().unwrap();
     assert_eq!(child.step("ask").unwrap().inputs["Name"], "111111111111-eu-west-1-c");
     assert_eq!(child.calls[0].region.as_deref(), Some("eu-west-1"));
-    assert_eq!(execution.calls.len(), 6);
+    assert!(execution.calls.is_empty());
+    assert_eq!(execution.calls_made().len(), 6);
 }
 
 #[test]
@@ -392,9 +396,12 @@ fn an_execute_automation_step_with_target_locations_runs_the_child_in_each() {
     assert_eq!(target.execution_role_name.as_deref(), Some("Remediation"));
     let child = over.step_executions[1].child.as_deref().unwrap();
     assert_eq!(child.step("ask").unwrap().inputs["Name"], "111111111111-us-west-2-x");
-    // The calls reach the top run's record, each at its location.
-    assert_eq!(execution.calls.len(), 2);
-    assert_eq!(execution.calls[1].region.as_deref(), Some("us-west-2"));
+    // The calls stay in each location's record, each at its location; the top run gathers
+    // them with `calls_made`.
+    assert!(execution.calls.is_empty());
+    let calls = execution.calls_made();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].region.as_deref(), Some("us-west-2"));
 }
 
 #[test]

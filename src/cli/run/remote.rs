@@ -131,6 +131,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
                 || args.params.is_some()
                 || args.targets.is_some()
                 || args.target_maps.is_some()
+                || args.target_locations.is_some()
                 || args.target_parameter.is_some()
                 || args.max_concurrency.is_some()
                 || args.max_errors.is_some()
@@ -427,6 +428,14 @@ fn start_request(args: &Args) -> Result<(runbook::Validated, StartRequest), Outc
             request.target_maps.push(
                 map.iter().map(|(name, value)| (name.clone(), as_string_list(value))).collect(),
             );
+        }
+    }
+    if let Some(path) = &args.target_locations {
+        let list = super::read_data_file(path).map_err(|message| fail(&message))?;
+        request.target_locations = runbook_engine::Locations::parse_list(&list)
+            .map_err(|error| fail(&format!("{}: {error}", path.display())))?;
+        if request.target_parameter.is_none() {
+            request.target_parameter.clone_from(&args.target_parameter);
         }
     }
     request.max_concurrency.clone_from(&args.max_concurrency);

@@ -30,7 +30,9 @@
 //! `TargetLocationMaxErrors` (0 by default) over that item's children. Each child runs as that
 //! account in that Region: `global:ACCOUNT_ID` and `global:REGION` name them, and every AWS call
 //! it makes (its children's too) carries the location, so that the record's `Calls` show
-//! `Account` and `Region`, mock rules may answer per location, and AWS itself is called with
+//! `Account` and `Region` (in the child's record: as for a run over targets, the parent's `Calls`
+//! are only those that resolved the locations, and [`Execution::calls_made`](crate::record::Execution::calls_made)
+//! gathers them all), mock rules may answer per location, and AWS itself is called with
 //! the role `ExecutionRoleName` (by default `AWS-SystemsManager-AutomationExecutionRole`)
 //! assumed in that account. With `Targets` (the item's, else the start request's, with
 //! `TargetParameterName`), each child is a run over targets ([`super::targets`]) with
@@ -133,7 +135,9 @@ pub(crate) async fn run_locations(
             }
         }
     }
-    let options = RunOptions { call_logs: environment.lineage(), ..options };
+    // As for a run over targets, each child's calls stay in its own record: the parent's
+    // `Calls` are the ones that resolved the accounts, and the record grows with what ran.
+    let options = RunOptions { call_logs: Vec::new(), ..options };
 
     let parent = Parent {
         host,
