@@ -269,7 +269,11 @@ impl Models {
             && name
                 .bytes()
                 .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
-        if plain && self.inner.root.join(name).is_dir() {
+        let known = || {
+            self.inner.loaded.lock().unwrap_or_else(PoisonError::into_inner).contains_key(name)
+                || self.inner.root.join(name).is_dir()
+        };
+        if plain && known() {
             return Some(name);
         }
         self.canonical_service(name)
