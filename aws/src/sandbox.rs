@@ -88,7 +88,9 @@ pub struct Sandbox {
 }
 
 struct SandboxInner {
-    engine: rhai::Engine,
+    // Made on first use: most mock files hold no script, and making an engine costs more than
+    // reading a small mock file.
+    engine: OnceLock<rhai::Engine>,
     limits: SandboxLimits,
 }
 
@@ -204,6 +206,15 @@ fn raise_with_status(
 impl Sandbox {
     /// A sandbox with `limits`.
     pub fn new(limits: SandboxLimits) -> Self {
+        Self { inner: Arc::new(SandboxInner { engine: OnceLock::new(), limits }) }
+    }
+
+    /// The engine, made with the sandbox's limits on first use.
+    fn engine(&self) -> &rhai::Engine {
+        self.inner.engine.get_or_init(|| Self::make_engine(&self.inner.limits))
+    }
+
+    fn make_engine(limits: &SandboxLimits) -> rhai::Engine {
         let mut engine = rhai::Engine::new();
         engine
             .set_max_operations(limits.max_operations)
@@ -234,7 +245,7 @@ impl Sandbox {
         engine
             .register_fn("error", |code: &str, message: &str| raise(ApiError::new(code, message)));
         engine.register_fn("error", raise_with_status);
-        Self { inner: Arc::new(SandboxInner { engine, limits }) }
+        engine
     }
 
     /// The sandbox with the default limits, one per process.
@@ -254,7 +265,7 @@ impl Sandbox {
         for name in variables {
             scope.push_dynamic(*name, Dynamic::UNIT);
         }
-        match self.inner.engine.compile_with_scope(&scope, source) {
+        match self.engine().compile_with_scope(&scope, source) {
             Ok(ast) => Ok(Script {
                 ast: Arc::new(ast),
                 variables: variables.iter().map(|name| (*name).to_string()).collect(),
@@ -326,8 +337,7 @@ impl Script {
         {
             return Err(failure(FailureKind::Input(format!("`{missing}` was not given"))));
         }
-        let result =
-            self.sandbox.inner.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast);
+        let result = self.sandbox.engine().eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast);
         let value = match result {
             Ok(value) => value,
             Err(error) => return Err(failure(classify(&error, limits))),

@@ -213,6 +213,29 @@ fn check_constraints(
     Ok(())
 }
 
+/// A process-wide memo of what follows from a pattern's text alone.
+type Memo<V> = OnceLock<Mutex<IndexMap<String, V>>>;
+
+/// The value `memo` holds for `pattern`, made by `make` (outside the lock) when it holds none.
+/// Beyond 4,096 patterns the memo starts again, so that it cannot grow without end.
+fn memo<V: Clone>(memo: &Memo<V>, pattern: &str, make: impl FnOnce() -> V) -> V {
+    const CAPACITY: usize = 4096;
+    let memo = memo.get_or_init(|| Mutex::new(IndexMap::new()));
+    if let Ok(map) = memo.lock()
+        && let Some(value) = map.get(pattern)
+    {
+        return value.clone();
+    }
+    let value = make();
+    if let Ok(mut map) = memo.lock() {
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(pattern.to_string(), value.clone());
+    }
+    value
+}
+
 /// A compiled `allowedPattern`.
 #[derive(Debug)]
 pub struct Pattern(fancy_regex::Regex);
@@ -248,24 +271,8 @@ impl Pattern {
     /// The compiled `pattern`, from a process-wide cache: runbooks repeat the same patterns, and
     /// a fleet binds the same parameters once per target.
     pub fn cached(pattern: &str) -> Arc<Result<Self, String>> {
-        type Cache = Mutex<IndexMap<String, Arc<Result<Pattern, String>>>>;
-        static CACHE: OnceLock<Cache> = OnceLock::new();
-        /// Beyond this many patterns the cache starts again, so that it cannot grow without end.
-        const CAPACITY: usize = 4096;
-        let cache = CACHE.get_or_init(|| Mutex::new(IndexMap::new()));
-        if let Ok(map) = cache.lock()
-            && let Some(compiled) = map.get(pattern)
-        {
-            return compiled.clone();
-        }
-        let compiled = Arc::new(Self::new(pattern));
-        if let Ok(mut map) = cache.lock() {
-            if map.len() >= CAPACITY {
-                map.clear();
-            }
-            map.insert(pattern.to_string(), compiled.clone());
-        }
-        compiled
+        static CACHE: Memo<Arc<Result<Pattern, String>>> = OnceLock::new();
+        memo(&CACHE, pattern, || Arc::new(Self::new(pattern)))
     }
 
     /// Whether `pattern` is a valid regular expression, and if not why. A pattern the `regex`
@@ -273,7 +280,9 @@ impl Pattern {
     /// (`[\w-]{1,1024}`) costs milliseconds, more than checking a whole runbook. Others (with
     /// look-arounds, or invalid) are compiled to know.
     pub fn check(pattern: &str) -> Result<(), String> {
-        if regex_syntax::Parser::new().parse(&from_java(pattern)).is_ok() {
+        static PARSES: Memo<bool> = OnceLock::new();
+        if memo(&PARSES, pattern, || regex_syntax::Parser::new().parse(&from_java(pattern)).is_ok())
+        {
             return Ok(());
         }
         match Self::cached(pattern).as_ref() {
@@ -291,14 +300,19 @@ impl Pattern {
     /// a default), as [`Pattern::is_match`] answers; `None` when `pattern` is not valid. A
     /// pattern the `regex` parser accepts is matched by a Pike VM of its forward automaton
     /// alone, which costs a fraction of compiling the whole [`Pattern`] (its reverse
-    /// automaton, capture groups and faster engines only pay off over many matches). Others
-    /// (with look-arounds) are compiled and kept in the process-wide cache.
+    /// automaton, capture groups and faster engines only pay off over many matches), kept for
+    /// the next check of the same pattern. Others (with look-arounds) are compiled and kept in
+    /// the process-wide cache.
     pub fn matches_once(pattern: &str, texts: &[String]) -> Option<Vec<bool>> {
         use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm::PikeVM};
 
         /// The `regex` crate's own default limit on a compiled automaton's size.
         const SIZE_LIMIT: usize = 10 * (1 << 20);
-        let vm = regex_syntax::Parser::new().parse(&from_java(pattern)).ok().and_then(|hir| {
+        // Runbooks repeat patterns (a corpus of 1,600 has 650 different ones), so each
+        // automaton is kept for the next runbook that checks a default against it.
+        static VMS: Memo<Option<PikeVM>> = OnceLock::new();
+        let vm = memo(&VMS, pattern, || {
+            let hir = regex_syntax::Parser::new().parse(&from_java(pattern)).ok()?;
             let config = thompson::Config::new()
                 .which_captures(WhichCaptures::None)
                 .nfa_size_limit(Some(SIZE_LIMIT));

@@ -12,13 +12,14 @@
 //!   modification times of the data folder and the package folder, which a reinstall or an
 //!   upgrade changes.
 //! - `models/<service>-<key>.rbm` is one service's model without its documentation, every
-//!   operation and shape at a known place, so that a command decodes only those it uses; the key
-//!   is the model file's path, size and modification time, so a new botocore version gets new
-//!   files.
+//!   operation and shape at a known place and an index of them sorted by name, so that a
+//!   command reads the index and then only the entries it uses; the key is the model file's
+//!   path, size and modification time and the form's version, so a new botocore version (or a
+//!   new form) gets new files.
 
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
@@ -30,7 +31,7 @@ use serde_json::value::RawValue;
 
 use super::ModelError;
 use super::service::{Metadata, OperationDef, ServiceModel, Shape};
-use super::table::Table;
+use super::table::{Body, Index, Table, index_length, write_index};
 
 /// The cache folder: `$XDG_CACHE_HOME/runbook`, else `$HOME/.cache/runbook`.
 pub(crate) fn default_dir() -> Option<PathBuf> {
@@ -128,7 +129,7 @@ pub(crate) fn remember_location(cache: &Path, key: &str, data: &Path) {
     write_atomically(&cache.join(LOCATION_FILE), content.as_bytes());
 }
 
-const COMPACT_TAG: &[u8] = b"runbook compact model 1\n";
+const COMPACT_TAG: &[u8] = b"runbook compact model 2\n";
 
 /// The model in `path` (a `service-2.json` or `.json.gz`) of service `name`: from its compact
 /// form in `cache` when there is one, else read, decoded, and (with a cache) made compact for
@@ -138,30 +139,33 @@ pub(crate) fn service(
     name: &str,
     path: &Path,
 ) -> Result<ServiceModel, ModelError> {
+    let parse_error = |source| ModelError::Parse { path: path.to_path_buf(), source };
     let Some(cache) = cache else {
         let text = read_model_text(path)?;
-        return ServiceModel::from_json(name, &text)
-            .map_err(|source| ModelError::Parse { path: path.to_path_buf(), source });
+        return ServiceModel::from_json(name, &text).map_err(parse_error);
     };
     let source = source_key(path);
     let file = source.as_ref().map(|key| cache.join("models").join(format!("{name}-{key}.rbm")));
+    let open_file = |file: &Path, key: &str| {
+        std::fs::File::open(file).ok().and_then(|handle| open(name, key, handle))
+    };
     if let (Some(file), Some(key)) = (&file, &source)
-        && let Some(model) = std::fs::read(file).ok().and_then(|bytes| open(name, key, bytes))
+        && let Some(model) = open_file(file, key)
     {
         mark_used(file);
         return Ok(model);
     }
     let text = read_model_text(path)?;
-    let compact = compact(&text, source.as_deref().unwrap_or_default())
-        .map_err(|source| ModelError::Parse { path: path.to_path_buf(), source })?;
-    if let Some(file) = &file {
+    let compact = compact(&text, source.as_deref().unwrap_or_default()).map_err(parse_error)?;
+    if let (Some(file), Some(key)) = (&file, &source) {
         write_atomically(file, &compact);
         prune(&cache.join("models"), name, file);
+        if let Some(model) = open_file(file, key) {
+            return Ok(model);
+        }
     }
-    open(name, source.as_deref().unwrap_or_default(), compact).ok_or_else(|| ModelError::Parse {
-        path: path.to_path_buf(),
-        source: serde::de::Error::custom("the compact form of the model does not read back"),
-    })
+    // The cache folder cannot be written: the model is decoded whole, as without a cache.
+    ServiceModel::from_json(name, &text).map_err(parse_error)
 }
 
 /// How many compact forms of one service the cache keeps besides the newest: one per botocore
@@ -204,11 +208,14 @@ fn prune(models: &Path, name: &str, kept: &Path) {
     }
 }
 
-/// The model file's identity: its path, size and modification time, hashed.
+/// The model file's identity (its path, size and modification time) and the compact form's
+/// version, hashed.
 fn source_key(path: &Path) -> Option<String> {
     let metadata = std::fs::metadata(path).ok()?;
     let modified = metadata.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos();
-    Some(format!("{:016x}", hash_of(&(path, metadata.len(), modified))))
+    // The form's version is part of the key, so that binaries that write different forms do
+    // not replace each other's files.
+    Some(format!("{:016x}", hash_of(&(path, metadata.len(), modified, COMPACT_TAG))))
 }
 
 /// A model file's JSON text, unzipped if it is gzipped.
@@ -278,9 +285,11 @@ fn strip_entry(value: &mut Value) {
 /// The compact form of a model's JSON text; every entry is decoded once here, so a model that
 /// does not decode is an error now rather than a missing shape later.
 ///
-/// The form: a tag line, `source <key>`, the metadata as one line of JSON, `operations <n>` and
-/// `shapes <n>` each followed by `<start> <end> <name>` lines, then `body <length>` and the
-/// body, where each entry is a compact JSON text at its range.
+/// The form: a tag line, `source <key>`, the metadata as one line of JSON, `operations <n>
+/// <index length>`, `shapes <n> <index length>` and `body <length>` lines, then the index of
+/// the operations and that of the shapes (as `table::write_index` writes them: sorted by name, so that a
+/// command finds an entry without reading them all), then the body, where each entry is a
+/// compact JSON text at the place its index record gives.
 fn compact(text: &[u8], source: &str) -> Result<Vec<u8>, serde_json::Error> {
     let raw: RawModel<'_> = serde_json::from_slice(text)?;
     let metadata = match raw.metadata {
@@ -290,95 +299,105 @@ fn compact(text: &[u8], source: &str) -> Result<Vec<u8>, serde_json::Error> {
         }
         None => "{}".to_string(),
     };
+    let too_large = || serde::de::Error::custom("the model is too large for its compact form");
     let mut body = Vec::with_capacity(text.len() / 3);
-    let mut header = String::new();
-    let mut add =
-        |header: &mut String, name: &str, raw: &RawValue| -> Result<(), serde_json::Error> {
-            let mut value: Value = serde_json::from_str(raw.get())?;
-            strip_entry(&mut value);
-            let start = body.len();
-            serde_json::to_writer(&mut body, &value)?;
-            let _ = writeln!(header, "{start} {} {name}", body.len());
-            Ok(())
-        };
-    let _ = writeln!(header, "operations {}", raw.operations.len());
+    let mut add = |raw: &RawValue| -> Result<(u32, u32), serde_json::Error> {
+        let mut value: Value = serde_json::from_str(raw.get())?;
+        strip_entry(&mut value);
+        let start = body.len();
+        serde_json::to_writer(&mut body, &value)?;
+        let start = u32::try_from(start).map_err(|_| too_large())?;
+        let length = u32::try_from(body.len()).map_err(|_| too_large())? - start;
+        Ok((start, length))
+    };
+    let mut operations = Vec::with_capacity(raw.operations.len());
     for (name, operation) in &raw.operations {
         let _: OperationDef = serde_json::from_str(operation.get())?;
-        add(&mut header, name, operation)?;
+        let (start, length) = add(operation)?;
+        operations.push((name.as_str(), start, length));
     }
-    let _ = writeln!(header, "shapes {}", raw.shapes.len());
+    let mut shapes = Vec::with_capacity(raw.shapes.len());
     for (name, shape) in &raw.shapes {
         let _: Shape = serde_json::from_str(shape.get())?;
-        add(&mut header, name, shape)?;
+        let (start, length) = add(shape)?;
+        shapes.push((name.as_str(), start, length));
     }
-    let mut out = Vec::with_capacity(header.len() + body.len() + 256);
+    let mut index = Vec::with_capacity(index_length(&operations) + index_length(&shapes));
+    write_index(&operations, &mut index).ok_or_else(too_large)?;
+    write_index(&shapes, &mut index).ok_or_else(too_large)?;
+    let mut out = Vec::with_capacity(index.len() + body.len() + metadata.len() + 256);
     out.extend_from_slice(COMPACT_TAG);
-    out.extend_from_slice(format!("source {source}\n{metadata}\n").as_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(format!("body {}\n", body.len()).as_bytes());
+    let _ = write!(
+        Text(&mut out),
+        "source {source}\n{metadata}\noperations {} {}\nshapes {} {}\nbody {}\n",
+        operations.len(),
+        index_length(&operations),
+        shapes.len(),
+        index_length(&shapes),
+        body.len()
+    );
+    out.extend_from_slice(&index);
     out.extend_from_slice(&body);
     Ok(out)
 }
 
-/// Reads a compact form made by [`compact`] from a model with source key `source`; `None`
-/// when it is not one (another version of the form, another source, a truncated file).
-fn open(name: &str, source: &str, bytes: Vec<u8>) -> Option<ServiceModel> {
-    let mut reader = Lines { bytes: &bytes, at: 0 };
-    if reader.line()? != &COMPACT_TAG[..COMPACT_TAG.len() - 1] {
-        return None;
+/// `fmt::Write` into bytes.
+struct Text<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Text<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
     }
-    if reader.line()? != format!("source {source}").as_bytes() {
-        return None;
-    }
-    let metadata: Metadata = serde_json::from_slice(reader.line()?).ok()?;
-    let operations = reader.entries("operations")?;
-    let shapes = reader.entries("shapes")?;
-    let length: usize = reader.field("body")?;
-    let start = reader.at;
-    if bytes.len() != start + length {
-        return None;
-    }
-    let shift = |entries: Vec<(String, usize, usize)>| {
-        entries.into_iter().map(move |(name, from, to)| (name, from + start, to + start))
+}
+
+/// Opens a compact form made by [`compact`] from a model with source key `source`, reading only
+/// its header and index; `None` when it is not one (another version of the form, another
+/// source, a truncated file).
+fn open(name: &str, source: &str, file: std::fs::File) -> Option<ServiceModel> {
+    let total = file.metadata().ok()?.len();
+    let mut reader = std::io::BufReader::new(file);
+    let mut consumed = 0u64;
+    let mut line = |reader: &mut std::io::BufReader<std::fs::File>| -> Option<Vec<u8>> {
+        let mut line = Vec::new();
+        reader.read_until(b'\n', &mut line).ok()?;
+        consumed += line.len() as u64;
+        (line.pop() == Some(b'\n')).then_some(line)
     };
-    let text = Arc::new(bytes);
-    let operations: Table<OperationDef> = Table::lazy(Arc::clone(&text), shift(operations));
-    let shapes: Table<Shape> = Table::lazy(text, shift(shapes));
+    // A `<label> <number>...` line.
+    let numbers = |line: Option<Vec<u8>>, label: &str| -> Option<Vec<usize>> {
+        let line = String::from_utf8(line?).ok()?;
+        let rest = line.strip_prefix(label)?.strip_prefix(' ')?;
+        rest.split(' ').map(|number| number.parse().ok()).collect()
+    };
+    if line(&mut reader)? != COMPACT_TAG[..COMPACT_TAG.len() - 1] {
+        return None;
+    }
+    if line(&mut reader)? != format!("source {source}").as_bytes() {
+        return None;
+    }
+    let metadata: Metadata = serde_json::from_slice(&line(&mut reader)?).ok()?;
+    let [operations, operations_length] = numbers(line(&mut reader), "operations")?[..] else {
+        return None;
+    };
+    let [shapes, shapes_length] = numbers(line(&mut reader), "shapes")?[..] else {
+        return None;
+    };
+    let [body_length] = numbers(line(&mut reader), "body")?[..] else { return None };
+    let index_length = operations_length.checked_add(shapes_length)?;
+    let body_start = consumed.checked_add(index_length as u64)?;
+    if total != body_start.checked_add(body_length as u64)? {
+        return None;
+    }
+    let mut index = vec![0; index_length];
+    reader.read_exact(&mut index).ok()?;
+    let index = Arc::new(index);
+    let operations = Index::new(Arc::clone(&index), 0, operations)?;
+    let shapes = Index::new(index, operations_length, shapes)?;
+    let body = Arc::new(Body::new(reader.into_inner(), body_start, body_length as u64));
+    let operations: Table<OperationDef> = Table::lazy(Arc::clone(&body), operations);
+    let shapes: Table<Shape> = Table::lazy(body, shapes);
     Some(ServiceModel::from_parts(name, metadata, operations, shapes))
-}
-
-struct Lines<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn line(&mut self) -> Option<&'a [u8]> {
-        let rest = self.bytes.get(self.at..)?;
-        let end = rest.iter().position(|byte| *byte == b'\n')?;
-        self.at += end + 1;
-        Some(&rest[..end])
-    }
-
-    /// A `<label> <number>` line.
-    fn field(&mut self, label: &str) -> Option<usize> {
-        let line = std::str::from_utf8(self.line()?).ok()?;
-        line.strip_prefix(label)?.strip_prefix(' ')?.parse().ok()
-    }
-
-    /// A count line and that many `<start> <end> <name>` lines.
-    fn entries(&mut self, label: &str) -> Option<Vec<(String, usize, usize)>> {
-        let count = self.field(label)?;
-        let mut entries = Vec::with_capacity(count.min(1 << 20));
-        for _ in 0..count {
-            let line = std::str::from_utf8(self.line()?).ok()?;
-            let mut parts = line.splitn(3, ' ');
-            let start = parts.next()?.parse().ok()?;
-            let end = parts.next()?.parse().ok()?;
-            entries.push((parts.next()?.to_string(), start, end));
-        }
-        Some(entries)
-    }
 }
 
 #[cfg(test)]
@@ -402,13 +421,23 @@ mod tests {
       }
     }"#;
 
+    /// Opens `bytes` as a compact file.
+    fn open_bytes(name: &str, source: &str, bytes: &[u8]) -> Option<ServiceModel> {
+        let root = scratch("open");
+        let path = root.join("model.rbm");
+        std::fs::write(&path, bytes).unwrap();
+        let model = open(name, source, std::fs::File::open(&path).unwrap());
+        std::fs::remove_dir_all(root).unwrap();
+        model
+    }
+
     #[test]
     fn the_compact_form_reads_back_without_documentation() {
         let compact = compact(MODEL.as_bytes(), "k").unwrap();
         let text = String::from_utf8_lossy(&compact);
         assert!(!text.contains("documentation"), "{text}");
         assert!(!text.contains("\"max\""), "{text}");
-        let model = open("demo", "k", compact.clone()).unwrap();
+        let model = open_bytes("demo", "k", &compact).unwrap();
         assert_eq!(model.metadata().target_prefix.as_deref(), Some("Demo"));
         let operation = model.operation("get_thing").unwrap();
         let input = operation.input().unwrap();
@@ -416,8 +445,14 @@ mod tests {
         assert_eq!(input.required, ["pattern"]);
         assert!(operation.output().unwrap().members.contains_key("Items"));
         assert_eq!(model.shape_count(), 4);
-        assert!(open("demo", "other source", compact.clone()).is_none());
-        assert!(open("demo", "k", compact[..compact.len() - 1].to_vec()).is_none());
+        assert_eq!(model.operation_names().collect::<Vec<_>>(), ["GetThing"]);
+        assert!(model.shape("Missing").is_none());
+        assert!(open_bytes("demo", "other source", &compact).is_none());
+        assert!(open_bytes("demo", "k", &compact[..compact.len() - 1]).is_none());
+        assert!(open_bytes("demo", "k", &[&compact[..], b"x"].concat()).is_none());
+        // The form of an earlier version is not read.
+        let earlier = [b"runbook compact model 1\n".as_slice(), &compact[COMPACT_TAG.len()..]];
+        assert!(open_bytes("demo", "k", &earlier.concat()).is_none());
     }
 
     #[test]

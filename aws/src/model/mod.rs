@@ -260,9 +260,28 @@ impl Models {
         }
     }
 
+    /// [`Models::canonical_service`], without listing the data folder when `name` is the
+    /// name of a service folder as botocore spells them (lower case letters, digits and
+    /// dashes): asking for that one folder spares listing the four hundred others.
+    fn service_folder<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        let plain = !name.is_empty()
+            && !name.starts_with('-')
+            && name
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+        let known = || {
+            self.inner.loaded.lock().unwrap_or_else(PoisonError::into_inner).contains_key(name)
+                || self.inner.root.join(name).is_dir()
+        };
+        if plain && known() {
+            return Some(name);
+        }
+        self.canonical_service(name)
+    }
+
     /// Whether `name` stands for a service with a model (see [`Models::canonical_service`]).
     pub fn has_service(&self, name: &str) -> bool {
-        self.canonical_service(name).is_some()
+        self.service_folder(name).is_some()
     }
 
     /// The service name closest to `name` (for "did you mean"), if one is close enough.
@@ -273,7 +292,7 @@ impl Models {
     /// The model of service `name` (`ec2`; see [`Models::canonical_service`] for other
     /// spellings), read on first use and cached.
     pub fn service(&self, name: &str) -> Result<Arc<ServiceModel>, ModelError> {
-        let Some(name) = self.canonical_service(name) else {
+        let Some(name) = self.service_folder(name) else {
             return Err(ModelError::UnknownService {
                 name: name.to_string(),
                 closest: self.closest_service(name).map(str::to_string),
@@ -294,7 +313,7 @@ impl Models {
     /// which members of each paginated operation carry the next page's token), when there is
     /// one.
     pub fn paginators_file(&self, name: &str) -> Option<PathBuf> {
-        let name = self.canonical_service(name)?;
+        let name = self.service_folder(name)?;
         let model = model_file(&self.inner.root.join(name))?;
         let file = model.parent()?.join("paginators-1.json");
         file.is_file().then_some(file)
