@@ -260,8 +260,10 @@ fn run_over_target_locations_runs_as_each_account_in_each_region() {
         .code(1);
     let record: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(record["TargetLocations"][0]["Accounts"][0], "111111111111");
-    assert_eq!(record["Calls"][0]["Account"], "111111111111");
-    assert_eq!(record["Calls"][0]["Region"], "eu-west-1");
+    // Each location's calls are in its child's record, tagged with where they were made.
+    let calls = &record["StepExecutions"][0]["Child"]["Calls"];
+    assert_eq!(calls[0]["Account"], "111111111111");
+    assert_eq!(calls[0]["Region"], "eu-west-1");
     dir.write("bad.json", "[{\"Acounts\": [\"1\"]}]");
     let output = Cli::new()
         .current_dir(dir.path())
