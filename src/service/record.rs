@@ -176,7 +176,7 @@ fn target_location(value: &Value) -> Option<TargetLocation> {
 fn locations(value: &Value) -> Option<LocationsRecord> {
     let listed = value.get("TargetLocations").and_then(Value::as_array);
     let url = text(value, "TargetLocationsURL");
-    if listed.is_none_or(|items| items.is_empty()) && url.is_none() {
+    if listed.is_none_or(Vec::is_empty) && url.is_none() {
         return None;
     }
     Some(LocationsRecord {
