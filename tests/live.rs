@@ -2,7 +2,8 @@
 //! an instance launched, tagged, stopped and imaged by the EC2 actions; an IAM role created and
 //! read (query protocol); an SSM parameter written and read (json); Lambda functions listed
 //! (rest-json); an S3 bucket created and listed (rest-xml); a script whose boto3 reads what an
-//! earlier step created, on the same server. And `runbook run --sandbox` and `--aws` driven as
+//! earlier step created, on the same server, or at a target location as the role assumed
+//! there. And `runbook run --sandbox` and `--aws` driven as
 //! users drive them, and a run recorded with `--record` replayed on its recording, the calls
 //! its scripts made to the server included. Webhook steps reach a local HTTP and HTTPS server,
 //! the latter trusted through a CA bundle.
@@ -250,6 +251,45 @@ mainSteps:
     assert_eq!(check.automation_execution_status, Status::Failed);
     let message = check.step("get").unwrap().failure_message.clone().unwrap_or_default();
     assert!(message.contains("ParameterNotFound"), "{message}");
+}
+
+#[test]
+fn a_script_at_a_target_location_runs_as_the_role_assumed_there() {
+    let yaml = r#"schemaVersion: '0.3'
+mainSteps:
+  - name: who
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      Script: |
+        import os
+        import boto3
+        def handler(events, context):
+            identity = boto3.client("sts").get_caller_identity()
+            return {"account": identity["Account"], "arn": identity["Arn"],
+                    "region": os.environ["AWS_REGION"]}
+    outputs:
+      - {Name: Account, Selector: $.Payload.account}
+      - {Name: Arn, Selector: $.Payload.arn}
+      - {Name: Region, Selector: $.Payload.region}
+"#;
+    let location = runbook_engine::record::TargetLocation {
+        accounts: vec!["222222222222".into()],
+        regions: vec!["eu-west-2".into()],
+        execution_role_name: Some("ScriptExecution".into()),
+        ..Default::default()
+    };
+    let locations = runbook_engine::execute::Locations::new(vec![location]);
+    let execution =
+        run_session(yaml, &[], |options| options, move |session| session.locations(locations));
+    assert_success(&execution);
+    let child = execution.step_executions[0].child.as_deref().unwrap();
+    // The caller is 123456789012: the script's boto3 signs with the role's credentials.
+    assert_eq!(output(child, "who.Account"), &json!("222222222222"));
+    let arn = output(child, "who.Arn").as_str().unwrap().to_string();
+    assert!(arn.starts_with("arn:aws:sts::222222222222:assumed-role/ScriptExecution/"), "{arn}");
+    assert_eq!(output(child, "who.Region"), &json!("eu-west-2"));
 }
 
 #[test]
