@@ -692,6 +692,59 @@ fn a_script_s_own_calls_are_recorded_and_replayed() {
     assert_eq!(replay_calls, script_calls, "{recording}");
 }
 
+#[test]
+fn a_script_s_own_calls_at_a_target_location_are_recorded_there_and_replayed() {
+    let dir = TempDir::new("live-located-script-record");
+    dir.write(
+        "located.yaml",
+        r#"schemaVersion: '0.3'
+outputs: [who.Account]
+mainSteps:
+  - name: who
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      Script: |
+        import boto3
+        def handler(events, context):
+            return {"account": boto3.client("sts").get_caller_identity()["Account"]}
+    outputs:
+      - {Name: Account, Selector: $.Payload.account}
+"#,
+    );
+    dir.write(
+        "locations.yaml",
+        "- {Accounts: ['333333333333'], Regions: [eu-north-1], ExecutionRoleName: Exec}\n",
+    );
+    let run = |args: &[&str]| -> Value {
+        let output = Cli::new()
+            .current_dir(dir.path())
+            .args(["run", "located.yaml", "--output", "json"])
+            .args(["--target-locations", "locations.yaml"])
+            .args(args)
+            .run()
+            .code(0);
+        let record: Value = serde_json::from_str(&output.stdout).unwrap();
+        record["StepExecutions"][0]["Child"].clone()
+    };
+    let first = run(&["--sandbox", "--record", "located.calls.yaml"]);
+    assert_eq!(first["Outputs"]["who.Account"], json!(["333333333333"]), "{first}");
+    let call = &first["Calls"][0];
+    assert_eq!(
+        (&call["StepName"], &call["Api"], &call["Account"], &call["Region"]),
+        (&json!("who"), &json!("GetCallerIdentity"), &json!("333333333333"), &json!("eu-north-1")),
+        "{first}"
+    );
+    let recording = std::fs::read_to_string(dir.path().join("located.calls.yaml")).unwrap();
+    assert!(recording.contains("account: \"333333333333\""), "{recording}");
+    assert!(recording.contains("region: eu-north-1"), "{recording}");
+
+    let replay = run(&["--mocks", "located.calls.yaml"]);
+    assert_eq!(replay["Outputs"], first["Outputs"], "{recording}");
+    assert_eq!(replay["Calls"][0]["Account"], "333333333333", "{recording}");
+}
+
 /// A local webhook (`tests/support/hook_server.py`) answering every request with one status,
 /// over HTTP or, with a certificate of its own, HTTPS; it reports each request it received.
 struct HookServer {
