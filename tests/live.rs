@@ -2,7 +2,8 @@
 //! an instance launched, tagged, stopped and imaged by the EC2 actions; an IAM role created and
 //! read (query protocol); an SSM parameter written and read (json); Lambda functions listed
 //! (rest-json); an S3 bucket created and listed (rest-xml); a script whose boto3 reads what an
-//! earlier step created, on the same server. And `runbook run --sandbox` and `--aws` driven as
+//! earlier step created, on the same server, or at a target location as the role assumed
+//! there. And `runbook run --sandbox` and `--aws` driven as
 //! users drive them, and a run recorded with `--record` replayed on its recording, the calls
 //! its scripts made to the server included. Webhook steps reach a local HTTP and HTTPS server,
 //! the latter trusted through a CA bundle.
@@ -250,6 +251,45 @@ mainSteps:
     assert_eq!(check.automation_execution_status, Status::Failed);
     let message = check.step("get").unwrap().failure_message.clone().unwrap_or_default();
     assert!(message.contains("ParameterNotFound"), "{message}");
+}
+
+#[test]
+fn a_script_at_a_target_location_runs_as_the_role_assumed_there() {
+    let yaml = r#"schemaVersion: '0.3'
+mainSteps:
+  - name: who
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      Script: |
+        import os
+        import boto3
+        def handler(events, context):
+            identity = boto3.client("sts").get_caller_identity()
+            return {"account": identity["Account"], "arn": identity["Arn"],
+                    "region": os.environ["AWS_REGION"]}
+    outputs:
+      - {Name: Account, Selector: $.Payload.account}
+      - {Name: Arn, Selector: $.Payload.arn}
+      - {Name: Region, Selector: $.Payload.region}
+"#;
+    let location = runbook_engine::record::TargetLocation {
+        accounts: vec!["222222222222".into()],
+        regions: vec!["eu-west-2".into()],
+        execution_role_name: Some("ScriptExecution".into()),
+        ..Default::default()
+    };
+    let locations = runbook_engine::execute::Locations::new(vec![location]);
+    let execution =
+        run_session(yaml, &[], |options| options, move |session| session.locations(locations));
+    assert_success(&execution);
+    let child = execution.step_executions[0].child.as_deref().unwrap();
+    // The caller is 123456789012: the script's boto3 signs with the role's credentials.
+    assert_eq!(output(child, "who.Account"), &json!("222222222222"));
+    let arn = output(child, "who.Arn").as_str().unwrap().to_string();
+    assert!(arn.starts_with("arn:aws:sts::222222222222:assumed-role/ScriptExecution/"), "{arn}");
+    assert_eq!(output(child, "who.Region"), &json!("eu-west-2"));
 }
 
 #[test]
@@ -650,6 +690,59 @@ fn a_script_s_own_calls_are_recorded_and_replayed() {
     let (replay, replay_calls) = run(&["--mocks", "scripted.calls.yaml"]);
     assert_eq!(replay, first, "{recording}");
     assert_eq!(replay_calls, script_calls, "{recording}");
+}
+
+#[test]
+fn a_script_s_own_calls_at_a_target_location_are_recorded_there_and_replayed() {
+    let dir = TempDir::new("live-located-script-record");
+    dir.write(
+        "located.yaml",
+        r#"schemaVersion: '0.3'
+outputs: [who.Account]
+mainSteps:
+  - name: who
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: handler
+      Script: |
+        import boto3
+        def handler(events, context):
+            return {"account": boto3.client("sts").get_caller_identity()["Account"]}
+    outputs:
+      - {Name: Account, Selector: $.Payload.account}
+"#,
+    );
+    dir.write(
+        "locations.yaml",
+        "- {Accounts: ['333333333333'], Regions: [eu-north-1], ExecutionRoleName: Exec}\n",
+    );
+    let run = |args: &[&str]| -> Value {
+        let output = Cli::new()
+            .current_dir(dir.path())
+            .args(["run", "located.yaml", "--output", "json"])
+            .args(["--target-locations", "locations.yaml"])
+            .args(args)
+            .run()
+            .code(0);
+        let record: Value = serde_json::from_str(&output.stdout).unwrap();
+        record["StepExecutions"][0]["Child"].clone()
+    };
+    let first = run(&["--sandbox", "--record", "located.calls.yaml"]);
+    assert_eq!(first["Outputs"]["who.Account"], json!(["333333333333"]), "{first}");
+    let call = &first["Calls"][0];
+    assert_eq!(
+        (&call["StepName"], &call["Api"], &call["Account"], &call["Region"]),
+        (&json!("who"), &json!("GetCallerIdentity"), &json!("333333333333"), &json!("eu-north-1")),
+        "{first}"
+    );
+    let recording = std::fs::read_to_string(dir.path().join("located.calls.yaml")).unwrap();
+    assert!(recording.contains("account: \"333333333333\""), "{recording}");
+    assert!(recording.contains("region: eu-north-1"), "{recording}");
+
+    let replay = run(&["--mocks", "located.calls.yaml"]);
+    assert_eq!(replay["Outputs"], first["Outputs"], "{recording}");
+    assert_eq!(replay["Calls"][0]["Account"], "333333333333", "{recording}");
 }
 
 /// A local webhook (`tests/support/hook_server.py`) answering every request with one status,

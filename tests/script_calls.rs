@@ -1,6 +1,7 @@
 //! The AWS calls of `aws:executeScript` scripts, through the same setup as `runbook run` and
 //! `runbook test`: answered by the mock file's rules (unused rules reported as for the
-//! runbook's own calls) and by `--auto-mock` placeholders.
+//! runbook's own calls) and by `--auto-mock` placeholders; in a child of a run over target
+//! locations, as made at its account and Region.
 //!
 //! Needs `python3` with boto3, and botocore's models for `--auto-mock`.
 
@@ -10,10 +11,11 @@ use runbook::harness::Harness;
 use runbook::{Loader, Session};
 use runbook_actions::script::UNANSWERED_CODES;
 use runbook_aws::mock::auto::Placeholders;
-use runbook_aws::mock::{MOCK_NOT_FOUND, MOCK_SCRIPT_ERROR};
+use runbook_aws::mock::{MOCK_NOT_FOUND, MOCK_SCRIPT_ERROR, MockFile};
 use runbook_aws::model::Models;
 use runbook_engine::document::Format;
-use runbook_engine::record::Status;
+use runbook_engine::execute::Locations;
+use runbook_engine::record::{Status, TargetLocation};
 use serde_json::json;
 
 fn assert_boto3() {
@@ -159,4 +161,66 @@ mainSteps:
     let message = run.execution.step_executions[0].failure_message.clone().unwrap_or_default();
     assert!(message.contains("Unknown parameter in input: \"InstanceID\""), "{message}");
     assert!(run.execution.calls.is_empty(), "{:?}", run.execution.calls);
+}
+
+#[test]
+fn a_script_in_a_located_child_calls_as_its_location_on_mocks() {
+    assert_boto3();
+    let yaml = r#"schemaVersion: '0.3'
+mainSteps:
+- name: who
+  action: aws:executeScript
+  inputs:
+    Runtime: python3.11
+    Handler: h
+    Script: |-
+      import boto3
+
+      def h(events, context):
+          vpcs = boto3.client("ec2").describe_vpcs()["Vpcs"]
+          return {"vpc": vpcs[0]["VpcId"]}
+  outputs:
+  - {Name: Vpc, Selector: $.Payload.vpc, Type: String}
+"#;
+    let mocks = r"aws:
+  - {service: ec2, api: DescribeVpcs, account: '222222222222', region: eu-west-1, returns: {Vpcs: [{VpcId: vpc-2e}]}}
+  - {service: ec2, api: DescribeVpcs, region: eu-west-1, returns: {Vpcs: [{VpcId: vpc-eu}]}}
+  - {service: ec2, api: DescribeVpcs, returns: {Vpcs: [{VpcId: vpc-any}]}}
+";
+    let runbook = Loader::new()
+        .parse("located.yaml", yaml, Format::Yaml)
+        .unwrap()
+        .into_runbook()
+        .expect("the runbook is valid");
+    let location = TargetLocation {
+        accounts: vec!["111111111111".into(), "222222222222".into()],
+        regions: vec!["eu-west-1".into(), "us-east-1".into()],
+        ..Default::default()
+    };
+    let execution = Session::new()
+        .mocks(MockFile::parse(std::path::Path::new("mocks.yaml"), mocks).unwrap())
+        .locations(Locations::new(vec![location]))
+        .run(&runbook)
+        .expect("the run starts")
+        .execution;
+    assert_eq!(execution.automation_execution_status, Status::Success);
+    let vpc = |name: &str| {
+        let child = execution.step(name).and_then(|step| step.child.as_deref()).unwrap();
+        child.step("who").unwrap().outputs["Vpc"].clone()
+    };
+    // The script's own calls meet the rules that name the child's account and Region.
+    assert_eq!(vpc("111111111111/eu-west-1"), "vpc-eu");
+    assert_eq!(vpc("111111111111/us-east-1"), "vpc-any");
+    assert_eq!(vpc("222222222222/eu-west-1"), "vpc-2e");
+    assert_eq!(vpc("222222222222/us-east-1"), "vpc-any");
+    for step in &execution.step_executions {
+        let child = step.child.as_deref().unwrap();
+        let (account, region) = step.step_name.split_once('/').unwrap();
+        let tags: Vec<_> = child
+            .calls
+            .iter()
+            .map(|call| (call.step_name.as_str(), call.account.as_deref(), call.region.as_deref()))
+            .collect();
+        assert_eq!(tags, [("who", Some(account), Some(region))], "{}", step.step_name);
+    }
 }

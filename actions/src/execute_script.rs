@@ -64,7 +64,12 @@ impl Action for ExecuteScript {
         cx: &'a StepContext<'a>,
     ) -> BoxFuture<'a, Result<ActionOutput, StepFailure>> {
         Box::pin(async move {
-            let request = request(inputs, cx)?;
+            let mut request = request(inputs, cx)?;
+            let env = cx
+                .script_environment()
+                .await
+                .map_err(|error| StepFailure::api("sts.AssumeRole", &error))?;
+            request.env = script_env(env, cx);
             match cx.run_script(request).await {
                 Ok(output) => {
                     let mut stderr = output.stderr;
@@ -91,14 +96,6 @@ fn request(inputs: Value, cx: &StepContext<'_>) -> Result<ScriptRequest, StepFai
         )));
     }
     let timeout = cx.timeout().map_or(MAX_RUN_TIME, |timeout| timeout.min(MAX_RUN_TIME));
-    let mut env = cx.script_environment();
-    env.retain(|(name, _)| {
-        !matches!(name.as_str(), CONTEXT_ENV | "AWS_REGION" | "AWS_DEFAULT_REGION")
-    });
-    env.push((CONTEXT_ENV.to_string(), script_context(cx).to_string()));
-    // The service's scripts see the run's region, whatever the shell running this has.
-    env.push(("AWS_REGION".to_string(), cx.region().to_string()));
-    env.push(("AWS_DEFAULT_REGION".to_string(), cx.region().to_string()));
     Ok(ScriptRequest {
         step: cx.step().to_string(),
         runtime: inputs.runtime,
@@ -107,8 +104,20 @@ fn request(inputs: Value, cx: &StepContext<'_>) -> Result<ScriptRequest, StepFai
         attachment,
         input_payload,
         timeout,
-        env,
+        env: Vec::new(),
     })
+}
+
+/// The script's environment: the run's AWS (`env`), its context and its region.
+fn script_env(mut env: Vec<(String, String)>, cx: &StepContext<'_>) -> Vec<(String, String)> {
+    env.retain(|(name, _)| {
+        !matches!(name.as_str(), CONTEXT_ENV | "AWS_REGION" | "AWS_DEFAULT_REGION")
+    });
+    env.push((CONTEXT_ENV.to_string(), script_context(cx).to_string()));
+    // The service's scripts see the run's region, whatever the shell running this has.
+    env.push(("AWS_REGION".to_string(), cx.region().to_string()));
+    env.push(("AWS_DEFAULT_REGION".to_string(), cx.region().to_string()));
+    env
 }
 
 /// `InputPayload`: a map, or the JSON text of one; nothing is an empty map.

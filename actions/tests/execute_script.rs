@@ -1,6 +1,7 @@
 //! `aws:executeScript` steps run by the executor with the local script runners: payloads read
 //! by selectors, exceptions, time and size limits, attachments, every parameter type through
-//! `InputPayload`, stand-ins from mock files, AWS calls on mocks and SPEC 10.8 end to end.
+//! `InputPayload`, stand-ins from mock files, AWS calls on mocks, the identity of a script at a
+//! target location and SPEC 10.8 end to end.
 //!
 //! These tests run scripts with a real `python3` (with boto3 for the AWS call on mocks) and
 //! fail with a message saying so when it is missing.
@@ -17,7 +18,10 @@ use runbook_aws::mock::stand_in::StandInScripts;
 use runbook_aws::mock::{MockAws, MockFile};
 use runbook_engine::Document;
 use runbook_engine::document::Format;
-use runbook_engine::host::{ScriptRunner, VirtualClock, virtual_runtime};
+use runbook_engine::host::{
+    ApiError, ApiRequest, AwsBackend, BoxFuture, Location, RoleCredentials, ScriptRunner,
+    VirtualClock, virtual_runtime,
+};
 use runbook_engine::record::{Execution, FailureStage, FailureType, Status, StepExecution};
 use runbook_engine::validate::validate;
 use runbook_engine::{Executor, Host, Plan, RunContext, RunOptions};
@@ -970,4 +974,115 @@ fn running_scripts_does_not_move_virtual_time() {
     assert_eq!(nap.step_status, Status::Success);
     assert_eq!(nap.execution_start_time, nap.execution_end_time);
     assert_eq!(execution.execution_end_time, Some(execution.execution_start_time));
+}
+
+/// A backend that reaches AWS itself, as the live client does: it answers no call, and gives a
+/// script at a location the credentials of the role assumed there, or fails to assume it.
+struct Assuming {
+    refuse: bool,
+}
+
+impl AwsBackend for Assuming {
+    fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
+        Box::pin(async move { Err(ApiError::new("Unexpected", request.to_string())) })
+    }
+
+    fn credentials_at(
+        &self,
+        location: &Location,
+    ) -> BoxFuture<'_, Result<Option<RoleCredentials>, ApiError>> {
+        let answer = if self.refuse {
+            Err(ApiError::new(
+                "AccessDenied",
+                format!("cannot assume the role {}", location.role_arn()),
+            ))
+        } else {
+            Ok(Some(RoleCredentials {
+                access_key_id: format!("ASIA{}", location.account),
+                secret_access_key: "role-secret".into(),
+                session_token: Some("role-token".into()),
+            }))
+        };
+        Box::pin(async move { answer })
+    }
+}
+
+/// Runs a script that reports its AWS identity variables, in a child at account
+/// 111111111111 in eu-west-1 of a run whose own credentials and profile are the caller's.
+fn run_located(backend: Assuming) -> Execution {
+    let yaml = format!(
+        r#"{HEAD}mainSteps:
+- name: identity
+  action: aws:executeScript
+  inputs:
+    Runtime: {runtime}
+    Handler: h
+    Script: |-
+      import os
+
+      def h(events, context):
+          names = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION"]
+          return {{name: os.environ.get(name) for name in names}}
+"#,
+        runtime = runtime()
+    );
+    let document = Document::parse("located.yaml", yaml, Format::Yaml).expect("the runbook loads");
+    let location = Location {
+        account: "111111111111".into(),
+        region: "eu-west-1".into(),
+        role_name: "Exec".into(),
+    };
+    let context = RunContext {
+        account_id: location.account.clone(),
+        region: location.region.clone(),
+        script_environment: [
+            ("AWS_ACCESS_KEY_ID", "AKIACALLER"),
+            ("AWS_SECRET_ACCESS_KEY", "caller-secret"),
+            ("AWS_SESSION_TOKEN", "caller-token"),
+            ("AWS_PROFILE", "caller-profile"),
+        ]
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .into(),
+        location: Some(location),
+        ..RunContext::default()
+    };
+    let runtime = virtual_runtime().expect("a runtime");
+    runtime.block_on(async move {
+        let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap()));
+        let host = Host::new(Arc::new(backend), clock)
+            .with_scripts(Arc::new(LocalScriptRunner::default()))
+            .with_context(context);
+        Executor::new(Arc::new(runbook_actions::standard()), host)
+            .run(Arc::new(Plan::new(Arc::new(document))), RunOptions::default())
+            .await
+            .expect("the run starts")
+    })
+}
+
+#[test]
+fn a_script_at_a_location_runs_as_the_role_assumed_there() {
+    let execution = run_located(Assuming { refuse: false });
+    assert_eq!(execution.automation_execution_status, Status::Success, "{execution:#?}");
+    assert_eq!(
+        step(&execution, "identity").outputs["Payload"],
+        json!({
+            "AWS_ACCESS_KEY_ID": "ASIA111111111111",
+            "AWS_SECRET_ACCESS_KEY": "role-secret",
+            "AWS_SESSION_TOKEN": "role-token",
+            "AWS_PROFILE": null,
+            "AWS_REGION": "eu-west-1",
+        })
+    );
+}
+
+#[test]
+fn a_script_at_a_location_whose_role_cannot_be_assumed_fails_its_step() {
+    let execution = run_located(Assuming { refuse: true });
+    assert_eq!(execution.automation_execution_status, Status::Failed);
+    assert_eq!(
+        failure(&execution, "identity"),
+        "sts.AssumeRole failed: AccessDenied: cannot assume the role \
+         arn:aws:iam::111111111111:role/Exec"
+    );
+    assert_eq!(step(&execution, "identity").outputs.get("Payload"), None);
 }

@@ -66,6 +66,23 @@ pub const MOCK_AWS_ENV: &str = "RUNBOOK_SCRIPT_AWS";
 /// [`ScriptCalls::observed`].
 pub const OBSERVE_AWS: &str = "observe";
 
+/// The shell's variables through which a script's SDK would find an identity other than the
+/// credentials [`ScriptRequest::env`] gives it on a real run (the run's, or at a target
+/// location the role assumed there): a profile or session would replace them, or break the SDK
+/// (a profile it cannot find). They are removed when the request gives credentials.
+pub(crate) const SHELL_IDENTITY: [&str; 5] = [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+];
+
+/// Whether `env`, a request's environment, gives the script credentials of its own.
+pub(crate) fn gives_credentials(env: &[(String, String)]) -> bool {
+    env.iter().any(|(name, _)| name == "AWS_ACCESS_KEY_ID")
+}
+
 /// Holds the handler's `context` as a JSON object in [`ScriptRequest::env`]. When it has no
 /// `global:REGION`, the region of the AWS environment variables fills it in.
 pub const CONTEXT_ENV: &str = "RUNBOOK_SCRIPT_CONTEXT";

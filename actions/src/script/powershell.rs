@@ -184,6 +184,10 @@ fn run_in(
             command.env_remove(name);
         }
         command.envs(sealed.set);
+    } else if super::gives_credentials(&request.env) {
+        for name in super::SHELL_IDENTITY {
+            command.env_remove(name);
+        }
     }
     command.envs(request.env.iter().map(|(name, value)| (name, value)));
     let finished = process::supervise(command, request.timeout, stop)

@@ -18,8 +18,8 @@ use super::process::{Running, ScratchDir, StopOnDrop, Wait, private_file};
 #[cfg(unix)]
 use super::warm::Zygote;
 use super::{
-    MOCK_AWS_ENV, OBSERVE_AWS, Runtime, Version, blocking, bridge, finish, read_outcome, sealed,
-    with_warning_list, with_warnings,
+    MOCK_AWS_ENV, OBSERVE_AWS, Runtime, SHELL_IDENTITY, Version, blocking, bridge, finish,
+    gives_credentials, read_outcome, sealed, with_warning_list, with_warnings,
 };
 
 /// The bootstrap program, passed to the interpreter with `-c`.
@@ -294,10 +294,8 @@ impl PythonRunner {
             })?;
             env.extend(sealed.set);
             sealed.remove
-        } else if request.env.iter().any(|(name, _)| name == "AWS_ACCESS_KEY_ID") {
-            // The run's credentials are the script's whole identity: a profile or session of
-            // the shell must neither replace them nor break boto3 (a profile it cannot find).
-            ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"].map(String::from).into()
+        } else if gives_credentials(&request.env) {
+            SHELL_IDENTITY.map(String::from).into()
         } else {
             Vec::new()
         };

@@ -30,7 +30,9 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use runbook_engine::host::{ApiError, ApiRequest, AwsBackend, BoxFuture, Location};
+use runbook_engine::host::{
+    ApiError, ApiRequest, AwsBackend, BoxFuture, Location, RoleCredentials,
+};
 use serde_json::{Map, Value};
 use ureq::tls::{Certificate, PemItem, RootCerts, parse_pem};
 
@@ -332,6 +334,28 @@ impl AwsBackend for AwsClient {
                     Err(ApiError::new("InternalError", format!("the call did not finish: {error}")))
                 },
             )
+        })
+    }
+
+    /// The role's credentials this client's own calls at `location` are signed with (the same
+    /// assumption, from the same cache).
+    fn credentials_at(
+        &self,
+        location: &Location,
+    ) -> BoxFuture<'_, Result<Option<RoleCredentials>, ApiError>> {
+        let inner = Arc::clone(&self.inner);
+        let location = location.clone();
+        Box::pin(async move {
+            let credentials = tokio::task::spawn_blocking(move || inner.assumed(&location))
+                .await
+                .unwrap_or_else(|error| {
+                Err(ApiError::new("InternalError", format!("the role was not assumed: {error}")))
+            })?;
+            Ok(Some(RoleCredentials {
+                access_key_id: credentials.access_key_id().to_string(),
+                secret_access_key: credentials.secret_access_key().to_string(),
+                session_token: credentials.session_token().map(str::to_string),
+            }))
         })
     }
 }

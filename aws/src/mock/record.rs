@@ -48,7 +48,7 @@ use indexmap::IndexMap;
 use runbook_engine::execute::Host;
 use runbook_engine::host::{
     ApiError, ApiRequest, ApprovalRequest, Approver, AwsBackend, AwsParameterStore, BoxFuture,
-    Clock, Decision,
+    Clock, Decision, Location, RoleCredentials,
 };
 use serde_json::{Map, Value, json};
 
@@ -237,6 +237,13 @@ impl AwsBackend for RecordingAws {
     fn observe(&self, request: &ApiRequest, answer: &Result<Value, ApiError>) {
         self.inner.observe(request, answer);
         self.keep(request.clone(), answer.clone());
+    }
+
+    fn credentials_at(
+        &self,
+        location: &Location,
+    ) -> BoxFuture<'_, Result<Option<RoleCredentials>, ApiError>> {
+        self.inner.credentials_at(location)
     }
 }
 

@@ -290,9 +290,23 @@ impl StepContext<'_> {
             .collect()
     }
 
-    /// Environment variables a script needs to reach the same AWS the run uses.
-    pub fn script_environment(&self) -> Vec<(String, String)> {
-        self.environment.host.context.script_environment.clone()
+    /// Environment variables a script needs to reach the same AWS the run uses, as the same
+    /// identity. At a target location whose backend reaches AWS itself, that identity is the
+    /// role assumed there, as the service runs the script: its credentials replace the run's,
+    /// and any profile that would override them is dropped. Fails when the role cannot be
+    /// assumed.
+    pub async fn script_environment(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let host = &self.environment.host;
+        let mut env = host.context.script_environment.clone();
+        let Some(location) = &host.context.location else { return Ok(env) };
+        let Some(credentials) = host.aws.credentials_at(location).await? else { return Ok(env) };
+        env.retain(|(name, _)| !IDENTITY_VARIABLES.contains(&name.as_str()));
+        env.push(("AWS_ACCESS_KEY_ID".to_string(), credentials.access_key_id));
+        env.push(("AWS_SECRET_ACCESS_KEY".to_string(), credentials.secret_access_key));
+        if let Some(token) = credentials.session_token {
+            env.push(("AWS_SESSION_TOKEN".to_string(), token));
+        }
+        Ok(env)
     }
 
     /// Whether `name` is an attachment the runbook declares in `files`.
@@ -323,7 +337,9 @@ impl ScriptCalls for StepContext<'_> {
 
     /// Records the call as the step's own and tells the backend, which did not answer it.
     fn observed(&self, service: &str, api: &str, params: Value, answer: Result<Value, ApiError>) {
-        let request = ApiRequest::new(service, api, params).with_step(self.step);
+        let request = ApiRequest::new(service, api, params)
+            .with_step(self.step)
+            .with_location(self.environment.host.context.location.clone());
         self.environment.host.aws.observe(&request, &answer);
         self.record(service, api, request.params, &answer);
     }
@@ -342,6 +358,18 @@ pub fn append_warnings(stderr: &mut String, warnings: &[String]) {
         stderr.push('\n');
     }
 }
+
+/// The environment variables through which the AWS SDKs and CLI find an identity of their
+/// own: a script at a location must not keep the run's.
+const IDENTITY_VARIABLES: [&str; 7] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+];
 
 /// How many times a throttled call is retried before its error fails the step.
 pub const THROTTLE_RETRIES: u32 = 5;

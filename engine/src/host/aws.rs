@@ -49,6 +49,25 @@ impl Location {
     }
 }
 
+/// Temporary credentials of a role assumed at a [`Location`], for a script's own SDK.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoleCredentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The session token (STS always gives one).
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for RoleCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoleCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The partition a Region belongs to.
 pub fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
@@ -149,6 +168,17 @@ pub trait AwsBackend: Send + Sync {
     fn observe(&self, request: &ApiRequest, answer: &Result<Value, ApiError>) {
         let _ = (request, answer);
     }
+
+    /// The credentials a script running at `location` reaches AWS with, by itself: those of
+    /// the role the backend assumes there for its own calls at `location`. `None` (the default)
+    /// when the backend stands in for AWS, whose scripts' calls come back through the run.
+    fn credentials_at(
+        &self,
+        location: &Location,
+    ) -> BoxFuture<'_, Result<Option<RoleCredentials>, ApiError>> {
+        let _ = location;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +186,18 @@ mod tests {
     use super::*;
 
     fn _obj_safe(_: &dyn AwsBackend) {}
+
+    #[test]
+    fn role_credentials_keep_their_secrets_out_of_debug_output() {
+        let credentials = RoleCredentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "very-secret".into(),
+            session_token: Some("token-secret".into()),
+        };
+        let shown = format!("{credentials:?}");
+        assert!(shown.contains("ASIAEXAMPLE"), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
 
     #[test]
     fn a_location_names_its_role_in_its_partition() {

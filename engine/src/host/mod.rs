@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use approver::{ApprovalRequest, Approver, Decision, FixedApprover, WaitKind};
-pub use aws::{ApiError, ApiRequest, AwsBackend, Location};
+pub use aws::{ApiError, ApiRequest, AwsBackend, Location, RoleCredentials};
 pub use clock::{Clock, SystemClock, VirtualClock, virtual_runtime};
 pub use documents::{DocumentStore, FolderDocuments, MemoryDocuments, NoDocuments};
 pub use observer::{Event, NoObserver, Observer, RunRef};
