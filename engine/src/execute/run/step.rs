@@ -33,11 +33,13 @@ impl Run {
         self.ran[id] = true;
         let mut record = self.new_record(step, Status::InProgress);
         record.execution_start_time = Some(self.host().clock.now());
-        record.parent_step_details = self.loops.last().map(|frame| ParentStepDetails {
-            step_name: plan.steps[frame.loop_id].name.clone(),
-            action: "aws:loop".into(),
-            iteration: frame.iteration,
-            iterator_value: frame.iterator_value.as_ref().map(crate::record::as_text),
+        record.parent_step_details = self.loops.last().map(|frame| {
+            Box::new(ParentStepDetails {
+                step_name: plan.steps[frame.loop_id].name.clone(),
+                action: "aws:loop".into(),
+                iteration: frame.iteration,
+                iterator_value: frame.iterator_value.as_ref().map(crate::record::as_text),
+            })
         });
         // The record is kept from the start, so that a step stopped from outside (its loop's
         // timeout, a cancel chain's time limit) still appears in the run's record.
@@ -224,11 +226,12 @@ impl Run {
                 record.stdout = failure.stdout;
                 record.stderr = failure.stderr;
                 record.failure_message = Some(failure.message);
-                record.failure_details = (status != Status::Cancelled).then_some(FailureDetails {
-                    failure_stage: stage,
-                    failure_type: kind,
-                    details,
-                });
+                record.failure_details =
+                    (status != Status::Cancelled).then_some(Box::new(FailureDetails {
+                        failure_stage: stage,
+                        failure_type: kind,
+                        details,
+                    }));
                 record.step_status = status;
                 StepEnd::status(index, status)
             }
