@@ -160,7 +160,8 @@ impl Builder {
         step: Option<&str>,
     ) -> Vec<OutputDecl> {
         let Some(items) = self.list(node, path, step) else { return Vec::new() };
-        let mut outputs = Vec::new();
+        // Sized to the declarations: a list grown from empty keeps room for four.
+        let mut outputs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let item_path = format!("{path}[{index}]");
             let Some(fields) = self.map(item, &item_path, step) else { continue };

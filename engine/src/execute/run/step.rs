@@ -204,7 +204,10 @@ impl Run {
                 record.stdout = action.stdout;
                 record.stderr = action.stderr;
                 record.response = (!action.response.is_null()).then_some(action.response);
-                record.outputs.clone_from(&outputs);
+                // Collected rather than cloned: a clone keeps room for as many entries as the
+                // map's index can hold, not as many as it has.
+                record.outputs =
+                    outputs.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
                 record.child = child;
                 record.failure_message = failure_message;
                 self.outputs[step.id] = Some(outputs);
@@ -250,7 +253,10 @@ impl Run {
         output: &ActionOutput,
         secrets: &crate::execute::Secrets,
     ) -> Result<IndexMap<String, Value>, StepFailure> {
-        let mut outputs = output.outputs.clone();
+        // Sized to what it will hold: a map grown from empty keeps room for three entries,
+        // and every step's outputs live as long as the run.
+        let mut outputs = IndexMap::with_capacity(output.outputs.len() + step.outputs.len());
+        outputs.extend(output.outputs.iter().map(|(name, value)| (name.clone(), value.clone())));
         // Actions without a response of their own (the control actions) are read through their
         // predefined outputs: `$.ApprovalStatus`, `$.Output`.
         let predefined;
