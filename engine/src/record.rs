@@ -202,7 +202,7 @@ pub struct StepExecution {
     pub failure_message: Option<String>,
     /// `FailureDetails`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_details: Option<FailureDetails>,
+    pub failure_details: Option<Box<FailureDetails>>,
     /// `TimeoutSeconds`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
@@ -227,10 +227,10 @@ pub struct StepExecution {
     pub stderr: String,
     /// `ParentStepDetails` of a step inside an `aws:loop`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent_step_details: Option<ParentStepDetails>,
+    pub parent_step_details: Option<Box<ParentStepDetails>>,
     /// `TargetLocation`: the account and Region of a child of a run over target locations.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_location: Option<TargetLocation>,
+    pub target_location: Option<Box<TargetLocation>>,
     /// The child run of an `aws:executeAutomation` step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub child: Option<Box<Execution>>,

@@ -105,7 +105,9 @@ pub fn step(value: &Value) -> Result<StepExecution, RecordError> {
         outputs: string_lists(value.get("Outputs")),
         response: text(value, "Response").map(Value::String),
         failure_message: text(value, "FailureMessage"),
-        failure_details: value.get("FailureDetails").map(failure_details),
+        failure_details: value
+            .get("FailureDetails")
+            .map(|details| Box::new(failure_details(details))),
         timeout_seconds: value.get("TimeoutSeconds").and_then(Value::as_u64),
         on_failure: text(value, "OnFailure").unwrap_or_else(|| "Abort".into()),
         max_attempts: value
@@ -118,16 +120,18 @@ pub fn step(value: &Value) -> Result<StepExecution, RecordError> {
         next_step: text(value, "NextStep"),
         stdout: String::new(),
         stderr: String::new(),
-        parent_step_details: value.get("ParentStepDetails").map(|details| ParentStepDetails {
-            step_name: text(details, "StepName").unwrap_or_default(),
-            action: text(details, "Action").unwrap_or_else(|| "aws:loop".into()),
-            iteration: details
-                .get("Iteration")
-                .and_then(Value::as_u64)
-                .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-            iterator_value: text(details, "IteratorValue"),
+        parent_step_details: value.get("ParentStepDetails").map(|details| {
+            Box::new(ParentStepDetails {
+                step_name: text(details, "StepName").unwrap_or_default(),
+                action: text(details, "Action").unwrap_or_else(|| "aws:loop".into()),
+                iteration: details
+                    .get("Iteration")
+                    .and_then(Value::as_u64)
+                    .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+                iterator_value: text(details, "IteratorValue"),
+            })
         }),
-        target_location: value.get("TargetLocation").and_then(target_location),
+        target_location: value.get("TargetLocation").and_then(target_location).map(Box::new),
         child: None,
     })
 }

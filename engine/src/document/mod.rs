@@ -373,7 +373,7 @@ pub struct Step {
     /// For `aws:branch`: the choices, read into conditions.
     pub branch_inputs: Option<BranchInputs>,
     /// For `aws:loop`: the loop's settings and nested steps.
-    pub loop_inputs: Option<LoopInputs>,
+    pub loop_inputs: Option<Box<LoopInputs>>,
 }
 
 impl Step {

@@ -70,7 +70,7 @@ pub struct PlannedStep {
     /// Its jumps, each resolved to its step once.
     pub(crate) jumps: PlannedJumps,
     pub(crate) branch: Option<PlannedBranch>,
-    pub(crate) loop_body: Option<PlannedLoop>,
+    pub(crate) loop_body: Option<Box<PlannedLoop>>,
     /// References whose declared type does not fit their input: the step fails when its
     /// inputs are checked (SPEC 2.3).
     pub(crate) type_mismatch: Option<String>,
@@ -159,6 +159,9 @@ impl Plan {
             Self { document, steps: Vec::new(), main: Vec::new(), by_name: IndexMap::new() };
         plan.main = plan.add_scope(&steps.steps, Scope::Main);
         plan.resolve_jumps();
+        // The plan lives as long as the run: room left by growing is given back.
+        plan.steps.shrink_to_fit();
+        plan.by_name.shrink_to_fit();
         plan
     }
 
@@ -267,14 +270,14 @@ impl Plan {
         self.by_name.entry(step.name.value.clone()).or_insert(id);
         if let Some(body) = &step.loop_inputs {
             let ids = self.add_scope(&body.steps, Scope::Loop(id));
-            self.steps[id].loop_body = Some(PlannedLoop {
+            self.steps[id].loop_body = Some(Box::new(PlannedLoop {
                 first: ids.first().copied(),
                 data_type: body
                     .iterator_data_type
                     .as_ref()
                     .map_or_else(|| "String".to_string(), |t| t.value.clone()),
                 condition: body.loop_condition.as_ref().map(PlannedCondition::new),
-            });
+            }));
         }
         id
     }

@@ -6,11 +6,16 @@ use crate::syntax::{Node, push_key};
 
 impl Builder {
     pub(super) fn steps(&mut self, items: &[Node], base: &str) -> Vec<Step> {
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(index, item)| self.step(item, &format!("{base}[{index}]")))
-            .collect()
+        // Reserved up front: a long runbook's steps would otherwise leave up to half the
+        // list's room unused for the whole run.
+        let mut steps = Vec::with_capacity(items.len());
+        steps.extend(
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(index, item)| self.step(item, &format!("{base}[{index}]"))),
+        );
+        steps
     }
 
     pub(super) fn step(&mut self, node: &Node, path: &str) -> Option<Step> {
@@ -93,7 +98,8 @@ impl Builder {
                     step.branch_inputs = Some(self.branch(inputs, &inputs_path, step_name));
                 }
                 "aws:loop" => {
-                    step.loop_inputs = Some(self.loop_inputs(inputs, &inputs_path, step_name));
+                    step.loop_inputs =
+                        Some(Box::new(self.loop_inputs(inputs, &inputs_path, step_name)));
                 }
                 _ => {}
             }
@@ -154,7 +160,8 @@ impl Builder {
         step: Option<&str>,
     ) -> Vec<OutputDecl> {
         let Some(items) = self.list(node, path, step) else { return Vec::new() };
-        let mut outputs = Vec::new();
+        // Sized to the declarations: a list grown from empty keeps room for four.
+        let mut outputs = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             let item_path = format!("{path}[{index}]");
             let Some(fields) = self.map(item, &item_path, step) else { continue };

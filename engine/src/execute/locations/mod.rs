@@ -294,13 +294,13 @@ impl Parent<'_> {
             max_attempts: 1,
             attempts: 1,
             is_critical: true,
-            target_location: Some(TargetLocation {
+            target_location: Some(Box::new(TargetLocation {
                 accounts: vec![location.account.clone()],
                 regions: vec![location.region.clone()],
                 execution_role_name: Some(location.role_name.clone()),
                 targets: item.fleet.as_ref().map(|fleet| fleet.targets.clone()).unwrap_or_default(),
                 ..TargetLocation::default()
-            }),
+            })),
             ..StepExecution::default()
         };
         match result {
@@ -320,21 +320,21 @@ impl Parent<'_> {
                     ));
                 }
                 if matches!(step.step_status, Status::Failed | Status::TimedOut) {
-                    step.failure_details = Some(FailureDetails {
+                    step.failure_details = Some(Box::new(FailureDetails {
                         failure_stage: FailureStage::Invocation,
                         failure_type: FailureType::Action,
                         details: IndexMap::new(),
-                    });
+                    }));
                 }
                 step.child = Some(Box::new(child));
             }
             Err(message) => {
                 step.failure_message = Some(message);
-                step.failure_details = Some(FailureDetails {
+                step.failure_details = Some(Box::new(FailureDetails {
                     failure_stage: FailureStage::InputValidation,
                     failure_type: FailureType::Action,
                     details: IndexMap::new(),
-                });
+                }));
             }
         }
         step

@@ -33,11 +33,13 @@ impl Run {
         self.ran[id] = true;
         let mut record = self.new_record(step, Status::InProgress);
         record.execution_start_time = Some(self.host().clock.now());
-        record.parent_step_details = self.loops.last().map(|frame| ParentStepDetails {
-            step_name: plan.steps[frame.loop_id].name.clone(),
-            action: "aws:loop".into(),
-            iteration: frame.iteration,
-            iterator_value: frame.iterator_value.as_ref().map(crate::record::as_text),
+        record.parent_step_details = self.loops.last().map(|frame| {
+            Box::new(ParentStepDetails {
+                step_name: plan.steps[frame.loop_id].name.clone(),
+                action: "aws:loop".into(),
+                iteration: frame.iteration,
+                iterator_value: frame.iterator_value.as_ref().map(crate::record::as_text),
+            })
         });
         // The record is kept from the start, so that a step stopped from outside (its loop's
         // timeout, a cancel chain's time limit) still appears in the run's record.
@@ -202,7 +204,10 @@ impl Run {
                 record.stdout = action.stdout;
                 record.stderr = action.stderr;
                 record.response = (!action.response.is_null()).then_some(action.response);
-                record.outputs.clone_from(&outputs);
+                // Collected rather than cloned: a clone keeps room for as many entries as the
+                // map's index can hold, not as many as it has.
+                record.outputs =
+                    outputs.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
                 record.child = child;
                 record.failure_message = failure_message;
                 self.outputs[step.id] = Some(outputs);
@@ -224,11 +229,12 @@ impl Run {
                 record.stdout = failure.stdout;
                 record.stderr = failure.stderr;
                 record.failure_message = Some(failure.message);
-                record.failure_details = (status != Status::Cancelled).then_some(FailureDetails {
-                    failure_stage: stage,
-                    failure_type: kind,
-                    details,
-                });
+                record.failure_details =
+                    (status != Status::Cancelled).then_some(Box::new(FailureDetails {
+                        failure_stage: stage,
+                        failure_type: kind,
+                        details,
+                    }));
                 record.step_status = status;
                 StepEnd::status(index, status)
             }
@@ -247,7 +253,10 @@ impl Run {
         output: &ActionOutput,
         secrets: &crate::execute::Secrets,
     ) -> Result<IndexMap<String, Value>, StepFailure> {
-        let mut outputs = output.outputs.clone();
+        // Sized to what it will hold: a map grown from empty keeps room for three entries,
+        // and every step's outputs live as long as the run.
+        let mut outputs = IndexMap::with_capacity(output.outputs.len() + step.outputs.len());
+        outputs.extend(output.outputs.iter().map(|(name, value)| (name.clone(), value.clone())));
         // Actions without a response of their own (the control actions) are read through their
         // predefined outputs: `$.ApprovalStatus`, `$.Output`.
         let predefined;

@@ -152,21 +152,21 @@ pub(super) fn child_step(
                 });
             }
             if matches!(step.step_status, Status::Failed | Status::TimedOut) {
-                step.failure_details = Some(FailureDetails {
+                step.failure_details = Some(Box::new(FailureDetails {
                     failure_stage: FailureStage::Invocation,
                     failure_type: FailureType::Action,
                     details: IndexMap::new(),
-                });
+                }));
             }
             step.child = Some(Box::new(child));
         }
         Err(message) => {
             step.failure_message = Some(message);
-            step.failure_details = Some(FailureDetails {
+            step.failure_details = Some(Box::new(FailureDetails {
                 failure_stage: FailureStage::InputValidation,
                 failure_type: FailureType::Action,
                 details: IndexMap::new(),
-            });
+            }));
         }
     }
     step
