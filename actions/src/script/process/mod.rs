@@ -16,6 +16,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+mod output;
+mod scratch;
+
+use output::{Capture, spawn_reader, spawn_request_reader, start_readers};
+pub(crate) use output::{Event, Stream};
+pub(crate) use scratch::{ScratchDir, private_file};
+
 /// The most of each output stream kept; a script that prints more keeps running, the rest is
 /// dropped.
 const MAX_CAPTURE_BYTES: usize = 1024 * 1024;
@@ -92,62 +99,6 @@ fn has_ended(pid: u32) -> bool {
             stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
         }
     }
-}
-
-/// A directory of its own for one script run, readable by its owner only, removed when dropped.
-#[derive(Debug)]
-pub(crate) struct ScratchDir {
-    path: PathBuf,
-    number: u64,
-}
-
-impl ScratchDir {
-    /// Makes a new empty directory under the system's temporary directory, mode 0700: it holds
-    /// the step's input payload, secrets included.
-    pub(crate) fn new() -> io::Result<Self> {
-        let base = std::env::temp_dir();
-        let process = std::process::id();
-        loop {
-            let number = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path = base.join(format!("runbook-script-{process}-{number}"));
-            let mut builder = std::fs::DirBuilder::new();
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            // `create` fails when the name exists, so a directory someone else made is never
-            // reused.
-            match builder.create(&path) {
-                Ok(()) => {
-                    live().dirs.insert(number, path.clone());
-                    return Ok(Self { path, number });
-                }
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(error) => return Err(error),
-            }
-        }
-    }
-
-    /// Where the directory is.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        // Nothing useful can be done about a directory that cannot be removed.
-        let _ = std::fs::remove_dir_all(&self.path);
-        live().dirs.remove(&self.number);
-    }
-}
-
-/// Writes a new file that only its owner can read (mode 0600).
-pub(crate) fn private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
 }
 
 /// Tells a [`Running`] process, from another thread, to stop: its step was cancelled.
@@ -592,105 +543,6 @@ pub(crate) fn kill_group(group: u32) {
 
 #[cfg(not(unix))]
 fn kill_group(_group: u32) {}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Stream {
-    Stdout,
-    Stderr,
-}
-
-#[derive(Debug)]
-pub(crate) enum Event {
-    Output(Stream, Vec<u8>),
-    Request(String),
-    Exited(ExitStatus),
-    Closed,
-}
-
-fn start_readers(child: &mut Child, sender: &Sender<Event>) -> io::Result<()> {
-    if let Some(stdout) = child.stdout.take() {
-        spawn_reader(stdout, Stream::Stdout, sender.clone())?;
-    }
-    if let Some(stderr) = child.stderr.take() {
-        spawn_reader(stderr, Stream::Stderr, sender.clone())?;
-    }
-    Ok(())
-}
-
-fn spawn_reader(
-    mut pipe: impl Read + Send + 'static,
-    stream: Stream,
-    sender: Sender<Event>,
-) -> io::Result<()> {
-    std::thread::Builder::new().name("runbook-script-output".into()).spawn(move || {
-        let mut buffer = [0_u8; 8192];
-        loop {
-            match pipe.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(read) => {
-                    if sender.send(Event::Output(stream, buffer[..read].to_vec())).is_err() {
-                        return;
-                    }
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
-        let _ = sender.send(Event::Closed);
-    })?;
-    Ok(())
-}
-
-/// Reads the requests a process sends on its lifeline socket, one line each.
-#[cfg(unix)]
-fn spawn_request_reader(
-    socket: std::os::unix::net::UnixStream,
-    sender: Sender<Event>,
-) -> io::Result<()> {
-    use std::io::BufRead;
-    std::thread::Builder::new().name("runbook-script-requests".into()).spawn(move || {
-        let mut reader = io::BufReader::new(socket);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let request = line.trim_end().to_string();
-                    if sender.send(Event::Request(request)).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-        let _ = sender.send(Event::Closed);
-    })?;
-    Ok(())
-}
-
-/// Output read so far, up to [`MAX_CAPTURE_BYTES`].
-#[derive(Debug, Default)]
-struct Capture {
-    bytes: Vec<u8>,
-    cut: bool,
-}
-
-impl Capture {
-    fn push(&mut self, chunk: &[u8]) {
-        let room = MAX_CAPTURE_BYTES.saturating_sub(self.bytes.len());
-        if chunk.len() > room {
-            self.cut = true;
-        }
-        self.bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    }
-
-    fn into_string(self) -> String {
-        match String::from_utf8(self.bytes) {
-            Ok(text) => text,
-            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
-        }
-    }
-}
 
 #[derive(Debug)]
 struct Supervisor {
