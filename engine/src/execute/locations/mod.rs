@@ -65,8 +65,7 @@ use super::start::StartRuns;
 use crate::host::{Event, Location, RunRef};
 use crate::params::{ParameterError, bind_parameters};
 use crate::record::{
-    Execution, FailureDetails, FailureStage, FailureType, LocationsRecord, ProgressCounters,
-    Status, StepExecution, TargetLocation,
+    Execution, LocationsRecord, ProgressCounters, Status, StepExecution, TargetLocation,
 };
 use request::CheckedLocation;
 
@@ -303,40 +302,7 @@ impl Parent<'_> {
             })),
             ..StepExecution::default()
         };
-        match result {
-            Ok(child) => {
-                step.step_status = child.automation_execution_status;
-                step.execution_start_time = Some(child.execution_start_time);
-                step.execution_end_time = child.execution_end_time.or(step.execution_end_time);
-                if step.step_status != Status::Success {
-                    let reason = child
-                        .failure_message
-                        .as_deref()
-                        .map(|message| format!(": {message}"))
-                        .unwrap_or_default();
-                    step.failure_message = Some(format!(
-                        "the automation {} ended {}{reason}",
-                        child.automation_execution_id, child.automation_execution_status
-                    ));
-                }
-                if matches!(step.step_status, Status::Failed | Status::TimedOut) {
-                    step.failure_details = Some(Box::new(FailureDetails {
-                        failure_stage: FailureStage::Invocation,
-                        failure_type: FailureType::Action,
-                        details: IndexMap::new(),
-                    }));
-                }
-                step.child = Some(Box::new(child));
-            }
-            Err(message) => {
-                step.failure_message = Some(message);
-                step.failure_details = Some(Box::new(FailureDetails {
-                    failure_stage: FailureStage::InputValidation,
-                    failure_type: FailureType::Action,
-                    details: IndexMap::new(),
-                }));
-            }
-        }
+        super::targets::settle(&mut step, result);
         step
     }
 }

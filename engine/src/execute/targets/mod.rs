@@ -58,6 +58,8 @@ mod record;
 pub(in crate::execute) mod request;
 pub(in crate::execute) mod resolve;
 
+pub(in crate::execute) use record::settle;
+
 use std::sync::Arc;
 
 use super::action::StepContext;

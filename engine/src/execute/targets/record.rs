@@ -134,6 +134,14 @@ pub(super) fn child_step(
         target_location: None,
         child: None,
     };
+    settle(&mut step, result);
+    step
+}
+
+/// Completes a parent's step for one child from the child's run: its status, times, failure
+/// and record, or, when the child could not start, why. Runs over targets and over target
+/// locations both record their children so.
+pub(in crate::execute) fn settle(step: &mut StepExecution, result: Result<Execution, String>) {
     match result {
         Ok(child) => {
             step.step_status = child.automation_execution_status;
@@ -169,5 +177,4 @@ pub(super) fn child_step(
             }));
         }
     }
-    step
 }
