@@ -1,4 +1,4 @@
-//! Runbooks on the service itself: [`deploy`] makes a runbook an Automation document of the
+//! Runbooks on the service itself: [`mod@deploy`] makes a runbook an Automation document of the
 //! account, [`follow`] starts an execution there and follows it, telling an observer what a
 //! local run would, and [`record`] reads the service's record into the local record's shape.
 //!
