@@ -350,26 +350,18 @@ fn record(
         (Status::Failed, Some(message))
     };
     Execution {
-        automation_execution_id: run_ref.execution_id.clone(),
-        document_name: run_ref.document.clone(),
-        document_version: "1".to_string(),
-        automation_execution_status: status,
-        execution_start_time: start,
-        execution_end_time: Some(end),
-        mode: "Auto".to_string(),
-        parameters: options.parameters.clone(),
-        outputs: IndexMap::new(),
-        variables: IndexMap::new(),
-        step_executions: outcome.steps,
-        failure_message,
-        parent_automation_execution_id: options.parent.clone(),
-        calls,
-        warnings: Vec::new(),
-        fleet: None,
         locations: Some(LocationsRecord {
             target_locations: given,
             target_locations_url: locations.target_locations_url.clone(),
             progress_counters: counters,
         }),
+        ..super::targets::parent_execution(
+            run_ref,
+            options,
+            (start, end),
+            (status, failure_message),
+            outcome.steps,
+            calls,
+        )
     }
 }

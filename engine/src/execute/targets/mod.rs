@@ -58,7 +58,7 @@ mod record;
 pub(in crate::execute) mod request;
 pub(in crate::execute) mod resolve;
 
-pub(in crate::execute) use record::settle;
+pub(in crate::execute) use record::{parent_execution, settle};
 
 use std::sync::Arc;
 

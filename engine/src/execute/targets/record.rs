@@ -71,6 +71,37 @@ pub(super) fn parent_record(parent: Parent<'_>) -> Execution {
     };
     let resolved_targets = ResolvedTargets::new(targets.iter().map(|t| t.name.as_str()));
     Execution {
+        fleet: Some(FleetRecord {
+            target_parameter_name: fleet.target_parameter_name,
+            targets: fleet.targets,
+            target_maps: fleet.target_maps,
+            resolved_targets,
+            max_concurrency: checked.concurrency.to_string(),
+            max_errors: checked.errors.to_string(),
+            progress_counters: counters,
+        }),
+        ..parent_execution(
+            run_ref,
+            options,
+            (start, end),
+            (status, failure_message),
+            outcome.steps,
+            calls,
+        )
+    }
+}
+
+/// The record of a run whose steps are its children's (over targets or over target locations):
+/// its identity, times, status and steps; the caller adds what kind of parent it is.
+pub(in crate::execute) fn parent_execution(
+    run_ref: &RunRef,
+    options: &RunOptions,
+    (start, end): (jiff::Timestamp, jiff::Timestamp),
+    (status, failure_message): (Status, Option<String>),
+    step_executions: Vec<StepExecution>,
+    calls: Vec<CallRecord>,
+) -> Execution {
+    Execution {
         automation_execution_id: run_ref.execution_id.clone(),
         document_name: run_ref.document.clone(),
         document_version: "1".to_string(),
@@ -81,20 +112,12 @@ pub(super) fn parent_record(parent: Parent<'_>) -> Execution {
         parameters: options.parameters.clone(),
         outputs: IndexMap::new(),
         variables: IndexMap::new(),
-        step_executions: outcome.steps,
+        step_executions,
         failure_message,
         parent_automation_execution_id: options.parent.clone(),
         calls,
         warnings: Vec::new(),
-        fleet: Some(FleetRecord {
-            target_parameter_name: fleet.target_parameter_name,
-            targets: fleet.targets,
-            target_maps: fleet.target_maps,
-            resolved_targets,
-            max_concurrency: checked.concurrency.to_string(),
-            max_errors: checked.errors.to_string(),
-            progress_counters: counters,
-        }),
+        fleet: None,
         locations: None,
     }
 }
