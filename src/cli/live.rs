@@ -194,10 +194,8 @@ mod connect {
 
 #[cfg(feature = "aws")]
 mod connect {
-    //! Reaching AWS, or a moto server started for the run, and the confirmation before a real
-    //! run.
+    //! Reaching AWS, or a moto server started for the run.
 
-    use std::io::{BufRead, IsTerminal};
     use std::sync::Arc;
 
     use runbook::permissions::permissions;
@@ -310,7 +308,7 @@ mod connect {
             .map_err(fail)?;
         announce(request, &client, &identity, &models, sandbox.as_ref());
         if sandbox.is_none() && !args.yes {
-            confirm()?;
+            super::confirm("a real run", "start the run?")?;
         }
         Ok(Some(Live { runtime, client, identity, script_environment, _sandbox: sandbox }))
     }
@@ -368,28 +366,31 @@ mod connect {
             );
         }
     }
-
-    /// Asks for a `y` on the terminal.
-    fn confirm() -> Result<(), Outcome> {
-        if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "error: a real run asks for confirmation and there is no terminal to ask: pass \
-                 --yes to start it without asking"
-            );
-            return Err(Outcome::UsageError);
-        }
-        eprint!("start the run? [y/N] ");
-        let mut answer = String::new();
-        if std::io::stdin().lock().read_line(&mut answer).is_err() {
-            return Err(Outcome::UsageError);
-        }
-        if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            Ok(())
-        } else {
-            eprintln!("not started");
-            Err(Outcome::Failure)
-        }
-    }
 }
 
 pub(crate) use connect::{Live, Request, connect};
+
+/// Asks `question` for a `y` on the terminal; without a terminal, says that `what` asks
+/// for confirmation and how to give it.
+pub(crate) fn confirm(what: &str, question: &str) -> Result<(), Outcome> {
+    use std::io::{BufRead, IsTerminal};
+
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "error: {what} asks for confirmation and there is no terminal to ask: pass --yes \
+             to start it without asking"
+        );
+        return Err(Outcome::UsageError);
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return Err(Outcome::UsageError);
+    }
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        eprintln!("not started");
+        Err(Outcome::Failure)
+    }
+}

@@ -7,7 +7,7 @@
 //! The first Ctrl-C stops the execution on the service and follows it to its end; a second
 //! leaves it running there and prints its id.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -179,7 +179,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
             let name = deploy::document_name(path, &target);
             announce(&connection, &name);
             if !flags.yes
-                && let Err(outcome) = confirm()
+                && let Err(outcome) =
+                    super::super::live::confirm("a run on the service", "deploy and start it?")
             {
                 return Ok(outcome);
             }
@@ -469,27 +470,6 @@ fn announce(connection: &Connection, name: &str) {
     );
     if let Some(url) = connection.endpoint_url() {
         eprintln!("calls go to {}", runbook::terminal::escape(url));
-    }
-}
-
-/// Asks for a `y` on the terminal.
-fn confirm() -> Result<(), Outcome> {
-    if !std::io::stdin().is_terminal() {
-        return Err(fail(
-            "a run on the service asks for confirmation and there is no terminal to ask: pass \
-             --yes to start it without asking",
-        ));
-    }
-    eprint!("deploy and start it? [y/N] ");
-    let mut answer = String::new();
-    if std::io::stdin().lock().read_line(&mut answer).is_err() {
-        return Err(Outcome::UsageError);
-    }
-    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-        Ok(())
-    } else {
-        eprintln!("not started");
-        Err(Outcome::Failure)
     }
 }
 
