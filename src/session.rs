@@ -81,10 +81,19 @@ impl Loader {
 
     /// Validates a loaded `document`.
     pub fn check(&self, document: Document) -> Validated {
-        let mut report = runbook_engine::validate::validate(&document);
-        if let Some(models) = &self.models {
-            report.merge(runbook_aws::model::lint::lint(&document, models));
-        }
+        let report = match &self.models {
+            // The two read the document independently; on a long runbook each takes a while.
+            Some(models) => std::thread::scope(|scope| {
+                let lint = scope.spawn(|| runbook_aws::model::lint::lint(&document, models));
+                let mut report = runbook_engine::validate::validate(&document);
+                match lint.join() {
+                    Ok(found) => report.merge(found),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+                report
+            }),
+            None => runbook_engine::validate::validate(&document),
+        };
         Validated { document, report }
     }
 }
