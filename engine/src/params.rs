@@ -301,18 +301,28 @@ impl Pattern {
     /// pattern the `regex` parser accepts is matched by a Pike VM of its forward automaton
     /// alone, which costs a fraction of compiling the whole [`Pattern`] (its reverse
     /// automaton, capture groups and faster engines only pay off over many matches), kept for
-    /// the next check of the same pattern. Others (with look-arounds) are compiled and kept in
-    /// the process-wide cache.
+    /// the next check of the same pattern. The automaton is built for these texts only (see
+    /// [`fitted`]): long bounded repetitions of Unicode classes (`[^"]{1,1024}`) are what
+    /// makes compiling expensive, and for short ASCII values neither the bound nor the
+    /// non-ASCII part of a class can change the answer. Others (with look-arounds) are
+    /// compiled and kept in the process-wide cache.
     pub fn matches_once(pattern: &str, texts: &[String]) -> Option<Vec<bool>> {
         use regex_automata::nfa::thompson::{self, WhichCaptures, pikevm::PikeVM};
 
         /// The `regex` crate's own default limit on a compiled automaton's size.
         const SIZE_LIMIT: usize = 10 * (1 << 20);
         // Runbooks repeat patterns (a corpus of 1,600 has 650 different ones), so each
-        // automaton is kept for the next runbook that checks a default against it.
+        // automaton is kept for the next runbook that checks a default against it; texts of
+        // about the same length share one.
         static VMS: Memo<Option<PikeVM>> = OnceLock::new();
-        let vm = memo(&VMS, pattern, || {
+        if texts.is_empty() {
+            return Some(Vec::new());
+        }
+        let fit = Fit::of(texts);
+        let key = format!("{}{}\0{pattern}", u8::from(fit.ascii), fit.longest);
+        let vm = memo(&VMS, &key, || {
             let hir = regex_syntax::Parser::new().parse(&from_java(pattern)).ok()?;
+            let hir = fitted(hir, fit);
             let config = thompson::Config::new()
                 .which_captures(WhichCaptures::None)
                 .nfa_size_limit(Some(SIZE_LIMIT));
@@ -327,6 +337,65 @@ impl Pattern {
             Ok(compiled) => Some(texts.iter().map(|text| compiled.is_match(text)).collect()),
             Err(_) => None,
         }
+    }
+}
+
+/// What the texts an automaton will read allow it to leave out.
+#[derive(Clone, Copy, Debug)]
+struct Fit {
+    /// Every text is ASCII.
+    ascii: bool,
+    /// A power of two no smaller than the longest text's length in bytes.
+    longest: usize,
+}
+
+impl Fit {
+    fn of(texts: &[String]) -> Self {
+        Self {
+            ascii: texts.iter().all(|text| text.is_ascii()),
+            longest: texts.iter().map(String::len).max().unwrap_or(0).next_power_of_two(),
+        }
+    }
+}
+
+/// `hir` reduced to what matters when it reads texts that `fit` describes, with the same
+/// answer for each of them:
+/// - A repetition of at most `n` times with `n` at least the texts' length in bytes is
+///   unbounded: every repetition but the empty ones reads at least one byte, and empty ones can
+///   be dropped, so no match of a text needs more than `n` of them.
+/// - For ASCII texts, each class keeps only its ASCII part: nothing else can match.
+fn fitted(hir: regex_syntax::hir::Hir, fit: Fit) -> regex_syntax::hir::Hir {
+    use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Repetition};
+
+    match hir.into_kind() {
+        HirKind::Class(Class::Unicode(mut class)) if fit.ascii => {
+            class.intersect(&ClassUnicode::new([ClassUnicodeRange::new('\0', '\x7F')]));
+            Hir::class(Class::Unicode(class))
+        }
+        HirKind::Repetition(repetition) => {
+            let max = repetition
+                .max
+                .filter(|max| usize::try_from(*max).map_or(true, |max| max < fit.longest));
+            Hir::repetition(Repetition {
+                max,
+                sub: Box::new(fitted(*repetition.sub, fit)),
+                ..repetition
+            })
+        }
+        HirKind::Capture(mut capture) => {
+            capture.sub = Box::new(fitted(*capture.sub, fit));
+            Hir::capture(capture)
+        }
+        HirKind::Concat(items) => {
+            Hir::concat(items.into_iter().map(|item| fitted(item, fit)).collect())
+        }
+        HirKind::Alternation(items) => {
+            Hir::alternation(items.into_iter().map(|item| fitted(item, fit)).collect())
+        }
+        HirKind::Class(class) => Hir::class(class),
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(literal) => Hir::literal(literal.0),
+        HirKind::Look(look) => Hir::look(look),
     }
 }
 
@@ -493,6 +562,14 @@ mod tests {
             r"^\s*$",
             "^(?!.*--)[a-z][a-z0-9-]{0,62}(?<!-)$",
             "",
+            r#"^[^"]{1,1024}$"#,
+            "^.{2,3}$",
+            "(?i)^[a-zé]{1,4}$",
+            r"\b[a-z]{2}\b",
+            "^(ab){0,2}$",
+            "^(a|){2,3}b?$",
+            "^x{300,4000}$",
+            "^(?:[^x]|x){0,2}$",
         ];
         let texts: Vec<String> =
             ["", "abc", "ABC", "abc123", "a~b", "YES", "no", "é", "my--bucket", "my-bucket", " "]
@@ -502,13 +579,28 @@ mod tests {
                     "arn:aws:iam::123456789012:role/Admin".to_string(),
                     "x".repeat(300),
                     "😀".to_string(),
+                    "ab".to_string(),
+                    "abab".to_string(),
+                    "ababab".to_string(),
+                    "aab".to_string(),
+                    "aé".to_string(),
+                    "ÉÉ".to_string(),
+                    "q\"".to_string(),
+                    "a b".to_string(),
+                    "x".repeat(4000),
                 ])
                 .collect();
         for pattern in patterns {
             let compiled = Pattern::new(pattern).unwrap();
             let expected: Vec<bool> = texts.iter().map(|text| compiled.is_match(text)).collect();
-            assert_eq!(Pattern::matches_once(pattern, &texts), Some(expected), "{pattern}");
+            assert_eq!(Pattern::matches_once(pattern, &texts), Some(expected.clone()), "{pattern}");
+            // One text alone makes an automaton fitted to it.
+            for (text, expected) in texts.iter().zip(expected) {
+                let one = Pattern::matches_once(pattern, std::slice::from_ref(text));
+                assert_eq!(one, Some(vec![expected]), "{pattern} on {text:?}");
+            }
         }
+        assert_eq!(Pattern::matches_once("(unclosed", &[]), Some(Vec::new()));
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use crate::catalog::{InputType, ValueType};
 use crate::document::{Document, Step};
 use crate::syntax::{Node, NodeKind, Span};
-use crate::template::{Target, Template};
+use crate::template::{Target, Template, may_have_references};
 
 /// A reference whose declared type does not fit the input it is given to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +31,16 @@ pub(crate) struct TypeMismatch {
 
 /// The mismatches in `step`'s inputs, in the order they are written.
 pub(crate) fn mismatches(document: &Document, step: &Step) -> Vec<TypeMismatch> {
+    mismatches_among(document, step, &|name| document.step(name))
+}
+
+/// [`mismatches`], finding the steps references name through `step_named`: a caller that
+/// checks every step keeps an index rather than searching the document for each reference.
+pub(crate) fn mismatches_among<'d>(
+    document: &'d Document,
+    step: &Step,
+    step_named: &dyn Fn(&str) -> Option<&'d Step>,
+) -> Vec<TypeMismatch> {
     let (Some(spec), Some(entries)) =
         (step.spec(), step.inputs.as_ref().and_then(|inputs| inputs.as_map()))
     else {
@@ -42,36 +52,38 @@ pub(crate) fn mismatches(document: &Document, step: &Step) -> Vec<TypeMismatch> 
         if input.ty == InputType::Any {
             continue;
         }
-        let mut check = |node: &Node, fits: &dyn Fn(ValueType) -> bool, wanted: String| {
-            let Some((what, declared)) = whole_reference(node).and_then(|t| declared(document, &t))
-            else {
-                return;
+        // The message's words are made only for a mismatch: most references fit.
+        let mut check =
+            |node: &Node, fits: &dyn Fn(ValueType) -> bool, wanted: &dyn Fn() -> String| {
+                let Some(target) = whole_reference(node) else { return };
+                let Some(declared) = declared_type(document, &target, step_named) else {
+                    return;
+                };
+                if !fits(declared) {
+                    found.push(TypeMismatch {
+                        input: entry.key.clone(),
+                        span: node.span,
+                        message: format!(
+                            "{} is {}, but input `{}` takes {}",
+                            describe(&target),
+                            article(declared),
+                            entry.key,
+                            wanted()
+                        ),
+                    });
+                }
             };
-            if !fits(declared) {
-                found.push(TypeMismatch {
-                    input: entry.key.clone(),
-                    span: node.span,
-                    message: format!(
-                        "{what} is {}, but input `{}` takes {wanted}",
-                        article(declared),
-                        entry.key
-                    ),
-                });
-            }
-        };
         match &entry.value.kind {
             NodeKind::Str(_) => {
-                check(&entry.value, &|declared| fits(declared, input.ty), wanted(input.ty));
+                check(&entry.value, &|declared| fits(declared, input.ty), &|| wanted(input.ty));
             }
             NodeKind::Seq(items) => {
                 // A one-item list holding a whole reference to a list is that list (SPEC 5.2).
                 let only = items.len() == 1;
                 for item in items {
-                    check(
-                        item,
-                        &|declared| fits_item(declared, input.ty, only),
-                        format!("{} (items of {})", wanted(input.ty), item_types(input.ty, only)),
-                    );
+                    check(item, &|declared| fits_item(declared, input.ty, only), &|| {
+                        format!("{} (items of {})", wanted(input.ty), item_types(input.ty, only))
+                    });
                 }
             }
             _ => {}
@@ -82,35 +94,46 @@ pub(crate) fn mismatches(document: &Document, step: &Step) -> Vec<TypeMismatch> 
 
 fn whole_reference(node: &Node) -> Option<Target> {
     let text = node.as_str()?;
+    if !may_have_references(text) {
+        return None;
+    }
     let template = Template::parse(text);
     template.as_whole_reference().map(|reference| reference.target.clone())
 }
 
-/// What a reference names, for messages, and its declared type, when it has one.
-fn declared(document: &Document, target: &Target) -> Option<(String, ValueType)> {
+/// What a reference names, for messages.
+fn describe(target: &Target) -> String {
     match target {
-        Target::Parameter(name) => {
-            let ty = document.parameter(name)?.ty.as_ref()?.value.value_type();
-            Some((format!("parameter `{name}`"), ty))
-        }
-        Target::Variable(name) => {
-            let ty = document.variable(name)?.ty.as_ref()?.value;
-            Some((format!("variable `{name}`"), ty))
-        }
+        Target::Parameter(name) => format!("parameter `{name}`"),
+        Target::Variable(name) => format!("variable `{name}`"),
+        Target::StepOutput { step, output } => format!("output `{step}.{output}`"),
+        Target::Global(name) => format!("`global:{name}`"),
+        Target::Automation(name) => format!("`automation:{name}`"),
+        Target::ParameterStore(_) | Target::SecureParameterStore(_) => target.to_string(),
+    }
+}
+
+/// The declared type of what a reference names, when it has one.
+fn declared_type<'d>(
+    document: &'d Document,
+    target: &Target,
+    step_named: &dyn Fn(&str) -> Option<&'d Step>,
+) -> Option<ValueType> {
+    match target {
+        Target::Parameter(name) => Some(document.parameter(name)?.ty.as_ref()?.value.value_type()),
+        Target::Variable(name) => Some(document.variable(name)?.ty.as_ref()?.value),
         Target::StepOutput { step, output } => {
-            let source = document.step(step)?;
+            let source = step_named(step)?;
             // A loop's iterator value has the type of the iterated items, known only when run.
             if source.loop_inputs.is_some() {
                 return None;
             }
-            let ty = match source.outputs.iter().find(|decl| decl.name.value == *output) {
-                Some(decl) => decl.value_type(),
-                None => source.spec()?.output(output)?.ty,
-            };
-            Some((format!("output `{step}.{output}`"), ty))
+            match source.outputs.iter().find(|decl| decl.name.value == *output) {
+                Some(decl) => Some(decl.value_type()),
+                None => Some(source.spec()?.output(output)?.ty),
+            }
         }
-        Target::Global(name) => Some((format!("`global:{name}`"), ValueType::String)),
-        Target::Automation(name) => Some((format!("`automation:{name}`"), ValueType::String)),
+        Target::Global(_) | Target::Automation(_) => Some(ValueType::String),
         Target::ParameterStore(_) | Target::SecureParameterStore(_) => None,
     }
 }
@@ -129,8 +152,10 @@ pub(crate) fn one_item_inputs(document: &Document, step: &Step) -> Vec<String> {
             spec.input(&entry.key).is_some_and(|input| {
                 input.ty == InputType::Value(ValueType::String)
                     && whole_reference(&entry.value)
-                        .and_then(|target| declared(document, &target))
-                        .is_some_and(|(_, ty)| ty == ValueType::StringList)
+                        .and_then(|target| {
+                            declared_type(document, &target, &|name| document.step(name))
+                        })
+                        .is_some_and(|ty| ty == ValueType::StringList)
             })
         })
         .map(|entry| entry.key.clone())

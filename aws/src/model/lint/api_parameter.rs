@@ -6,7 +6,7 @@ use std::fmt::Write;
 use runbook_engine::diagnostic::{Code, Diagnostic};
 use runbook_engine::syntax::{Node, Span, push_key};
 
-use super::{ApiCall, Linter, ModelRule, Segment, follow, segments};
+use super::{ApiCall, Linter, ModelRule, Segment, follow, label, segments};
 use crate::model::Operation;
 use crate::model::check::{ProblemKind, ValueProblem, check_params};
 
@@ -18,21 +18,21 @@ pub(super) const RULE: ModelRule = ModelRule {
     summary: "API parameters are known, complete and of the right type",
 };
 
-impl Linter<'_> {
+impl Linter<'_, '_> {
     /// Checks the parameters of `call` against `operation`'s input; `label` names the
     /// operation in messages.
     pub(super) fn parameters(
         &mut self,
         call: &ApiCall<'_>,
         operation: &Operation<'_>,
-        label: &str,
         api_node: &Node,
     ) {
         let step = call.step;
         for problem in check_params(operation, &call.params_json()) {
             let (span, path) = locate(call, &problem, api_node.span);
-            let diagnostic = Diagnostic::error(API_PARAMETER, format!("{label}: {problem}"))
-                .hint(hint(&problem));
+            let diagnostic =
+                Diagnostic::error(API_PARAMETER, format!("{}: {problem}", label(operation)))
+                    .hint(hint(&problem));
             self.out.push(
                 diagnostic.step(&step.name.value).path(format!("{}.{path}", step.path)).span(span),
             );

@@ -3,10 +3,9 @@
 
 use runbook_engine::diagnostic::{Code, Diagnostic};
 use runbook_engine::document::Step;
-use runbook_engine::syntax::Span;
-use runbook_engine::template::Template;
+use runbook_engine::template::{Template, may_have_references};
 
-use super::{Linter, ModelRule};
+use super::{Linter, ModelRule, label};
 use crate::model::Operation;
 use crate::model::selector::check_selector;
 
@@ -16,44 +15,47 @@ pub const API_SELECTOR: Code = Code { id: "RB031", name: "api-selector" };
 pub(super) const RULE: ModelRule =
     ModelRule { code: API_SELECTOR, summary: "selectors name members the API's response has" };
 
-impl Linter<'_> {
-    /// Checks the selectors of `step` against `operation`'s output; `label` names the
-    /// operation in messages.
-    pub(super) fn selectors(&mut self, step: &Step, operation: &Operation<'_>, label: &str) {
-        let mut selectors: Vec<(&str, Span, String)> = step
-            .outputs
-            .iter()
-            .enumerate()
-            .map(|(index, output)| {
-                (
-                    output.selector.value.as_str(),
-                    output.selector.span,
-                    format!("outputs[{index}].Selector"),
-                )
-            })
-            .collect();
-        if let Some(node) = step.input("PropertySelector")
-            && let Some(text) = node.as_str()
-        {
-            selectors.push((text, node.span, "inputs.PropertySelector".to_string()));
-        }
-        for (selector, span, path) in selectors {
-            if Template::parse(selector).has_references() {
+impl<'d> Linter<'_, 'd> {
+    pub(super) fn selectors(
+        &mut self,
+        step: &'d Step,
+        call: (&'d str, &'d str),
+        operation: &Operation<'_>,
+    ) {
+        let outputs = step.outputs.iter().enumerate().map(|(index, output)| {
+            (output.selector.value.as_str(), output.selector.span, Some(index))
+        });
+        let property = step
+            .input("PropertySelector")
+            .and_then(|node| node.as_str().map(|text| (text, node.span, None)));
+        for (selector, span, index) in outputs.chain(property) {
+            if may_have_references(selector) && Template::parse(selector).has_references() {
                 continue;
             }
             self.stats.selectors_checked += 1;
-            if let Some(problem) = check_selector(operation, selector) {
+            let problem = self
+                .selectors
+                .entry((call.0, call.1, selector))
+                .or_insert_with(|| check_selector(operation, selector))
+                .clone();
+            if let Some(problem) = problem {
                 let mut diagnostic = Diagnostic::error(
                     API_SELECTOR,
                     format!(
-                        "selector `{selector}` reads `{}`, but {label} responses have no such \
+                        "selector `{selector}` reads `{}`, but {} responses have no such \
                          member at `{}`",
-                        problem.member, problem.prefix
+                        problem.member,
+                        label(operation),
+                        problem.prefix
                     ),
                 );
                 if let Some(closest) = &problem.closest {
                     diagnostic = diagnostic.hint(format!("did you mean `{closest}`?"));
                 }
+                let path = match index {
+                    Some(index) => format!("outputs[{index}].Selector"),
+                    None => "inputs.PropertySelector".to_string(),
+                };
                 self.push(diagnostic, step, &path, span);
             }
         }

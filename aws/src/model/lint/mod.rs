@@ -37,7 +37,9 @@ use runbook_engine::Document;
 use runbook_engine::diagnostic::{Code, Diagnostic};
 use runbook_engine::document::Step;
 use runbook_engine::syntax::{Entry, Node, Span};
-use runbook_engine::template::Template;
+use runbook_engine::template::{Template, may_have_references};
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::Models;
@@ -85,7 +87,9 @@ pub enum Written<'d> {
 impl<'d> Written<'d> {
     fn of(node: Option<&'d Node>) -> Self {
         match node.and_then(Node::as_str) {
-            Some(text) if Template::parse(text).has_references() => Self::Templated(text),
+            Some(text) if may_have_references(text) && Template::parse(text).has_references() => {
+                Self::Templated(text)
+            }
             Some(text) => Self::Literal(text),
             None => Self::Missing,
         }
@@ -170,7 +174,8 @@ pub fn lint(document: &Document, models: &Models) -> Vec<Diagnostic> {
 
 /// [`lint`], with counts of what was checked.
 pub fn lint_with_stats(document: &Document, models: &Models) -> (Vec<Diagnostic>, LintStats) {
-    let mut linter = Linter { models, out: Vec::new(), stats: LintStats::default() };
+    let mut linter =
+        Linter { models, out: Vec::new(), stats: LintStats::default(), selectors: BTreeMap::new() };
     for call in api_calls(document) {
         linter.call(&call);
     }
@@ -182,16 +187,19 @@ pub fn lint_with_stats(document: &Document, models: &Models) -> (Vec<Diagnostic>
     (out, linter.stats)
 }
 
-struct Linter<'m> {
+struct Linter<'m, 'd> {
     models: &'m Models,
     out: Vec<Diagnostic>,
     stats: LintStats,
+    /// What [`check_selector`](super::check_selector) found for a selector of a call, by the
+    /// call's `Service` and `Api` as written and the selector: runbooks repeat their calls.
+    selectors: BTreeMap<(&'d str, &'d str, &'d str), Option<super::SelectorProblem>>,
 }
 
-impl Linter<'_> {
+impl<'d> Linter<'_, 'd> {
     /// Checks one call, rule by rule: RB028 finds the service's model, RB029 the operation in
     /// it, and RB030 and RB031 check the call against that operation.
-    fn call(&mut self, call: &ApiCall<'_>) {
+    fn call(&mut self, call: &ApiCall<'d>) {
         self.stats.calls += 1;
         let step = call.step;
         if matches!(call.service, Written::Templated(_))
@@ -207,9 +215,8 @@ impl Linter<'_> {
         let Some(model) = self.service(step, service, service_node) else { return };
         let (Some(api), Some(api_node)) = (call.api.literal(), step.input("Api")) else { return };
         let Some(operation) = self.operation(step, &model, api, api_node) else { return };
-        let label = format!("{}.{}", model.name(), operation.name());
-        self.parameters(call, &operation, &label, api_node);
-        self.selectors(step, &operation, &label);
+        self.parameters(call, &operation, api_node);
+        self.selectors(step, (service, api), &operation);
     }
 
     fn push(&mut self, diagnostic: Diagnostic, step: &Step, path: &str, span: Span) {
@@ -217,6 +224,11 @@ impl Linter<'_> {
             diagnostic.step(&step.name.value).path(format!("{}.{path}", step.path)).span(span),
         );
     }
+}
+
+/// How findings name an operation: `ec2.DescribeInstances`.
+fn label(operation: &super::Operation<'_>) -> String {
+    format!("{}.{}", operation.model().name(), operation.name())
 }
 
 /// One step of a problem's path (`Filters[0].Values`).

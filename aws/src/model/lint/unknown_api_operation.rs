@@ -17,7 +17,7 @@ pub(super) const RULE: ModelRule = ModelRule {
     summary: "API steps name an operation of their service",
 };
 
-impl Linter<'_> {
+impl Linter<'_, '_> {
     /// The operation `api` of `model`, or `None` after reporting that there is none.
     pub(super) fn operation<'m>(
         &mut self,

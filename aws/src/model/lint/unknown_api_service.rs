@@ -18,7 +18,7 @@ pub const UNKNOWN_API_SERVICE: Code = Code { id: "RB028", name: "unknown-api-ser
 pub(super) const RULE: ModelRule =
     ModelRule { code: UNKNOWN_API_SERVICE, summary: "API steps name a service with an API model" };
 
-impl Linter<'_> {
+impl Linter<'_, '_> {
     /// The model of `service`, or `None` after reporting why there is none.
     pub(super) fn service(
         &mut self,

@@ -24,7 +24,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     literals(cx, out);
     for step in &cx.steps {
         let checked_at_creation = step.action.value == "aws:runCommand";
-        for mismatch in typing::mismatches(cx.document, step) {
+        for mismatch in typing::mismatches_among(cx.document, step, &|name| cx.step(name)) {
             let mut path = format!("{}.inputs", step.path);
             push_key(&mut path, &mismatch.input);
             let diagnostic = if checked_at_creation {

@@ -1,10 +1,11 @@
 //! RB018 `selector-syntax`: output `Selector`s and `PropertySelector`s must be `JSONPath` the
 //! service can evaluate (SPEC 4.3).
 
+use std::collections::BTreeMap;
+
 use crate::diagnostic::{Code, Diagnostic};
 use crate::selector::Selector;
-use crate::syntax::Span;
-use crate::template::Template;
+use crate::template::{Template, may_have_references};
 use crate::validate::{Context, Rule};
 
 pub(super) const RULE: Rule = Rule {
@@ -14,29 +15,26 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Runbooks repeat their selectors (every step of a chain reads `$.Parameter.Value`), so
+    // each text is compiled once; the error's text when it does not compile.
+    let mut verdicts: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for step in &cx.steps {
-        let mut selectors: Vec<(&str, Span, String)> = step
-            .outputs
-            .iter()
-            .enumerate()
-            .map(|(index, output)| {
-                (
-                    output.selector.value.as_str(),
-                    output.selector.span,
-                    format!("{}.outputs[{index}].Selector", step.path),
-                )
-            })
-            .collect();
-        if let Some(node) = step.input("PropertySelector")
-            && let Some(text) = node.as_str()
-        {
-            selectors.push((text, node.span, format!("{}.inputs.PropertySelector", step.path)));
-        }
-        for (text, span, path) in selectors {
-            if Template::parse(text).has_references() {
+        let outputs = step.outputs.iter().enumerate().map(|(index, output)| {
+            (output.selector.value.as_str(), output.selector.span, Some(index))
+        });
+        let property = step
+            .input("PropertySelector")
+            .and_then(|node| node.as_str().map(|text| (text, node.span, None)));
+        for (text, span, index) in outputs.chain(property) {
+            if may_have_references(text) && Template::parse(text).has_references() {
                 continue;
             }
-            if let Err(error) = Selector::compile(text) {
+            let verdict = verdicts.entry(text).or_insert_with(|| Selector::compile(text).err());
+            if let Some(error) = verdict {
+                let path = match index {
+                    Some(index) => format!("{}.outputs[{index}].Selector", step.path),
+                    None => format!("{}.inputs.PropertySelector", step.path),
+                };
                 out.push(
                     Diagnostic::error(
                         RULE.code,
