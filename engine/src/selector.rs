@@ -8,23 +8,47 @@
 //! yields the one value it points at; a path with a deep scan, wildcard, slice, union or filter
 //! yields the list of everything it matched.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
 /// A compiled selector.
 #[derive(Clone, Debug)]
 pub struct Selector {
-    path: JsonPath,
+    path: Arc<JsonPath>,
     definite: bool,
     text: String,
+}
+
+/// The most selectors remembered per thread; past it the memory starts over.
+const REMEMBERED: usize = 256;
+
+thread_local! {
+    /// Selectors compiled on this thread, by text: a long runbook declares the same few
+    /// selectors on thousands of steps, and compiling one costs far more than sharing it.
+    static COMPILED: RefCell<BTreeMap<String, Selector>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 impl Selector {
     /// Compiles `text`. The error message says where the selector stops making sense.
     pub fn compile(text: &str) -> Result<Self, String> {
+        if let Some(known) = COMPILED.with_borrow(|compiled| compiled.get(text).cloned()) {
+            return Ok(known);
+        }
         let normalized = normalize(text.trim());
         let path = JsonPath::parse(&normalized).map_err(|error| error.to_string())?;
-        Ok(Self { definite: is_definite(&normalized), path, text: text.to_string() })
+        let selector =
+            Self { definite: is_definite(&normalized), path: Arc::new(path), text: text.into() };
+        COMPILED.with_borrow_mut(|compiled| {
+            if compiled.len() >= REMEMBERED {
+                compiled.clear();
+            }
+            compiled.insert(selector.text.clone(), selector.clone());
+        });
+        Ok(selector)
     }
 
     /// The selector as written.
@@ -197,6 +221,20 @@ mod tests {
         assert_eq!(select("$.Payload.my-key", &value), Some(json!(1)));
         let list = json!({"Items": [{"Id": 7}]});
         assert_eq!(select("$.Items.[0].Id", &list), Some(json!(7)));
+    }
+
+    #[test]
+    fn a_selector_compiled_again_is_the_same() {
+        let value = json!({"A": {"b-c": [1, 2]}});
+        let first = Selector::compile("A.b-c[1]").unwrap();
+        let again = Selector::compile("A.b-c[1]").unwrap();
+        assert_eq!(again.as_str(), "A.b-c[1]");
+        assert_eq!(again.is_definite(), first.is_definite());
+        assert_eq!(again.select(&value), Some(json!(2)));
+        for index in 0..=REMEMBERED {
+            Selector::compile(&format!("$.Items[{index}]")).unwrap();
+        }
+        assert_eq!(Selector::compile("A.b-c[1]").unwrap().select(&value), Some(json!(2)));
     }
 
     #[test]

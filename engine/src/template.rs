@@ -90,43 +90,45 @@ pub const AUTOMATION_VARIABLES: &[&str] = &["EXECUTION_ID"];
 impl Template {
     /// Splits `text` into literal text and references.
     pub fn parse(text: &str) -> Self {
+        // Most strings hold no reference: one part, no scanning past the first look.
+        let Some(first) = find_pair(text, b'{') else {
+            let parts = if text.is_empty() { Vec::new() } else { vec![Part::Text(text.into())] };
+            return Self { parts };
+        };
         let mut parts = Vec::new();
-        let mut literal = String::new();
-        let mut rest = text;
-        let mut offset = 0;
-        while let Some(open) = rest.find("{{") {
-            let after = &rest[open + 2..];
-            let reference = after.find("}}").and_then(|close| {
-                let inner = &after[..close];
-                parse_target(inner.trim()).map(|target| (target, close))
+        // Where the literal text not yet pushed starts, and the character offset of `from`.
+        let mut literal_start = 0;
+        let mut from = first;
+        let mut chars_before = 0;
+        let mut counted_to = 0;
+        while let Some(found) = find_pair(&text[from..], b'{') {
+            let open = from + found;
+            let after = open + 2;
+            let reference = find_pair(&text[after..], b'}').and_then(|close| {
+                parse_target(text[after..after + close].trim()).map(|target| (target, close))
             });
             match reference {
                 Some((target, close)) => {
-                    literal.push_str(&rest[..open]);
-                    if !literal.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut literal)));
+                    if literal_start < open {
+                        parts.push(Part::Text(text[literal_start..open].into()));
                     }
-                    let end = open + 2 + close + 2;
-                    let offset_chars = offset + rest[..open].chars().count();
+                    let end = after + close + 2;
+                    chars_before += text[counted_to..open].chars().count();
+                    counted_to = open;
                     parts.push(Part::Ref(Reference {
                         target,
-                        written: rest[open..end].to_string(),
-                        offset: offset_chars,
+                        written: text[open..end].into(),
+                        offset: chars_before,
                     }));
-                    offset += rest[..end].chars().count();
-                    rest = &rest[end..];
+                    literal_start = end;
+                    from = end;
                 }
-                None => {
-                    // Not a reference: keep the braces as text and look further on.
-                    literal.push_str(&rest[..open + 2]);
-                    offset += rest[..open + 2].chars().count();
-                    rest = &rest[open + 2..];
-                }
+                // Not a reference: keep the braces as text and look further on.
+                None => from = after,
             }
         }
-        literal.push_str(rest);
-        if !literal.is_empty() {
-            parts.push(Part::Text(literal));
+        if literal_start < text.len() {
+            parts.push(Part::Text(text[literal_start..].into()));
         }
         Self { parts }
     }
@@ -156,7 +158,23 @@ impl Template {
 
 /// Whether `text` might hold a reference (a cheap test before parsing).
 pub fn may_have_references(text: &str) -> bool {
-    text.contains("{{")
+    find_pair(text, b'{').is_some()
+}
+
+/// The byte offset of the first two `byte`s in a row (`{{` or `}}`) in `text`. A search for one
+/// byte, then a look at the next, is much cheaper than a substring search, which sets up a
+/// searcher on each call.
+fn find_pair(text: &str, byte: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = bytes[from..].iter().position(|&b| b == byte) {
+        let at = from + found;
+        if bytes.get(at + 1) == Some(&byte) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn is_name(text: &str) -> bool {

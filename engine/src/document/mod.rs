@@ -12,6 +12,7 @@ mod error;
 mod jumps;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// ISO 8601 durations (`PT10M`) and timestamps, as `aws:sleep` reads them.
 pub use crate::duration::{parse_duration, parse_timestamp};
@@ -67,19 +68,20 @@ pub struct Source {
     pub text: String,
     /// Its format.
     pub format: Format,
-    lines: LineIndex,
+    /// Where each line starts, found the first time a message quotes a line: most loads quote
+    /// none, and on a long runbook the index is one more pass over every byte.
+    lines: OnceLock<LineIndex>,
 }
 
 impl Source {
     /// Wraps `text` read from `path`.
     pub fn new(path: impl Into<PathBuf>, text: String, format: Format) -> Self {
-        let lines = LineIndex::new(&text);
-        Self { path: path.into(), text, format, lines }
+        Self { path: path.into(), text, format, lines: OnceLock::new() }
     }
 
     /// The text of the 1-based `line`.
     pub fn line(&self, line: u32) -> Option<&str> {
-        self.lines.line_text(&self.text, line)
+        self.lines.get_or_init(|| LineIndex::new(&self.text)).line_text(&self.text, line)
     }
 }
 

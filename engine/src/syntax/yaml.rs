@@ -7,6 +7,8 @@
 //! YAML 1.1 reader and authors write `isCritical: True`. Anchors, aliases and merge keys (`<<`)
 //! are applied; duplicate keys are an error, as are alias bombs and absurd nesting.
 
+use std::borrow::Cow;
+
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span as YamlSpan, Tag};
 
 use super::{Entry, Keys, MAX_ALIAS_NODES, MAX_DEPTH, Node, NodeKind, Position, Span, SyntaxError};
@@ -29,7 +31,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let node = Node::new(resolve_scalar(&value, style, tag.as_deref()), span);
+                let node = Node::new(resolve_scalar(value, style, tag.as_deref()), span);
                 builder.value(node, anchor, style == ScalarStyle::Plain)?;
             }
             Event::Alias(anchor) => {
@@ -172,9 +174,10 @@ impl Builder {
             FrameKind::Seq(items) => items.push(node),
             FrameKind::Map { entries, keys, key, merges } => match key.take() {
                 None => {
-                    let text = key_text(&node)?;
+                    let span = node.span;
+                    let text = key_text(node)?;
                     let is_merge = plain && text == "<<";
-                    *key = Some((text, node.span, is_merge));
+                    *key = Some((text, span, is_merge));
                 }
                 Some((_, _, true)) => merges.push(node),
                 Some((text, key_span, false)) => {
@@ -218,9 +221,11 @@ fn merge_into(entries: &mut Vec<Entry>, merges: &[Node]) {
     }
 }
 
-fn key_text(node: &Node) -> Result<String, SyntaxError> {
-    match &node.kind {
+/// A key's text, taken from its node (a string key's text is moved, not copied).
+fn key_text(node: Node) -> Result<String, SyntaxError> {
+    match node.kind {
         NodeKind::Null => Ok(String::new()),
+        NodeKind::Str(text) => Ok(text),
         NodeKind::Seq(_) | NodeKind::Map(_) => Err(SyntaxError {
             message: "a map key must be text, not a list or a map".into(),
             span: node.span,
@@ -239,18 +244,20 @@ fn count_nodes(node: &Node) -> usize {
 
 /// Resolves a scalar to a typed value. Only plain (unquoted) scalars are typed; a core-schema
 /// tag (`!!str`, `!!int`, ...) forces the type; other tags are ignored.
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> NodeKind {
+fn resolve_scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> NodeKind {
     if let Some(tag) = tag.filter(|tag| tag.is_yaml_core_schema()) {
         return match tag.suffix() {
             "int" | "float" | "bool" | "null" => resolve_plain(text),
-            _ => NodeKind::Str(text.to_string()),
+            _ => NodeKind::Str(text.into_owned()),
         };
     }
-    if style == ScalarStyle::Plain { resolve_plain(text) } else { NodeKind::Str(text.to_string()) }
+    if style == ScalarStyle::Plain { resolve_plain(text) } else { NodeKind::Str(text.into_owned()) }
 }
 
-fn resolve_plain(text: &str) -> NodeKind {
-    match text {
+/// Types a plain scalar; the text is copied only when it stays a string and the parser lent it
+/// rather than built it.
+fn resolve_plain(text: Cow<'_, str>) -> NodeKind {
+    match text.as_ref() {
         "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => {
             return NodeKind::Bool(true);
@@ -260,13 +267,13 @@ fn resolve_plain(text: &str) -> NodeKind {
         }
         _ => {}
     }
-    if let Some(value) = parse_int(text) {
+    if let Some(value) = parse_int(&text) {
         return NodeKind::Int(value);
     }
-    if let Some(value) = parse_float(text) {
-        return NodeKind::Float { value, text: text.into() };
+    if let Some(value) = parse_float(&text) {
+        return NodeKind::Float { value, text: text.as_ref().into() };
     }
-    NodeKind::Str(text.to_string())
+    NodeKind::Str(text.into_owned())
 }
 
 fn parse_int(text: &str) -> Option<i64> {
