@@ -1,6 +1,8 @@
 //! Load and validate throughput: the whole corpus, and generated runbooks of growing length
-//! (the time per step should stay flat as the runbook grows); with botocore's models, the time
-//! to load the largest model (ec2) and the corpus validated with the model checks too.
+//! (the time per step should stay flat as the runbook grows); the rules alone and the model
+//! checks alone on a loaded chain of API steps, each fed by the previous one; with botocore's
+//! models, the time to load the largest model (ec2) and the corpus validated with the model
+//! checks too.
 
 mod common;
 
@@ -74,6 +76,29 @@ fn generated(bencher: divan::Bencher, steps: usize) {
     bencher
         .counter(divan::counter::ItemsCount::new(steps))
         .bench(|| load_and_validate("generated.yaml", &text, Format::Yaml));
+}
+
+/// The rules alone over a loaded chain of `steps` `aws:executeAwsApi` steps, each reading the
+/// previous step's output: their cost per step, apart from loading.
+#[divan::bench(args = [1_000, 10_000], sample_count = 10)]
+fn chain_rules(bencher: divan::Bencher, steps: usize) {
+    let document =
+        Document::parse("chain.yaml", common::api_chain(steps), Format::Yaml).expect("loads");
+    bencher
+        .counter(divan::counter::ItemsCount::new(steps))
+        .bench(|| validate(&document).diagnostics.len());
+}
+
+/// The model checks alone over the same chain (the service's model already read).
+#[divan::bench(args = [1_000, 10_000], sample_count = 10)]
+fn chain_model_checks(bencher: divan::Bencher, steps: usize) {
+    let document =
+        Document::parse("chain.yaml", common::api_chain(steps), Format::Yaml).expect("loads");
+    let models = models();
+    runbook_aws::model::lint::lint(&document, &models);
+    bencher
+        .counter(divan::counter::ItemsCount::new(steps))
+        .bench(|| runbook_aws::model::lint::lint(&document, &models).len());
 }
 
 /// A runbook whose parameter default is a map of `keys` keys: loading should grow linearly.

@@ -6,11 +6,12 @@
 //! only ever an optimisation: a cache that is missing, unreadable, stale or unwritable means
 //! doing the work again, never an error.
 //!
-//! - `botocore-location` names the data folder `python3` reported, keyed by what decides which
-//!   botocore `python3` imports (the `python3` found on `PATH`, the environment variables that
-//!   select an interpreter or its packages, a pyenv `.python-version` file), and stamped with the
-//!   modification times of the data folder and the package folder, which a reinstall or an
-//!   upgrade changes.
+//! - `botocore-location-<key>` names the data folder `python3` reported, keyed by what decides
+//!   which botocore `python3` imports (the `python3` found on `PATH`, the environment variables
+//!   that select an interpreter or its packages, a pyenv `.python-version` file), and stamped
+//!   with the modification times of the data folder and the package folder, which a reinstall
+//!   or an upgrade changes. One file per key, so that projects with different interpreters do
+//!   not take turns replacing each other's answer.
 //! - `models/<service>-<key>.rbm` is one service's model without its documentation, every
 //!   operation and shape at a known place and an index of them sorted by name, so that a
 //!   command reads the index and then only the entries it uses; the key is the model file's
@@ -66,7 +67,10 @@ fn stamp(path: &Path) -> Option<String> {
     Some(modified.duration_since(UNIX_EPOCH).ok()?.as_nanos().to_string())
 }
 
-const LOCATION_FILE: &str = "botocore-location";
+/// The file that remembers the data folder for `key`.
+fn location_file(cache: &Path, key: &str) -> PathBuf {
+    cache.join(format!("botocore-location-{key}"))
+}
 const LOCATION_TAG: &str = "runbook botocore location 1";
 
 /// What decides which botocore `python3 -c "import botocore"` finds, as one hashed key.
@@ -111,7 +115,7 @@ fn location_stamps(data: &Path) -> Option<String> {
 
 /// The data folder remembered for `key`, if it still exists unchanged.
 pub(crate) fn remembered_location(cache: &Path, key: &str) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(cache.join(LOCATION_FILE)).ok()?;
+    let text = std::fs::read_to_string(location_file(cache, key)).ok()?;
     let mut lines = text.lines();
     if lines.next()? != LOCATION_TAG || lines.next()? != key {
         return None;
@@ -126,7 +130,7 @@ pub(crate) fn remember_location(cache: &Path, key: &str, data: &Path) {
     let Some(text) = data.to_str().filter(|text| !text.contains('\n')) else { return };
     let Some(stamps) = location_stamps(data) else { return };
     let content = format!("{LOCATION_TAG}\n{key}\n{stamps}\n{text}\n");
-    write_atomically(&cache.join(LOCATION_FILE), content.as_bytes());
+    write_atomically(&location_file(cache, key), content.as_bytes());
 }
 
 const COMPACT_TAG: &[u8] = b"runbook compact model 2\n";
@@ -527,12 +531,18 @@ mod tests {
         remember_location(&cache, "key", &data);
         assert_eq!(remembered_location(&cache, "key"), Some(data.clone()));
         assert_eq!(remembered_location(&cache, "another python"), None);
+        // Another interpreter's answer sits beside it rather than replacing it.
+        let other = root.join("other/botocore/data");
+        std::fs::create_dir_all(&other).unwrap();
+        remember_location(&cache, "another python", &other);
+        assert_eq!(remembered_location(&cache, "another python"), Some(other));
+        assert_eq!(remembered_location(&cache, "key"), Some(data.clone()));
         // An upgrade replaces the package folder.
         std::fs::remove_dir_all(root.join("botocore")).unwrap();
         assert_eq!(remembered_location(&cache, "key"), None);
         std::fs::create_dir_all(&data).unwrap();
         std::fs::write(
-            cache.join(LOCATION_FILE),
+            location_file(&cache, "key"),
             format!("{LOCATION_TAG}\nkey\n1 2\n{}\n", data.display()),
         )
         .unwrap();

@@ -48,24 +48,29 @@ impl<'a> Context<'a> {
         let mut collector = Collector { document, uses: &mut uses };
         if let Some(role) = &document.assume_role {
             let node = Node::new(NodeKind::Str(role.value.clone()), role.span);
-            collector.node(&node, "assumeRole".into(), None, None);
+            collector.node(&node, "assumeRole", None, None);
         }
         for parameter in &document.parameters {
             if let Some(default) = &parameter.default {
                 let path = format!("parameters.{}.default", parameter.name.value);
-                collector.node(default, path, None, Some(&parameter.name.value));
+                collector.node(default, &path, None, Some(&parameter.name.value));
             }
         }
+        let mut path = String::new();
         for step in &steps {
             let Some(inputs) = step.inputs.as_ref().and_then(Node::as_map) else { continue };
+            path.clear();
+            path.push_str(&step.path);
+            path.push_str(".inputs");
+            let base = path.len();
             for entry in inputs {
                 // A loop's nested steps are steps of their own.
                 if step.loop_inputs.is_some() && entry.key == "Steps" {
                     continue;
                 }
-                let mut path = format!("{}.inputs", step.path);
+                path.truncate(base);
                 crate::syntax::push_key(&mut path, &entry.key);
-                collector.node(&entry.value, path, Some(step), None);
+                collector.node(&entry.value, &path, Some(step), None);
             }
         }
         let graph = StepGraph::build(document);
@@ -101,30 +106,30 @@ impl<'a> Collector<'a, '_> {
     fn node(
         &mut self,
         node: &Node,
-        path: String,
+        base: &str,
         step: Option<&'a Step>,
         parameter: Option<&'a str>,
     ) {
-        let mut path = path;
-        let base_len = path.len();
-        let mut found = Vec::new();
+        let mut found: Vec<(String, Span, &str)> = Vec::new();
         let mut relative = String::new();
         node.walk(&mut relative, &mut |relative_path, node| {
             if let NodeKind::Str(text) = &node.kind
                 && may_have_references(text)
             {
-                found.push((relative_path.to_string(), node.span, text.clone()));
+                found.push((relative_path.to_string(), node.span, text));
             }
         });
+        let mut path = String::with_capacity(base.len() + 16);
         for (relative_path, span, text) in found {
-            path.truncate(base_len);
+            path.clear();
+            path.push_str(base);
             if !relative_path.is_empty() {
                 if !relative_path.starts_with('[') {
                     path.push('.');
                 }
                 path.push_str(&relative_path);
             }
-            let template = Template::parse(&text);
+            let template = Template::parse(text);
             let whole = template.as_whole_reference().is_some();
             for reference in template.references() {
                 let span = self.reference_span(span, reference);

@@ -96,7 +96,9 @@ pub(super) fn output_names(step: &Step) -> Vec<&str> {
 /// Whether `step` has an output named `output`. Steps of unknown actions are given the benefit
 /// of the doubt (their action is reported on its own).
 pub(super) fn has_output(step: &Step, output: &str) -> bool {
-    step.spec().is_none() || output_names(step).contains(&output)
+    let Some(spec) = step.spec() else { return true };
+    step.outputs.iter().any(|declared| declared.name.value == output)
+        || spec.outputs.iter().any(|predefined| predefined.name == output)
 }
 
 fn step_output(
