@@ -1,5 +1,6 @@
 //! A fast path for the block YAML that runbooks are mostly written in: maps and lists laid out
-//! by indentation, one-line plain and quoted scalars, `{}` and `[]`, and comment lines.
+//! by indentation, one-line plain and quoted scalars, literal block scalars (`|`, `|-`) as map
+//! values, `{}` and `[]`, comment lines and a leading `---`.
 //!
 //! It builds the tree that [`super::yaml::parse`] builds from the parser's events, with the same
 //! spans (a collection ends where the next token starts, or at the end of the text), at a
@@ -40,23 +41,41 @@ struct Reader<'a> {
     /// The indentation of the current line once it is known to hold content; `None` at the
     /// end of the text.
     indent: Option<usize>,
+    /// Whether the document's content has started, after which a marker (`---`, `...`) or a
+    /// directive is left to the full parser.
+    in_document: bool,
 }
 
 impl<'a> Reader<'a> {
     fn new(text: &'a str) -> Self {
         let bytes = text.as_bytes();
         let line_end = line_end(bytes, 0);
-        Self { text, bytes, line_start: 0, line_end, line: 1, ascii: true, indent: None }
+        Self {
+            text,
+            bytes,
+            line_start: 0,
+            line_end,
+            line: 1,
+            ascii: true,
+            indent: None,
+            in_document: false,
+        }
     }
 
     fn document(&mut self) -> Read<Node> {
         if self.text.starts_with('\u{feff}') {
             return Err(Bail);
         }
-        match self.next_content()? {
-            Some(0) if !is_dash(self.rest(0)) => {}
+        // An explicit start of the document (`---` on a line of its own) changes nothing.
+        if self.next_content()? == Some(0) && self.rest(0) == b"---" {
+            self.advance_line();
+            self.next_content()?;
+        }
+        match self.indent {
+            Some(0) if !is_dash(self.rest(0)) && !is_marker(self.rest(0)) => {}
             _ => return Err(Bail),
         }
+        self.in_document = true;
         let root = self.map(self.line_start, 0)?;
         if self.indent.is_some() {
             return Err(Bail);
@@ -120,7 +139,9 @@ impl<'a> Reader<'a> {
             let indent = line.iter().take_while(|&&byte| byte == b' ').count();
             match line.get(indent) {
                 None | Some(b'#') => {}
-                Some(_) if indent == 0 && is_marker(line) => return Err(Bail),
+                Some(_) if indent == 0 && self.in_document && is_marker(line) => {
+                    return Err(Bail);
+                }
                 Some(_) => {
                     self.indent = Some(indent);
                     return Ok(Some(indent));
@@ -173,7 +194,8 @@ impl<'a> Reader<'a> {
                 return Err(Bail);
             }
             let after = colon + 1;
-            let value = if after == self.line_end {
+            let end = self.trimmed_end();
+            let value = if after >= end {
                 let null = Span::at(self.position(colon));
                 self.advance_line();
                 match self.next_content()? {
@@ -184,10 +206,16 @@ impl<'a> Reader<'a> {
                     _ => Node::new(NodeKind::Null, null),
                 }
             } else {
-                let value = after + spaces(&self.bytes[after..self.line_end]);
-                let node = self.scalar(value)?;
-                self.after_scalar(indent)?;
-                node
+                let value = after + spaces(&self.bytes[after..end]);
+                match &self.bytes[value..end] {
+                    b"|" => self.literal(indent, false)?,
+                    b"|-" => self.literal(indent, true)?,
+                    _ => {
+                        let node = self.scalar(value, end)?;
+                        self.after_scalar(indent)?;
+                        node
+                    }
+                }
             };
             entries.push(Entry { key, key_span, value });
             match self.indent {
@@ -210,9 +238,10 @@ impl<'a> Reader<'a> {
         let mut items = Vec::new();
         loop {
             let dash = self.line_start + indent;
+            let end = self.trimmed_end();
             let gap = spaces(&self.bytes[dash + 1..self.line_end]);
             let content = dash + 1 + gap;
-            let item = if content == self.line_end {
+            let item = if content >= end {
                 // `- ` with nothing after it is a null whose span the full parser places
                 // differently; `-` alone opens a nested collection.
                 if gap > 0 || start.is_none() {
@@ -227,14 +256,14 @@ impl<'a> Reader<'a> {
                 }
             } else {
                 start.get_or_insert_with(|| self.position(content));
-                let rest = &self.bytes[content..self.line_end];
+                let rest = &self.bytes[content..end];
                 if is_dash(rest) || depth >= MAX_DEPTH {
                     return Err(Bail);
                 }
                 if key_end(rest).is_some() {
                     self.map(content, depth + 1)?
                 } else {
-                    let node = self.scalar(content)?;
+                    let node = self.scalar(content, end)?;
                     self.after_scalar(indent)?;
                     node
                 }
@@ -251,11 +280,75 @@ impl<'a> Reader<'a> {
         Ok(Node::new(NodeKind::Seq(items), Span::new(start, self.next_token())))
     }
 
-    /// A scalar (or `{}`, `[]`) from byte `at` to the end of the current line.
-    fn scalar(&self, at: usize) -> Read<Node> {
-        let written = &self.text[at..self.line_end];
-        let end = self.position(self.line_end);
-        let span = Span::new(self.position(at), end);
+    /// A literal block scalar (`|`, or `|-` to `strip` the last line break) of a key at column
+    /// `parent`, whose header ends the current line. Its lines are those indented at least as
+    /// deep as its first; its span runs from its first character to the next token.
+    fn literal(&mut self, parent: usize, strip: bool) -> Read<Node> {
+        self.advance_line();
+        if self.line_start >= self.bytes.len() {
+            return Err(Bail);
+        }
+        self.ascii = check_line(&self.text[self.line_start..self.line_end])?;
+        let indent = spaces(&self.bytes[self.line_start..self.line_end]);
+        if indent <= parent || self.line_start + indent == self.line_end {
+            return Err(Bail);
+        }
+        let start = self.position(self.line_start + indent);
+        let mut value = String::new();
+        // The scalar ends where the line that ends it starts its text, comment or not.
+        let mut end = None;
+        'lines: loop {
+            value.push_str(&self.text[self.line_start + indent..self.line_end]);
+            value.push('\n');
+            self.advance_line();
+            // Empty lines count only when more content follows (the last break is kept once).
+            let mut empty = 0;
+            loop {
+                if self.line_start >= self.bytes.len() {
+                    break 'lines;
+                }
+                self.ascii = check_line(&self.text[self.line_start..self.line_end])?;
+                let line = &self.bytes[self.line_start..self.line_end];
+                let leading = spaces(line);
+                if leading == line.len() {
+                    // Spaces past the indentation would be content; left to the full parser.
+                    if leading > indent {
+                        return Err(Bail);
+                    }
+                    empty += 1;
+                    self.advance_line();
+                } else if leading < indent {
+                    end = Some(self.position(self.line_start + leading));
+                    break 'lines;
+                } else {
+                    value.extend(std::iter::repeat_n('\n', empty));
+                    break;
+                }
+            }
+        }
+        if strip {
+            value.pop();
+        }
+        match self.next_content()? {
+            Some(next) if next > parent => return Err(Bail),
+            _ => {}
+        }
+        let end = end.unwrap_or_else(|| self.end_of_text());
+        let kind = resolve_scalar(Cow::Owned(value), ScalarStyle::Literal, None);
+        Ok(Node::new(kind, Span::new(start, end)))
+    }
+
+    /// Where the current line's text ends, before any trailing spaces.
+    fn trimmed_end(&self) -> usize {
+        let line = &self.bytes[self.line_start..self.line_end];
+        self.line_start + line.iter().rposition(|&byte| byte != b' ').map_or(0, |at| at + 1)
+    }
+
+    /// A scalar (or `{}`, `[]`) from byte `at` to byte `end` of the current line, after which
+    /// there are only spaces.
+    fn scalar(&self, at: usize, end: usize) -> Read<Node> {
+        let written = &self.text[at..end];
+        let span = Span::new(self.position(at), self.position(end));
         let kind = match written.as_bytes() {
             [] => return Err(Bail),
             b"{}" => NodeKind::Map(Vec::new()),
@@ -272,7 +365,7 @@ impl<'a> Reader<'a> {
                 let plain = !b"-?:,[]{}#&*!|>'\"%@`".contains(first)
                     || *first == b'-' && written.as_bytes().get(1).is_some_and(|b| *b != b' ');
                 if !plain
-                    || written.ends_with([' ', ':'])
+                    || written.ends_with(':')
                     || written.contains(": ")
                     || written.contains(" #")
                 {
@@ -383,6 +476,12 @@ mod tests {
         same("# lead\n\na:\n  b: 1\n\n  # c\n");
         same("a:\n  b:\n  - x\n  c: 1\n");
         same("a:\n  -\n    b: 1\n  -\n    - c\nd: é, ü\ne: 'ç'\n");
+        same("# c\n---\n# d\na: 1\nb:\n  - x\n");
+        same("a: \nb: x  \nc: 'y'  \nd:\n  - z \ne:  \n  f: 1\ng: |  \n  h\n");
+        same(
+            "a: |\n  line1\n  line2\nb: |-\n    x\n\n    y\n\n# c\nd: |\n  keep\n   # more\n\n\ne: 1\n",
+        );
+        same("a:\n  b: |\n    x\n  c: |-\n    y\n   \n    z");
         same("a: 'é'\nb: x{{ y }}, [z]\nc:\n  - 'ü ''b'' c'\n  - f: ü\n    e: 1");
     }
 
@@ -409,7 +508,6 @@ mod tests {
             "- a\n",
             "a: [1, 2]\n",
             "a: {b: 1}\n",
-            "a: |\n  text\n",
             "a: >\n  text\n",
             "a: &x 1\nb: *x\n",
             "a: !!str 1\n",
@@ -420,7 +518,14 @@ mod tests {
             "<<: {}\n",
             "a: 1\r\n",
             "a:\t1\n",
-            "---\na: 1\n",
+            "--- a: 1\n",
+            "a: >\n  folded\n",
+            "a: |+\n  keep\n",
+            "a: |2\n   x\n",
+            "a: |\n\n  x\n",
+            "a: |\n  x\n      \n  y\n",
+            "a: |\n    x\n  b: 1\n",
+            "a: |\nb: 1\n",
             "a: 1\n---\nb: 2\n",
             "a: b: c\n",
             "a: 'open\n  close'\n",
@@ -431,7 +536,6 @@ mod tests {
             "a: - b\n",
             "'q': 1\n",
             "a b: 1\n",
-            "a: x \n",
             "\u{feff}a: 1\n",
             "a:\n  b: 1\n - c\n",
             "a: 1\n- b\n",
