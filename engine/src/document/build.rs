@@ -12,11 +12,12 @@ mod inputs;
 mod scalars;
 mod steps;
 
+use std::fmt;
 use std::path::Path;
 
 use super::{Document, LoadError, LoadErrorKind, Source, Spanned, error::NotAutomation};
 use crate::diagnostic::{Code, Diagnostic, closest};
-use crate::syntax::{Entry, Node, NodeKind, Span, parse_json, parse_yaml};
+use crate::syntax::{Entry, Node, NodeKind, Span, parse_json, parse_yaml, push_key};
 
 /// A field that has the wrong type or shape, or is not a field the format has.
 pub const SHAPE: Code = Code { id: "RB002", name: "invalid-field" };
@@ -102,8 +103,12 @@ pub(super) fn build(source: Source) -> Result<Document, LoadError> {
         match entry.key.as_str() {
             "schemaVersion" => {}
             "description" if matches!(value.kind, NodeKind::Null) => {}
-            "description" => document.description = builder.text(value, "description", None),
-            "assumeRole" => document.assume_role = builder.text(value, "assumeRole", None),
+            "description" => {
+                document.description = builder.text(value, At::Text("description"), None);
+            }
+            "assumeRole" => {
+                document.assume_role = builder.text(value, At::Text("assumeRole"), None);
+            }
             "parameters" => {
                 let map = top_level_map(&path, "parameters", value)?;
                 document.parameters = map.iter().map(|entry| builder.parameter(entry)).collect();
@@ -122,7 +127,7 @@ pub(super) fn build(source: Source) -> Result<Document, LoadError> {
                     .iter()
                     .enumerate()
                     .filter_map(|(index, item)| {
-                        builder.text(item, &format!("outputs[{index}]"), None)
+                        builder.text(item, At::Index(&At::Text("outputs"), index), None)
                     })
                     .collect();
             }
@@ -154,7 +159,7 @@ pub(super) fn build(source: Source) -> Result<Document, LoadError> {
             },
         ));
     };
-    document.steps = builder.steps(main_steps, "mainSteps");
+    document.steps = builder.steps(main_steps, At::Text("mainSteps"));
     document.problems = builder.problems;
     document.root = root;
     Ok(document)
@@ -209,6 +214,36 @@ fn top_level_list<'a>(path: &Path, field: &str, node: &'a Node) -> Result<&'a [N
 #[derive(Default)]
 struct Builder {
     problems: Vec<Diagnostic>,
+}
+
+/// A field's path from the document root (`mainSteps[2].inputs.Api`), written out only when a
+/// problem names it or a step keeps it: most fields have no problem, and formatting every
+/// field's path was a large part of reading a long runbook.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    /// A path written out already.
+    Text(&'a str),
+    /// `parent.key`, the key as it is.
+    Dot(&'a At<'a>, &'a str),
+    /// `parent.key`, or `parent['key']` when the key is not a plain name.
+    Key(&'a At<'a>, &'a str),
+    /// `parent[index]`.
+    Index(&'a At<'a>, usize),
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Text(text) => f.write_str(text),
+            Self::Dot(parent, key) => write!(f, "{parent}.{key}"),
+            Self::Key(parent, key) => {
+                let mut path = parent.to_string();
+                push_key(&mut path, key);
+                f.write_str(&path)
+            }
+            Self::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! the validator, the executor) is format-agnostic. The tree is deliberately close to JSON:
 //! it converts losslessly to [`serde_json::Value`] with [`Node::to_json`].
 
+mod fast;
 mod json;
 mod yaml;
 

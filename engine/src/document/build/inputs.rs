@@ -2,29 +2,35 @@
 //! `aws:loop` bodies.
 
 use super::super::{BranchInputs, Choice, Condition, LoopInputs, Operator, Spanned};
-use super::{Builder, SHAPE};
+use super::{At, Builder, SHAPE};
 use crate::diagnostic::{Diagnostic, closest};
 use crate::syntax::{Entry, Node};
 
 impl Builder {
-    pub(super) fn branch(&mut self, inputs: &Node, path: &str, step: Option<&str>) -> BranchInputs {
+    pub(super) fn branch(
+        &mut self,
+        inputs: &Node,
+        path: At<'_>,
+        step: Option<&str>,
+    ) -> BranchInputs {
         let mut branch = BranchInputs { choices: Vec::new(), default: None };
         if let Some(default) = inputs.get("Default") {
-            branch.default = self.text(default, &format!("{path}.Default"), step);
+            branch.default = self.text(default, At::Dot(&path, "Default"), step);
         }
         let Some(choices) = inputs.get("Choices") else { return branch };
-        let choices_path = format!("{path}.Choices");
-        let Some(items) = self.list(choices, &choices_path, step) else { return branch };
+        let choices_path = At::Dot(&path, "Choices");
+        let Some(items) = self.list(choices, choices_path, step) else { return branch };
         for (index, item) in items.iter().enumerate() {
-            let choice_path = format!("{choices_path}[{index}]");
+            let choice_path = At::Index(&choices_path, index).to_string();
+            let at = At::Text(&choice_path);
             let next_step = match item.get("NextStep") {
-                Some(node) => self.text(node, &format!("{choice_path}.NextStep"), step),
+                Some(node) => self.text(node, At::Dot(&at, "NextStep"), step),
                 None => {
-                    self.problem(item, &choice_path, step, "the choice has no `NextStep`".into());
+                    self.problem(item, at, step, "the choice has no `NextStep`".into());
                     None
                 }
             };
-            let condition = self.condition(item, &choice_path, step, &["NextStep"]);
+            let condition = self.condition(item, at, step, &["NextStep"]);
             branch.choices.push(Choice {
                 next_step,
                 condition,
@@ -39,7 +45,7 @@ impl Builder {
     pub(super) fn condition(
         &mut self,
         node: &Node,
-        path: &str,
+        path: At<'_>,
         step: Option<&str>,
         skip: &[&str],
     ) -> Condition {
@@ -58,24 +64,22 @@ impl Builder {
                 self.problem(node, path, step, message);
                 return Condition::Invalid;
             }
-            let inner_path = format!("{path}.{}", first.key);
+            let inner_path = At::Dot(&path, &first.key);
             if first.key == "Not" {
                 return Condition::Not(Box::new(self.condition(
                     &first.value,
-                    &inner_path,
+                    inner_path,
                     step,
                     &[],
                 )));
             }
-            let Some(items) = self.list(&first.value, &inner_path, step) else {
+            let Some(items) = self.list(&first.value, inner_path, step) else {
                 return Condition::Invalid;
             };
             let conditions = items
                 .iter()
                 .enumerate()
-                .map(|(index, item)| {
-                    self.condition(item, &format!("{inner_path}[{index}]"), step, &[])
-                })
+                .map(|(index, item)| self.condition(item, At::Index(&inner_path, index), step, &[]))
                 .collect();
             return if first.key == "And" {
                 Condition::And(conditions)
@@ -87,13 +91,13 @@ impl Builder {
         let mut variable = None;
         let mut operator = None;
         for field in &fields {
-            let field_path = format!("{path}.{}", field.key);
+            let field_path = At::Dot(&path, &field.key);
             if field.key == "Variable" {
                 variable = Some(field.value.clone());
             } else if let Some(op) = Operator::parse(&field.key) {
                 if operator.is_some() {
                     let message = "a condition compares with one operator, found two".to_string();
-                    self.problem(&field.value, &field_path, step, message);
+                    self.problem(&field.value, field_path, step, message);
                     return Condition::Invalid;
                 }
                 operator = Some((Spanned::new(op, field.key_span), field.value.clone()));
@@ -101,7 +105,7 @@ impl Builder {
                 let known = Operator::ALL.map(Operator::as_str);
                 let mut problem =
                     Diagnostic::error(SHAPE, format!("unknown condition operator `{}`", field.key))
-                        .path(field_path)
+                        .path(field_path.to_string())
                         .span(field.key_span);
                 if let Some(step) = step {
                     problem = problem.step(step);
@@ -133,14 +137,14 @@ impl Builder {
     pub(super) fn loop_inputs(
         &mut self,
         inputs: &Node,
-        path: &str,
+        path: At<'_>,
         step: Option<&str>,
     ) -> LoopInputs {
         let steps = match inputs.get("Steps") {
             Some(node) => {
-                let steps_path = format!("{path}.Steps");
-                match self.list(node, &steps_path, step) {
-                    Some(items) => self.steps(items, &steps_path),
+                let steps_path = At::Dot(&path, "Steps");
+                match self.list(node, steps_path, step) {
+                    Some(items) => self.steps(items, steps_path),
                     None => Vec::new(),
                 }
             }
@@ -148,10 +152,10 @@ impl Builder {
         };
         let iterator_data_type = inputs
             .get("IteratorDataType")
-            .and_then(|node| self.text(node, &format!("{path}.IteratorDataType"), step));
+            .and_then(|node| self.text(node, At::Dot(&path, "IteratorDataType"), step));
         let loop_condition = inputs
             .get("LoopCondition")
-            .map(|node| self.condition(node, &format!("{path}.LoopCondition"), step, &[]));
+            .map(|node| self.condition(node, At::Dot(&path, "LoopCondition"), step, &[]));
         LoopInputs {
             steps,
             iterators: inputs.get("Iterators").cloned(),

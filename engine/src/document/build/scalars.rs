@@ -2,34 +2,62 @@
 //! recorded when a field has the wrong shape.
 
 use super::super::Spanned;
-use super::{Builder, SHAPE};
+use std::borrow::Cow;
+
+use super::{At, Builder, SHAPE};
 use crate::diagnostic::{Diagnostic, closest};
 use crate::syntax::{Entry, Node, NodeKind};
 
 impl Builder {
-    pub(super) fn problem(&mut self, node: &Node, path: &str, step: Option<&str>, message: String) {
-        let mut problem = Diagnostic::error(SHAPE, message).path(path).span(node.span);
+    pub(super) fn problem(
+        &mut self,
+        node: &Node,
+        path: At<'_>,
+        step: Option<&str>,
+        message: String,
+    ) {
+        let mut problem = Diagnostic::error(SHAPE, message).path(path.to_string()).span(node.span);
         if let Some(step) = step {
             problem = problem.step(step);
         }
         self.problems.push(problem);
     }
 
-    pub(super) fn expected(&mut self, node: &Node, path: &str, step: Option<&str>, expected: &str) {
-        let field = path.rsplit('.').next().unwrap_or(path);
+    pub(super) fn expected(
+        &mut self,
+        node: &Node,
+        path: At<'_>,
+        step: Option<&str>,
+        expected: &str,
+    ) {
+        let path = path.to_string();
+        let field = path.rsplit('.').next().unwrap_or(&path);
         let message = format!("`{field}` must be {expected}, found {}", node.type_name());
-        self.problem(node, path, step, message);
+        self.problem(node, At::Text(&path), step, message);
     }
 
     /// A scalar read as text (numbers and booleans as written).
     pub(super) fn text(
         &mut self,
         node: &Node,
-        path: &str,
+        path: At<'_>,
         step: Option<&str>,
     ) -> Option<Spanned<String>> {
+        self.text_ref(node, path, step).map(|text| Spanned::new(text.value.into_owned(), text.span))
+    }
+
+    /// A scalar read as text, lent from the node when it is a string.
+    pub(super) fn text_ref<'a>(
+        &mut self,
+        node: &'a Node,
+        path: At<'_>,
+        step: Option<&str>,
+    ) -> Option<Spanned<Cow<'a, str>>> {
+        if let NodeKind::Str(text) = &node.kind {
+            return Some(Spanned::new(Cow::Borrowed(text.as_str()), node.span));
+        }
         match node.scalar_text() {
-            Some(text) => Some(Spanned::new(text, node.span)),
+            Some(text) => Some(Spanned::new(Cow::Owned(text), node.span)),
             None => {
                 self.expected(node, path, step, "text");
                 None
@@ -41,7 +69,7 @@ impl Builder {
     pub(super) fn boolean(
         &mut self,
         node: &Node,
-        path: &str,
+        path: At<'_>,
         step: Option<&str>,
     ) -> Option<Spanned<bool>> {
         let value = match &node.kind {
@@ -60,7 +88,7 @@ impl Builder {
     pub(super) fn unsigned(
         &mut self,
         node: &Node,
-        path: &str,
+        path: At<'_>,
         step: Option<&str>,
     ) -> Option<Spanned<u64>> {
         let value = match &node.kind {
@@ -71,11 +99,12 @@ impl Builder {
         match (&node.kind, value) {
             // "found an integer" would leave the reader wondering what is wrong with it.
             (NodeKind::Int(negative), None) => {
-                let field = path.rsplit('.').next().unwrap_or(path);
+                let path = path.to_string();
+                let field = path.rsplit('.').next().unwrap_or(&path);
                 let message = format!(
                     "`{field}` must be a non-negative whole number, found {negative}, which is negative"
                 );
-                self.problem(node, path, step, message);
+                self.problem(node, At::Text(&path), step, message);
             }
             (_, None) => self.expected(node, path, step, "a non-negative whole number"),
             (_, Some(_)) => {}
@@ -86,7 +115,7 @@ impl Builder {
     pub(super) fn map<'a>(
         &mut self,
         node: &'a Node,
-        path: &str,
+        path: At<'_>,
         step: Option<&str>,
     ) -> Option<&'a [Entry]> {
         match &node.kind {
@@ -102,7 +131,7 @@ impl Builder {
     pub(super) fn list<'a>(
         &mut self,
         node: &'a Node,
-        path: &str,
+        path: At<'_>,
         step: Option<&str>,
     ) -> Option<&'a [Node]> {
         match &node.kind {
@@ -118,12 +147,12 @@ impl Builder {
     pub(super) fn unknown_key(
         &mut self,
         entry: &Entry,
-        path: &str,
+        path: At<'_>,
         step: Option<&str>,
         known: &[&str],
     ) {
         let mut problem = Diagnostic::error(SHAPE, format!("unknown field `{}`", entry.key))
-            .path(path)
+            .path(path.to_string())
             .span(entry.key_span);
         if let Some(step) = step {
             problem = problem.step(step);
