@@ -96,6 +96,19 @@ impl<'a> Poll<'a> {
     }
 }
 
+/// [`call`], answering the response as the call's record holds it, for an action whose
+/// response is the call's: the step's record and the call's share it.
+pub(crate) async fn call_shared(
+    cx: &StepContext<'_>,
+    service: &str,
+    api: &str,
+    params: Value,
+) -> Result<std::sync::Arc<Value>, StepFailure> {
+    cx.call_shared(service, api, params)
+        .await
+        .map_err(|error| StepFailure::api(&format!("{service}.{api}"), &error))
+}
+
 /// A failure of the action itself (`FailureKind::Action`).
 pub(crate) fn failed(message: impl Into<String>) -> StepFailure {
     StepFailure::action(message)

@@ -7,6 +7,8 @@
 //! `Warnings` (references a step ran with as their literal text, RULINGS 12) and, per step,
 //! `Attempts`, `Response` and the script's `Stdout`/`Stderr`.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -141,9 +143,10 @@ pub struct CallRecord {
     pub api: String,
     /// The request parameters.
     pub params: Value,
-    /// The response, when the call succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<Value>,
+    /// The response, when the call succeeded: shared with the step's `Response` when the
+    /// step answers with it, as `aws:executeAwsApi` does.
+    #[serde(serialize_with = "shared_value", skip_serializing_if = "Option::is_none")]
+    pub response: Option<Arc<Value>>,
     /// The error, when it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::host::ApiError>,
@@ -194,9 +197,10 @@ pub struct StepExecution {
     /// `Outputs`: predefined and declared outputs (serialized as lists of strings).
     #[serde(serialize_with = "string_list_map", skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,
-    /// The action's whole response, as the outputs were selected from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<Value>,
+    /// The action's whole response, as the outputs were selected from (shared with the call
+    /// it came from, when it is a call's answer).
+    #[serde(serialize_with = "shared_value", skip_serializing_if = "Option::is_none")]
+    pub response: Option<Arc<Value>>,
     /// `FailureMessage`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
@@ -536,6 +540,17 @@ fn optional_timestamp<S: Serializer>(
 ) -> Result<S::Ok, S::Error> {
     match time {
         Some(time) => timestamp(time, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[allow(clippy::ref_option, reason = "serde's serialize_with passes &Option")]
+fn shared_value<S: Serializer>(
+    value: &Option<Arc<Value>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => value.serialize(serializer),
         None => serializer.serialize_none(),
     }
 }

@@ -265,7 +265,7 @@ impl Run {
                 Value::Object(output.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
             &predefined
         } else {
-            &output.response
+            &*output.response
         };
         for declared in &step.outputs {
             let selector = declared.selector.as_ref().map_err(|error| {
