@@ -19,7 +19,8 @@ use serde_json::Value;
 
 use crate::permissions::ActionCall;
 use crate::support::{
-    DesiredValues, PropertyCheck, PropertyMatch, Text, assertion_failed, call, split_api_inputs,
+    DesiredValues, PropertyCheck, PropertyMatch, Text, assertion_failed, call_shared,
+    split_api_inputs,
 };
 
 /// The action's name.
@@ -62,9 +63,9 @@ crate::support::forward_action!(AssertAwsResourceProperty);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let (inputs, check, params) = PropertyInputs::read(NAME, inputs)?;
-    let response = call(cx, inputs.service.as_str(), inputs.api.as_str(), params).await?;
+    let response = call_shared(cx, inputs.service.as_str(), inputs.api.as_str(), params).await?;
     match check.check(&response) {
-        PropertyMatch::Matched(_) => Ok(ActionOutput::response(response)),
+        PropertyMatch::Matched(_) => Ok(ActionOutput::shared_response(response)),
         found => Err(assertion_failed(check.describe(&found))),
     }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::permissions::ActionCall;
-use crate::support::{Text, call, split_api_inputs};
+use crate::support::{Text, call_shared, split_api_inputs};
 
 /// The action's name.
 pub const NAME: &str = "aws:executeAwsApi";
@@ -36,6 +36,6 @@ crate::support::forward_action!(ExecuteAwsApi);
 
 async fn run(inputs: Value, cx: &StepContext<'_>) -> Result<ActionOutput, StepFailure> {
     let (inputs, params): (Inputs, Value) = split_api_inputs(NAME, inputs, &["Service", "Api"])?;
-    let response = call(cx, inputs.service.as_str(), inputs.api.as_str(), params).await?;
-    Ok(ActionOutput::response(response))
+    let response = call_shared(cx, inputs.service.as_str(), inputs.api.as_str(), params).await?;
+    Ok(ActionOutput::shared_response(response))
 }

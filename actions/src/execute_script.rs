@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn success_puts_the_payload_under_payload() {
         let output = success(json!({"x": 1}));
-        assert_eq!(output.response, json!({"Payload": {"x": 1}}));
+        assert_eq!(*output.response, json!({"Payload": {"x": 1}}));
         assert_eq!(output.outputs["Payload"], json!({"x": 1}));
         assert_eq!(output.outputs["OutputPayload"], json!("{\"Payload\":{\"x\":1}}"));
     }

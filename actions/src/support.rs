@@ -96,6 +96,19 @@ impl<'a> Poll<'a> {
     }
 }
 
+/// [`call`], answering the response as the call's record holds it, for an action whose
+/// response is the call's: the step's record and the call's share it.
+pub(crate) async fn call_shared(
+    cx: &StepContext<'_>,
+    service: &str,
+    api: &str,
+    params: Value,
+) -> Result<std::sync::Arc<Value>, StepFailure> {
+    cx.call_shared(service, api, params)
+        .await
+        .map_err(|error| StepFailure::api(&format!("{service}.{api}"), &error))
+}
+
 /// A failure of the action itself (`FailureKind::Action`).
 pub(crate) fn failed(message: impl Into<String>) -> StepFailure {
     StepFailure::action(message)
@@ -211,18 +224,31 @@ pub(crate) fn split_api_inputs<T: DeserializeOwned>(
     inputs: Value,
     named: &[&str],
 ) -> Result<(T, Value), StepFailure> {
-    let Value::Object(mut all) = inputs else {
+    let Value::Object(all) = inputs else {
         return Err(StepFailure::invalid_inputs(format!(
             "invalid inputs for {action}: expected a map of inputs"
         )));
     };
-    let mut own = Map::new();
-    for name in named {
-        if let Some(value) = all.shift_remove(*name) {
-            own.insert((*name).to_string(), value);
+    // The parameters go to the call's record, which lives as long as the run: sized to what
+    // they hold, not to the inputs they came from.
+    let mut found: Vec<Option<Value>> = vec![None; named.len()];
+    let mut params = Map::with_capacity(
+        all.len().saturating_sub(named.iter().filter(|name| all.contains_key(**name)).count()),
+    );
+    for (key, value) in all {
+        match named.iter().position(|name| *name == key) {
+            Some(index) => found[index] = Some(value),
+            None => {
+                params.insert(key, value);
+            }
         }
     }
-    Ok((parse(action, Value::Object(own))?, Value::Object(all)))
+    let own: Map<String, Value> = named
+        .iter()
+        .zip(found)
+        .filter_map(|(name, value)| Some(((*name).to_string(), value?)))
+        .collect();
+    Ok((parse(action, Value::Object(own))?, Value::Object(params)))
 }
 
 /// Text: a string, or a number or boolean written where text is wanted (`ImageName: 2024`).

@@ -166,7 +166,7 @@ fn a_payload_is_read_by_selectors_under_payload_with_output_types() {
         "name": "web", "count": 3, "ok": true, "tags": ["a", "b"],
         "labels": {"env": "prod"}, "items": [{"id": 1}, {"id": 2}]
     });
-    assert_eq!(calc.response, Some(json!({ "Payload": payload })));
+    assert_eq!(calc.response.as_deref(), Some(&json!({ "Payload": payload })));
     let outputs: Vec<(&str, &Value)> =
         calc.outputs.iter().map(|(name, value)| (name.as_str(), value)).collect();
     assert_eq!(

@@ -63,7 +63,7 @@ scripts:
     assert_eq!(first.path, "aws[0]");
     assert_eq!((first.span.start.line, first.span.start.column), (3, 5));
     assert!(
-        matches!(&first.answers[..], [MockAnswer::Returns(value)] if *value == json!({"Reservations": []}))
+        matches!(&first.answers[..], [MockAnswer::Returns(value)] if **value == json!({"Reservations": []}))
     );
 
     let MockAnswer::Error(error) = &file.aws[1].answers[0] else { panic!("an error answer") };
@@ -80,7 +80,7 @@ scripts:
         matches!(&sequence[2], MockAnswer::Script(script) if script.path == "aws[3].sequence[2].script")
     );
     assert!(
-        matches!(&file.aws[4].answers[..], [MockAnswer::Returns(value)] if *value == json!({}))
+        matches!(&file.aws[4].answers[..], [MockAnswer::Returns(value)] if **value == json!({}))
     );
 
     assert_eq!(
@@ -372,7 +372,7 @@ fn files_are_loaded_from_disk() {
     let file = MockFile::load(&path).expect("loads");
     assert_eq!(file.origin, path);
     assert!(
-        matches!(&file.aws[0].answers[0], MockAnswer::Returns(value) if *value == json!({"X": 1}))
+        matches!(&file.aws[0].answers[0], MockAnswer::Returns(value) if **value == json!({"X": 1}))
     );
 
     let missing = dir.join("missing.yaml");

@@ -7,6 +7,8 @@
 //! `Warnings` (references a step ran with as their literal text, RULINGS 12) and, per step,
 //! `Attempts`, `Response` and the script's `Stdout`/`Stderr`.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -141,9 +143,10 @@ pub struct CallRecord {
     pub api: String,
     /// The request parameters.
     pub params: Value,
-    /// The response, when the call succeeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<Value>,
+    /// The response, when the call succeeded: shared with the step's `Response` when the
+    /// step answers with it, as `aws:executeAwsApi` does.
+    #[serde(serialize_with = "shared_value", skip_serializing_if = "Option::is_none")]
+    pub response: Option<Arc<Value>>,
     /// The error, when it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::host::ApiError>,
@@ -194,9 +197,10 @@ pub struct StepExecution {
     /// `Outputs`: predefined and declared outputs (serialized as lists of strings).
     #[serde(serialize_with = "string_list_map", skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,
-    /// The action's whole response, as the outputs were selected from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<Value>,
+    /// The action's whole response, as the outputs were selected from (shared with the call
+    /// it came from, when it is a call's answer).
+    #[serde(serialize_with = "shared_value", skip_serializing_if = "Option::is_none")]
+    pub response: Option<Arc<Value>>,
     /// `FailureMessage`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
@@ -526,7 +530,37 @@ pub fn as_text(value: &Value) -> String {
 }
 
 fn timestamp<S: Serializer>(time: &jiff::Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(&time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+    match service_time(*time) {
+        Some(text) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
+        None => serializer.collect_str(&time.strftime(SERVICE_TIME)),
+    }
+}
+
+/// How the record writes times: UTC, to the millisecond.
+const SERVICE_TIME: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+
+/// `time` written as [`SERVICE_TIME`] says, digit by digit: a record has a few times a step,
+/// and the general formatter costs more than the rest of the step's serialization. `None` for
+/// years without four digits, which the general formatter writes.
+fn service_time(time: jiff::Timestamp) -> Option<[u8; 24]> {
+    let civil = jiff::tz::Offset::UTC.to_datetime(time);
+    let year = u32::try_from(civil.year()).ok().filter(|year| (1000..=9999).contains(year))?;
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut value: u32| {
+        for slot in text[at..at + width].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    let digits = |value: i8| u32::from(value.unsigned_abs());
+    put(0, 4, year);
+    put(5, 2, digits(civil.month()));
+    put(8, 2, digits(civil.day()));
+    put(11, 2, digits(civil.hour()));
+    put(14, 2, digits(civil.minute()));
+    put(17, 2, digits(civil.second()));
+    put(20, 3, civil.subsec_nanosecond().unsigned_abs() / 1_000_000);
+    Some(text)
 }
 
 #[allow(clippy::ref_option, reason = "serde's serialize_with passes &Option")]
@@ -540,11 +574,22 @@ fn optional_timestamp<S: Serializer>(
     }
 }
 
+#[allow(clippy::ref_option, reason = "serde's serialize_with passes &Option")]
+fn shared_value<S: Serializer>(
+    value: &Option<Arc<Value>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => value.serialize(serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 fn string_list_map<S: Serializer>(
     map: &IndexMap<String, Value>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(map.iter().map(|(key, value)| (key, as_string_list(value))))
+    serializer.collect_map(map.iter().map(|(key, value)| (key, StringList(value))))
 }
 
 fn string_list_maps<S: Serializer>(
@@ -564,7 +609,40 @@ fn json_text_map<S: Serializer>(
     map: &IndexMap<String, Value>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(map.iter().map(|(key, value)| (key, value.to_string())))
+    serializer.collect_map(map.iter().map(|(key, value)| (key, JsonText(value))))
+}
+
+/// A value serialized as [`as_string_list`] makes it, without making it.
+struct StringList<'a>(&'a Value);
+
+impl Serialize for StringList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Text)),
+            other => serializer.collect_seq(std::iter::once(Text(other))),
+        }
+    }
+}
+
+/// A value serialized as [`as_text`] makes it, without making it.
+struct Text<'a>(&'a Value);
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::String(text) => serializer.serialize_str(text),
+            other => serializer.collect_str(other),
+        }
+    }
+}
+
+/// A value serialized as its compact JSON text, without making the text.
+struct JsonText<'a>(&'a Value);
+
+impl Serialize for JsonText<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self.0)
+    }
 }
 
 #[cfg(test)]
@@ -572,6 +650,60 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn times_are_written_in_utc_to_the_millisecond_as_the_general_formatter_writes_them() {
+        for text in [
+            "2026-12-07T19:16:18.340Z",
+            "2026-01-01T00:00:00Z",
+            "1999-12-31T23:59:59.999999999Z",
+            "2024-02-29T12:34:56.000999Z",
+            "1000-01-01T00:00:00.5Z",
+        ] {
+            let time: jiff::Timestamp = text.parse().unwrap();
+            let fast = service_time(time).map(|bytes| String::from_utf8(bytes.to_vec()).unwrap());
+            assert_eq!(fast, Some(time.strftime(SERVICE_TIME).to_string()), "{text}");
+        }
+        let ancient: jiff::Timestamp = "0999-12-31T23:59:59Z".parse().unwrap();
+        assert_eq!(service_time(ancient), None);
+        let value = serde_json::to_value(CallRecord {
+            automation_execution_id: "x".into(),
+            step_name: "s".into(),
+            service: "ssm".into(),
+            api: "GetParameter".into(),
+            params: json!({}),
+            response: None,
+            error: None,
+            time: ancient,
+            account: None,
+            region: None,
+        })
+        .unwrap();
+        assert_eq!(value["Time"], json!("0999-12-31T23:59:59.000Z"));
+    }
+
+    #[test]
+    fn lists_and_json_texts_serialize_as_the_values_they_are_made_from() {
+        let values = [json!("a"), json!(5), json!(["a", 1, {"k": "v\\\"q"}]), json!({"k": [true]})];
+        let map: IndexMap<String, Value> =
+            values.iter().enumerate().map(|(i, v)| (i.to_string(), v.clone())).collect();
+        let made = |f: fn(&Value) -> Value| {
+            serde_json::to_string(&map.iter().map(|(k, v)| (k, f(v))).collect::<IndexMap<_, _>>())
+                .unwrap()
+        };
+        let lists = {
+            let mut out = serde_json::Serializer::new(Vec::new());
+            string_list_map(&map, &mut out).unwrap();
+            String::from_utf8(out.into_inner()).unwrap()
+        };
+        assert_eq!(lists, made(|v| json!(as_string_list(v))));
+        let texts = {
+            let mut out = serde_json::Serializer::new(Vec::new());
+            json_text_map(&map, &mut out).unwrap();
+            String::from_utf8(out.into_inner()).unwrap()
+        };
+        assert_eq!(texts, made(|v| json!(v.to_string())));
+    }
 
     #[test]
     fn values_list_as_the_service_lists_them() {

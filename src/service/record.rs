@@ -103,7 +103,7 @@ pub fn step(value: &Value) -> Result<StepExecution, RecordError> {
         execution_end_time: time(value, "ExecutionEndTime")?,
         inputs,
         outputs: string_lists(value.get("Outputs")),
-        response: text(value, "Response").map(Value::String),
+        response: text(value, "Response").map(|text| std::sync::Arc::new(Value::String(text))),
         failure_message: text(value, "FailureMessage"),
         failure_details: value
             .get("FailureDetails")

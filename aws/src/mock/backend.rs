@@ -86,6 +86,11 @@ impl MockAws {
     /// Answers `request`: the first rule whose service, API and params match answers it, with
     /// the answer its count of earlier calls selects.
     pub fn answer(&self, request: &ApiRequest) -> Result<Value, ApiError> {
+        self.answer_shared(request).map(Arc::unwrap_or_clone)
+    }
+
+    /// [`MockAws::answer`], with a `returns` answer shared rather than copied.
+    pub fn answer_shared(&self, request: &ApiRequest) -> Result<Arc<Value>, ApiError> {
         let found = self.file.aws.iter().enumerate().find(|(_, rule)| {
             rule.service == request.service
                 && rule.api == request.api
@@ -99,7 +104,9 @@ impl MockAws {
         match rule.answer_for(calls) {
             Some(MockAnswer::Returns(response)) => Ok(response.clone()),
             Some(MockAnswer::Error(error)) => Err(error.clone()),
-            Some(MockAnswer::Script(script)) => self.run_script(rule, script, request, calls),
+            Some(MockAnswer::Script(script)) => {
+                self.run_script(rule, script, request, calls).map(Arc::new)
+            }
             // The parser never builds a rule without answers.
             None => {
                 Err(ApiError::new(MOCK_SCRIPT_ERROR, format!("mock {} has no answer", rule.path)))
@@ -274,6 +281,10 @@ impl MockAws {
 impl AwsBackend for MockAws {
     fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>> {
         Box::pin(async move { self.answer(&request) })
+    }
+
+    fn call_shared(&self, request: ApiRequest) -> BoxFuture<'_, Result<Arc<Value>, ApiError>> {
+        Box::pin(async move { self.answer_shared(&request) })
     }
 }
 

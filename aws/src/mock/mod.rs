@@ -250,8 +250,8 @@ impl AnswerSource {
 /// One answer to a call.
 #[derive(Clone, Debug)]
 pub enum MockAnswer {
-    /// `returns`: this response.
-    Returns(Value),
+    /// `returns`: this response, handed out shared to every call it answers.
+    Returns(Arc<Value>),
     /// `error`: this API error.
     Error(ApiError),
     /// `script`: the response (or API error) a rhai script computes from `params` and `calls`.

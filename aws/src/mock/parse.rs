@@ -345,8 +345,10 @@ impl Parser {
         match entry.key.as_str() {
             "returns" => match &node.kind {
                 // `returns:` with nothing after it answers an empty response.
-                NodeKind::Null => Some(MockAnswer::Returns(Value::Object(serde_json::Map::new()))),
-                NodeKind::Map(_) => Some(MockAnswer::Returns(node.to_json())),
+                NodeKind::Null => {
+                    Some(MockAnswer::Returns(Arc::new(Value::Object(serde_json::Map::new()))))
+                }
+                NodeKind::Map(_) => Some(MockAnswer::Returns(Arc::new(node.to_json()))),
                 _ => {
                     self.invalid(
                         node.span,

@@ -34,8 +34,9 @@ pub trait Action: Send + Sync {
 /// What an action produced.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionOutput {
-    /// The response that declared output selectors read (`$.Payload.x` reads `Payload`).
-    pub response: Value,
+    /// The response that declared output selectors read (`$.Payload.x` reads `Payload`),
+    /// shared with the record of the call it came from when it is a call's answer.
+    pub response: Arc<Value>,
     /// Outputs the action always has (SPEC section 6), by name.
     pub outputs: IndexMap<String, Value>,
     /// What a script printed.
@@ -47,6 +48,12 @@ pub struct ActionOutput {
 impl ActionOutput {
     /// An output whose response is `response` and which has no predefined outputs.
     pub fn response(response: Value) -> Self {
+        Self::shared_response(Arc::new(response))
+    }
+
+    /// An output whose response is `response`, kept as it is shared (a call's answer from
+    /// [`StepContext::call_shared`]).
+    pub fn shared_response(response: Arc<Value>) -> Self {
         Self { response, ..Self::default() }
     }
 
@@ -208,30 +215,51 @@ impl StepContext<'_> {
     /// throttling errors are retried with exponential backoff on the run's clock, as the
     /// service does, up to [`THROTTLE_RETRIES`] times.
     pub async fn call(&self, service: &str, api: &str, params: Value) -> Result<Value, ApiError> {
+        self.call_shared(service, api, params).await.map(Arc::unwrap_or_clone)
+    }
+
+    /// [`call`](Self::call), answering the response as the call's record holds it, for an
+    /// action whose response is the call's (`aws:executeAwsApi`): the step's record and the
+    /// call's then share it.
+    pub async fn call_shared(
+        &self,
+        service: &str,
+        api: &str,
+        mut params: Value,
+    ) -> Result<Arc<Value>, ApiError> {
         let mut delay = Duration::from_secs(1);
         let mut retries = 0;
         loop {
             let request = ApiRequest::new(service, api, params.clone())
                 .with_step(self.step)
                 .with_location(self.environment.host.context.location.clone());
-            let answer = self.environment.host.aws.call(request).await;
-            self.record(service, api, params.clone(), &answer);
-            match answer {
-                Err(error) if error.is_throttling() && retries < THROTTLE_RETRIES => {
-                    retries += 1;
-                    self.sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
-                other => return other,
+            let answer = self.environment.host.aws.call_shared(request).await;
+            let retry =
+                retries < THROTTLE_RETRIES && answer.as_ref().is_err_and(ApiError::is_throttling);
+            // The last attempt's parameters go to the record as they are.
+            let recorded = if retry { params.clone() } else { std::mem::take(&mut params) };
+            self.record(service, api, recorded, &answer);
+            if !retry {
+                return answer;
             }
+            retries += 1;
+            self.sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(30));
         }
     }
 
     /// Puts a call and its answer in the run's record and tells the observer.
-    fn record(&self, service: &str, api: &str, params: Value, answer: &Result<Value, ApiError>) {
+    fn record(
+        &self,
+        service: &str,
+        api: &str,
+        params: Value,
+        answer: &Result<Arc<Value>, ApiError>,
+    ) {
         if let Ok(response) = answer {
             self.environment.host.context.secrets.learn_from_call(service, api, &params, response);
         }
+        let location = self.environment.host.context.location.as_ref();
         let call = CallRecord {
             automation_execution_id: self.environment.run_ref.execution_id.clone(),
             step_name: self.step.to_string(),
@@ -241,8 +269,8 @@ impl StepContext<'_> {
             response: answer.as_ref().ok().cloned(),
             error: answer.as_ref().err().cloned(),
             time: self.now(),
-            account: self.environment.host.context.location.as_ref().map(|l| l.account.clone()),
-            region: self.environment.host.context.location.as_ref().map(|l| l.region.clone()),
+            account: location.map(|l| l.account.clone()),
+            region: location.map(|l| l.region.clone()),
         };
         self.environment.emit(&Event::AwsCall { run: &self.environment.run_ref, call: &call });
         self.environment.record_call(call);
@@ -341,7 +369,7 @@ impl ScriptCalls for StepContext<'_> {
             .with_step(self.step)
             .with_location(self.environment.host.context.location.clone());
         self.environment.host.aws.observe(&request, &answer);
-        self.record(service, api, request.params, &answer);
+        self.record(service, api, request.params, &answer.map(Arc::new));
     }
 }
 

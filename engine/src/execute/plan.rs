@@ -25,6 +25,9 @@ pub struct Plan {
     /// The main steps, in order.
     pub main: Vec<StepId>,
     by_name: IndexMap<String, StepId>,
+    /// Each selector text compiled once, while the plan is made: long runbooks repeat the
+    /// same few (`$.Payload.x` on every step).
+    selectors: IndexMap<String, Result<Arc<Selector>, String>>,
 }
 
 /// Where a step sits.
@@ -82,7 +85,7 @@ pub struct PlannedStep {
 #[derive(Debug)]
 pub(crate) struct PlannedOutput {
     pub(crate) name: String,
-    pub(crate) selector: Result<Selector, String>,
+    pub(crate) selector: Result<Arc<Selector>, String>,
     pub(crate) ty: ValueType,
 }
 
@@ -143,6 +146,14 @@ impl PlannedCondition {
     }
 }
 
+/// How many steps `steps` holds, loop bodies included.
+fn count_steps(steps: &[Step]) -> usize {
+    steps
+        .iter()
+        .map(|step| 1 + step.loop_inputs.as_ref().map_or(0, |body| count_steps(&body.steps)))
+        .sum()
+}
+
 impl JumpTarget {
     /// `jump`'s target, not found yet.
     fn new(jump: Jump<'_>) -> Self {
@@ -155,13 +166,17 @@ impl Plan {
     /// the step is reached, as in the service.
     pub fn new(document: Arc<Document>) -> Self {
         let steps = Arc::clone(&document);
-        let mut plan =
-            Self { document, steps: Vec::new(), main: Vec::new(), by_name: IndexMap::new() };
+        let count = count_steps(&steps.steps);
+        let mut plan = Self {
+            document,
+            steps: Vec::with_capacity(count),
+            main: Vec::new(),
+            by_name: IndexMap::with_capacity(count),
+            selectors: IndexMap::new(),
+        };
         plan.main = plan.add_scope(&steps.steps, Scope::Main);
         plan.resolve_jumps();
-        // The plan lives as long as the run: room left by growing is given back.
-        plan.steps.shrink_to_fit();
-        plan.by_name.shrink_to_fit();
+        plan.selectors = IndexMap::new();
         plan
     }
 
@@ -218,7 +233,7 @@ impl Plan {
             .iter()
             .map(|output| PlannedOutput {
                 name: output.name.value.clone(),
-                selector: Selector::compile(&output.selector.value),
+                selector: self.selector(&output.selector.value),
                 ty: output.value_type(),
             })
             .collect();
@@ -280,6 +295,16 @@ impl Plan {
             }));
         }
         id
+    }
+
+    /// `text` compiled, once per plan.
+    fn selector(&mut self, text: &str) -> Result<Arc<Selector>, String> {
+        if let Some(compiled) = self.selectors.get(text) {
+            return compiled.clone();
+        }
+        let compiled = Selector::compile(text).map(Arc::new);
+        self.selectors.insert(text.to_string(), compiled.clone());
+        compiled
     }
 
     /// The step named `name`.

@@ -4,6 +4,7 @@
 //! interchangeable behind it.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -162,6 +163,13 @@ impl ApiError {
 pub trait AwsBackend: Send + Sync {
     /// Makes `request` and returns the response as JSON, in the shape boto3 returns it.
     fn call(&self, request: ApiRequest) -> BoxFuture<'_, Result<Value, ApiError>>;
+
+    /// [`AwsBackend::call`], answering a response that may be shared: a backend whose answers
+    /// are fixed (a mock's `returns`) hands out the one it holds, and the run keeps it in the
+    /// step's record and the call's without a copy. By default, the answer of `call`.
+    fn call_shared(&self, request: ApiRequest) -> BoxFuture<'_, Result<Arc<Value>, ApiError>> {
+        Box::pin(async move { self.call(request).await.map(Arc::new) })
+    }
 
     /// Learns of a call made around this backend, straight to AWS (a script's own botocore on
     /// a real run), with the answer AWS gave. Only backends that keep calls (a recorder) care.

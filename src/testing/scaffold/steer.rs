@@ -34,7 +34,7 @@ pub(super) fn repair(
             .find(|call| call.step_name == name && api.is_none_or(|api| call.api == api))
     };
     let patched = |call: &runbook_engine::record::CallRecord, selector: &str, value: Value| {
-        let mut answer = call.response.clone().unwrap_or_else(|| json!({}));
+        let mut answer = call.response.as_deref().cloned().unwrap_or_else(|| json!({}));
         // A command's plugins end as its invocation does.
         if call.api == "ListCommandInvocations" {
             set_selected(
@@ -248,7 +248,7 @@ pub(super) fn apply(
                 tried.execution.calls.iter().rev().find(|call| call.step_name == *step)
             });
             let patched = match (selector, call) {
-                (Some(selector), Some(call)) => call.response.clone().and_then(|mut answer| {
+                (Some(selector), Some(call)) => call.response.as_deref().cloned().and_then(|mut answer| {
                     set_selected(&mut answer, &selector, value.clone()).then(|| {
                         json!({"service": call.service, "api": call.api, "params": call.params, "returns": answer})
                     })

@@ -88,8 +88,9 @@ impl Run {
             .with_output("ExecutionId", json!(child.automation_execution_id))
             .with_output("Status", json!(status.as_str()));
         // Declared outputs select from the predefined ones (`$.Output`).
-        action.response =
-            Value::Object(action.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        action.response = std::sync::Arc::new(Value::Object(
+            action.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ));
         let child = Box::new(child);
         if status != Status::Success {
             let reason =

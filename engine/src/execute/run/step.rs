@@ -68,7 +68,7 @@ impl Run {
         if let Value::Object(map) = shown {
             self.records[index].inputs = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
-        let inputs = match checked {
+        let mut inputs = match checked {
             Ok(inputs) => inputs,
             Err((message, _)) => {
                 return self.end_step(step, index, Err(StepFailure::invalid_inputs(message)), 0);
@@ -90,7 +90,13 @@ impl Run {
                 attempt,
                 max_attempts: step.max_attempts,
             });
-            let outcome = self.attempt(step, inputs.clone()).await;
+            // The last attempt takes the inputs themselves.
+            let given = if attempt >= step.max_attempts {
+                std::mem::take(&mut inputs)
+            } else {
+                inputs.clone()
+            };
+            let outcome = self.attempt(step, given).await;
             match outcome {
                 Ok(output) => break Ok(output),
                 Err(failure)
@@ -265,7 +271,7 @@ impl Run {
                 Value::Object(output.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
             &predefined
         } else {
-            &output.response
+            &*output.response
         };
         for declared in &step.outputs {
             let selector = declared.selector.as_ref().map_err(|error| {
