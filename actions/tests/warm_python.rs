@@ -252,3 +252,20 @@ def h(events, context):
         assert_eq!(seen["hidden"], json!([]), "{seen}");
     }
 }
+
+#[test]
+fn when_the_warm_interpreter_dies_later_steps_run_cold() {
+    support::assert_boto3();
+    // A warm interpreter of its own, since this test ends it.
+    let runner = PythonRunner::new(None).with_warm_interpreter(true);
+    assert!(runner.warm_up(), "the warm interpreter starts");
+    let killer = "import os, signal\n\ndef h(e, c):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 'killed'\n";
+    assert_eq!(payload(run(&runner, &request(&runner, killer))), json!("killed"));
+    let script = "import sys\n\ndef h(events, context):\n    return 'boto3' in sys.modules\n";
+    // A child forked before its parent died may still serve one step; the steps after it
+    // start interpreters of their own.
+    let seen: Vec<Value> =
+        (0..3).map(|_| payload(run(&runner, &request(&runner, script)))).collect();
+    assert_eq!(seen.last(), Some(&json!(false)), "{seen:?}");
+    assert!(!runner.is_warm());
+}

@@ -164,11 +164,12 @@ impl Zygote {
         let deadline = std::time::Instant::now() + CONNECT_LIMIT;
         let mut state = lock(&self.shared.state);
         loop {
-            if let Some(spare) = state.spares.pop_front() {
-                return Ok(spare);
-            }
+            // Once something failed, even a spare that is ready is not trusted.
             if let Some(message) = &state.failed {
                 return Err(io::Error::other(message.clone()));
+            }
+            if let Some(spare) = state.spares.pop_front() {
+                return Ok(spare);
             }
             let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
                 return Err(io::Error::other("no forked child was ready in time"));
@@ -227,9 +228,13 @@ fn listen(answers: impl BufRead, shared: &Shared) {
             }
         }
     }
-    // The warm interpreter is gone: whoever still waits learns it now.
+    // The warm interpreter is gone: whoever still waits learns it now, and its spares, whose
+    // exit could not be told, are given no step.
     let mut state = lock(&shared.state);
     state.failed = Some("the warm interpreter ended".to_string());
+    for spare in std::mem::take(&mut state.spares) {
+        let _ = spare.lifeline.shutdown(std::net::Shutdown::Both);
+    }
     for (_, exits) in std::mem::take(&mut state.exits) {
         // Killed: its parent is gone, so its status cannot be known.
         exits.exited(9);
