@@ -29,13 +29,15 @@ fn main() {
     warm_against_cold();
 }
 
-/// Times `steps` runs of the trivial step with `runner`, after one untimed run; the median.
+/// Times `steps` runs of the trivial step with `runner`, after one untimed run, each `pause`
+/// after the one before; the median.
 #[allow(clippy::disallowed_methods, reason = "a benchmark measures real time")]
-fn median_step(runner: &PythonRunner, steps: usize) -> Duration {
+fn median_step(runner: &PythonRunner, steps: usize, pause: Duration) -> Duration {
     let request = trivial_request();
     runner.run_blocking(&request).expect("warm-up run");
     let mut times: Vec<Duration> = (0..steps)
         .map(|_| {
+            std::thread::sleep(pause);
             let started = std::time::Instant::now();
             let output = runner.run_blocking(&request).expect("a trivial step succeeds");
             assert_eq!(output.payload, json!({"double": 42}));
@@ -46,22 +48,28 @@ fn median_step(runner: &PythonRunner, steps: usize) -> Duration {
     times[times.len() / 2]
 }
 
-/// Prints the warm runner step against the cold one, measured now, as a ratio.
+/// Prints the warm runner step against the cold one, measured now, as a ratio: steps one right
+/// after the other (a warm step may then wait for its child to be forked) and steps apart (as
+/// in a runbook whose script steps have other steps between them).
 #[allow(clippy::print_stdout, reason = "the ratio is this benchmark's report")]
 fn warm_against_cold() {
-    let cold = median_step(&PythonRunner::new(None).with_warm_interpreter(false), 20);
+    let apart = Duration::from_millis(20);
+    let cold = median_step(&PythonRunner::new(None).with_warm_interpreter(false), 20, apart);
     let runner = PythonRunner::new(None);
     assert!(runner.warm_up(), "the warm interpreter starts");
-    let warm = median_step(&runner, 50);
+    let warm = median_step(&runner, 50, Duration::ZERO);
+    let warm_apart = median_step(&runner, 50, apart);
     let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
-    println!(
-        "warm/cold: a trivial Python step takes {:.2} ms warm and {:.2} ms cold (median): {:.3} \
-         of a cold start ({:.1}x faster)",
-        ms(warm),
-        ms(cold),
-        warm.as_secs_f64() / cold.as_secs_f64(),
-        cold.as_secs_f64() / warm.as_secs_f64()
-    );
+    for (warm, how) in [(warm, "one right after the other"), (warm_apart, "20 ms apart")] {
+        println!(
+            "warm/cold: a trivial Python step takes {:.2} ms warm ({how}) and {:.2} ms cold \
+             (median): {:.3} of a cold start ({:.1}x faster)",
+            ms(warm),
+            ms(cold),
+            warm.as_secs_f64() / cold.as_secs_f64(),
+            cold.as_secs_f64() / warm.as_secs_f64()
+        );
+    }
 }
 
 fn trivial_request() -> ScriptRequest {

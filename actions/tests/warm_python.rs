@@ -170,3 +170,102 @@ fn the_first_step_runs_in_a_process_of_its_own_without_waiting_for_the_warm_inte
     assert!(runner.warm_up(), "the first step started the warm interpreter");
     assert_eq!(payload(run(&runner, &request(&runner, script))), json!(true));
 }
+
+#[test]
+fn each_warm_step_starts_in_a_new_folder_that_holds_only_its_script() {
+    let runner = warm();
+    let script = r#"
+import os
+import tempfile
+
+def h(events, context):
+    here = os.getcwd()
+    return {
+        "files": sorted(os.listdir(here)),
+        "cwd": here,
+        "temp": os.path.dirname(here) == os.path.realpath(tempfile.gettempdir()),
+    }
+"#;
+    let request = request(&runner, script);
+    let first = payload(run(&runner, &request));
+    let second = payload(run(&runner, &request));
+    for seen in [&first, &second] {
+        assert_eq!(seen["files"], json!(["customer_script.py"]), "{seen}");
+        assert_eq!(seen["temp"], json!(true), "{seen}");
+    }
+    assert_ne!(first["cwd"], second["cwd"], "each step has a folder of its own");
+    let gone = first["cwd"].as_str().expect("a path");
+    assert!(!std::path::Path::new(gone).exists(), "the first step's folder is removed");
+}
+
+#[test]
+fn a_warm_step_s_environment_is_the_one_it_is_given_whatever_the_step_before_changed() {
+    let runner = warm();
+    let script = r#"
+import os
+
+def h(events, context):
+    seen = {name: os.environ.get(name) for name in ("RUNBOOK_GIVEN", "PATH", "PYTHONIOENCODING")}
+    os.environ.pop("PATH", None)
+    os.environ["PYTHONIOENCODING"] = "latin-1"
+    return seen
+"#;
+    let mut given = request(&runner, script);
+    given.env = vec![("RUNBOOK_GIVEN".to_string(), "first".to_string())];
+    let first = payload(run(&runner, &given));
+    let second = payload(run(&runner, &request(&runner, script)));
+    assert_eq!(first["RUNBOOK_GIVEN"], json!("first"), "{first}");
+    assert_eq!(second["RUNBOOK_GIVEN"], Value::Null, "a variable given to one step only: {second}");
+    for seen in [&first, &second] {
+        assert!(seen["PATH"].is_string(), "a variable the step before removed is back: {seen}");
+        assert_eq!(seen["PYTHONIOENCODING"], json!("utf-8"), "{seen}");
+    }
+}
+
+#[test]
+fn modules_paths_and_threads_of_one_warm_step_are_not_seen_by_the_next() {
+    let runner = warm();
+    let script = r#"
+import sys
+import threading
+import time
+
+def h(events, context):
+    seen = {
+        "module": "runbook_marker" in sys.modules,
+        "path": "/runbook-marker" in sys.path,
+        "threads": sorted(thread.name for thread in threading.enumerate()),
+        "hidden": [name for name in ("s", "customer_script") if name in sys.modules and name != __name__],
+    }
+    sys.modules["runbook_marker"] = sys
+    sys.path.append("/runbook-marker")
+    threading.Thread(target=time.sleep, args=(30,), name="left-running", daemon=True).start()
+    return seen
+"#;
+    let request = request(&runner, script);
+    let first = payload(run(&runner, &request));
+    let second = payload(run(&runner, &request));
+    for seen in [&first, &second] {
+        assert_eq!(seen["module"], json!(false), "{seen}");
+        assert_eq!(seen["path"], json!(false), "{seen}");
+        assert_eq!(seen["threads"], json!(["MainThread", "runbook-lifeline"]), "{seen}");
+        assert_eq!(seen["hidden"], json!([]), "{seen}");
+    }
+}
+
+#[test]
+fn when_the_warm_interpreter_dies_later_steps_run_cold() {
+    support::assert_boto3();
+    // A warm interpreter of its own, since this test ends it.
+    let runner = PythonRunner::new(None).with_warm_interpreter(true);
+    assert!(runner.warm_up(), "the warm interpreter starts");
+    let killer = "import os, signal\n\ndef h(e, c):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 'killed'\n";
+    assert_eq!(payload(run(&runner, &request(&runner, killer))), json!("killed"));
+    let script = "import sys\n\ndef h(events, context):\n    return 'boto3' in sys.modules\n";
+    // A child forked before its parent died may still serve one step; the steps after it
+    // start interpreters of their own.
+    let seen: Vec<Value> =
+        (0..3).map(|_| payload(run(&runner, &request(&runner, script)))).collect();
+    assert_eq!(seen.last(), Some(&json!(false)), "{seen:?}");
+    assert!(!runner.is_warm());
+}

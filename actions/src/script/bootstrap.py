@@ -1,7 +1,8 @@
 # Runs one aws:executeScript handler for runbook-actions' Python runner.
 #
 # Started as `python3 -B -u -c <this file> REQUEST`. REQUEST is a JSON file written by the
-# runner: {"step", "handler", "source": {"kind", "path", "display"}, "paths": [...], "payload",
+# runner (a child of the warm interpreter, zygote.py, gets it on its lifeline instead and calls
+# run()): {"step", "handler", "source": {"kind", "path", "display"}, "paths": [...], "payload",
 # "result", "hide": [[prefix, shown_as], ...], "lifeline": bool, "bridge": bool}. "paths" go first on sys.path
 # (a .zip of libraries that comes with an inline script). The outcome goes to the file named by
 # "result", never to stdout, so whatever the script prints cannot corrupt it:
@@ -38,11 +39,33 @@ class _Lifeline(object):
         self.arrived = threading.Condition()
         self.replies = []
         self.closed = False
+        # Set once the watcher may read: until then the lifeline is read by first().
+        self.open = threading.Event()
+        self.open.set()
+        self.pending = b""
+
+    def first(self):
+        """Reads the first line the runner sends, as JSON, then lets the watcher read the rest;
+        `None` when the lifeline closes first. For a lifeline watched with `held`."""
+        line = b""
+        try:
+            while b"\n" not in line:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    return None
+                line += chunk
+        except OSError:
+            return None
+        finally:
+            line, _, self.pending = line.partition(b"\n")
+            self.open.set()
+        return json.loads(line.decode("utf-8"))
 
     def watch(self):
         import signal
 
-        pending = b""
+        self.open.wait()
+        pending = self.pending
         try:
             while True:
                 chunk = os.read(self.fd, 65536)
@@ -93,7 +116,9 @@ class _Lifeline(object):
                 return json.loads(self.replies.pop(0).decode("utf-8"))
 
 
-def _watch_lifeline():
+def _watch_lifeline(held=False):
+    """Watches standard input as the lifeline, on a thread of its own; with `held`, the thread
+    reads only once the first line has been read with `first()`."""
     import threading
 
     # Only a process leading its own group may take the group down: anything else would kill
@@ -109,6 +134,8 @@ def _watch_lifeline():
     except OSError:
         return None
     lifeline = _Lifeline(fd)
+    if held:
+        lifeline.open.clear()
     threading.Thread(target=lifeline.watch, name="runbook-lifeline", daemon=True).start()
     return lifeline
 
@@ -602,6 +629,14 @@ def _end_descendants():
     process, the reaper, and go in the next round."""
     import signal
 
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        # No child, living or not reaped: since this process is the reaper of everything the
+        # script started, nothing it started is left.
+        return
+    except OSError:
+        pass
     for _ in range(10000):
         children = _children()
         if not children:
@@ -623,6 +658,11 @@ def main(request_path):
         request = json.load(file)
     lifeline = _watch_lifeline() if request.get("lifeline") else None
     _adopt_orphans()
+    run(request, lifeline)
+
+
+def run(request, lifeline):
+    """Runs the step of `request` in this process, which watches `lifeline`, and ends it."""
     result = request["result"]
     hide = request.get("hide", [])
     aws = os.environ.pop("RUNBOOK_SCRIPT_AWS", "")
@@ -684,7 +724,7 @@ def main(request_path):
     os._exit(0)
 
 
-# Started with a request, run it; a warm interpreter (zygote.py) calls main() in each child it
-# forks instead.
+# Started with a request, run it; a warm interpreter (zygote.py) calls run() in each child it
+# forks instead, with the request its runner sent on the lifeline.
 if len(sys.argv) > 1:
     main(sys.argv[1])

@@ -284,9 +284,6 @@ impl PythonRunner {
             "lifeline": cfg!(unix),
             "bridge": bridge,
         });
-        private_file(&request_path, description.to_string().as_bytes())
-            .map_err(|error| internal(format!("cannot write the script's request: {error}")))?;
-
         let mut env = vec![("PYTHONIOENCODING".to_string(), "utf-8".to_string())];
         let remove: Vec<String> = if sealed::is_dry(&request.env) {
             let sealed = sealed::environment(dir).map_err(|error| {
@@ -302,15 +299,19 @@ impl PythonRunner {
         let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
         let remove = remove.as_slice();
         env.extend(request.env.iter().cloned());
+        // A forked child gets the request on its lifeline; a new interpreter reads it from a
+        // file.
         #[cfg(unix)]
         if let Some(zygote) = self.warm.ready() {
-            match zygote.fork(dir, &request_path, &env, remove, request.timeout) {
+            match zygote.fork(dir, &description, &env, remove, request.timeout) {
                 Ok(running) => return Ok(running),
                 // A warm interpreter that fails once is not trusted again: this step and the
                 // next run cold.
                 Err(_) => self.warm.set_broken(),
             }
         }
+        private_file(&request_path, description.to_string().as_bytes())
+            .map_err(|error| internal(format!("cannot write the script's request: {error}")))?;
         let mut command = Command::new(executable);
         command.args(["-B", "-u", "-c", BOOTSTRAP]).arg(&request_path).current_dir(dir);
         for name in remove {

@@ -2,18 +2,23 @@
 # imported once, then each step runs in a child forked from this process, which starts from
 # this state and nothing a previous step did.
 #
-# Started as `python3 -B -u -c <bootstrap.py + this file>`, with no request. Orders come on
-# standard input, one JSON line each; answers go to standard output, one JSON line each:
-#   {"id": N, "socket": PATH, "dir": DIR, "request": PATH, "env": {...}, "remove": [...]}
-#     -> {"forked": N, "pid": PID}, later {"exited": PID, "status": WAIT_STATUS}
-#     -> {"failed": N, "message": "..."} when no child could be forked
-# The first line written is {"ready": true}. When standard input closes, this process ends.
+# Started as `python3 -B -u -c <bootstrap.py + this file>`, with no request, its standard
+# input a socket to the runner and its standard output a pipe. Orders come on standard input,
+# one line each; answers go to standard output, one JSON line each. The first line written is
+# {"ready": true}. When standard input closes, this process ends.
+#   b"spare\n"  forks a spare child
+#     -> {"failed": "..."} when no child could be forked
+#   and for every child that ends: {"exited": PID, "status": WAIT_STATUS}
 #
-# Each child is forked before its order comes (one spare waits at a time, on a pipe of its own),
-# so that a step does not wait for the fork. A child leads its own process group, connects
-# three times to the order's socket (sending b"o", b"e", then b"l", each followed by its pid and
-# a newline) to make its standard output, standard error and lifeline, moves to the order's
-# folder, sets its environment and runs the bootstrap's main().
+# A spare child is forked before the step it will run is known, so that a step waits neither
+# for the fork nor for anything that does not depend on the step: the child leads its own
+# process group, touches what a step touches (see _rehearse), makes its standard output,
+# standard error and lifeline (three socket pairs) and starts watching its lifeline. Last, it
+# hands the runner's ends of the three to the runner on the socket it inherited, with its pid
+# as the message ("PID\n"), which says it is ready. Then it waits for its step on the lifeline,
+# one JSON line:
+#   {"dir": DIR, "env": {...}, "remove": [...], "request": <the bootstrap's request>}
+# moves to DIR, sets its environment and runs the bootstrap's run().
 
 
 def _serve():
@@ -64,37 +69,28 @@ def _serve():
                 return
             say({"exited": pid, "status": status})
 
-    def child(order):
-        import io
-        import socket
-
+    def spare():
+        """Forks a child that hands its streams to the runner and waits for its step."""
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
         try:
-            streams = []
-            for tag in (b"o", b"e", b"l"):
-                stream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                stream.connect(order["socket"])
-                stream.sendall(tag + str(os.getpid()).encode("ascii") + b"\n")
-                streams.append(stream)
-            for fd, stream in zip((1, 2, 0), streams):
-                os.dup2(stream.fileno(), fd)
-                stream.close()
-            sys.stdout = io.TextIOWrapper(
-                io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True
-            )
-            sys.stderr = io.TextIOWrapper(
-                io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True
-            )
-            sys.stdin = open(os.devnull, encoding="utf-8")
-            os.chdir(order["dir"])
-            for name in order.get("remove", []):
-                os.environ.pop(name, None)
-            os.environ.update(order.get("env", {}))
-            global _SAY_END_BEFORE_EXIT
-            _SAY_END_BEFORE_EXIT = True
-            main(order["request"])
+            pid = os.fork()
+        except OSError as error:
+            say({"failed": "no child could be forked: {}".format(error)})
+            return
+        if pid != 0:
+            return
+        try:
+            global _RUNNER
+            # The socket to the runner, which standard input is until the lifeline replaces it.
+            _RUNNER = os.dup(0)
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.close(wake_read)
+            os.close(wake_write)
+            os.setpgid(0, 0)
+            _wait_for_step()
         except BaseException:
-            import traceback
-
             try:
                 traceback.print_exc()
                 sys.stderr.flush()
@@ -102,59 +98,6 @@ def _serve():
                 pass
         os._exit(70)
 
-    def spare():
-        """Forks the child that runs the next order, so that the step that sends it does not
-        wait for the fork: the child waits for its order on a pipe of its own. Returns its
-        pid and the pipe's end to write the order to, or None when it cannot be forked."""
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-        try:
-            read_end, write_end = os.pipe()
-        except OSError:
-            return None
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return None
-        if pid == 0:
-            try:
-                signal.set_wakeup_fd(-1)
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                os.close(wake_read)
-                os.close(wake_write)
-                os.close(write_end)
-                os.setpgid(0, 0)
-                line = b""
-                while not line.endswith(b"\n"):
-                    chunk = os.read(read_end, 65536)
-                    if not chunk:
-                        # This process ended without an order for it.
-                        os._exit(0)
-                    line += chunk
-                os.close(read_end)
-                order = _json.loads(line.decode("utf-8"))
-            except BaseException:
-                os._exit(70)
-            child(order)
-        os.close(read_end)
-        return pid, write_end
-
-    def hand_over(waiting, order):
-        """Sends `order` to the spare child `waiting`; its pid, or None when it has gone."""
-        pid, write_end = waiting
-        line = (_json.dumps(order) + "\n").encode("utf-8")
-        try:
-            while line:
-                line = line[os.write(write_end, line):]
-        except OSError:
-            return None
-        finally:
-            os.close(write_end)
-        return pid
-
-    waiting = spare()
     say({"ready": True})
     pending = b""
     while True:
@@ -175,20 +118,81 @@ def _serve():
             os._exit(0)
         pending += chunk
         while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            order = _json.loads(line.decode("utf-8"))
-            pid = hand_over(waiting, order) if waiting is not None else None
-            if pid is None:
-                # No spare (it could not be forked, or it died): fork one for this order now.
-                waiting = spare()
-                pid = hand_over(waiting, order) if waiting is not None else None
-            waiting = None
-            if pid is None:
-                say({"failed": order["id"], "message": "no child could be forked"})
-            else:
-                say({"forked": order["id"], "pid": pid})
-            # The next step's child is forked while this one runs.
-            waiting = spare()
+            _, pending = pending.split(b"\n", 1)
+            spare()
+
+
+def _wait_for_step():
+    import array
+    import io
+    import socket
+
+    # Before the lifeline's thread starts: the memory a process with threads copies costs more.
+    _adopt_orphans()
+    _rehearse()
+    pairs = [socket.socketpair() for _ in range(3)]
+    for fd, (ours, _) in zip((1, 2, 0), pairs):
+        os.dup2(ours.fileno(), fd)
+        ours.close()
+    sys.stdout = io.TextIOWrapper(
+        io.FileIO(1, "w", closefd=False), encoding="utf-8", write_through=True
+    )
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True
+    )
+    sys.stdin = open(os.devnull, encoding="utf-8")
+    lifeline = _watch_lifeline(held=True)
+    if lifeline is None:
+        os._exit(70)
+    # The runner's ends, handed over last: they say this child is ready, so that its step
+    # does not wait for any of the above.
+    runner = socket.socket(fileno=_RUNNER)
+    theirs = [stream for _, stream in pairs]
+    fds = array.array("i", [stream.fileno() for stream in theirs])
+    runner.sendmsg(
+        [str(os.getpid()).encode("ascii") + b"\n"],
+        [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)],
+    )
+    runner.close()
+    for stream in theirs:
+        stream.close()
+    order = lifeline.first()
+    if order is None:
+        # The runner has gone before giving this child a step (the watcher takes it down too).
+        os._exit(0)
+    os.chdir(order["dir"])
+    for name in order.get("remove", []):
+        os.environ.pop(name, None)
+    os.environ.update(order.get("env", {}))
+    global _SAY_END_BEFORE_EXIT
+    _SAY_END_BEFORE_EXIT = True
+    run(order["request"], lifeline)
+
+
+def _rehearse():
+    """Does, on made-up data, the work of a trivial step that does not depend on the step:
+    reading a request, compiling and calling a handler, writing its result. A child shares its
+    memory with the warm interpreter until it writes to it, and even reading an object writes
+    its reference count: the pages such work writes are copied now, while the child waits,
+    rather than during its step. Nothing of this is left where a script could see it."""
+    import importlib.machinery
+    import importlib.util
+
+    request = json.loads(
+        json.dumps({"step": "s", "source": {"kind": "inline", "path": "/s.py"}, "payload": {}})
+    )
+    code = compile("def h(events, context):\n    return {'n': 1}\n", "/s.py", "exec")
+    space = {}
+    exec(code, space)
+    returned = space["h"](request["payload"], {})
+    json.dumps(returned, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    # A module loaded from an empty file, which is not listed in sys.modules.
+    loader = importlib.machinery.SourceFileLoader("s", os.devnull)
+    spec = importlib.util.spec_from_file_location("s", os.devnull, loader=loader)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    os.path.splitext(os.path.basename(request["source"]["path"]))
+    with open(os.devnull, "w", encoding="utf-8") as file:
+        file.write("{}")
 
 
 _serve()

@@ -289,34 +289,28 @@ impl Running {
         Ok(running)
     }
 
-    /// Supervises the process `pid`, forked by a warm interpreter, whose standard output,
-    /// standard error and lifeline are the sockets `streams`; its exit comes through the
-    /// [`ExitSender`] made with `events`.
+    /// Supervises the process `pid`, forked by a warm interpreter, whose lifeline's other end is
+    /// `lifeline` and whose streams and exit come as `events` (see [`read_streams`]).
     #[cfg(unix)]
     pub(crate) fn adopt(
         pid: u32,
-        streams: [std::os::unix::net::UnixStream; 3],
-        (sender, events): (ExitSender, Receiver<Event>),
+        lifeline: std::os::unix::net::UnixStream,
+        events: Receiver<Event>,
         limit: Duration,
-    ) -> io::Result<Self> {
-        let [stdout, stderr, lifeline] = streams;
+    ) -> Self {
         let mut supervisor = Supervisor::new(events, 3);
         supervisor.forked = true;
-        let ours = Lifeline::Socket(lifeline.try_clone()?);
-        let running = Self {
-            number: list_group(pid, &ours),
+        let lifeline = Lifeline::Socket(lifeline);
+        Self {
+            number: list_group(pid, &lifeline),
             child: Handle::Forked(pid),
-            lifeline: ours,
+            lifeline,
             supervisor,
             deadline: Deadline::after(limit),
             ended: Ended::No,
             timed_out: false,
             stop: StopSignal::default(),
-        };
-        spawn_reader(stdout, Stream::Stdout, sender.0.clone())?;
-        spawn_reader(stderr, Stream::Stderr, sender.0.clone())?;
-        spawn_request_reader(lifeline, sender.0)?;
-        Ok(running)
+        }
     }
 
     /// The signal that stops the process from another thread.
@@ -501,6 +495,22 @@ impl ExitSender {
         use std::os::unix::process::ExitStatusExt;
         let _ = self.0.send(Event::Exited(ExitStatus::from_raw(raw)));
     }
+}
+
+/// Reads the standard output, standard error and lifeline of a process forked by a warm
+/// interpreter, the sockets `streams`, each on a thread of its own, as events for the receiver
+/// made with `exits`; the lifeline's end to write to and to cut.
+#[cfg(unix)]
+pub(crate) fn read_streams(
+    streams: [std::os::unix::net::UnixStream; 3],
+    exits: &ExitSender,
+) -> io::Result<std::os::unix::net::UnixStream> {
+    let [stdout, stderr, lifeline] = streams;
+    let ours = lifeline.try_clone()?;
+    spawn_reader(stdout, Stream::Stdout, exits.0.clone())?;
+    spawn_reader(stderr, Stream::Stderr, exits.0.clone())?;
+    spawn_request_reader(lifeline, exits.0.clone())?;
+    Ok(ours)
 }
 
 /// The channel of a process to [`Running::adopt`].
