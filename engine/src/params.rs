@@ -280,9 +280,7 @@ impl Pattern {
     /// (`[\w-]{1,1024}`) costs milliseconds, more than checking a whole runbook. Others (with
     /// look-arounds, or invalid) are compiled to know.
     pub fn check(pattern: &str) -> Result<(), String> {
-        static PARSES: Memo<bool> = OnceLock::new();
-        if memo(&PARSES, pattern, || regex_syntax::Parser::new().parse(&from_java(pattern)).is_ok())
-        {
+        if parsed(pattern).is_some() {
             return Ok(());
         }
         match Self::cached(pattern).as_ref() {
@@ -321,8 +319,7 @@ impl Pattern {
         let fit = Fit::of(texts);
         let key = format!("{}{}\0{pattern}", u8::from(fit.ascii), fit.longest);
         let vm = memo(&VMS, &key, || {
-            let hir = regex_syntax::Parser::new().parse(&from_java(pattern)).ok()?;
-            let hir = fitted(hir, fit);
+            let hir = fitted(parsed(pattern)?.as_ref().clone(), fit);
             let config = thompson::Config::new()
                 .which_captures(WhichCaptures::None)
                 .nfa_size_limit(Some(SIZE_LIMIT));
@@ -338,6 +335,15 @@ impl Pattern {
             Err(_) => None,
         }
     }
+}
+
+/// `pattern` as the `regex` parser reads it, if it does, from a process-wide memo: a runbook's
+/// check of a pattern and of its default against it need the same reading.
+fn parsed(pattern: &str) -> Option<Arc<regex_syntax::hir::Hir>> {
+    static PARSES: Memo<Option<Arc<regex_syntax::hir::Hir>>> = OnceLock::new();
+    memo(&PARSES, pattern, || {
+        regex_syntax::Parser::new().parse(&from_java(pattern)).ok().map(Arc::new)
+    })
 }
 
 /// What the texts an automaton will read allow it to leave out.
