@@ -1,6 +1,7 @@
 //! The executor's own cost per step: long chains of control steps (sleep and branch), and the
-//! peer's chain of `aws:executeAwsApi` calls answered by mocks, on the virtual clock. Divan's
-//! allocation profiler shows the memory a run takes, which should grow linearly with its steps.
+//! peer's chain of `aws:executeAwsApi` calls answered by mocks, on the virtual clock; and the
+//! cost of writing such a chain's record as `--output json` does. Divan's allocation profiler
+//! shows the memory a run takes, which should grow linearly with its steps.
 
 mod common;
 
@@ -41,15 +42,31 @@ fn control_chain(bencher: divan::Bencher, steps: usize) {
     });
 }
 
-/// The peer's chain of `steps` API calls, each fed by the previous step's output.
-#[divan::bench(args = [100, 1_000], sample_count = 10)]
-fn api_chain(bencher: divan::Bencher, steps: usize) {
-    let runbook = runbook(&common::api_chain(steps));
+fn api_session() -> Session {
     let mocks = MockFile::parse(
         Path::new("mocks.yaml"),
         "aws:\n  - service: ssm\n    api: GetParameter\n    returns: {Parameter: {Value: v}}\n",
     )
     .expect("mocks load");
-    let session = Session::new().start_time(jiff::Timestamp::UNIX_EPOCH).mocks(mocks);
+    Session::new().start_time(jiff::Timestamp::UNIX_EPOCH).mocks(mocks)
+}
+
+/// The peer's chain of `steps` API calls, each fed by the previous step's output.
+#[divan::bench(args = [100, 1_000, 10_000], sample_count = 10)]
+fn api_chain(bencher: divan::Bencher, steps: usize) {
+    let runbook = runbook(&common::api_chain(steps));
+    let session = api_session();
     bencher.counter(divan::counter::ItemsCount::new(steps)).bench(|| run(&runbook, &session));
+}
+
+/// The record of the chain of `steps` API calls written as pretty JSON, as `--output json`
+/// writes it.
+#[divan::bench(args = [100, 1_000, 10_000], sample_count = 10)]
+fn api_chain_record_json(bencher: divan::Bencher, steps: usize) {
+    let runbook = runbook(&common::api_chain(steps));
+    let execution = api_session().run(&runbook).expect("starts").execution;
+    bencher.counter(divan::counter::ItemsCount::new(steps)).bench(|| {
+        let mut out = std::io::BufWriter::new(std::io::sink());
+        serde_json::to_writer_pretty(&mut out, &execution).expect("writes");
+    });
 }

@@ -31,6 +31,15 @@ impl RunEnvironment {
         Self { host, document, run_ref, calls: Arc::default(), ancestors }
     }
 
+    /// Makes room for `calls` calls at once, so that a long run's log does not grow by copies,
+    /// each leaving the room it grew out of behind. Room no call was written to is not memory
+    /// the process uses: its pages are touched as calls are recorded.
+    pub(crate) fn reserve_calls(&self, calls: usize) {
+        if let Ok(mut log) = self.calls.lock() {
+            log.reserve(calls);
+        }
+    }
+
     /// The calls recorded so far, leaving none.
     pub(crate) fn take_calls(&self) -> Vec<CallRecord> {
         self.calls.lock().map(|mut calls| std::mem::take(&mut *calls)).unwrap_or_default()

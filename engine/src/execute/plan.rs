@@ -70,9 +70,10 @@ pub struct PlannedStep {
     pub on_failure: OnFailure,
     /// `onCancel`.
     pub on_cancel: OnCancel,
-    /// Its jumps, each resolved to its step once.
-    pub(crate) jumps: PlannedJumps,
-    pub(crate) branch: Option<PlannedBranch>,
+    /// Its jumps, each resolved to its step once; most steps have none, and a plan has a
+    /// step for every step of the runbook, so they are kept apart.
+    jumps: Option<Box<PlannedJumps>>,
+    pub(crate) branch: Option<Box<PlannedBranch>>,
     pub(crate) loop_body: Option<Box<PlannedLoop>>,
     /// References whose declared type does not fit their input: the step fails when its
     /// inputs are checked (SPEC 2.3).
@@ -161,6 +162,15 @@ impl JumpTarget {
     }
 }
 
+impl PlannedStep {
+    /// Its jumps, each resolved to its step once.
+    pub(crate) fn jumps(&self) -> &PlannedJumps {
+        static NONE: PlannedJumps =
+            PlannedJumps { next_step: None, on_failure: None, on_cancel: None };
+        self.jumps.as_deref().unwrap_or(&NONE)
+    }
+}
+
 impl Plan {
     /// Prepares `document` for running. This never fails: what cannot run fails its step when
     /// the step is reached, as in the service.
@@ -185,8 +195,10 @@ impl Plan {
         let by_name = &self.by_name;
         let resolve = |target: &mut JumpTarget| target.id = by_name.get(&target.name).copied();
         for step in &mut self.steps {
-            let PlannedJumps { next_step, on_failure, on_cancel } = &mut step.jumps;
-            next_step.iter_mut().chain(on_failure).chain(on_cancel).for_each(resolve);
+            if let Some(jumps) = &mut step.jumps {
+                let PlannedJumps { next_step, on_failure, on_cancel } = &mut **jumps;
+                next_step.iter_mut().chain(on_failure).chain(on_cancel).for_each(resolve);
+            }
             if let Some(branch) = &mut step.branch {
                 let choices = branch.choices.iter_mut().filter_map(|(target, _)| target.as_mut());
                 choices.chain(&mut branch.default).for_each(resolve);
@@ -253,13 +265,16 @@ impl Plan {
                     choices[index].0 = Some(JumpTarget::new(choice));
                 }
             }
-            PlannedBranch { choices, default: jumps.default().map(JumpTarget::new) }
+            Box::new(PlannedBranch { choices, default: jumps.default().map(JumpTarget::new) })
         });
         let planned_jumps = PlannedJumps {
             next_step: jumps.next_step().map(JumpTarget::new),
             on_failure: jumps.on_failure().map(JumpTarget::new),
             on_cancel: jumps.on_cancel().map(JumpTarget::new),
         };
+        let has_jumps = planned_jumps.next_step.is_some()
+            || planned_jumps.on_failure.is_some()
+            || planned_jumps.on_cancel.is_some();
         self.steps.push(PlannedStep {
             id,
             name: step.name.value.clone(),
@@ -276,7 +291,7 @@ impl Plan {
             next_step: step.next_step.as_ref().map(|next| next.value.clone()),
             on_failure: step.on_failure().clone(),
             on_cancel: step.on_cancel().clone(),
-            jumps: planned_jumps,
+            jumps: has_jumps.then(|| Box::new(planned_jumps)),
             branch,
             loop_body: None,
             type_mismatch,

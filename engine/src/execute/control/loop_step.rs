@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::super::action::{ActionOutput, FailureKind, StepFailure};
 use super::super::plan::PlannedStep;
-use super::super::run::{AttemptOutput, BodyEnd, LoopFrame, Run};
+use super::super::run::{AttemptOutput, BodyEnd, LatestOutputs, LoopFrame, Run};
 use crate::catalog::ValueType;
 use crate::record::Status;
 use crate::value::{coerce, describe};
@@ -86,11 +86,11 @@ impl Run {
         if let Some(value) = value {
             outputs.insert("CurrentIteratorValue".to_string(), value.clone());
         }
-        self.outputs[id] = Some(outputs);
+        self.outputs[id] = LatestOutputs::Loop(Box::new(outputs));
     }
 
     fn loop_output(&self, id: usize, status: Status) -> AttemptOutput {
-        let outputs = self.outputs[id].clone().unwrap_or_default();
+        let outputs = self.outputs_of(id).cloned().unwrap_or_default();
         let mut output = AttemptOutput::plain(ActionOutput { outputs, ..ActionOutput::default() });
         output.status = status;
         output

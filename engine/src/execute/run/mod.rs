@@ -66,6 +66,8 @@ pub(crate) async fn run_once(
     )
     .await?;
     learn_secret_parameters(&environment, &plan.document, &options.parameters, &parameters);
+    // About one call a step is what runbooks of AWS calls make.
+    environment.reserve_calls(plan.steps.len());
     let mut run = Run::new(actions, runs, plan, environment, options, parameters);
     run.resolve_parameter_templates()?;
     Ok(run.execute().await)
@@ -144,6 +146,18 @@ enum Transition {
     Abort,
 }
 
+/// Where a step's latest outputs are: in the record of its latest run that produced them (a
+/// step's outputs are held once, by its record), or, for a loop while its body runs, its
+/// iteration outputs.
+pub(crate) enum LatestOutputs {
+    /// The step has not produced outputs.
+    None,
+    /// In the run's record with this index.
+    Record(usize),
+    /// A loop's `CurrentIteration` and `CurrentIteratorValue`.
+    Loop(Box<IndexMap<String, Value>>),
+}
+
 /// One iteration of a loop the run is inside.
 #[derive(Clone, Debug)]
 pub(crate) struct LoopFrame {
@@ -163,8 +177,8 @@ pub(crate) struct Run {
     pub(crate) options: RunOptions,
     pub(crate) parameters: IndexMap<String, Value>,
     pub(crate) variables: IndexMap<String, Value>,
-    /// The latest outputs of each step that ran.
-    pub(crate) outputs: Vec<Option<IndexMap<String, Value>>>,
+    /// Where the latest outputs of each step that ran are.
+    pub(crate) outputs: Vec<LatestOutputs>,
     pub(crate) loops: Vec<LoopFrame>,
     pub(crate) records: Vec<StepExecution>,
     pub(crate) ran: Vec<bool>,
@@ -222,7 +236,7 @@ impl Run {
             options,
             parameters,
             variables,
-            outputs: vec![None; steps],
+            outputs: std::iter::repeat_with(|| LatestOutputs::None).take(steps).collect(),
             loops: Vec::new(),
             // One record per step for runs without loops: no regrowth, no spare capacity kept
             // in the record (it adds up over a fleet of children).
@@ -237,6 +251,15 @@ impl Run {
             in_cancel_chain: false,
             warnings: Vec::new(),
             budget_spent: false,
+        }
+    }
+
+    /// The latest outputs of step `id`, when it produced any.
+    pub(crate) fn outputs_of(&self, id: StepId) -> Option<&IndexMap<String, Value>> {
+        match &self.outputs[id] {
+            LatestOutputs::None => None,
+            LatestOutputs::Record(index) => self.records.get(*index).map(|record| &record.outputs),
+            LatestOutputs::Loop(outputs) => Some(outputs),
         }
     }
 
@@ -350,7 +373,7 @@ impl Run {
                     return Transition::Abort;
                 }
                 OnFailure::Step(_) => {
-                    if let Some(target) = &step.jumps.on_failure {
+                    if let Some(target) = &step.jumps().on_failure {
                         return Transition::Goto(target.clone());
                     }
                 }
@@ -363,7 +386,7 @@ impl Run {
         if step.is_end {
             return Transition::EndScope;
         }
-        if let Some(next) = &step.jumps.next_step {
+        if let Some(next) = &step.jumps().next_step {
             return Transition::Goto(next.clone());
         }
         Transition::Next(step.next_in_scope)
@@ -376,7 +399,7 @@ impl Run {
         if self.in_cancel_chain {
             return;
         }
-        let Some(JumpTarget { id: Some(first), .. }) = self.plan.steps[cancelled].jumps.on_cancel
+        let Some(JumpTarget { id: Some(first), .. }) = self.plan.steps[cancelled].jumps().on_cancel
         else {
             return;
         };

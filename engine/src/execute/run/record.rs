@@ -25,6 +25,16 @@ impl Run {
         } else {
             (Status::Success, None)
         };
+        // Read before the records are taken: they hold the steps' outputs.
+        let mut outputs = IndexMap::new();
+        for name in &self.plan.document.outputs {
+            if let Some((step, output)) = name.value.split_once('.')
+                && let Some(value) =
+                    self.plan.step_id(step).and_then(|id| self.outputs_of(id)?.get(output))
+            {
+                outputs.insert(name.value.clone(), value.clone());
+            }
+        }
         let now = self.host().clock.now();
         let mut step_executions = std::mem::take(&mut self.records);
         // Steps stopped from outside (their loop or automation step timed out, a cancel chain ran
@@ -40,15 +50,6 @@ impl Run {
         for step in &self.plan.steps {
             if !self.ran[step.id] {
                 step_executions.push(self.new_record(step, Status::Pending));
-            }
-        }
-        let mut outputs = IndexMap::new();
-        for name in &self.plan.document.outputs {
-            if let Some((step, output)) = name.value.split_once('.')
-                && let Some(value) =
-                    self.plan.step_id(step).and_then(|id| self.outputs[id].as_ref()?.get(output))
-            {
-                outputs.insert(name.value.clone(), value.clone());
             }
         }
         let calls = self.environment.take_calls();

@@ -111,7 +111,7 @@ impl Run {
                 _ => {}
             }
         }
-        let Some(outputs) = &self.outputs[id] else {
+        let Some(outputs) = self.outputs_of(id) else {
             return Err(Missing::NotYet(if self.ran[id] {
                 format!("step `{step_name}` has no outputs: it did not succeed")
             } else {

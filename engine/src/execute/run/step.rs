@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::{Run, StepEnd};
+use super::{LatestOutputs, Run, StepEnd};
 use crate::execute::action::{ActionOutput, FailureKind, StepContext, StepFailure};
 use crate::execute::plan::{JumpTarget, PlannedStep, StepId};
 use crate::host::{BoxFuture, Event};
@@ -210,13 +210,11 @@ impl Run {
                 record.stdout = action.stdout;
                 record.stderr = action.stderr;
                 record.response = (!action.response.is_null()).then_some(action.response);
-                // Collected rather than cloned: a clone keeps room for as many entries as the
-                // map's index can hold, not as many as it has.
-                record.outputs =
-                    outputs.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
+                // Sized to what it holds by `select_outputs`, and held by the record only.
+                record.outputs = outputs;
                 record.child = child;
                 record.failure_message = failure_message;
-                self.outputs[step.id] = Some(outputs);
+                self.outputs[step.id] = LatestOutputs::Record(index);
                 record.step_status = status;
                 StepEnd { record: index, status, branch, jump, abort }
             }
