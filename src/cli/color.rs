@@ -53,10 +53,10 @@ pub(crate) fn status(status: Status) -> Style {
 }
 
 /// `text` in `style` when `color`, else as it is.
-pub(crate) fn paint(color: bool, style: Style, text: &str) -> String {
+pub(crate) fn paint(color: bool, style: Style, text: &str) -> std::borrow::Cow<'_, str> {
     if color && style != Style::new() {
-        format!("{style}{text}{style:#}")
+        std::borrow::Cow::Owned(format!("{style}{text}{style:#}"))
     } else {
-        text.to_string()
+        std::borrow::Cow::Borrowed(text)
     }
 }

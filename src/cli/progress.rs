@@ -161,8 +161,14 @@ fn collect_warnings(execution: &Execution, prefix: &str, out: &mut Vec<String>) 
     }
 }
 
-fn indent(depth: u32) -> String {
-    "  ".repeat(depth as usize)
+/// Two spaces a level; a borrowed slice for all but absurd depths, as every line starts with one.
+fn indent(depth: u32) -> std::borrow::Cow<'static, str> {
+    const SPACES: &str = "                                ";
+    let width = depth as usize * 2;
+    match SPACES.get(..width) {
+        Some(spaces) => std::borrow::Cow::Borrowed(spaces),
+        None => std::borrow::Cow::Owned(" ".repeat(width)),
+    }
 }
 
 /// A progress bar `#########.........` of `width` characters.
@@ -258,14 +264,14 @@ impl Observer for Progress {
                 format!("{}⏸ {} waits for {what}\n", indent(run.depth), escape(step))
             }
             Event::AwsCall { run, call } => {
-                let answer = match (&call.response, &call.error) {
+                let answer: std::borrow::Cow<'_, str> = match (&call.response, &call.error) {
                     (_, Some(error)) => {
-                        format!("✘ {}: {}", escape(&error.code), escape(&error.message))
+                        format!("✘ {}: {}", escape(&error.code), escape(&error.message)).into()
                     }
                     (Some(response), None) if self.verbose => {
-                        format!("✔ {}", escape(&response.to_string()))
+                        format!("✔ {}", escape(&response.to_string())).into()
                     }
-                    _ => "✔".to_string(),
+                    _ => "✔".into(),
                 };
                 format!(
                     "{}    {}.{} {} {answer}\n",
