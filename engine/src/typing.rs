@@ -30,6 +30,7 @@ pub(crate) struct TypeMismatch {
 }
 
 /// The mismatches in `step`'s inputs, in the order they are written.
+#[cfg(test)]
 pub(crate) fn mismatches(document: &Document, step: &Step) -> Vec<TypeMismatch> {
     mismatches_among(document, step, &|name| document.step(name))
 }
@@ -140,7 +141,11 @@ fn declared_type<'d>(
 
 /// The inputs of `step` given a whole `StringList` where they take a String: at run time each
 /// takes the list's only item.
-pub(crate) fn one_item_inputs(document: &Document, step: &Step) -> Vec<String> {
+pub(crate) fn one_item_inputs<'d>(
+    document: &'d Document,
+    step: &Step,
+    step_named: &dyn Fn(&str) -> Option<&'d Step>,
+) -> Vec<String> {
     let (Some(spec), Some(entries)) =
         (step.spec(), step.inputs.as_ref().and_then(|inputs| inputs.as_map()))
     else {
@@ -152,9 +157,7 @@ pub(crate) fn one_item_inputs(document: &Document, step: &Step) -> Vec<String> {
             spec.input(&entry.key).is_some_and(|input| {
                 input.ty == InputType::Value(ValueType::String)
                     && whole_reference(&entry.value)
-                        .and_then(|target| {
-                            declared_type(document, &target, &|name| document.step(name))
-                        })
+                        .and_then(|target| declared_type(document, &target, step_named))
                         .is_some_and(|ty| ty == ValueType::StringList)
             })
         })
@@ -307,7 +310,7 @@ mod tests {
         let yaml = "schemaVersion: '0.3'\nmainSteps:\n- name: run\n  action: aws:runInstances\n  inputs: {ImageId: ami-1}\n- name: image\n  action: aws:createImage\n  inputs: {InstanceId: '{{ run.InstanceIds }}', ImageName: '{{ run.InstanceIds }}-x'}\n";
         let document = Document::parse("t.yaml", yaml.to_string(), Format::Yaml).unwrap();
         let image = document.step("image").unwrap();
-        assert_eq!(one_item_inputs(&document, image), ["InstanceId"]);
+        assert_eq!(one_item_inputs(&document, image, &|name| document.step(name)), ["InstanceId"]);
         assert_eq!(single_item("InstanceId", json!(["i-1"])), Ok(json!("i-1")));
         assert_eq!(
             single_item("InstanceId", json!(["i-1", "i-2"])),

@@ -171,6 +171,9 @@ impl PlannedStep {
     }
 }
 
+/// The document's steps by name, the first of each name.
+type Named<'d> = IndexMap<&'d str, &'d Step>;
+
 impl Plan {
     /// Prepares `document` for running. This never fails: what cannot run fails its step when
     /// the step is reached, as in the service.
@@ -184,7 +187,15 @@ impl Plan {
             by_name: IndexMap::with_capacity(count),
             selectors: IndexMap::new(),
         };
-        plan.main = plan.add_scope(&steps.steps, Scope::Main);
+        // References name steps anywhere in the document; looking each up in a list would make
+        // planning quadratic in the number of steps.
+        let named: Named<'_> = steps
+            .all_steps()
+            .into_iter()
+            .map(|step| (step.name.value.as_str(), step))
+            .rev()
+            .collect();
+        plan.main = plan.add_scope(&steps.steps, Scope::Main, &named);
         plan.resolve_jumps();
         plan.selectors = IndexMap::new();
         plan
@@ -206,15 +217,15 @@ impl Plan {
         }
     }
 
-    fn add_scope(&mut self, steps: &[Step], scope: Scope) -> Vec<StepId> {
-        let ids: Vec<StepId> = steps.iter().map(|step| self.add_step(step, scope)).collect();
+    fn add_scope(&mut self, steps: &[Step], scope: Scope, named: &Named<'_>) -> Vec<StepId> {
+        let ids: Vec<StepId> = steps.iter().map(|step| self.add_step(step, scope, named)).collect();
         for pair in ids.windows(2) {
             self.steps[pair[0]].next_in_scope = Some(pair[1]);
         }
         ids
     }
 
-    fn add_step(&mut self, step: &Step, scope: Scope) -> StepId {
+    fn add_step(&mut self, step: &Step, scope: Scope, named: &Named<'_>) -> StepId {
         let id = self.steps.len();
         let spec = step.spec();
         let inputs =
@@ -249,7 +260,8 @@ impl Plan {
                 ty: output.value_type(),
             })
             .collect();
-        let mismatches = crate::typing::mismatches(&self.document, step);
+        let mismatches =
+            crate::typing::mismatches_among(&self.document, step, &|name| named.get(name).copied());
         let type_mismatch = (!mismatches.is_empty()).then(|| {
             mismatches.into_iter().map(|mismatch| mismatch.message).collect::<Vec<_>>().join("; ")
         });
@@ -295,11 +307,13 @@ impl Plan {
             branch,
             loop_body: None,
             type_mismatch,
-            one_item_inputs: crate::typing::one_item_inputs(&self.document, step),
+            one_item_inputs: crate::typing::one_item_inputs(&self.document, step, &|name| {
+                named.get(name).copied()
+            }),
         });
         self.by_name.entry(step.name.value.clone()).or_insert(id);
         if let Some(body) = &step.loop_inputs {
-            let ids = self.add_scope(&body.steps, Scope::Loop(id));
+            let ids = self.add_scope(&body.steps, Scope::Loop(id), named);
             self.steps[id].loop_body = Some(Box::new(PlannedLoop {
                 first: ids.first().copied(),
                 data_type: body
