@@ -300,7 +300,7 @@ impl Pattern {
     /// alone, which costs a fraction of compiling the whole [`Pattern`] (its reverse
     /// automaton, capture groups and faster engines only pay off over many matches), kept for
     /// the next check of the same pattern. The automaton is built for these texts only (see
-    /// [`fitted`]): long bounded repetitions of Unicode classes (`[^"]{1,1024}`) are what
+    /// `fitted`): long bounded repetitions of Unicode classes (`[^"]{1,1024}`) are what
     /// makes compiling expensive, and for short ASCII values neither the bound nor the
     /// non-ASCII part of a class can change the answer. Others (with look-arounds) are
     /// compiled and kept in the process-wide cache.
