@@ -130,6 +130,9 @@ impl Template {
         if literal_start < text.len() {
             parts.push(Part::Text(text[literal_start..].into()));
         }
+        // A plan keeps a template for every input of every step: the room a growing list
+        // leaves over would stay taken for the whole run.
+        parts.shrink_to_fit();
         Self { parts }
     }
 
