@@ -4,7 +4,8 @@
 //! nor the environment changes of the steps before it, and runs in its own empty folder, as a
 //! cold process would; it only skips the interpreter's start-up and the imports.
 //!
-//! A step's child is ready before the step: it is forked while the step before runs, has made
+//! A step's child is ready before the step: it is forked once the step before has ended (two
+//! are kept ready, so that a step right after another still finds one), has made
 //! its standard output, standard error and lifeline (socket pairs, whose other ends it hands
 //! to this process over the socket that is the warm interpreter's standard input), has started
 //! watching its lifeline and has done, on made-up data, the work that copies the memory it
@@ -34,14 +35,20 @@ const ZYGOTE: &str = include_str!("zygote.py");
 /// How long a step waits for a child to be forked and ready before it runs cold.
 const CONNECT_LIMIT: Duration = Duration::from_secs(5);
 
+/// How many children are kept forked and ready. A child is forked to replace the one a step
+/// took only once that step has ended: forking, and the memory a new child copies, take a
+/// processor for milliseconds, which a step running meanwhile would wait for. With two ready,
+/// a step that follows the one before at once still finds one.
+const SPARES: usize = 2;
+
 /// A running warm interpreter. Dropping it ends it and its spare child; the children running
 /// steps end with their steps.
 #[derive(Debug)]
 pub(crate) struct Zygote {
     process: Mutex<Child>,
     /// The warm interpreter's standard input: orders go one way, its children's streams come
-    /// the other.
-    channel: Mutex<UnixStream>,
+    /// the other. Shared with the steps, which order their replacement as they end.
+    channel: Arc<Mutex<UnixStream>>,
     shared: Arc<Shared>,
 }
 
@@ -119,13 +126,16 @@ impl Zygote {
         std::thread::Builder::new()
             .name("runbook-warm-children".into())
             .spawn(move || receive(&receiving, &receiver))?;
-        let zygote = Self { process: Mutex::new(child), channel: Mutex::new(channel), shared };
-        zygote.order_spare()?;
+        let zygote =
+            Self { process: Mutex::new(child), channel: Arc::new(Mutex::new(channel)), shared };
+        for _ in 0..SPARES {
+            order_spare(&zygote.channel)?;
+        }
         Ok(zygote)
     }
 
     /// Runs the bootstrap's `request` in a spare child, in `dir`, with `env` set and `remove`
-    /// unset, for at most `limit`; then has the next spare forked while this step runs.
+    /// unset, for at most `limit`; once the step has ended, has a spare forked in its place.
     pub(crate) fn fork(
         &self,
         dir: &Path,
@@ -142,17 +152,23 @@ impl Zygote {
             "request": request,
         });
         let sent = lifeline.write_all(format!("{order}\n").as_bytes());
-        let ordered = self.order_spare();
+        let channel = Arc::clone(&self.channel);
+        let shared = Arc::clone(&self.shared);
+        let replace = move || {
+            if let Err(error) = order_spare(&channel) {
+                // The steps after find no child and run cold.
+                let mut state = lock(&shared.state);
+                state.failed.get_or_insert_with(|| format!("cannot order a child: {error}"));
+                shared.changed.notify_all();
+            }
+        };
         if let Err(error) = sent {
             let _ = lifeline.shutdown(std::net::Shutdown::Both);
             process::kill_group(pid);
+            replace();
             return Err(error);
         }
-        if let Err(error) = ordered {
-            // This step has its child; the next finds none and runs cold.
-            lock(&self.shared.state).failed = Some(format!("cannot order a child: {error}"));
-        }
-        Ok(Running::adopt(pid, lifeline, events, limit))
+        Ok(Running::adopt(pid, lifeline, events, limit, Box::new(replace)))
     }
 
     /// The oldest spare child, waiting up to [`CONNECT_LIMIT`] for one to be ready.
@@ -182,11 +198,11 @@ impl Zygote {
                 .0;
         }
     }
+}
 
-    /// Has the warm interpreter fork a spare child.
-    fn order_spare(&self) -> io::Result<()> {
-        lock(&self.channel).write_all(b"spare\n")
-    }
+/// Has the warm interpreter fork a spare child.
+fn order_spare(channel: &Mutex<UnixStream>) -> io::Result<()> {
+    lock(channel).write_all(b"spare\n")
 }
 
 impl Drop for Zygote {

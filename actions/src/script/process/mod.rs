@@ -222,6 +222,18 @@ pub(crate) struct Running {
     stop: StopSignal,
     /// The number the process group is listed under for [`abandon_all`].
     number: u64,
+    /// Called once the process has been dealt with, however it ended.
+    on_end: OnEnd,
+}
+
+/// What a [`Running`] calls when it is done with its process.
+#[derive(Default)]
+struct OnEnd(Option<Box<dyn FnOnce() + Send>>);
+
+impl std::fmt::Debug for OnEnd {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(if self.0.is_some() { "OnEnd(..)" } else { "OnEnd(none)" })
+    }
 }
 
 impl Running {
@@ -284,19 +296,22 @@ impl Running {
             ended: Ended::No,
             timed_out: false,
             stop: StopSignal::default(),
+            on_end: OnEnd::default(),
         };
         readers?;
         Ok(running)
     }
 
     /// Supervises the process `pid`, forked by a warm interpreter, whose lifeline's other end is
-    /// `lifeline` and whose streams and exit come as `events` (see [`read_streams`]).
+    /// `lifeline` and whose streams and exit come as `events` (see [`read_streams`]);
+    /// `on_end` is called once it has been dealt with, however it ended.
     #[cfg(unix)]
     pub(crate) fn adopt(
         pid: u32,
         lifeline: std::os::unix::net::UnixStream,
         events: Receiver<Event>,
         limit: Duration,
+        on_end: Box<dyn FnOnce() + Send>,
     ) -> Self {
         let mut supervisor = Supervisor::new(events, 3);
         supervisor.forked = true;
@@ -310,6 +325,7 @@ impl Running {
             ended: Ended::No,
             timed_out: false,
             stop: StopSignal::default(),
+            on_end: OnEnd(Some(on_end)),
         }
     }
 
@@ -417,6 +433,9 @@ impl Drop for Running {
         }
         self.lifeline.cut();
         live().groups.remove(&self.number);
+        if let Some(on_end) = self.on_end.0.take() {
+            on_end();
+        }
     }
 }
 
