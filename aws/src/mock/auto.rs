@@ -153,17 +153,11 @@ impl Placeholders {
             other => ApiError::new(AUTO_MOCK_UNAVAILABLE, other.to_string()),
         })?;
         let operation = model.operation(&request.api).ok_or_else(|| {
-            let hint = model
-                .closest_operation(&request.api)
-                .map(|name| format!("; did you mean `{name}`?"))
-                .unwrap_or_default();
             ApiError::new(
                 AUTO_MOCK_UNAVAILABLE,
                 format!(
-                    "no mock answers {call}, and no placeholder can: service `{}` has no \
-                     operation `{}`{hint}",
-                    model.name(),
-                    request.api
+                    "no mock answers {call}, and no placeholder can: {}",
+                    model.unknown_operation(&request.api)
                 ),
             )
         })?;

@@ -66,15 +66,7 @@ fn check_rule(file: &MockFile, rule: &MockRule, models: &Models, out: &mut Vec<M
         Err(_) => return,
     };
     let Some(operation) = model.operation(&rule.api) else {
-        let hint = model
-            .closest_operation(&rule.api)
-            .map(|name| format!("; did you mean `{name}`?"))
-            .unwrap_or_default();
-        out.push(warn(
-            rule.span,
-            format!("{}.api", rule.path),
-            format!("service `{}` has no operation `{}`{hint}", model.name(), rule.api),
-        ));
+        out.push(warn(rule.span, format!("{}.api", rule.path), model.unknown_operation(&rule.api)));
         return;
     };
     let label = format!("{}.{}", model.name(), operation.name());

@@ -463,6 +463,16 @@ impl ServiceModel {
         runbook_engine::diagnostic::closest(name, self.operation_names())
     }
 
+    /// Why `api` names no operation of this service, with the closest name when one is close:
+    /// the words every caller that refuses an unknown operation gives.
+    pub fn unknown_operation(&self, api: &str) -> String {
+        let hint = self
+            .closest_operation(api)
+            .map(|name| format!("; did you mean `{name}`?"))
+            .unwrap_or_default();
+        format!("service `{}` has no operation `{api}`{hint}", self.name())
+    }
+
     /// The shape named `name`.
     pub fn shape(&self, name: &str) -> Option<&Shape> {
         self.shapes.get(name)

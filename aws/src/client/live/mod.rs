@@ -373,14 +373,7 @@ impl Inner {
             other => ApiError::new("ModelError", other.to_string()),
         })?;
         let operation = model.operation(&request.api).ok_or_else(|| {
-            let hint = model
-                .closest_operation(&request.api)
-                .map(|name| format!("; did you mean `{name}`?"))
-                .unwrap_or_default();
-            ApiError::new(
-                "OperationNotFoundError",
-                format!("service `{}` has no operation `{}`{hint}", model.name(), request.api),
-            )
+            ApiError::new("OperationNotFoundError", model.unknown_operation(&request.api))
         })?;
         let mut params = match &request.params {
             Value::Null => Value::Object(Map::new()),
