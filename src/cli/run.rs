@@ -346,9 +346,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         if let Some(secrets) = &masked {
             let mut record = serde_json::to_value(execution)?;
             secrets.mask_value(&mut record);
-            serde_json::to_writer_pretty(&mut stdout, &record)?;
+            crate::render::pretty::write(&mut stdout, &record)?;
         } else {
-            serde_json::to_writer_pretty(&mut stdout, execution)?;
+            crate::render::pretty::write(&mut stdout, execution)?;
         }
         writeln!(stdout)?;
     } else {
