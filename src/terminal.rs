@@ -21,6 +21,17 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Appends `text` to `out` as [`escape`] shows it, without a string of its own.
+pub fn escape_into(out: &mut String, text: &str) {
+    if text.chars().any(is_control) {
+        for c in text.chars() {
+            push_escaped(out, c);
+        }
+    } else {
+        out.push_str(text);
+    }
+}
+
 /// `text` as lines for a terminal: each line escaped as [`escape`] does, the lines joined by a
 /// line break and `indent`, so that a multi-line message stays readable and every one of its
 /// lines stays under the one it belongs to. A line ending of `\r\n` is a line break; a `\r`

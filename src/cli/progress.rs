@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use runbook::terminal::{escape, escape_lines};
+use runbook::terminal::{escape, escape_into, escape_lines};
 use runbook_engine::execute::Secrets;
 use runbook_engine::host::{
     ApprovalRequest, Approver, BoxFuture, Decision, Event, Observer, WaitKind,
@@ -27,9 +27,9 @@ pub(crate) struct Progress {
     /// A run over targets, whose runs are shown by a progress line and a summary, not step by
     /// step.
     fleet: bool,
-    /// Whether lines may wait in `pending` (see [`Progress::buffered`]).
+    /// Whether lines may wait in `Lines::pending` (see [`Progress::buffered`]).
     buffered: bool,
-    pending: Mutex<Vec<u8>>,
+    lines: Mutex<Lines>,
     /// Whether statuses are coloured.
     color: bool,
     /// The run's secrets, masked in every line (RULINGS 26); none with `--show-secrets`.
@@ -50,7 +50,7 @@ impl Progress {
             to_terminal,
             fleet,
             buffered: false,
-            pending: Mutex::new(Vec::new()),
+            lines: Mutex::new(Lines::default()),
             color: if to_stderr { super::color::stderr() } else { super::color::stdout() },
             secrets: None,
         }
@@ -73,18 +73,10 @@ impl Progress {
     /// The most that waits before it is written.
     const PENDING_LIMIT: usize = 64 * 1024;
 
-    fn print(&self, text: &str) {
-        let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        pending.extend_from_slice(text.as_bytes());
-        if !self.buffered || pending.len() >= Self::PENDING_LIMIT {
-            self.write_out(&mut pending);
-        }
-    }
-
     /// Writes the lines that wait.
     pub(crate) fn flush(&self) {
-        let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.write_out(&mut pending);
+        let mut lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.write_out(&mut lines.pending);
     }
 
     fn write_out(&self, pending: &mut Vec<u8>) {
@@ -100,6 +92,15 @@ impl Progress {
         }
         pending.clear();
     }
+}
+
+/// What waits to be written, and the buffers each event's line is made in: a dry run's steps
+/// take microseconds, so a line must not cost allocations of its own.
+#[derive(Default)]
+struct Lines {
+    pending: Vec<u8>,
+    line: String,
+    scratch: String,
 }
 
 /// The summary printed after the run.
@@ -179,16 +180,29 @@ fn bar(done: usize, total: usize, width: usize) -> String {
 
 /// A duration as `2h 5m 3s`.
 pub(crate) fn duration(span: jiff::SignedDuration) -> String {
+    let mut out = String::new();
+    push_duration(&mut out, span);
+    out
+}
+
+fn push_duration(out: &mut String, span: jiff::SignedDuration) {
     let total = span.as_secs().max(0);
     let (hours, minutes, seconds) = (total / 3600, (total % 3600) / 60, total % 60);
-    match (hours, minutes) {
-        (0, 0) => format!("{seconds}s"),
-        (0, _) => format!("{minutes}m {seconds}s"),
-        _ => format!("{hours}h {minutes}m {seconds}s"),
+    let _ = match (hours, minutes) {
+        (0, 0) => write!(out, "{seconds}s"),
+        (0, _) => write!(out, "{minutes}m {seconds}s"),
+        _ => write!(out, "{hours}h {minutes}m {seconds}s"),
+    };
+}
+
+/// Appends the words of a line: escaped, as everything a runbook or a run chose.
+fn push(out: &mut String, words: &[&str]) {
+    for word in words {
+        escape_into(out, word);
     }
 }
 
-fn step_line(depth: u32, step: &StepExecution, color: bool) -> String {
+fn step_line(out: &mut String, depth: u32, step: &StepExecution, color: bool) {
     let mark = match step.step_status {
         Status::Success => "✔",
         Status::Failed | Status::TimedOut => "✘",
@@ -196,63 +210,61 @@ fn step_line(depth: u32, step: &StepExecution, color: bool) -> String {
         Status::Exited => "↪",
         _ => "·",
     };
-    let took = match (step.execution_start_time, step.execution_end_time) {
-        (Some(start), Some(end)) => duration(end.duration_since(start)),
-        _ => String::new(),
-    };
     let style = status(step.step_status);
-    let mut line = format!(
-        "{}{} {} {} {took}",
-        indent(depth),
-        paint(color, style, mark),
-        escape(&step.step_name),
-        paint(color, style, step.step_status.as_str())
-    );
-    if let Some(next) = step.outputs.get("NextStep") {
-        let _ = write!(line, " → {}", escape(&as_text(next)));
+    out.push_str(&indent(depth));
+    out.push_str(&paint(color, style, mark));
+    out.push(' ');
+    escape_into(out, &step.step_name);
+    out.push(' ');
+    out.push_str(&paint(color, style, step.step_status.as_str()));
+    out.push(' ');
+    if let (Some(start), Some(end)) = (step.execution_start_time, step.execution_end_time) {
+        push_duration(out, end.duration_since(start));
     }
-    line.push('\n');
+    if let Some(next) = step.outputs.get("NextStep") {
+        out.push_str(" → ");
+        escape_into(out, &as_text(next));
+    }
+    out.push('\n');
     if let Some(message) = &step.failure_message {
         let margin = format!("{}    ", indent(depth));
-        let _ = writeln!(line, "{margin}{}", escape_lines(message.trim_end_matches('\n'), &margin));
+        let _ = writeln!(out, "{margin}{}", escape_lines(message.trim_end_matches('\n'), &margin));
     }
-    line
 }
 
-impl Observer for Progress {
-    fn on_event(&self, event: &Event<'_>) {
-        // A fleet's runs report through the progress line and the summary, not step by step.
-        if self.fleet && !matches!(event, Event::FleetProgress { .. }) {
-            return;
-        }
-        let text = match event {
+impl Progress {
+    /// Appends `event`'s lines to `out`; false when the event shows nothing.
+    fn render(&self, event: &Event<'_>, out: &mut String, scratch: &mut String) -> bool {
+        match event {
             Event::RunStarted { run } if run.depth > 0 => {
-                format!(
-                    "{}▶ automation {} ({})\n",
-                    indent(run.depth),
-                    escape(&run.document),
-                    escape(&run.execution_id)
-                )
+                out.push_str(&indent(run.depth));
+                out.push_str("▶ automation ");
+                push(out, &[&run.document]);
+                out.push_str(" (");
+                push(out, &[&run.execution_id]);
+                out.push_str(")\n");
             }
             Event::StepStarted { run, step, action, attempt, max_attempts } => {
+                out.push_str(&indent(run.depth));
+                out.push_str("▶ ");
+                escape_into(out, step);
                 if *attempt == 1 {
-                    format!("{}▶ {} ({})\n", indent(run.depth), escape(step), escape(action))
+                    out.push_str(" (");
+                    escape_into(out, action);
+                    out.push_str(")\n");
                 } else {
-                    format!(
-                        "{}▶ {} attempt {attempt}/{max_attempts}\n",
-                        indent(run.depth),
-                        escape(step)
-                    )
+                    let _ = writeln!(out, " attempt {attempt}/{max_attempts}");
                 }
             }
             Event::AttemptFailed { run, step, attempt, message } => {
                 let margin = format!("{}    ", indent(run.depth));
-                format!(
-                    "{}  {}: attempt {attempt} failed: {}\n",
+                let _ = writeln!(
+                    out,
+                    "{}  {}: attempt {attempt} failed: {}",
                     indent(run.depth),
                     escape(step),
                     escape_lines(message, &margin)
-                )
+                );
             }
             Event::Waiting { run, step, request } => {
                 let what = match request.kind {
@@ -261,73 +273,97 @@ impl Observer for Progress {
                     }
                     WaitKind::Pause => "a resume".to_string(),
                 };
-                format!("{}⏸ {} waits for {what}\n", indent(run.depth), escape(step))
+                let _ = writeln!(out, "{}⏸ {} waits for {what}", indent(run.depth), escape(step));
             }
             Event::AwsCall { run, call } => {
-                let answer: std::borrow::Cow<'_, str> = match (&call.response, &call.error) {
+                out.push_str(&indent(run.depth));
+                out.push_str("    ");
+                escape_into(out, &call.service);
+                out.push('.');
+                escape_into(out, &call.api);
+                out.push(' ');
+                scratch.clear();
+                let _ = write!(scratch, "{}", call.params);
+                escape_into(out, scratch);
+                match (&call.response, &call.error) {
                     (_, Some(error)) => {
-                        format!("✘ {}: {}", escape(&error.code), escape(&error.message)).into()
+                        out.push_str(" ✘ ");
+                        escape_into(out, &error.code);
+                        out.push_str(": ");
+                        escape_into(out, &error.message);
                     }
                     (Some(response), None) if self.verbose => {
-                        format!("✔ {}", escape(&response.to_string())).into()
+                        out.push_str(" ✔ ");
+                        scratch.clear();
+                        let _ = write!(scratch, "{response}");
+                        escape_into(out, scratch);
                     }
-                    _ => "✔".into(),
-                };
-                format!(
-                    "{}    {}.{} {} {answer}\n",
-                    indent(run.depth),
-                    escape(&call.service),
-                    escape(&call.api),
-                    escape(&call.params.to_string())
-                )
+                    _ => out.push_str(" ✔"),
+                }
+                out.push('\n');
             }
             Event::ScriptOutput { run, stdout, stderr, .. } => {
                 // Warnings about the script (an interpreter that is not the runbook's runtime)
                 // always show; what the script printed shows with --verbose.
-                let mut text = String::new();
+                let before = out.len();
                 for line in stdout.lines().chain(stderr.lines()) {
                     if self.verbose || line.starts_with("warning:") {
                         let line = line.strip_suffix('\r').unwrap_or(line);
-                        let _ = writeln!(text, "{}    │ {}", indent(run.depth), escape(line));
+                        let _ = writeln!(out, "{}    │ {}", indent(run.depth), escape(line));
                     }
                 }
-                if text.is_empty() {
-                    return;
-                }
-                text
+                return out.len() > before;
             }
             Event::FleetProgress { run, done, running, failed, remaining } => {
                 let total = done + running + remaining;
                 let bar = bar(*done, total, 24);
-                let line = format!(
-                    "{}[{bar}] {done}/{total} done · {running} running · {failed} failed · {remaining} remaining",
+                let _ = write!(
+                    out,
+                    "\r{}[{bar}] {done}/{total} done · {running} running · {failed} failed · {remaining} remaining",
                     indent(run.depth)
                 );
-                if self.to_terminal && *remaining + *running > 0 {
-                    format!("\r{line}")
-                } else {
-                    format!("\r{line}\n")
+                if !self.to_terminal || *remaining + *running == 0 {
+                    out.push('\n');
                 }
             }
-            Event::StepFinished { run, step } => step_line(run.depth, step, self.color),
+            Event::StepFinished { run, step } => step_line(out, run.depth, step, self.color),
             Event::RunFinished { run, execution } if run.depth > 0 => {
-                format!(
-                    "{}◀ automation {} {}\n",
+                let _ = writeln!(
+                    out,
+                    "{}◀ automation {} {}",
                     indent(run.depth),
                     escape(&run.document),
                     execution.automation_execution_status
-                )
+                );
             }
-            _ => return,
-        };
-        let text = match &self.secrets {
-            Some(secrets) if !secrets.is_empty() => secrets.mask_text(&text),
-            _ => text,
-        };
-        self.print(&text);
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Observer for Progress {
+    fn on_event(&self, event: &Event<'_>) {
+        // A fleet's runs report through the progress line and the summary, not step by step.
+        if self.fleet && !matches!(event, Event::FleetProgress { .. }) {
+            return;
+        }
+        let mut lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Lines { pending, line, scratch } = &mut *lines;
+        line.clear();
+        if !self.render(event, line, scratch) {
+            return;
+        }
+        match &self.secrets {
+            Some(secrets) if !secrets.is_empty() => {
+                pending.extend_from_slice(secrets.mask_text(line).as_bytes());
+            }
+            _ => pending.extend_from_slice(line.as_bytes()),
+        }
         // A step that waits may wait for someone reading this.
-        if matches!(event, Event::Waiting { .. }) {
-            self.flush();
+        let waits = matches!(event, Event::Waiting { .. });
+        if !self.buffered || waits || pending.len() >= Self::PENDING_LIMIT {
+            self.write_out(pending);
         }
     }
 }
