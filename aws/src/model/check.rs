@@ -90,17 +90,15 @@ const PARAMETER_ALIASES: [(&str, &str, &str, &str); 3] = [
 /// The input member that `name` stands for when boto3 takes it as an alias (`Filters` for
 /// EC2's `Filter`); `None` when `name` is no alias of a member of `operation`'s input.
 pub fn parameter_alias_target(operation: &Operation<'_>, name: &str) -> Option<&'static str> {
+    // Every call's every parameter asks: the names are compared before the input is looked up.
     let service = operation.model().name();
-    let input = operation.input()?;
-    PARAMETER_ALIASES
-        .iter()
-        .find(|(alias_service, alias_operation, member, alias)| {
-            *alias_service == service
+    let (_, _, member, _) =
+        PARAMETER_ALIASES.iter().find(|(alias_service, alias_operation, _, alias)| {
+            *alias == name
+                && *alias_service == service
                 && (*alias_operation == "*" || *alias_operation == operation.name())
-                && *alias == name
-                && input.members.contains_key(*member)
-        })
-        .map(|(_, _, member, _)| *member)
+        })?;
+    operation.input()?.members.contains_key(*member).then_some(*member)
 }
 
 /// Checks request parameters against `operation`'s input: missing required members, unknown
