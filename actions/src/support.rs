@@ -46,6 +46,14 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// Reads an action's inputs into `T`. The message names the input at fault
 /// (`invalid inputs for aws:createImage: NoReboot: expected true or false, found "yes"`).
 pub(crate) fn parse<T: DeserializeOwned>(action: &str, inputs: Value) -> Result<T, StepFailure> {
+    parse_from(action, inputs)
+}
+
+/// [`parse`] from any deserializer of JSON values, such as the named inputs alone.
+fn parse_from<'de, T: Deserialize<'de>>(
+    action: &str,
+    inputs: impl Deserializer<'de, Error = serde_json::Error>,
+) -> Result<T, StepFailure> {
     serde_path_to_error::deserialize(inputs).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
@@ -243,12 +251,10 @@ pub(crate) fn split_api_inputs<T: DeserializeOwned>(
             }
         }
     }
-    let own: Map<String, Value> = named
-        .iter()
-        .zip(found)
-        .filter_map(|(name, value)| Some(((*name).to_string(), value?)))
-        .collect();
-    Ok((parse(action, Value::Object(own))?, Value::Object(params)))
+    // Read straight from the pairs: a map of their own would be built for every API step.
+    let own = named.iter().zip(found).filter_map(|(name, value)| Some((*name, value?)));
+    let own = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(own);
+    Ok((parse_from(action, own)?, Value::Object(params)))
 }
 
 /// Text: a string, or a number or boolean written where text is wanted (`ImageName: 2024`).

@@ -115,3 +115,27 @@ fn a_missing_api_is_an_input_error() {
     assert_eq!(out.failure_type("describe"), FailureType::Action);
     assert!(out.calls().is_empty());
 }
+
+#[test]
+fn a_service_that_is_not_text_is_an_input_error_naming_it() {
+    let out = case(&runbook(
+        "- {name: describe, action: aws:executeAwsApi, inputs: {Service: [ec2], Api: DescribeInstances}}\n",
+    ))
+    .run();
+    assert_eq!(out.status(), Status::Failed);
+    assert_eq!(
+        out.failure("describe"),
+        "invalid inputs for aws:executeAwsApi: Service: expected text, found a list"
+    );
+    assert!(out.calls().is_empty());
+}
+
+#[test]
+fn a_number_is_text_for_the_api_name() {
+    let out = case(&runbook(
+        "- {name: describe, action: aws:executeAwsApi, inputs: {Service: ec2, Api: 7, DryRun: true}}\n",
+    ))
+    .run();
+    assert_eq!(out.status(), Status::Failed);
+    assert!(out.failure("describe").contains("ec2.7"), "{}", out.failure("describe"));
+}
