@@ -200,10 +200,9 @@ impl Models {
                 _ => (botocore_data_dir(cache.as_deref())?, ModelOrigin::Botocore),
             },
         };
-        let root = data_dir_within(&root);
-        if !has_service_folders(&root) {
+        let Some(root) = data_dir_within(&root) else {
             return Err(ModelError::EmptyDir { path: root, origin });
-        }
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 root,
@@ -346,10 +345,15 @@ fn model_file(service_folder: &Path) -> Option<PathBuf> {
     })
 }
 
-/// Accepts the botocore package folder for its `data` folder.
-fn data_dir_within(path: &Path) -> PathBuf {
+/// The data folder that `path` is or holds (the botocore package folder holds it in `data`);
+/// `None` when neither has service folders. Every command starts here: each look lists
+/// botocore's four hundred folders, so it looks once.
+fn data_dir_within(path: &Path) -> Option<PathBuf> {
+    if has_service_folders(path) {
+        return Some(path.to_path_buf());
+    }
     let data = path.join("data");
-    if !has_service_folders(path) && has_service_folders(&data) { data } else { path.to_path_buf() }
+    has_service_folders(&data).then_some(data)
 }
 
 /// Whether `path` looks like a data folder: some subfolder holds a versioned model.
