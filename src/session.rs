@@ -79,9 +79,18 @@ impl Loader {
         Ok(self.check(Document::parse(path, text.into(), format)?))
     }
 
+    /// From how many steps the model checks run on a thread of their own, beside the other
+    /// rules: below it, starting the thread costs more than the checks.
+    const STEPS_FOR_A_THREAD: usize = 200;
+
     /// Validates a loaded `document`.
     pub fn check(&self, document: Document) -> Validated {
         let report = match &self.models {
+            Some(models) if document.steps.len() < Self::STEPS_FOR_A_THREAD => {
+                let mut report = runbook_engine::validate::validate(&document);
+                report.merge(runbook_aws::model::lint::lint(&document, models));
+                report
+            }
             // The two read the document independently; on a long runbook each takes a while.
             Some(models) => std::thread::scope(|scope| {
                 let lint = scope.spawn(|| runbook_aws::model::lint::lint(&document, models));
