@@ -3,6 +3,7 @@
 //! cancelled by a signal).
 
 mod cli;
+mod pages;
 mod render;
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    pages::start_small();
     match cli::run() {
         Ok(outcome) => outcome.into(),
         // A reader that stops early (`runbook run ... | head`) is not an error worth a message.

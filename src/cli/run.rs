@@ -142,6 +142,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         Lookup::Found(models) => Loader::new().models(Some(models.clone())),
         Lookup::Missing(_) => Loader::new(),
     };
+    crate::pages::fit_to(runbook_path);
     let validated = match loader.load(runbook_path) {
         Ok(validated) => validated,
         Err(error) => {
