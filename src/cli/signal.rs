@@ -53,18 +53,14 @@ pub(crate) fn watch_with(
 ) -> Signals {
     let signals = Signals::default();
     let fired = signals.fired.clone();
-    let (ready, registered) = std::sync::mpsc::channel();
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_io().build() else {
+        return signals;
+    };
+    let handle = runtime.handle().clone();
+    let (give, registered) = tokio::sync::oneshot::channel::<Incoming>();
     let started = std::thread::Builder::new().name("runbook-signals".into()).spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_io().build() else {
-            let _ = ready.send(());
-            return;
-        };
         runtime.block_on(async move {
-            let Ok(mut incoming) = Incoming::register() else {
-                let _ = ready.send(());
-                return;
-            };
-            let _ = ready.send(());
+            let Ok(mut incoming) = registered.await else { return };
             incoming.next().await;
             fired.store(true, Ordering::Relaxed);
             cancel.cancel();
@@ -75,8 +71,12 @@ pub(crate) fn watch_with(
         });
     });
     if started.is_ok() {
-        // Registered before the run starts, so that no early signal meets the default action.
-        let _ = registered.recv();
+        // Registered here, before the run starts, so that no early signal meets the default
+        // action, and without waiting for the watcher's thread to start.
+        let _entered = handle.enter();
+        if let Ok(incoming) = Incoming::register() {
+            let _ = give.send(incoming);
+        }
     }
     signals
 }
