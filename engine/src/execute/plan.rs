@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use crate::catalog::{ActionSpec, ValueType};
 use crate::document::{Condition, Document, Jump, JumpKind, OnCancel, OnFailure, Operator, Step};
 use crate::selector::Selector;
-use crate::value::ValueTemplate;
+use crate::value::{Strings, ValueTemplate};
 
 /// A step's index in its plan.
 pub type StepId = usize;
@@ -28,6 +28,8 @@ pub struct Plan {
     /// Each selector text compiled once, while the plan is made: long runbooks repeat the
     /// same few (`$.Payload.x` on every step).
     selectors: IndexMap<String, Result<Arc<Selector>, String>>,
+    /// The templates' strings, each held once, while the plan is made.
+    strings: Strings,
 }
 
 /// Where a step sits.
@@ -132,16 +134,20 @@ pub(crate) enum PlannedCondition {
 }
 
 impl PlannedCondition {
-    fn new(condition: &Condition) -> Self {
+    fn new(condition: &Condition, strings: &mut Strings) -> Self {
         match condition {
             Condition::Compare { variable, operator, value } => Self::Compare {
-                variable: ValueTemplate::from_node(variable),
+                variable: ValueTemplate::from_node(variable, strings),
                 operator: operator.value,
-                value: ValueTemplate::from_node(value),
+                value: ValueTemplate::from_node(value, strings),
             },
-            Condition::And(items) => Self::And(items.iter().map(Self::new).collect()),
-            Condition::Or(items) => Self::Or(items.iter().map(Self::new).collect()),
-            Condition::Not(inner) => Self::Not(Box::new(Self::new(inner))),
+            Condition::And(items) => {
+                Self::And(items.iter().map(|item| Self::new(item, strings)).collect())
+            }
+            Condition::Or(items) => {
+                Self::Or(items.iter().map(|item| Self::new(item, strings)).collect())
+            }
+            Condition::Not(inner) => Self::Not(Box::new(Self::new(inner, strings))),
             Condition::Invalid => Self::Invalid,
         }
     }
@@ -186,6 +192,7 @@ impl Plan {
             main: Vec::new(),
             by_name: IndexMap::with_capacity(count),
             selectors: IndexMap::new(),
+            strings: Strings::default(),
         };
         // References name steps anywhere in the document; looking each up in a list would make
         // planning quadratic in the number of steps.
@@ -198,6 +205,7 @@ impl Plan {
         plan.main = plan.add_scope(&steps.steps, Scope::Main, &named);
         plan.resolve_jumps();
         plan.selectors = IndexMap::new();
+        plan.strings = Strings::default();
         plan
     }
 
@@ -228,23 +236,17 @@ impl Plan {
     fn add_step(&mut self, step: &Step, scope: Scope, named: &Named<'_>) -> StepId {
         let id = self.steps.len();
         let spec = step.spec();
-        let inputs =
-            step.inputs.as_ref().map_or(ValueTemplate::Literal(serde_json::json!({})), |inputs| {
-                let mut json = inputs.to_json();
-                // A loop's nested steps are steps of their own, and conditions are evaluated when
-                // they are reached (a loop's after each pass, a branch's choices in order), so
-                // neither is resolved with the other inputs.
-                if let Some(map) = json.as_object_mut() {
-                    if step.loop_inputs.is_some() {
-                        map.shift_remove("Steps");
-                        map.shift_remove("LoopCondition");
-                    }
-                    if step.branch_inputs.is_some() {
-                        map.shift_remove("Choices");
-                    }
-                }
-                ValueTemplate::from_json(json)
-            });
+        // A loop's nested steps are steps of their own, and conditions are evaluated when they
+        // are reached (a loop's after each pass, a branch's choices in order), so neither is
+        // resolved with the other inputs.
+        let skipped: &[&str] = match (&step.loop_inputs, &step.branch_inputs) {
+            (Some(_), _) => &["Steps", "LoopCondition"],
+            (None, Some(_)) => &["Choices"],
+            (None, None) => &[],
+        };
+        let inputs = step.inputs.as_ref().map_or_else(ValueTemplate::empty_map, |inputs| {
+            ValueTemplate::from_node_without(inputs, skipped, &mut self.strings)
+        });
         let timeout = step
             .timeout_seconds
             .as_ref()
@@ -270,7 +272,7 @@ impl Plan {
             let mut choices: Vec<(Option<JumpTarget>, PlannedCondition)> = branch
                 .choices
                 .iter()
-                .map(|choice| (None, PlannedCondition::new(&choice.condition)))
+                .map(|choice| (None, PlannedCondition::new(&choice.condition, &mut self.strings)))
                 .collect();
             for choice in jumps.choices() {
                 if let JumpKind::Choice(index) = choice.kind {
@@ -320,7 +322,10 @@ impl Plan {
                     .iterator_data_type
                     .as_ref()
                     .map_or_else(|| "String".to_string(), |t| t.value.clone()),
-                condition: body.loop_condition.as_ref().map(PlannedCondition::new),
+                condition: body
+                    .loop_condition
+                    .as_ref()
+                    .map(|condition| PlannedCondition::new(condition, &mut self.strings)),
             }));
         }
         id
