@@ -324,6 +324,17 @@ impl ValueTemplate {
         }
     }
 
+    /// The name of the `index`th entry of a map, shared, when it is `name`; else `name`.
+    pub(crate) fn shared_key(&self, index: usize, name: &str) -> Arc<str> {
+        match self {
+            Self::Map(entries) => match entries.get(index) {
+                Some((key, _)) if **key == *name => Arc::clone(key),
+                _ => Arc::from(name),
+            },
+            _ => Arc::from(name),
+        }
+    }
+
     fn is_whole_reference(&self) -> bool {
         match self {
             Self::Text(template) => {

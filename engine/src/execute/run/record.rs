@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use super::Run;
 use crate::document::OnFailure;
 use crate::execute::plan::PlannedStep;
-use crate::record::{Execution, RunWarning, Status, StepExecution};
+use crate::record::{Execution, RunWarning, Status, StepExecution, StepInputs};
 use crate::value::Left;
 
 impl Run {
@@ -99,7 +99,7 @@ impl Run {
             step_status: status,
             execution_start_time: None,
             execution_end_time: None,
-            inputs: IndexMap::new(),
+            inputs: StepInputs::default(),
             outputs: IndexMap::new(),
             response: None,
             failure_message: None,

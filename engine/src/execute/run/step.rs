@@ -9,7 +9,7 @@ use super::{LatestOutputs, Run, StepEnd};
 use crate::execute::action::{ActionOutput, FailureKind, StepContext, StepFailure};
 use crate::execute::plan::{JumpTarget, PlannedStep, StepId};
 use crate::host::{BoxFuture, Event};
-use crate::record::{Execution, FailureDetails, ParentStepDetails, Status};
+use crate::record::{Execution, FailureDetails, ParentStepDetails, Status, StepInputs};
 use crate::value::{convert_output, describe};
 
 /// `inputs` with each of the step's one-item inputs replaced by its only item (see
@@ -66,7 +66,10 @@ impl Run {
         };
         let (Ok(shown) | Err((_, shown))) = &checked;
         if let Value::Object(map) = shown {
-            self.records[index].inputs = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let names = map.iter().enumerate();
+            self.records[index].inputs = StepInputs::new(
+                names.map(|(at, (name, value))| (step.inputs.shared_key(at, name), value)),
+            );
         }
         let mut inputs = match checked {
             Ok(inputs) => inputs,
