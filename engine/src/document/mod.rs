@@ -579,5 +579,11 @@ mod tests {
         let (whole, released) = (Plan::new(Arc::new(whole)), Plan::new(Arc::new(released)));
         assert_eq!(format!("{:?}", whole.steps), format!("{:?}", released.steps));
         assert_eq!(whole.main, released.main);
+        let for_run = Plan::for_run(
+            Document::parse("chain.yaml", RUNBOOK.to_string(), Format::Yaml).unwrap(),
+        );
+        assert_eq!(format!("{:?}", whole.steps), format!("{:?}", for_run.steps));
+        assert!(whole.document.steps.iter().all(|step| step.inputs.is_some()));
+        assert!(for_run.document.steps.iter().all(|step| step.inputs.is_none()));
     }
 }
