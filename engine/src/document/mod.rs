@@ -372,8 +372,9 @@ pub struct Step {
     pub is_critical: Option<Spanned<bool>>,
     /// `outputs`.
     pub outputs: Vec<OutputDecl>,
-    /// For `aws:branch`: the choices, read into conditions.
-    pub branch_inputs: Option<BranchInputs>,
+    /// For `aws:branch`: the choices, read into conditions (boxed: a document holds every
+    /// step for as long as it runs, and few are branches).
+    pub branch_inputs: Option<Box<BranchInputs>>,
     /// For `aws:loop`: the loop's settings and nested steps.
     pub loop_inputs: Option<Box<LoopInputs>>,
 }
