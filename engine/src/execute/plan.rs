@@ -8,7 +8,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::catalog::{ActionSpec, ValueType};
-use crate::document::{Condition, Document, Jump, JumpKind, OnCancel, OnFailure, Operator, Step};
+use crate::document::{Condition, Document, Jump, JumpKind, OnFailure, Operator, Step};
 use crate::selector::Selector;
 use crate::value::{Strings, ValueTemplate};
 
@@ -24,7 +24,7 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     /// The main steps, in order.
     pub main: Vec<StepId>,
-    by_name: IndexMap<String, StepId>,
+    by_name: IndexMap<Arc<str>, StepId>,
     /// Each selector text compiled once, while the plan is made: long runbooks repeat the
     /// same few (`$.Payload.x` on every step).
     selectors: IndexMap<String, Result<Arc<Selector>, String>>,
@@ -41,15 +41,16 @@ pub enum Scope {
     Loop(StepId),
 }
 
-/// A step ready to run.
+/// A step ready to run. A plan holds one for every step for as long as it runs, so what
+/// few steps have is kept apart.
 #[derive(Debug)]
 pub struct PlannedStep {
     /// Its index.
     pub id: StepId,
     /// `name`.
-    pub name: String,
-    /// `action`.
-    pub action: String,
+    pub name: Arc<str>,
+    /// `action`, held once for every step of that action.
+    pub action: Arc<str>,
     /// The catalog entry, for actions the service has.
     pub spec: Option<&'static ActionSpec>,
     /// Its scope.
@@ -66,20 +67,23 @@ pub struct PlannedStep {
     pub is_critical: bool,
     /// `isEnd`.
     pub is_end: bool,
-    /// `nextStep`.
-    pub next_step: Option<String>,
     /// `onFailure`.
     pub on_failure: OnFailure,
-    /// `onCancel`.
-    pub on_cancel: OnCancel,
     /// Its jumps, each resolved to its step once; most steps have none, and a plan has a
     /// step for every step of the runbook, so they are kept apart.
     jumps: Option<Box<PlannedJumps>>,
     pub(crate) branch: Option<Box<PlannedBranch>>,
     pub(crate) loop_body: Option<Box<PlannedLoop>>,
+    /// What its inputs' types need, when anything (see [`crate::typing`]).
+    pub(crate) input_types: Option<Box<InputTypes>>,
+}
+
+/// What the types of a step's inputs need before it runs.
+#[derive(Debug, Default)]
+pub(crate) struct InputTypes {
     /// References whose declared type does not fit their input: the step fails when its
     /// inputs are checked (SPEC 2.3).
-    pub(crate) type_mismatch: Option<String>,
+    pub(crate) mismatch: Option<String>,
     /// Inputs given a whole `StringList` where they take a String: each takes the only item.
     pub(crate) one_item_inputs: Vec<String>,
 }
@@ -234,7 +238,8 @@ impl Plan {
     /// Finds the step of every jump, once every step has its id.
     fn resolve_jumps(&mut self) {
         let by_name = &self.by_name;
-        let resolve = |target: &mut JumpTarget| target.id = by_name.get(&target.name).copied();
+        let resolve =
+            |target: &mut JumpTarget| target.id = by_name.get(target.name.as_str()).copied();
         for step in &mut self.steps {
             if let Some(jumps) = &mut step.jumps {
                 let PlannedJumps { next_step, on_failure, on_cancel } = &mut **jumps;
@@ -286,9 +291,16 @@ impl Plan {
             .collect();
         let mismatches =
             crate::typing::mismatches_among(&self.document, step, &|name| named.get(name).copied());
-        let type_mismatch = (!mismatches.is_empty()).then(|| {
-            mismatches.into_iter().map(|mismatch| mismatch.message).collect::<Vec<_>>().join("; ")
-        });
+        let input_types = InputTypes {
+            mismatch: (!mismatches.is_empty()).then(|| {
+                let messages: Vec<_> = mismatches.into_iter().map(|m| m.message).collect();
+                messages.join("; ")
+            }),
+            one_item_inputs: crate::typing::one_item_inputs(&self.document, step, &|name| {
+                named.get(name).copied()
+            }),
+        };
+        let name: Arc<str> = Arc::from(step.name.value.as_str());
         let jumps = step.jumps();
         let branch = step.branch_inputs.as_ref().map(|branch| {
             let mut choices: Vec<(Option<JumpTarget>, PlannedCondition)> = branch
@@ -313,8 +325,8 @@ impl Plan {
             || planned_jumps.on_cancel.is_some();
         self.steps.push(PlannedStep {
             id,
-            name: step.name.value.clone(),
-            action: step.action.value.clone(),
+            name: Arc::clone(&name),
+            action: self.strings.get(&step.action.value),
             spec,
             scope,
             next_in_scope: None,
@@ -324,18 +336,15 @@ impl Plan {
             max_attempts: step.max_attempts(),
             is_critical: step.is_critical(),
             is_end: step.is_end(),
-            next_step: step.next_step.as_ref().map(|next| next.value.clone()),
             on_failure: step.on_failure().clone(),
-            on_cancel: step.on_cancel().clone(),
             jumps: has_jumps.then(|| Box::new(planned_jumps)),
             branch,
             loop_body: None,
-            type_mismatch,
-            one_item_inputs: crate::typing::one_item_inputs(&self.document, step, &|name| {
-                named.get(name).copied()
-            }),
+            input_types: (input_types.mismatch.is_some()
+                || !input_types.one_item_inputs.is_empty())
+            .then(|| Box::new(input_types)),
         });
-        self.by_name.entry(step.name.value.clone()).or_insert(id);
+        self.by_name.entry(name).or_insert(id);
         if let Some(body) = &step.loop_inputs {
             let ids = self.add_scope(&body.steps, Scope::Loop(id), named);
             self.steps[id].loop_body = Some(Box::new(PlannedLoop {

@@ -93,8 +93,8 @@ impl Run {
 
     pub(super) fn new_record(&self, step: &PlannedStep, status: Status) -> StepExecution {
         StepExecution {
-            step_name: step.name.clone(),
-            action: step.action.clone(),
+            step_name: step.name.to_string(),
+            action: step.action.to_string(),
             step_execution_id: self.step_ids.next_id(),
             step_status: status,
             execution_start_time: None,
