@@ -147,9 +147,9 @@ pub struct CallRecord {
     /// step answers with it, as `aws:executeAwsApi` does.
     #[serde(serialize_with = "shared_value", skip_serializing_if = "Option::is_none")]
     pub response: Option<Arc<Value>>,
-    /// The error, when it failed.
+    /// The error, when it failed (boxed: a run holds every call it made, and few fail).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<crate::host::ApiError>,
+    pub error: Option<Box<crate::host::ApiError>>,
     /// When it was made, on the run's clock.
     #[serde(serialize_with = "timestamp")]
     pub time: jiff::Timestamp,
