@@ -144,7 +144,7 @@ impl Validated {
         let mut document = self.document;
         // From here on the typed document is all a run reads.
         document.release_tree();
-        Runbook { plan: Arc::new(Plan::new(Arc::new(document))) }
+        Runbook { plan: Arc::new(Plan::for_run(document)) }
     }
 }
 
@@ -198,7 +198,8 @@ pub struct Runbook {
 }
 
 impl Runbook {
-    /// The document.
+    /// The document, as a run reads it: its steps keep no inputs as written (the plan holds
+    /// them; [`Validated::document`] has them).
     pub fn document(&self) -> &Document {
         &self.plan.document
     }

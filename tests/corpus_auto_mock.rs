@@ -81,7 +81,7 @@ fn located_steps<'a>(execution: &'a Execution, out: &mut Vec<&'a StepExecution>)
     for step in &execution.step_executions {
         let located = ["TargetLocations", "TargetLocationsURL"]
             .iter()
-            .any(|input| step.inputs.contains_key(*input));
+            .any(|input| step.inputs.text(input).is_some());
         if step.action == "aws:executeAutomation" && located {
             out.push(step);
         }

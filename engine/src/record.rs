@@ -147,9 +147,9 @@ pub struct CallRecord {
     /// step answers with it, as `aws:executeAwsApi` does.
     #[serde(serialize_with = "shared_value", skip_serializing_if = "Option::is_none")]
     pub response: Option<Arc<Value>>,
-    /// The error, when it failed.
+    /// The error, when it failed (boxed: a run holds every call it made, and few fail).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<crate::host::ApiError>,
+    pub error: Option<Box<crate::host::ApiError>>,
     /// When it was made, on the run's clock.
     #[serde(serialize_with = "timestamp")]
     pub time: jiff::Timestamp,
@@ -191,9 +191,9 @@ pub struct StepExecution {
     /// `ExecutionEndTime`.
     #[serde(serialize_with = "optional_timestamp", skip_serializing_if = "Option::is_none")]
     pub execution_end_time: Option<jiff::Timestamp>,
-    /// `Inputs`: the resolved inputs (serialized as JSON text per input, as the service does).
-    #[serde(serialize_with = "json_text_map", skip_serializing_if = "IndexMap::is_empty")]
-    pub inputs: IndexMap<String, Value>,
+    /// `Inputs`: the resolved inputs, as JSON text per input (as the service records them).
+    #[serde(skip_serializing_if = "StepInputs::is_empty")]
+    pub inputs: StepInputs,
     /// `Outputs`: predefined and declared outputs (serialized as lists of strings).
     #[serde(serialize_with = "string_list_map", skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,
@@ -238,6 +238,89 @@ pub struct StepExecution {
     /// The child run of an `aws:executeAutomation` step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub child: Option<Box<Execution>>,
+}
+
+/// A step's `Inputs`: each input's name and its value as compact JSON text, as the service
+/// records them. A long run's record holds every step's inputs until it is written, and text
+/// is a fraction of the values' size.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StepInputs {
+    /// Each input's name and where its text ends in `text`.
+    names: Box<[(Arc<str>, u32)]>,
+    /// The inputs' texts, one after the other.
+    text: Box<str>,
+}
+
+impl StepInputs {
+    /// The inputs `entries`, names with values.
+    pub fn new<'a>(entries: impl IntoIterator<Item = (Arc<str>, &'a Value)>) -> Self {
+        let mut names = Vec::new();
+        let mut text = String::new();
+        for (name, value) in entries {
+            // Writing a value into a String cannot fail.
+            let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{value}"));
+            // Past 4 GiB of text an input's end no longer fits: its text is left out.
+            let Ok(end) = u32::try_from(text.len()) else { break };
+            names.push((name, end));
+        }
+        text.truncate(names.last().map_or(0, |(_, end)| *end as usize));
+        Self { names: names.into_boxed_slice(), text: text.into_boxed_str() }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Each input's name and JSON text, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut start = 0;
+        self.names.iter().map(move |(name, end)| {
+            let text = self.text.get(start..*end as usize).unwrap_or_default();
+            start = *end as usize;
+            (&**name, text)
+        })
+    }
+
+    /// The JSON text of the input `name`.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(input, _)| *input == name).map(|(_, text)| text)
+    }
+
+    /// The value of the input `name`.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        serde_json::from_str(self.text(name)?).ok()
+    }
+
+    /// Every input with its value.
+    pub fn to_map(&self) -> IndexMap<String, Value> {
+        self.iter()
+            .map(|(name, text)| (name.to_string(), serde_json::from_str(text).unwrap_or_default()))
+            .collect()
+    }
+}
+
+impl<'a> FromIterator<(&'a str, &'a Value)> for StepInputs {
+    fn from_iter<T: IntoIterator<Item = (&'a str, &'a Value)>>(entries: T) -> Self {
+        Self::new(entries.into_iter().map(|(name, value)| (Arc::from(name), value)))
+    }
+}
+
+impl std::fmt::Debug for StepInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for StepInputs {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
 }
 
 /// `ParentStepDetails`: the loop and iteration a step ran in.
@@ -605,13 +688,6 @@ fn string_list_maps<S: Serializer>(
     serializer.collect_seq(maps.iter().map(Map))
 }
 
-fn json_text_map<S: Serializer>(
-    map: &IndexMap<String, Value>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(map.iter().map(|(key, value)| (key, JsonText(value))))
-}
-
 /// A value serialized as [`as_string_list`] makes it, without making it.
 struct StringList<'a>(&'a Value);
 
@@ -633,15 +709,6 @@ impl Serialize for Text<'_> {
             Value::String(text) => serializer.serialize_str(text),
             other => serializer.collect_str(other),
         }
-    }
-}
-
-/// A value serialized as its compact JSON text, without making the text.
-struct JsonText<'a>(&'a Value);
-
-impl Serialize for JsonText<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self.0)
     }
 }
 
@@ -697,12 +764,15 @@ mod tests {
             String::from_utf8(out.into_inner()).unwrap()
         };
         assert_eq!(lists, made(|v| json!(as_string_list(v))));
-        let texts = {
-            let mut out = serde_json::Serializer::new(Vec::new());
-            json_text_map(&map, &mut out).unwrap();
-            String::from_utf8(out.into_inner()).unwrap()
-        };
+        let inputs: StepInputs = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let texts = serde_json::to_string(&inputs).unwrap();
         assert_eq!(texts, made(|v| json!(v.to_string())));
+        assert_eq!(inputs.len(), 4);
+        assert_eq!(inputs.get("2"), Some(values[2].clone()));
+        assert_eq!(inputs.text("3"), Some("{\"k\":[true]}"));
+        assert_eq!(inputs.get("4"), None);
+        assert_eq!(inputs.to_map(), map);
+        assert!(StepInputs::default().is_empty());
     }
 
     #[test]

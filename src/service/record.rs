@@ -81,7 +81,7 @@ pub fn step(value: &Value) -> Result<StepExecution, RecordError> {
         .get("Inputs")
         .and_then(Value::as_object)
         .map(|inputs| {
-            inputs
+            let parsed: Vec<(&str, Value)> = inputs
                 .iter()
                 .map(|(name, input)| {
                     // Each input is JSON text; one that is not stays the text it is.
@@ -89,9 +89,10 @@ pub fn step(value: &Value) -> Result<StepExecution, RecordError> {
                         .as_str()
                         .and_then(|text| serde_json::from_str(text).ok())
                         .unwrap_or_else(|| input.clone());
-                    (name.clone(), parsed)
+                    (name.as_str(), parsed)
                 })
-                .collect()
+                .collect();
+            parsed.iter().map(|(name, value)| (*name, value)).collect()
         })
         .unwrap_or_default();
     Ok(StepExecution {
@@ -344,8 +345,8 @@ mod tests {
         assert_eq!(record.automation_execution_status, Status::Failed);
         assert_eq!(record.execution_end_time.unwrap().to_string(), "2026-01-15T10:00:05.25Z");
         let step = &record.step_executions[0];
-        assert_eq!(step.inputs["Service"], "ec2");
-        assert_eq!(step.inputs["Raw"], "not json");
+        assert_eq!(step.inputs.get("Service").unwrap(), "ec2");
+        assert_eq!(step.inputs.get("Raw").unwrap(), "not json");
         assert_eq!(step.execution_start_time.unwrap().as_millisecond(), 1_768_471_200_500);
         assert_eq!(step.failure_details.as_ref().unwrap().failure_type, FailureType::Permission);
         let json = serde_json::to_value(&record).unwrap();

@@ -115,8 +115,11 @@ fn compare_step(
     }
     for (input, Located { value: wanted, span }) in &step.inputs {
         match record.inputs.get(input) {
-            Some(actual) if actual == wanted => {}
-            actual => fail(*span, mismatch(&format!("{what}: input `{input}`"), wanted, actual)),
+            Some(actual) if actual == *wanted => {}
+            actual => {
+                let what = format!("{what}: input `{input}`");
+                fail(*span, mismatch(&what, wanted, actual.as_ref()));
+            }
         }
     }
     if let Some(Located { value: wanted, span }) = &step.outputs {

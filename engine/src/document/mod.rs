@@ -372,8 +372,9 @@ pub struct Step {
     pub is_critical: Option<Spanned<bool>>,
     /// `outputs`.
     pub outputs: Vec<OutputDecl>,
-    /// For `aws:branch`: the choices, read into conditions.
-    pub branch_inputs: Option<BranchInputs>,
+    /// For `aws:branch`: the choices, read into conditions (boxed: a document holds every
+    /// step for as long as it runs, and few are branches).
+    pub branch_inputs: Option<Box<BranchInputs>>,
     /// For `aws:loop`: the loop's settings and nested steps.
     pub loop_inputs: Option<Box<LoopInputs>>,
 }
@@ -579,5 +580,11 @@ mod tests {
         let (whole, released) = (Plan::new(Arc::new(whole)), Plan::new(Arc::new(released)));
         assert_eq!(format!("{:?}", whole.steps), format!("{:?}", released.steps));
         assert_eq!(whole.main, released.main);
+        let for_run = Plan::for_run(
+            Document::parse("chain.yaml", RUNBOOK.to_string(), Format::Yaml).unwrap(),
+        );
+        assert_eq!(format!("{:?}", whole.steps), format!("{:?}", for_run.steps));
+        assert!(whole.document.steps.iter().all(|step| step.inputs.is_some()));
+        assert!(for_run.document.steps.iter().all(|step| step.inputs.is_none()));
     }
 }

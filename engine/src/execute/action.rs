@@ -267,7 +267,7 @@ impl StepContext<'_> {
             api: api.to_string(),
             params,
             response: answer.as_ref().ok().cloned(),
-            error: answer.as_ref().err().cloned(),
+            error: answer.as_ref().err().cloned().map(Box::new),
             time: self.now(),
             account: location.map(|l| l.account.clone()),
             region: location.map(|l| l.region.clone()),

@@ -8,9 +8,9 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::catalog::{ActionSpec, ValueType};
-use crate::document::{Condition, Document, Jump, JumpKind, OnCancel, OnFailure, Operator, Step};
+use crate::document::{Condition, Document, Jump, JumpKind, OnFailure, Operator, Step};
 use crate::selector::Selector;
-use crate::value::ValueTemplate;
+use crate::value::{Strings, ValueTemplate};
 
 /// A step's index in its plan.
 pub type StepId = usize;
@@ -24,10 +24,12 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     /// The main steps, in order.
     pub main: Vec<StepId>,
-    by_name: IndexMap<String, StepId>,
+    by_name: IndexMap<Arc<str>, StepId>,
     /// Each selector text compiled once, while the plan is made: long runbooks repeat the
     /// same few (`$.Payload.x` on every step).
     selectors: IndexMap<String, Result<Arc<Selector>, String>>,
+    /// The templates' strings, each held once, while the plan is made.
+    strings: Strings,
 }
 
 /// Where a step sits.
@@ -39,15 +41,16 @@ pub enum Scope {
     Loop(StepId),
 }
 
-/// A step ready to run.
+/// A step ready to run. A plan holds one for every step for as long as it runs, so what
+/// few steps have is kept apart.
 #[derive(Debug)]
 pub struct PlannedStep {
     /// Its index.
     pub id: StepId,
     /// `name`.
-    pub name: String,
-    /// `action`.
-    pub action: String,
+    pub name: Arc<str>,
+    /// `action`, held once for every step of that action.
+    pub action: Arc<str>,
     /// The catalog entry, for actions the service has.
     pub spec: Option<&'static ActionSpec>,
     /// Its scope.
@@ -64,20 +67,23 @@ pub struct PlannedStep {
     pub is_critical: bool,
     /// `isEnd`.
     pub is_end: bool,
-    /// `nextStep`.
-    pub next_step: Option<String>,
     /// `onFailure`.
     pub on_failure: OnFailure,
-    /// `onCancel`.
-    pub on_cancel: OnCancel,
     /// Its jumps, each resolved to its step once; most steps have none, and a plan has a
     /// step for every step of the runbook, so they are kept apart.
     jumps: Option<Box<PlannedJumps>>,
     pub(crate) branch: Option<Box<PlannedBranch>>,
     pub(crate) loop_body: Option<Box<PlannedLoop>>,
+    /// What its inputs' types need, when anything (see [`crate::typing`]).
+    pub(crate) input_types: Option<Box<InputTypes>>,
+}
+
+/// What the types of a step's inputs need before it runs.
+#[derive(Debug, Default)]
+pub(crate) struct InputTypes {
     /// References whose declared type does not fit their input: the step fails when its
     /// inputs are checked (SPEC 2.3).
-    pub(crate) type_mismatch: Option<String>,
+    pub(crate) mismatch: Option<String>,
     /// Inputs given a whole `StringList` where they take a String: each takes the only item.
     pub(crate) one_item_inputs: Vec<String>,
 }
@@ -132,17 +138,31 @@ pub(crate) enum PlannedCondition {
 }
 
 impl PlannedCondition {
-    fn new(condition: &Condition) -> Self {
+    fn new(condition: &Condition, strings: &mut Strings) -> Self {
         match condition {
             Condition::Compare { variable, operator, value } => Self::Compare {
-                variable: ValueTemplate::from_node(variable),
+                variable: ValueTemplate::from_node(variable, strings),
                 operator: operator.value,
-                value: ValueTemplate::from_node(value),
+                value: ValueTemplate::from_node(value, strings),
             },
-            Condition::And(items) => Self::And(items.iter().map(Self::new).collect()),
-            Condition::Or(items) => Self::Or(items.iter().map(Self::new).collect()),
-            Condition::Not(inner) => Self::Not(Box::new(Self::new(inner))),
+            Condition::And(items) => {
+                Self::And(items.iter().map(|item| Self::new(item, strings)).collect())
+            }
+            Condition::Or(items) => {
+                Self::Or(items.iter().map(|item| Self::new(item, strings)).collect())
+            }
+            Condition::Not(inner) => Self::Not(Box::new(Self::new(inner, strings))),
             Condition::Invalid => Self::Invalid,
+        }
+    }
+}
+
+/// Drops the inputs as written of `steps` and of the steps of their loop bodies.
+fn release_inputs(steps: &mut [Step]) {
+    for step in steps {
+        step.inputs = None;
+        if let Some(body) = &mut step.loop_inputs {
+            release_inputs(&mut body.steps);
         }
     }
 }
@@ -186,6 +206,7 @@ impl Plan {
             main: Vec::new(),
             by_name: IndexMap::with_capacity(count),
             selectors: IndexMap::new(),
+            strings: Strings::default(),
         };
         // References name steps anywhere in the document; looking each up in a list would make
         // planning quadratic in the number of steps.
@@ -198,13 +219,27 @@ impl Plan {
         plan.main = plan.add_scope(&steps.steps, Scope::Main, &named);
         plan.resolve_jumps();
         plan.selectors = IndexMap::new();
+        plan.strings = Strings::default();
+        plan
+    }
+
+    /// Prepares `document` for running as [`new`](Self::new) does, keeping in the plan's
+    /// document only what a run reads: the steps' inputs as written, which validation and
+    /// planning read, are dropped once the plan holds them as templates. On a long runbook
+    /// they are a tenth of the memory a run holds.
+    pub fn for_run(document: Document) -> Self {
+        let mut plan = Self::new(Arc::new(document));
+        if let Some(document) = Arc::get_mut(&mut plan.document) {
+            release_inputs(&mut document.steps);
+        }
         plan
     }
 
     /// Finds the step of every jump, once every step has its id.
     fn resolve_jumps(&mut self) {
         let by_name = &self.by_name;
-        let resolve = |target: &mut JumpTarget| target.id = by_name.get(&target.name).copied();
+        let resolve =
+            |target: &mut JumpTarget| target.id = by_name.get(target.name.as_str()).copied();
         for step in &mut self.steps {
             if let Some(jumps) = &mut step.jumps {
                 let PlannedJumps { next_step, on_failure, on_cancel } = &mut **jumps;
@@ -228,23 +263,17 @@ impl Plan {
     fn add_step(&mut self, step: &Step, scope: Scope, named: &Named<'_>) -> StepId {
         let id = self.steps.len();
         let spec = step.spec();
-        let inputs =
-            step.inputs.as_ref().map_or(ValueTemplate::Literal(serde_json::json!({})), |inputs| {
-                let mut json = inputs.to_json();
-                // A loop's nested steps are steps of their own, and conditions are evaluated when
-                // they are reached (a loop's after each pass, a branch's choices in order), so
-                // neither is resolved with the other inputs.
-                if let Some(map) = json.as_object_mut() {
-                    if step.loop_inputs.is_some() {
-                        map.shift_remove("Steps");
-                        map.shift_remove("LoopCondition");
-                    }
-                    if step.branch_inputs.is_some() {
-                        map.shift_remove("Choices");
-                    }
-                }
-                ValueTemplate::from_json(json)
-            });
+        // A loop's nested steps are steps of their own, and conditions are evaluated when they
+        // are reached (a loop's after each pass, a branch's choices in order), so neither is
+        // resolved with the other inputs.
+        let skipped: &[&str] = match (&step.loop_inputs, &step.branch_inputs) {
+            (Some(_), _) => &["Steps", "LoopCondition"],
+            (None, Some(_)) => &["Choices"],
+            (None, None) => &[],
+        };
+        let inputs = step.inputs.as_ref().map_or_else(ValueTemplate::empty_map, |inputs| {
+            ValueTemplate::from_node_without(inputs, skipped, &mut self.strings)
+        });
         let timeout = step
             .timeout_seconds
             .as_ref()
@@ -262,15 +291,22 @@ impl Plan {
             .collect();
         let mismatches =
             crate::typing::mismatches_among(&self.document, step, &|name| named.get(name).copied());
-        let type_mismatch = (!mismatches.is_empty()).then(|| {
-            mismatches.into_iter().map(|mismatch| mismatch.message).collect::<Vec<_>>().join("; ")
-        });
+        let input_types = InputTypes {
+            mismatch: (!mismatches.is_empty()).then(|| {
+                let messages: Vec<_> = mismatches.into_iter().map(|m| m.message).collect();
+                messages.join("; ")
+            }),
+            one_item_inputs: crate::typing::one_item_inputs(&self.document, step, &|name| {
+                named.get(name).copied()
+            }),
+        };
+        let name: Arc<str> = Arc::from(step.name.value.as_str());
         let jumps = step.jumps();
         let branch = step.branch_inputs.as_ref().map(|branch| {
             let mut choices: Vec<(Option<JumpTarget>, PlannedCondition)> = branch
                 .choices
                 .iter()
-                .map(|choice| (None, PlannedCondition::new(&choice.condition)))
+                .map(|choice| (None, PlannedCondition::new(&choice.condition, &mut self.strings)))
                 .collect();
             for choice in jumps.choices() {
                 if let JumpKind::Choice(index) = choice.kind {
@@ -289,8 +325,8 @@ impl Plan {
             || planned_jumps.on_cancel.is_some();
         self.steps.push(PlannedStep {
             id,
-            name: step.name.value.clone(),
-            action: step.action.value.clone(),
+            name: Arc::clone(&name),
+            action: self.strings.get(&step.action.value),
             spec,
             scope,
             next_in_scope: None,
@@ -300,18 +336,15 @@ impl Plan {
             max_attempts: step.max_attempts(),
             is_critical: step.is_critical(),
             is_end: step.is_end(),
-            next_step: step.next_step.as_ref().map(|next| next.value.clone()),
             on_failure: step.on_failure().clone(),
-            on_cancel: step.on_cancel().clone(),
             jumps: has_jumps.then(|| Box::new(planned_jumps)),
             branch,
             loop_body: None,
-            type_mismatch,
-            one_item_inputs: crate::typing::one_item_inputs(&self.document, step, &|name| {
-                named.get(name).copied()
-            }),
+            input_types: (input_types.mismatch.is_some()
+                || !input_types.one_item_inputs.is_empty())
+            .then(|| Box::new(input_types)),
         });
-        self.by_name.entry(step.name.value.clone()).or_insert(id);
+        self.by_name.entry(name).or_insert(id);
         if let Some(body) = &step.loop_inputs {
             let ids = self.add_scope(&body.steps, Scope::Loop(id), named);
             self.steps[id].loop_body = Some(Box::new(PlannedLoop {
@@ -320,7 +353,10 @@ impl Plan {
                     .iterator_data_type
                     .as_ref()
                     .map_or_else(|| "String".to_string(), |t| t.value.clone()),
-                condition: body.loop_condition.as_ref().map(PlannedCondition::new),
+                condition: body
+                    .loop_condition
+                    .as_ref()
+                    .map(|condition| PlannedCondition::new(condition, &mut self.strings)),
             }));
         }
         id

@@ -133,7 +133,10 @@ fn one_child_runs_per_account_and_region_each_as_that_account_in_that_region() {
         child.parent_automation_execution_id.as_deref(),
         Some(execution.automation_execution_id.as_str())
     );
-    assert_eq!(child.step("ask").unwrap().inputs["Name"], "111111111111-eu-west-1-none");
+    assert_eq!(
+        child.step("ask").unwrap().inputs.get("Name").unwrap(),
+        "111111111111-eu-west-1-none"
+    );
     // Every call is recorded at its location, in the child's record only: the parent's
     // `Calls` are its own, and `calls_made` gathers the children's.
     let call = &child.calls[0];
@@ -303,7 +306,7 @@ fn locations_with_targets_run_over_their_targets_in_each_location() {
     // The ramp-up within the location: one, then two.
     assert_eq!(starts(fleet), [0, 10, 10]);
     let child = fleet.step("c").unwrap().child.as_deref().unwrap();
-    assert_eq!(child.step("ask").unwrap().inputs["Name"], "111111111111-eu-west-1-c");
+    assert_eq!(child.step("ask").unwrap().inputs.get("Name").unwrap(), "111111111111-eu-west-1-c");
     assert_eq!(child.calls[0].region.as_deref(), Some("eu-west-1"));
     assert!(execution.calls.is_empty());
     assert_eq!(execution.calls_made().len(), 6);
@@ -395,7 +398,7 @@ fn an_execute_automation_step_with_target_locations_runs_the_child_in_each() {
     let target = over.step_executions[0].target_location.as_ref().unwrap();
     assert_eq!(target.execution_role_name.as_deref(), Some("Remediation"));
     let child = over.step_executions[1].child.as_deref().unwrap();
-    assert_eq!(child.step("ask").unwrap().inputs["Name"], "111111111111-us-west-2-x");
+    assert_eq!(child.step("ask").unwrap().inputs.get("Name").unwrap(), "111111111111-us-west-2-x");
     // The calls stay in each location's record, each at its location; the top run gathers
     // them with `calls_made`.
     assert!(execution.calls.is_empty());

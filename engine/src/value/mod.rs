@@ -13,7 +13,7 @@ use crate::syntax::{Node, NodeKind};
 
 pub(crate) use coerce::coerce;
 pub(crate) use output::convert_output;
-pub(crate) use template::{Left, Missing, ValueTemplate};
+pub(crate) use template::{Left, Missing, Strings, TargetRef, ValueTemplate};
 
 /// A value for messages: `"text"`, `5`, `a list of 3 items`, `a map`.
 pub(crate) fn describe(value: &Value) -> String {

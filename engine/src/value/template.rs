@@ -1,11 +1,19 @@
 //! `{{ }}` templates resolved against a run's state: a value's references parsed once, each
 //! resolved on use; a reference with no value yet stays as written (RULINGS 12).
+//!
+//! A plan holds a template for every input of every step for the whole run, so templates are
+//! kept small: a string is held once for all the steps that write it (input names, `Service:
+//! ssm`), and a string with references keeps its text once, its parts and names being ranges
+//! of it.
 
-use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use indexmap::IndexSet;
+use serde_json::{Map, Number, Value};
 
 use crate::record::as_text;
-use crate::syntax::Node;
-use crate::template::{Part, Reference, Target, Template};
+use crate::syntax::{Node, NodeKind};
+use crate::template::{Part, Target, Template};
 
 /// Why a reference has no value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,70 +34,253 @@ pub(crate) struct Left {
     pub(crate) reason: String,
 }
 
+/// What a reference refers to, its names borrowed from the template's text (the forms of
+/// [`Target`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TargetRef<'a> {
+    /// `{{ Name }}`.
+    Parameter(&'a str),
+    /// `{{ step.Output }}`.
+    StepOutput { step: &'a str, output: &'a str },
+    /// `{{ variable:NAME }}`.
+    Variable(&'a str),
+    /// `{{ global:NAME }}`.
+    Global(&'a str),
+    /// `{{ automation:NAME }}`.
+    Automation(&'a str),
+    /// `{{ ssm:/path }}`.
+    ParameterStore(&'a str),
+    /// `{{ ssm-secure:/path }}`.
+    SecureParameterStore(&'a str),
+}
+
+impl<'a> From<&'a Target> for TargetRef<'a> {
+    fn from(target: &'a Target) -> Self {
+        match target {
+            Target::Parameter(name) => Self::Parameter(name),
+            Target::StepOutput { step, output } => Self::StepOutput { step, output },
+            Target::Variable(name) => Self::Variable(name),
+            Target::Global(name) => Self::Global(name),
+            Target::Automation(name) => Self::Automation(name),
+            Target::ParameterStore(path) => Self::ParameterStore(path),
+            Target::SecureParameterStore(path) => Self::SecureParameterStore(path),
+        }
+    }
+}
+
 /// Answers one reference.
-pub(crate) type Lookup<'a> = dyn Fn(&Target) -> Result<Value, Missing> + 'a;
+pub(crate) type Lookup<'a> = dyn Fn(TargetRef<'_>) -> Result<Value, Missing> + 'a;
+
+/// The strings of a plan's templates, each held once.
+#[derive(Debug, Default)]
+pub(crate) struct Strings(IndexSet<Arc<str>>);
+
+impl Strings {
+    /// `text`, shared with every other use of the same text.
+    pub(crate) fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
+}
 
 /// A value with its `{{ }}` references parsed once, ready to resolve on each use.
 #[derive(Clone, Debug)]
 pub(crate) enum ValueTemplate {
-    /// A value with no references.
-    Literal(Value),
+    /// `null`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// A string with no references.
+    Str(Arc<str>),
     /// A string with references.
-    Text(Template),
-    /// A list holding references somewhere.
-    List(Vec<ValueTemplate>),
-    /// A map holding references somewhere.
-    Map(Vec<(String, ValueTemplate)>),
+    Text(Box<TextTemplate>),
+    /// A list.
+    List(Box<[ValueTemplate]>),
+    /// A map, in order.
+    Map(Box<[(Arc<str>, ValueTemplate)]>),
+    /// A string with references too long for [`TextTemplate`]'s ranges.
+    Large(Box<Template>),
+}
+
+/// A string with references: its text, and its parts as ranges of it.
+#[derive(Clone, Debug)]
+pub(crate) struct TextTemplate {
+    text: Box<str>,
+    parts: Box<[Piece]>,
+}
+
+/// A byte range of a [`TextTemplate`]'s text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Range {
+    start: u32,
+    end: u32,
+}
+
+/// A part of a [`TextTemplate`]: literal text, or a reference as written with its names.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    written: Range,
+    name: Name,
+}
+
+/// What a piece is: literal text, or a reference of one of [`TargetRef`]'s forms with the
+/// ranges of its names.
+#[derive(Clone, Copy, Debug)]
+enum Name {
+    Literal,
+    Parameter(Range),
+    StepOutput(Range, Range),
+    Variable(Range),
+    Global(Range),
+    Automation(Range),
+    ParameterStore(Range),
+    SecureParameterStore(Range),
+}
+
+impl Range {
+    fn new(start: usize, end: usize) -> Option<Self> {
+        Some(Self { start: u32::try_from(start).ok()?, end: u32::try_from(end).ok()? })
+    }
+
+    fn of(self, text: &str) -> &str {
+        text.get(self.start as usize..self.end as usize).unwrap_or_default()
+    }
+}
+
+/// A piece of a string template, borrowed.
+#[derive(Clone, Copy)]
+enum Segment<'a> {
+    Literal(&'a str),
+    Ref { written: &'a str, target: TargetRef<'a> },
+}
+
+impl TextTemplate {
+    /// `template`, parsed from `text`, in ranges of `text`; `None` for a text too long for
+    /// them (4 GiB).
+    fn new(text: &str, template: &Template) -> Option<Self> {
+        let mut parts = Vec::with_capacity(template.parts.len());
+        let mut at = 0;
+        for part in &template.parts {
+            let (len, name) = match part {
+                Part::Text(literal) => (literal.len(), Name::Literal),
+                Part::Ref(reference) => {
+                    (reference.written.len(), locate(&reference.written, at, &reference.target)?)
+                }
+            };
+            parts.push(Piece { written: Range::new(at, at + len)?, name });
+            at += len;
+        }
+        Some(Self { text: text.into(), parts: parts.into_boxed_slice() })
+    }
+
+    fn segments(&self) -> impl Iterator<Item = Segment<'_>> + Clone {
+        let text = &*self.text;
+        self.parts.iter().map(move |piece| {
+            let written = piece.written.of(text);
+            let target = match piece.name {
+                Name::Literal => return Segment::Literal(written),
+                Name::Parameter(name) => TargetRef::Parameter(name.of(text)),
+                Name::StepOutput(step, output) => {
+                    TargetRef::StepOutput { step: step.of(text), output: output.of(text) }
+                }
+                Name::Variable(name) => TargetRef::Variable(name.of(text)),
+                Name::Global(name) => TargetRef::Global(name.of(text)),
+                Name::Automation(name) => TargetRef::Automation(name.of(text)),
+                Name::ParameterStore(path) => TargetRef::ParameterStore(path.of(text)),
+                Name::SecureParameterStore(path) => TargetRef::SecureParameterStore(path.of(text)),
+            };
+            Segment::Ref { written, target }
+        })
+    }
+}
+
+/// The names of the reference `written` (which starts at byte `at` of its text), as ranges of
+/// that text. A reference is `{{`, spaces, its name form, spaces and `}}`: a name that starts
+/// the form is its first occurrence, one that ends it its last.
+fn locate(written: &str, at: usize, target: &Target) -> Option<Name> {
+    let first = |name: &str| {
+        let start = at + written.find(name)?;
+        Range::new(start, start + name.len())
+    };
+    let last = |name: &str| {
+        let start = at + written.rfind(name)?;
+        Range::new(start, start + name.len())
+    };
+    Some(match target {
+        Target::Parameter(name) => Name::Parameter(first(name)?),
+        Target::StepOutput { step, output } => Name::StepOutput(first(step)?, last(output)?),
+        Target::Variable(name) => Name::Variable(last(name)?),
+        Target::Global(name) => Name::Global(last(name)?),
+        Target::Automation(name) => Name::Automation(last(name)?),
+        Target::ParameterStore(path) => Name::ParameterStore(last(path)?),
+        Target::SecureParameterStore(path) => Name::SecureParameterStore(last(path)?),
+    })
 }
 
 impl ValueTemplate {
+    /// An empty map.
+    pub(crate) fn empty_map() -> Self {
+        Self::Map(Box::default())
+    }
+
     /// Prepares `node`.
-    pub(crate) fn from_node(node: &Node) -> Self {
-        Self::from_json(node.to_json())
+    pub(crate) fn from_node(node: &Node, strings: &mut Strings) -> Self {
+        Self::from_node_without(node, &[], strings)
+    }
+
+    /// Prepares `node`, leaving out the map keys `skipped` at its top.
+    pub(crate) fn from_node_without(node: &Node, skipped: &[&str], strings: &mut Strings) -> Self {
+        match &node.kind {
+            NodeKind::Str(text) => Self::from_text(text, strings),
+            NodeKind::Seq(items) => {
+                Self::List(items.iter().map(|item| Self::from_node(item, strings)).collect())
+            }
+            NodeKind::Map(entries) => Self::Map(
+                entries
+                    .iter()
+                    .filter(|entry| !skipped.contains(&entry.key.as_str()))
+                    .map(|entry| (strings.get(&entry.key), Self::from_node(&entry.value, strings)))
+                    .collect(),
+            ),
+            _ => Self::from_json(node.to_json(), strings),
+        }
     }
 
     /// Prepares a JSON value.
-    pub(crate) fn from_json(value: Value) -> Self {
+    pub(crate) fn from_json(value: Value, strings: &mut Strings) -> Self {
         match value {
-            Value::String(text) if crate::template::may_have_references(&text) => {
-                let template = Template::parse(&text);
-                if template.has_references() {
-                    Self::Text(template)
-                } else {
-                    Self::Literal(Value::String(text))
-                }
-            }
+            Value::Null => Self::Null,
+            Value::Bool(value) => Self::Bool(value),
+            Value::Number(number) => Self::Number(number),
+            Value::String(text) => Self::from_text(&text, strings),
             Value::Array(items) => {
-                let items: Vec<Self> = items.into_iter().map(Self::from_json).collect();
-                if items.iter().all(|item| matches!(item, Self::Literal(_))) {
-                    Self::Literal(Value::Array(items.into_iter().map(Self::into_literal).collect()))
-                } else {
-                    Self::List(items)
-                }
+                Self::List(items.into_iter().map(|item| Self::from_json(item, strings)).collect())
             }
-            Value::Object(map) => {
-                let entries: Vec<(String, Self)> =
-                    map.into_iter().map(|(key, value)| (key, Self::from_json(value))).collect();
-                if entries.iter().all(|(_, value)| matches!(value, Self::Literal(_))) {
-                    Self::Literal(Value::Object(
-                        entries
-                            .into_iter()
-                            .map(|(key, value)| (key, value.into_literal()))
-                            .collect(),
-                    ))
-                } else {
-                    Self::Map(entries)
-                }
-            }
-            other => Self::Literal(other),
+            Value::Object(map) => Self::Map(
+                map.into_iter()
+                    .map(|(key, value)| (strings.get(&key), Self::from_json(value, strings)))
+                    .collect(),
+            ),
         }
     }
 
-    fn into_literal(self) -> Value {
-        match self {
-            Self::Literal(value) => value,
-            _ => Value::Null,
+    fn from_text(text: &str, strings: &mut Strings) -> Self {
+        if crate::template::may_have_references(text) {
+            let template = Template::parse(text);
+            if template.has_references() {
+                return match TextTemplate::new(text, &template) {
+                    Some(compact) => Self::Text(Box::new(compact)),
+                    None => Self::Large(Box::new(template)),
+                };
+            }
         }
+        Self::Str(strings.get(text))
     }
 
     /// Resolves the value; `lookup` answers each reference or says why it cannot. A reference
@@ -101,15 +292,18 @@ impl ValueTemplate {
         left: &mut Vec<Left>,
     ) -> Result<Value, String> {
         match self {
-            Self::Literal(value) => Ok(value.clone()),
-            Self::Text(template) => resolve_text(template, lookup, left),
+            Self::Null => Ok(Value::Null),
+            Self::Bool(value) => Ok(Value::Bool(*value)),
+            Self::Number(number) => Ok(Value::Number(number.clone())),
+            Self::Str(text) => Ok(Value::String(String::from(&**text))),
+            Self::Text(template) => resolve_text(template.segments(), lookup, left),
+            Self::Large(template) => resolve_text(large_segments(template), lookup, left),
             Self::List(items) => {
                 // A one-item list holding a whole reference to a list is that list (SPEC 5.2).
-                if let [Self::Text(template)] = items.as_slice()
-                    && template.as_whole_reference().is_some()
+                if let [item @ (Self::Text(_) | Self::Large(_))] = &**items
+                    && item.is_whole_reference()
                 {
-                    let value = resolve_text(template, lookup, left)?;
-                    return Ok(match value {
+                    return Ok(match item.resolve(lookup, left)? {
                         Value::Array(items) => Value::Array(items),
                         other => Value::Array(vec![other]),
                     });
@@ -123,47 +317,80 @@ impl ValueTemplate {
             Self::Map(entries) => {
                 let mut map = Map::with_capacity(entries.len());
                 for (key, value) in entries {
-                    map.insert(key.clone(), value.resolve(lookup, left)?);
+                    map.insert(String::from(&**key), value.resolve(lookup, left)?);
                 }
                 Ok(Value::Object(map))
             }
         }
     }
+
+    /// The name of the `index`th entry of a map, shared, when it is `name`; else `name`.
+    pub(crate) fn shared_key(&self, index: usize, name: &str) -> Arc<str> {
+        match self {
+            Self::Map(entries) => match entries.get(index) {
+                Some((key, _)) if **key == *name => Arc::clone(key),
+                _ => Arc::from(name),
+            },
+            _ => Arc::from(name),
+        }
+    }
+
+    fn is_whole_reference(&self) -> bool {
+        match self {
+            Self::Text(template) => {
+                matches!(&*template.parts, [Piece { name, .. }] if !matches!(name, Name::Literal))
+            }
+            Self::Large(template) => template.as_whole_reference().is_some(),
+            _ => false,
+        }
+    }
+}
+
+fn large_segments(template: &Template) -> impl Iterator<Item = Segment<'_>> + Clone {
+    template.parts.iter().map(|part| match part {
+        Part::Text(literal) => Segment::Literal(literal),
+        Part::Ref(reference) => {
+            Segment::Ref { written: &reference.written, target: (&reference.target).into() }
+        }
+    })
 }
 
 /// A string template: a whole reference keeps the value's type; anything else is text, with
 /// values rendered by RULINGS 10 (strings as they are, other values as compact JSON).
-fn resolve_text(
-    template: &Template,
+fn resolve_text<'a>(
+    mut segments: impl Iterator<Item = Segment<'a>> + Clone,
     lookup: &Lookup<'_>,
     left: &mut Vec<Left>,
 ) -> Result<Value, String> {
-    if let Some(reference) = template.as_whole_reference() {
-        return resolve_reference(reference, lookup, left);
+    let mut pair = segments.clone();
+    if let (Some(Segment::Ref { written, target }), None) = (pair.next(), pair.next()) {
+        return resolve_reference(written, target, lookup, left);
     }
     let mut text = String::new();
-    for part in &template.parts {
-        match part {
-            Part::Text(literal) => text.push_str(literal),
-            Part::Ref(reference) => {
-                text.push_str(&as_text(&resolve_reference(reference, lookup, left)?));
+    segments.try_for_each(|segment| {
+        match segment {
+            Segment::Literal(literal) => text.push_str(literal),
+            Segment::Ref { written, target } => {
+                text.push_str(&as_text(&resolve_reference(written, target, lookup, left)?));
             }
         }
-    }
+        Ok::<_, String>(())
+    })?;
     Ok(Value::String(text))
 }
 
 /// One reference's value, or its literal text when it has no value yet (RULINGS 12).
 fn resolve_reference(
-    reference: &Reference,
+    written: &str,
+    target: TargetRef<'_>,
     lookup: &Lookup<'_>,
     left: &mut Vec<Left>,
 ) -> Result<Value, String> {
-    match lookup(&reference.target) {
+    match lookup(target) {
         Ok(value) => Ok(value),
         Err(Missing::NotYet(reason)) => {
-            left.push(Left { written: reference.written.clone(), reason });
-            Ok(Value::String(reference.written.clone()))
+            left.push(Left { written: written.to_string(), reason });
+            Ok(Value::String(written.to_string()))
         }
         Err(Missing::Invalid(message)) => Err(message),
     }
@@ -175,29 +402,34 @@ mod tests {
 
     use super::*;
 
-    fn lookup(target: &Target) -> Result<Value, Missing> {
+    fn lookup(target: TargetRef<'_>) -> Result<Value, Missing> {
         match target {
-            Target::Parameter(name) if name == "Ids" => Ok(json!(["i-1", "i-2"])),
-            Target::Parameter(name) if name == "Count" => Ok(json!(5)),
-            Target::Parameter(name) if name == "Map" => Ok(json!({"a": 1})),
-            Target::Parameter(name) if name == "Name" => Ok(json!("web")),
-            Target::StepOutput { step, .. } => {
+            TargetRef::Parameter("Ids") => Ok(json!(["i-1", "i-2"])),
+            TargetRef::Parameter("Count") => Ok(json!(5)),
+            TargetRef::Parameter("Map") => Ok(json!({"a": 1})),
+            TargetRef::Parameter("Name") => Ok(json!("web")),
+            TargetRef::StepOutput { step, .. } => {
                 Err(Missing::NotYet(format!("`{step}` has not run")))
             }
-            other => Err(Missing::Invalid(format!("`{other}` is not a parameter"))),
+            TargetRef::Parameter(name) => {
+                Err(Missing::Invalid(format!("`{name}` is not a parameter")))
+            }
+            other => Err(Missing::Invalid(format!("{other:?} is not a parameter"))),
         }
     }
 
     fn resolve(value: Value) -> Result<Value, String> {
         let mut left = Vec::new();
-        let value = ValueTemplate::from_json(value).resolve(&lookup, &mut left);
+        let value =
+            ValueTemplate::from_json(value, &mut Strings::default()).resolve(&lookup, &mut left);
         assert!(left.is_empty(), "{left:?}");
         value
     }
 
     fn resolve_leaving(value: Value) -> (Result<Value, String>, Vec<Left>) {
         let mut left = Vec::new();
-        let value = ValueTemplate::from_json(value).resolve(&lookup, &mut left);
+        let value =
+            ValueTemplate::from_json(value, &mut Strings::default()).resolve(&lookup, &mut left);
         (value, left)
     }
 
@@ -246,5 +478,64 @@ mod tests {
     fn invalid_references_are_errors() {
         let (value, _) = resolve_leaving(json!({"a": ["x-{{ Nope }}"]}));
         assert_eq!(value, Err("`Nope` is not a parameter".into()));
+    }
+
+    #[test]
+    fn every_reference_form_is_read_from_the_text_as_written() {
+        let text = "{{ A }}-{{b.C.d}}-{{  variable:V }}-{{global:REGION}}-{{automation:EXECUTION_ID}}-{{ ssm:/a/b }}-{{ ssm-secure:/db/pw }}-{{ x.x }}{{ nope";
+        let template = Template::parse(text);
+        let compact = TextTemplate::new(text, &template).unwrap();
+        let read: Vec<_> = compact
+            .segments()
+            .map(|segment| match segment {
+                Segment::Literal(literal) => (literal, None),
+                Segment::Ref { written, target } => (written, Some(target)),
+            })
+            .collect();
+        let parsed: Vec<_> = large_segments(&template)
+            .map(|segment| match segment {
+                Segment::Literal(literal) => (literal, None),
+                Segment::Ref { written, target } => (written, Some(target)),
+            })
+            .collect();
+        assert_eq!(read, parsed);
+        assert_eq!(read.len(), 16);
+        assert_eq!(
+            read[2],
+            ("{{b.C.d}}", Some(TargetRef::StepOutput { step: "b", output: "C.d" }))
+        );
+        assert_eq!(read[14], ("{{ x.x }}", Some(TargetRef::StepOutput { step: "x", output: "x" })));
+        assert_eq!(read[15], ("{{ nope", None));
+    }
+
+    #[test]
+    fn a_template_kept_whole_resolves_as_a_compact_one() {
+        let mut strings = Strings::default();
+        for text in ["{{ Ids }}", "n={{ Count }} {{ Name }}", "{{ other.Id }}", "x{{ Nope }}"] {
+            let compact = ValueTemplate::from_json(json!([text]), &mut strings);
+            let large = ValueTemplate::List(Box::new([ValueTemplate::Large(Box::new(
+                Template::parse(text),
+            ))]));
+            let (mut left, mut left_large) = (Vec::new(), Vec::new());
+            assert_eq!(
+                compact.resolve(&lookup, &mut left),
+                large.resolve(&lookup, &mut left_large),
+                "{text}"
+            );
+            assert_eq!(left, left_large);
+        }
+    }
+
+    #[test]
+    fn strings_are_held_once() {
+        let mut strings = Strings::default();
+        let one = ValueTemplate::from_json(json!({"Service": "ssm"}), &mut strings);
+        let two = ValueTemplate::from_json(json!({"Service": "ssm"}), &mut strings);
+        let (ValueTemplate::Map(one), ValueTemplate::Map(two)) = (one, two) else { panic!() };
+        assert!(Arc::ptr_eq(&one[0].0, &two[0].0));
+        let (ValueTemplate::Str(a), ValueTemplate::Str(b)) = (&one[0].1, &two[0].1) else {
+            panic!()
+        };
+        assert!(Arc::ptr_eq(a, b));
     }
 }

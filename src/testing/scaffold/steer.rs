@@ -49,7 +49,8 @@ pub(super) fn repair(
     };
     match failed.action.as_str() {
         "aws:waitForAwsResourceProperty" | "aws:assertAwsResourceProperty" => {
-            let selector = failed.inputs.get("PropertySelector")?.as_str()?;
+            let selector = failed.inputs.get("PropertySelector")?;
+            let selector = selector.as_str()?;
             let desired = failed.inputs.get("DesiredValues")?.as_array()?.first()?.clone();
             let rule = patched(last_call(None)?, selector, desired.clone())?;
             if scenario.rules.contains(&rule) {

@@ -98,7 +98,8 @@ impl Builder {
             let inputs_path = At::Dot(&at, "inputs");
             match step.action.value.as_str() {
                 "aws:branch" => {
-                    step.branch_inputs = Some(self.branch(inputs, inputs_path, step_name));
+                    step.branch_inputs =
+                        Some(Box::new(self.branch(inputs, inputs_path, step_name)));
                 }
                 "aws:loop" => {
                     step.loop_inputs =

@@ -106,7 +106,7 @@ impl Run {
     ) -> Decision {
         let request = ApprovalRequest {
             execution_id: self.environment.run_ref.execution_id.clone(),
-            step: step.name.clone(),
+            step: step.name.to_string(),
             kind,
             approvers,
             message: inputs.get("Message").map(crate::record::as_text),

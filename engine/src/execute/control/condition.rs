@@ -9,7 +9,7 @@ use super::super::plan::PlannedCondition;
 use super::super::run::Run;
 use crate::document::Operator;
 use crate::record::as_text;
-use crate::value::{Left, describe};
+use crate::value::{Left, TargetRef, describe};
 
 impl Run {
     /// Whether `condition` holds now. An operand that cannot be compared is an error, except
@@ -23,7 +23,7 @@ impl Run {
         match condition {
             PlannedCondition::Compare { variable, operator, value } => {
                 let before = left.len();
-                let lookup = |target: &_| self.lookup(target);
+                let lookup = |target: TargetRef<'_>| self.lookup(target);
                 let operand = variable.resolve(&lookup, left)?;
                 let against = value.resolve(&lookup, left)?;
                 match compare(&operand, *operator, &against) {

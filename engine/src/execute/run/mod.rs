@@ -314,7 +314,7 @@ impl Run {
                 }
                 let transition = match end.jump {
                     Some(target) => Transition::Goto(JumpTarget {
-                        name: self.plan.steps[target].name.clone(),
+                        name: self.plan.steps[target].name.to_string(),
                         id: Some(target),
                     }),
                     None => self.transition(current, &end),
@@ -333,7 +333,7 @@ impl Run {
                         return ScopeEnd::Abort;
                     }
                 };
-                self.records[record_index].next_step = Some(self.plan.steps[next].name.clone());
+                self.records[record_index].next_step = Some(self.plan.steps[next].name.to_string());
                 let target_scope = self.plan.steps[next].scope;
                 if target_scope == scope {
                     current = next;

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use super::Run;
 use crate::document::OnFailure;
 use crate::execute::plan::PlannedStep;
-use crate::record::{Execution, RunWarning, Status, StepExecution};
+use crate::record::{Execution, RunWarning, Status, StepExecution, StepInputs};
 use crate::value::Left;
 
 impl Run {
@@ -93,13 +93,13 @@ impl Run {
 
     pub(super) fn new_record(&self, step: &PlannedStep, status: Status) -> StepExecution {
         StepExecution {
-            step_name: step.name.clone(),
-            action: step.action.clone(),
+            step_name: step.name.to_string(),
+            action: step.action.to_string(),
             step_execution_id: self.step_ids.next_id(),
             step_status: status,
             execution_start_time: None,
             execution_end_time: None,
-            inputs: IndexMap::new(),
+            inputs: StepInputs::default(),
             outputs: IndexMap::new(),
             response: None,
             failure_message: None,

@@ -7,8 +7,7 @@ use serde_json::Value;
 use super::Run;
 use crate::document::Parameter;
 use crate::params::ParameterError;
-use crate::template::Target;
-use crate::value::{Missing, ValueTemplate, coerce};
+use crate::value::{Missing, Strings, TargetRef, ValueTemplate, coerce};
 
 impl Run {
     /// Resolves `{{ }}` references in parameter values that came from defaults (system
@@ -21,15 +20,15 @@ impl Run {
             .map(|(name, value)| {
                 (
                     name.clone(),
-                    ValueTemplate::from_json(value.clone()),
+                    ValueTemplate::from_json(value.clone(), &mut Strings::default()),
                     self.plan.document.parameter(name),
                 )
             })
             .collect();
         for (name, template, parameter) in templated {
             // Nothing has run yet: a reference with no value is as wrong as one to nothing.
-            let lookup = |target: &Target| match target {
-                Target::Parameter(other) if other == &name => {
+            let lookup = |target: TargetRef<'_>| match target {
+                TargetRef::Parameter(other) if other == name => {
                     Err(Missing::Invalid(format!("the default of `{name}` refers to itself")))
                 }
                 _ => self.lookup(target).map_err(|missing| match missing {
@@ -52,28 +51,28 @@ impl Run {
 
     /// The value of a reference in the run's current state. A step output with no value yet
     /// is [`Missing::NotYet`] (RULINGS 12, 13); a reference to nothing is invalid.
-    pub(crate) fn lookup(&self, target: &Target) -> Result<Value, Missing> {
+    pub(crate) fn lookup(&self, target: TargetRef<'_>) -> Result<Value, Missing> {
         match target {
-            Target::Parameter(name) => self.parameters.get(name).cloned().ok_or_else(|| {
+            TargetRef::Parameter(name) => self.parameters.get(name).cloned().ok_or_else(|| {
                 Missing::Invalid(format!("`{{{{ {name} }}}}` is not a parameter of the runbook"))
             }),
-            Target::Variable(name) => self.variables.get(name).cloned().ok_or_else(|| {
+            TargetRef::Variable(name) => self.variables.get(name).cloned().ok_or_else(|| {
                 Missing::Invalid(format!(
                     "`{{{{ variable:{name} }}}}` is not a variable of the runbook"
                 ))
             }),
-            Target::StepOutput { step, output } => self.step_output(step, output),
-            Target::Global(name) => self.global(name).map_err(Missing::Invalid),
-            Target::Automation(name) if name == "EXECUTION_ID" => {
+            TargetRef::StepOutput { step, output } => self.step_output(step, output),
+            TargetRef::Global(name) => self.global(name).map_err(Missing::Invalid),
+            TargetRef::Automation("EXECUTION_ID") => {
                 Ok(Value::String(self.environment.run_ref.execution_id.clone()))
             }
-            Target::Automation(name) => Err(Missing::Invalid(format!(
+            TargetRef::Automation(name) => Err(Missing::Invalid(format!(
                 "`{{{{ automation:{name} }}}}` is not an automation variable"
             ))),
-            Target::ParameterStore(name) => Err(Missing::Invalid(format!(
+            TargetRef::ParameterStore(name) => Err(Missing::Invalid(format!(
                 "`{{{{ ssm:{name} }}}}` can only be read in a parameter default"
             ))),
-            Target::SecureParameterStore(name) => Err(Missing::Invalid(format!(
+            TargetRef::SecureParameterStore(name) => Err(Missing::Invalid(format!(
                 "`{{{{ ssm-secure:{name} }}}}` can only be read in a parameter default"
             ))),
         }

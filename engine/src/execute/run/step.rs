@@ -7,16 +7,17 @@ use serde_json::Value;
 
 use super::{LatestOutputs, Run, StepEnd};
 use crate::execute::action::{ActionOutput, FailureKind, StepContext, StepFailure};
-use crate::execute::plan::{JumpTarget, PlannedStep, StepId};
+use crate::execute::plan::{InputTypes, JumpTarget, PlannedStep, StepId};
 use crate::host::{BoxFuture, Event};
-use crate::record::{Execution, FailureDetails, ParentStepDetails, Status};
+use crate::record::{Execution, FailureDetails, ParentStepDetails, Status, StepInputs};
 use crate::value::{convert_output, describe};
 
 /// `inputs` with each of the step's one-item inputs replaced by its only item (see
 /// [`crate::typing`]).
 fn one_item_inputs(step: &PlannedStep, mut inputs: Value) -> Result<Value, String> {
     if let Value::Object(map) = &mut inputs {
-        for name in &step.one_item_inputs {
+        let names = step.input_types.as_ref().map_or(&[][..], |types| &types.one_item_inputs);
+        for name in names {
             if let Some(value) = map.get_mut(name) {
                 *value = crate::typing::single_item(name, value.take())?;
             }
@@ -35,7 +36,7 @@ impl Run {
         record.execution_start_time = Some(self.host().clock.now());
         record.parent_step_details = self.loops.last().map(|frame| {
             Box::new(ParentStepDetails {
-                step_name: plan.steps[frame.loop_id].name.clone(),
+                step_name: plan.steps[frame.loop_id].name.to_string(),
                 action: "aws:loop".into(),
                 iteration: frame.iteration,
                 iterator_value: frame.iterator_value.as_ref().map(crate::record::as_text),
@@ -59,14 +60,17 @@ impl Run {
         };
         // The inputs' types are checked before the first attempt (SPEC 2.3); the record shows
         // the inputs as the action gets them.
-        let checked = match &step.type_mismatch {
-            Some(message) => Err((message.clone(), inputs)),
-            None if step.one_item_inputs.is_empty() => Ok(inputs),
-            None => one_item_inputs(step, inputs.clone()).map_err(|message| (message, inputs)),
+        let checked = match step.input_types.as_deref() {
+            None => Ok(inputs),
+            Some(InputTypes { mismatch: Some(message), .. }) => Err((message.clone(), inputs)),
+            Some(_) => one_item_inputs(step, inputs.clone()).map_err(|message| (message, inputs)),
         };
         let (Ok(shown) | Err((_, shown))) = &checked;
         if let Value::Object(map) = shown {
-            self.records[index].inputs = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let names = map.iter().enumerate();
+            self.records[index].inputs = StepInputs::new(
+                names.map(|(at, (name, value))| (step.inputs.shared_key(at, name), value)),
+            );
         }
         let mut inputs = match checked {
             Ok(inputs) => inputs,
@@ -127,7 +131,7 @@ impl Run {
         let cancel = self.cancel().clone();
         // A loop and a child automation pass the cancel on to the steps they run, which end
         // Cancelled and run their own `onCancel` chains; stopping them here would drop those.
-        let passes_cancel_on = matches!(step.action.as_str(), "aws:loop" | "aws:executeAutomation");
+        let passes_cancel_on = matches!(&*step.action, "aws:loop" | "aws:executeAutomation");
         let cancelled = async move {
             if passes_cancel_on {
                 std::future::pending::<()>().await;
@@ -163,7 +167,7 @@ impl Run {
         inputs: Value,
     ) -> BoxFuture<'s, Result<AttemptOutput, StepFailure>> {
         Box::pin(async move {
-            match step.action.as_str() {
+            match &*step.action {
                 "aws:branch" => self.branch(step).map(AttemptOutput::branch),
                 "aws:sleep" => self.sleep(step, &inputs).await.map(AttemptOutput::plain),
                 "aws:pause" => self.pause(step, &inputs).await.map(AttemptOutput::plain),

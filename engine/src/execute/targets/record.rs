@@ -137,7 +137,7 @@ pub(super) fn child_step(
         step_status: Status::Failed,
         execution_start_time: Some(started),
         execution_end_time: Some(end),
-        inputs: target.inputs.clone(),
+        inputs: target.inputs.iter().map(|(name, value)| (name.as_str(), value)).collect(),
         outputs: IndexMap::new(),
         response: None,
         failure_message: None,
