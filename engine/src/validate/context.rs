@@ -5,8 +5,8 @@ use indexmap::IndexMap;
 
 use crate::document::{Document, Step};
 use crate::graph::StepGraph;
-use crate::syntax::{Node, NodeKind, Position, Span};
-use crate::template::{Reference, Template, may_have_references};
+use crate::syntax::{Node, NodeKind, Position, Span, push_key};
+use crate::template::{Part, Reference, Template, may_have_references};
 
 /// A reference and where it is used.
 #[derive(Debug)]
@@ -15,14 +15,40 @@ pub struct Use<'a> {
     pub step: Option<&'a Step>,
     /// The parameter whose default holds it.
     pub parameter: Option<&'a str>,
-    /// The field path of the string that holds it.
-    pub path: String,
+    /// The input of `step` that holds it.
+    input: Option<&'a str>,
+    /// The path of the string from `input`, the parameter's default or `assumeRole`; empty
+    /// when the string is that value itself, as it nearly always is.
+    relative: Box<str>,
     /// The reference's own span (the string's span when it spans several lines).
     pub span: Span,
     /// The reference.
     pub reference: Reference,
     /// Whether the string is exactly this reference.
     pub whole: bool,
+}
+
+impl Use<'_> {
+    /// The field path of the string that holds the reference (`mainSteps[2].inputs.Name`).
+    /// Written out only for a message: a long runbook has a reference in nearly every step.
+    pub fn path(&self) -> String {
+        let mut path = match (self.step, self.input, self.parameter) {
+            (Some(step), Some(input), _) => {
+                let mut path = format!("{}.inputs", step.path);
+                push_key(&mut path, input);
+                path
+            }
+            (_, _, Some(parameter)) => format!("parameters.{parameter}.default"),
+            _ => String::from("assumeRole"),
+        };
+        if !self.relative.is_empty() {
+            if !self.relative.starts_with('[') {
+                path.push('.');
+            }
+            path.push_str(&self.relative);
+        }
+        path
+    }
 }
 
 /// Everything a rule may look at.
@@ -47,30 +73,21 @@ impl<'a> Context<'a> {
         let mut uses = Vec::new();
         let mut collector = Collector { document, uses: &mut uses };
         if let Some(role) = &document.assume_role {
-            let node = Node::new(NodeKind::Str(role.value.clone()), role.span);
-            collector.node(&node, "assumeRole", None, None);
+            collector.string(&role.value, role.span, "", None, None, None);
         }
         for parameter in &document.parameters {
             if let Some(default) = &parameter.default {
-                let path = format!("parameters.{}.default", parameter.name.value);
-                collector.node(default, &path, None, Some(&parameter.name.value));
+                collector.node(default, None, None, Some(&parameter.name.value));
             }
         }
-        let mut path = String::new();
         for step in &steps {
             let Some(inputs) = step.inputs.as_ref().and_then(Node::as_map) else { continue };
-            path.clear();
-            path.push_str(&step.path);
-            path.push_str(".inputs");
-            let base = path.len();
             for entry in inputs {
                 // A loop's nested steps are steps of their own.
                 if step.loop_inputs.is_some() && entry.key == "Steps" {
                     continue;
                 }
-                path.truncate(base);
-                crate::syntax::push_key(&mut path, &entry.key);
-                collector.node(&entry.value, &path, Some(step), None);
+                collector.node(&entry.value, Some(step), Some(&entry.key), None);
             }
         }
         let graph = StepGraph::build(document);
@@ -103,45 +120,56 @@ struct Collector<'a, 'u> {
 }
 
 impl<'a> Collector<'a, '_> {
+    /// Collects the references in the strings of `node`, the value of `input` of `step` or of
+    /// `parameter`'s default.
     fn node(
         &mut self,
-        node: &Node,
-        base: &str,
+        node: &'a Node,
         step: Option<&'a Step>,
+        input: Option<&'a str>,
         parameter: Option<&'a str>,
     ) {
-        let mut found: Vec<(String, Span, &str)> = Vec::new();
+        // Most values are one string: no walk, and no path of their own.
+        if let NodeKind::Str(text) = &node.kind {
+            self.string(text, node.span, "", step, input, parameter);
+            return;
+        }
         let mut relative = String::new();
         node.walk(&mut relative, &mut |relative_path, node| {
-            if let NodeKind::Str(text) = &node.kind
-                && may_have_references(text)
-            {
-                found.push((relative_path.to_string(), node.span, text));
+            if let NodeKind::Str(text) = &node.kind {
+                self.string(text, node.span, relative_path, step, input, parameter);
             }
         });
-        let mut path = String::with_capacity(base.len() + 16);
-        for (relative_path, span, text) in found {
-            path.clear();
-            path.push_str(base);
-            if !relative_path.is_empty() {
-                if !relative_path.starts_with('[') {
-                    path.push('.');
-                }
-                path.push_str(&relative_path);
-            }
-            let template = Template::parse(text);
-            let whole = template.as_whole_reference().is_some();
-            for reference in template.references() {
-                let span = self.reference_span(span, reference);
-                self.uses.push(Use {
-                    step,
-                    parameter,
-                    path: path.clone(),
-                    span,
-                    reference: reference.clone(),
-                    whole,
-                });
-            }
+    }
+
+    /// Collects the references of one string at `span`, whose path from its value is
+    /// `relative`.
+    fn string(
+        &mut self,
+        text: &str,
+        span: Span,
+        relative: &str,
+        step: Option<&'a Step>,
+        input: Option<&'a str>,
+        parameter: Option<&'a str>,
+    ) {
+        if !may_have_references(text) {
+            return;
+        }
+        let template = Template::parse(text);
+        let whole = template.as_whole_reference().is_some();
+        for part in template.parts {
+            let Part::Ref(reference) = part else { continue };
+            let span = self.reference_span(span, &reference);
+            self.uses.push(Use {
+                step,
+                parameter,
+                input,
+                relative: relative.into(),
+                span,
+                reference,
+                whole,
+            });
         }
     }
 
