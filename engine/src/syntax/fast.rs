@@ -374,11 +374,7 @@ impl<'a> Reader<'a> {
             [first, ..] => {
                 let plain = !b"-?:,[]{}#&*!|>'\"%@`".contains(first)
                     || *first == b'-' && written.as_bytes().get(1).is_some_and(|b| *b != b' ');
-                if !plain
-                    || written.ends_with(':')
-                    || written.contains(": ")
-                    || written.contains(" #")
-                {
+                if !plain || written.ends_with(':') || has_indicator_pair(written.as_bytes()) {
                     return Err(Bail);
                 }
                 resolve_scalar(Cow::Borrowed(written), ScalarStyle::Plain, None)
@@ -403,6 +399,13 @@ fn single_quoted(inner: &str) -> Option<Cow<'_, str>> {
         index = at + 2;
     }
     Some(if doubled { Cow::Owned(inner.replace("''", "'")) } else { Cow::Borrowed(inner) })
+}
+
+/// Whether plain text holds `: ` or ` #`, which would end the scalar (a key, a comment). One
+/// pass over the bytes: a substring search sets up a searcher on each call, which costs more
+/// than the few bytes of a typical value.
+fn has_indicator_pair(text: &[u8]) -> bool {
+    text.windows(2).any(|pair| matches!(pair, b": " | b" #"))
 }
 
 /// The end (exclusive) of the line starting at `from`: its line break or the end of the text.
