@@ -1,8 +1,6 @@
 //! What the rules share: the document, its step graph, and every `{{ }}` reference in it with
 //! the place it is used.
 
-use indexmap::IndexMap;
-
 use crate::document::{Document, Step};
 use crate::graph::StepGraph;
 use crate::syntax::{Node, NodeKind, Position, Span, push_key};
@@ -62,8 +60,6 @@ pub struct Context<'a> {
     pub steps: Vec<&'a Step>,
     /// Every reference, in source order.
     pub uses: Vec<Use<'a>>,
-    /// Step name to step (the first of that name).
-    by_name: IndexMap<&'a str, &'a Step>,
 }
 
 impl<'a> Context<'a> {
@@ -71,7 +67,7 @@ impl<'a> Context<'a> {
     pub fn new(document: &'a Document) -> Self {
         let steps = document.all_steps();
         let mut uses = Vec::new();
-        let mut collector = Collector { document, uses: &mut uses };
+        let mut collector = Collector { document, uses: &mut uses, line: 1, line_start: 0 };
         if let Some(role) = &document.assume_role {
             collector.string(&role.value, role.span, "", None, None, None);
         }
@@ -91,16 +87,13 @@ impl<'a> Context<'a> {
             }
         }
         let graph = StepGraph::build(document);
-        let mut by_name = IndexMap::with_capacity(steps.len());
-        for step in &steps {
-            by_name.entry(step.name.value.as_str()).or_insert(*step);
-        }
-        Self { document, graph, steps, uses, by_name }
+        Self { document, graph, steps, uses }
     }
 
     /// The step named `name`.
     pub fn step(&self, name: &str) -> Option<&'a Step> {
-        self.by_name.get(name).copied()
+        // The graph indexes the steps by name already, the first of each name as here.
+        self.graph.node(name).and_then(|node| self.graph.step(node))
     }
 
     /// The loop step whose body holds `step`, if any.
@@ -114,9 +107,17 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The bytes whose line breaks [`Collector::line_text`] counts at once.
+const LINE_BLOCK: usize = 64;
+
 struct Collector<'a, 'u> {
     document: &'a Document,
     uses: &'u mut Vec<Use<'a>>,
+    /// A line of the text (1-based) and the byte where it starts. References come in source
+    /// order nearly always, so finding each one's line walks forward from the last one's: one
+    /// pass over the text in all, where a line index would first take one of its own.
+    line: u32,
+    line_start: usize,
 }
 
 impl<'a> Collector<'a, '_> {
@@ -173,15 +174,54 @@ impl<'a> Collector<'a, '_> {
         }
     }
 
+    /// The text of the 1-based `line`, without its line break.
+    fn line_text(&mut self, line: u32) -> Option<&'a str> {
+        if line < self.line {
+            return self.document.source.line(line);
+        }
+        // Line breaks are counted a block at a time until the block that holds the start of
+        // the line wanted: a search per line, or a byte at a time, costs several times more.
+        let text = self.document.source.text.as_str();
+        let bytes = text.as_bytes();
+        let mut at = self.line_start;
+        let mut current = self.line;
+        while current < line {
+            let block = &bytes[at..bytes.len().min(at + LINE_BLOCK)];
+            if block.is_empty() {
+                return None;
+            }
+            #[allow(clippy::naive_bytecount, reason = "the compiler vectorises this count")]
+            let breaks = block.iter().filter(|&&byte| byte == b'\n').count();
+            let breaks = u32::try_from(breaks).unwrap_or(u32::MAX);
+            if current.saturating_add(breaks) < line {
+                current += breaks;
+                at += block.len();
+                continue;
+            }
+            for &byte in block {
+                at += 1;
+                if byte == b'\n' {
+                    current += 1;
+                    if current == line {
+                        break;
+                    }
+                }
+            }
+        }
+        self.line_start = at;
+        self.line = current;
+        let rest = &text[self.line_start..];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        Some(rest[..end].trim_end_matches('\r'))
+    }
+
     /// The span of the reference itself when its string is on one line (plain or quoted).
-    fn reference_span(&self, string: Span, reference: &Reference) -> Span {
+    fn reference_span(&mut self, string: Span, reference: &Reference) -> Span {
         if string.start.line != string.end.line {
             return string;
         }
         let quoted = self
-            .document
-            .source
-            .line(string.start.line)
+            .line_text(string.start.line)
             .and_then(|line| line.chars().nth(string.start.column as usize - 1))
             .is_some_and(|c| c == '"' || c == '\'');
         let column =
@@ -191,5 +231,41 @@ impl<'a> Collector<'a, '_> {
             Position::new(string.start.line, column),
             Position::new(string.start.line, column + length),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Format;
+
+    /// Every reference's span is where its text is written, whether its string is plain or
+    /// quoted, its line is before or after the one looked at last, or deep in a long file.
+    #[test]
+    fn reference_spans_point_at_the_reference_as_written() {
+        use std::fmt::Write;
+        let mut text = String::from("schemaVersion: '0.3'\nmainSteps:\n");
+        for index in 0..40 {
+            let _ = write!(
+                text,
+                "  - name: s{index}\n    action: aws:executeAwsApi\n    inputs:\n      Service: ssm\n      Api: GetParameter\n      Name: '/p/{{{{ Seed }}}}/{index}'\n      Path: x{{{{ Seed }}}}\n      Tags:\n        - \"é{{{{ Seed }}}}\"\n"
+            );
+        }
+        // Defaults are collected before the steps but written after them here.
+        text.push_str(
+            "parameters:\n  Seed:\n    type: String\n    default: 'a{{ global:REGION }}'\n",
+        );
+        let document = Document::parse("spans.yaml", text.clone(), Format::Yaml).expect("loads");
+        let context = Context::new(&document);
+        assert_eq!(context.uses.len(), 40 * 3 + 1);
+        let lines: Vec<&str> = text.lines().collect();
+        for use_ in &context.uses {
+            let line = lines[use_.span.start.line as usize - 1];
+            let byte = line.find(&use_.reference.written).expect("the reference is on its line");
+            let column = u32::try_from(line[..byte].chars().count()).unwrap() + 1;
+            assert_eq!(use_.span.start.column, column, "{}: {line}", use_.path());
+        }
+        assert_eq!(context.uses[0].path(), "parameters.Seed.default");
+        assert_eq!(context.uses[3].path(), "mainSteps[0].inputs.Tags[0]");
     }
 }
