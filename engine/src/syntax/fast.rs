@@ -44,6 +44,12 @@ struct Reader<'a> {
     /// Whether the document's content has started, after which a marker (`---`, `...`) or a
     /// directive is left to the full parser.
     in_document: bool,
+    /// The entries of the maps being read and the items of the lists being read, innermost
+    /// last: a collection's children gather here and move to a list of exactly their number
+    /// once it ends, because the tree is kept for the whole run and a growing list would leave
+    /// up to three quarters of its room unused (a step's maps have three or four entries).
+    entries: Vec<Entry>,
+    items: Vec<Node>,
 }
 
 impl<'a> Reader<'a> {
@@ -59,6 +65,8 @@ impl<'a> Reader<'a> {
             ascii: true,
             indent: None,
             in_document: false,
+            entries: Vec::new(),
+            items: Vec::new(),
         }
     }
 
@@ -178,7 +186,7 @@ impl<'a> Reader<'a> {
     fn map(&mut self, first: usize, depth: usize) -> Read<Node> {
         let indent = first - self.line_start;
         let start = self.position(first);
-        let mut entries: Vec<Entry> = Vec::new();
+        let base = self.entries.len();
         let mut keys = Keys::default();
         let mut at = first;
         loop {
@@ -190,7 +198,7 @@ impl<'a> Reader<'a> {
                 key_span,
             ))
             .map_err(|_| Bail)?;
-            if written == "<<" || keys.find(&entries, &key).is_some() {
+            if written == "<<" || keys.find(&self.entries[base..], &key).is_some() {
                 return Err(Bail);
             }
             let after = colon + 1;
@@ -217,7 +225,7 @@ impl<'a> Reader<'a> {
                     }
                 }
             };
-            entries.push(Entry { key, key_span, value });
+            self.entries.push(Entry { key, key_span, value });
             match self.indent {
                 Some(next) if next == indent && !is_dash(self.rest(next)) => {
                     at = self.line_start + next;
@@ -227,6 +235,7 @@ impl<'a> Reader<'a> {
                 Some(_) => return Err(Bail),
             }
         }
+        let entries = self.entries.drain(base..).collect();
         Ok(Node::new(NodeKind::Map(entries), Span::new(start, self.next_token())))
     }
 
@@ -235,7 +244,7 @@ impl<'a> Reader<'a> {
     /// its first item rather than at the dash.
     fn seq(&mut self, indent: usize, indentless: bool, depth: usize) -> Read<Node> {
         let mut start = (!indentless).then(|| self.position(self.line_start + indent));
-        let mut items = Vec::new();
+        let base = self.items.len();
         loop {
             let dash = self.line_start + indent;
             let end = self.trimmed_end();
@@ -268,7 +277,7 @@ impl<'a> Reader<'a> {
                     node
                 }
             };
-            items.push(item);
+            self.items.push(item);
             match self.indent {
                 Some(next) if next == indent && is_dash(self.rest(next)) => {}
                 Some(next) if next < indent || (next == indent && indentless) => break,
@@ -277,6 +286,7 @@ impl<'a> Reader<'a> {
             }
         }
         let start = start.ok_or(Bail)?;
+        let items = self.items.drain(base..).collect();
         Ok(Node::new(NodeKind::Seq(items), Span::new(start, self.next_token())))
     }
 
@@ -364,11 +374,7 @@ impl<'a> Reader<'a> {
             [first, ..] => {
                 let plain = !b"-?:,[]{}#&*!|>'\"%@`".contains(first)
                     || *first == b'-' && written.as_bytes().get(1).is_some_and(|b| *b != b' ');
-                if !plain
-                    || written.ends_with(':')
-                    || written.contains(": ")
-                    || written.contains(" #")
-                {
+                if !plain || written.ends_with(':') || has_indicator_pair(written.as_bytes()) {
                     return Err(Bail);
                 }
                 resolve_scalar(Cow::Borrowed(written), ScalarStyle::Plain, None)
@@ -393,6 +399,13 @@ fn single_quoted(inner: &str) -> Option<Cow<'_, str>> {
         index = at + 2;
     }
     Some(if doubled { Cow::Owned(inner.replace("''", "'")) } else { Cow::Borrowed(inner) })
+}
+
+/// Whether plain text holds `: ` or ` #`, which would end the scalar (a key, a comment). One
+/// pass over the bytes: a substring search sets up a searcher on each call, which costs more
+/// than the few bytes of a typical value.
+fn has_indicator_pair(text: &[u8]) -> bool {
+    text.windows(2).any(|pair| matches!(pair, b": " | b" #"))
 }
 
 /// The end (exclusive) of the line starting at `from`: its line break or the end of the text.

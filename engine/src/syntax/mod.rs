@@ -269,27 +269,50 @@ impl Keys {
     }
 }
 
-/// Finds the 1-based line and column of a character index in `text`, for parsers that report
-/// offsets only.
+/// Finds the text of a line by its 1-based number, for messages that quote their line.
+///
+/// It keeps where every 32nd line starts and walks from there: a long runbook has a million
+/// lines, and an index of them all would cost more memory than the lookups are worth.
 #[derive(Debug)]
 pub struct LineIndex {
-    /// Byte offset of the start of every line.
-    line_starts: Vec<usize>,
+    /// Byte offset of the start of lines 1, 33, 65, ...
+    checkpoints: Vec<usize>,
+    /// How many lines the text has (a final line break starts one more, empty line).
+    lines: usize,
 }
 
 impl LineIndex {
+    /// Lines between two checkpoints.
+    const STRIDE: usize = 32;
+
     /// Indexes the lines of `text`.
     pub fn new(text: &str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(offset, _)| offset + 1));
-        Self { line_starts }
+        let mut checkpoints = vec![0];
+        let mut lines = 1;
+        for (offset, _) in text.match_indices('\n') {
+            if lines % Self::STRIDE == 0 {
+                checkpoints.push(offset + 1);
+            }
+            lines += 1;
+        }
+        Self { checkpoints, lines }
     }
 
     /// The text of the 1-based `line`, without its line break.
     pub fn line_text<'a>(&self, text: &'a str, line: u32) -> Option<&'a str> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        let start = *self.line_starts.get(index)?;
-        let end = self.line_starts.get(index + 1).map_or(text.len(), |next| next - 1);
+        if index >= self.lines {
+            return None;
+        }
+        let mut start = self.checkpoints[index / Self::STRIDE];
+        let bytes = text.as_bytes();
+        for _ in 0..index % Self::STRIDE {
+            start += bytes[start..].iter().position(|&byte| byte == b'\n')? + 1;
+        }
+        let end = bytes[start..]
+            .iter()
+            .position(|&byte| byte == b'\n')
+            .map_or(text.len(), |at| start + at);
         Some(text[start..end].trim_end_matches('\r'))
     }
 }
@@ -315,5 +338,23 @@ mod tests {
         assert_eq!(index.line_text(text, 3), Some("c: 3"));
         assert_eq!(index.line_text(text, 4), None);
         assert_eq!(index.line_text(text, 0), None);
+    }
+
+    #[test]
+    fn line_index_finds_every_line_of_a_long_text() {
+        let mut text = String::new();
+        for n in 1..=100 {
+            text.push_str("line ");
+            text.push_str(&n.to_string());
+            text.push('\n');
+        }
+        let index = LineIndex::new(&text);
+        for n in 1..=100 {
+            assert_eq!(index.line_text(&text, n), Some(format!("line {n}").as_str()));
+        }
+        // The final line break starts an empty line 101; there is no line 102.
+        assert_eq!(index.line_text(&text, 101), Some(""));
+        assert_eq!(index.line_text(&text, 102), None);
+        assert_eq!(index.line_text("", 1), Some(""));
     }
 }

@@ -272,6 +272,15 @@ pub(super) fn resolve_scalar(
 /// Types a plain scalar; the text is copied only when it stays a string and the parser lent it
 /// rather than built it.
 fn resolve_plain(text: Cow<'_, str>) -> NodeKind {
+    // Text that starts with a letter no null, boolean or number starts with is a string: most
+    // values (`aws:executeAwsApi`, `GetParameter`, step names) skip the checks below.
+    if text
+        .as_bytes()
+        .first()
+        .is_some_and(|first| first.is_ascii_alphabetic() && !b"nNtTfFyYoO".contains(first))
+    {
+        return NodeKind::Str(text.into_owned());
+    }
     match text.as_ref() {
         "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => {

@@ -1,12 +1,10 @@
 //! What the rules share: the document, its step graph, and every `{{ }}` reference in it with
 //! the place it is used.
 
-use indexmap::IndexMap;
-
 use crate::document::{Document, Step};
 use crate::graph::StepGraph;
-use crate::syntax::{Node, NodeKind, Position, Span};
-use crate::template::{Reference, Template, may_have_references};
+use crate::syntax::{Node, NodeKind, Position, Span, push_key};
+use crate::template::{Part, Reference, Template, may_have_references};
 
 /// A reference and where it is used.
 #[derive(Debug)]
@@ -15,14 +13,40 @@ pub struct Use<'a> {
     pub step: Option<&'a Step>,
     /// The parameter whose default holds it.
     pub parameter: Option<&'a str>,
-    /// The field path of the string that holds it.
-    pub path: String,
+    /// The input of `step` that holds it.
+    input: Option<&'a str>,
+    /// The path of the string from `input`, the parameter's default or `assumeRole`; empty
+    /// when the string is that value itself, as it nearly always is.
+    relative: Box<str>,
     /// The reference's own span (the string's span when it spans several lines).
     pub span: Span,
     /// The reference.
     pub reference: Reference,
     /// Whether the string is exactly this reference.
     pub whole: bool,
+}
+
+impl Use<'_> {
+    /// The field path of the string that holds the reference (`mainSteps[2].inputs.Name`).
+    /// Written out only for a message: a long runbook has a reference in nearly every step.
+    pub fn path(&self) -> String {
+        let mut path = match (self.step, self.input, self.parameter) {
+            (Some(step), Some(input), _) => {
+                let mut path = format!("{}.inputs", step.path);
+                push_key(&mut path, input);
+                path
+            }
+            (_, _, Some(parameter)) => format!("parameters.{parameter}.default"),
+            _ => String::from("assumeRole"),
+        };
+        if !self.relative.is_empty() {
+            if !self.relative.starts_with('[') {
+                path.push('.');
+            }
+            path.push_str(&self.relative);
+        }
+        path
+    }
 }
 
 /// Everything a rule may look at.
@@ -36,8 +60,6 @@ pub struct Context<'a> {
     pub steps: Vec<&'a Step>,
     /// Every reference, in source order.
     pub uses: Vec<Use<'a>>,
-    /// Step name to step (the first of that name).
-    by_name: IndexMap<&'a str, &'a Step>,
 }
 
 impl<'a> Context<'a> {
@@ -45,45 +67,33 @@ impl<'a> Context<'a> {
     pub fn new(document: &'a Document) -> Self {
         let steps = document.all_steps();
         let mut uses = Vec::new();
-        let mut collector = Collector { document, uses: &mut uses };
+        let mut collector = Collector { document, uses: &mut uses, line: 1, line_start: 0 };
         if let Some(role) = &document.assume_role {
-            let node = Node::new(NodeKind::Str(role.value.clone()), role.span);
-            collector.node(&node, "assumeRole", None, None);
+            collector.string(&role.value, role.span, "", None, None, None);
         }
         for parameter in &document.parameters {
             if let Some(default) = &parameter.default {
-                let path = format!("parameters.{}.default", parameter.name.value);
-                collector.node(default, &path, None, Some(&parameter.name.value));
+                collector.node(default, None, None, Some(&parameter.name.value));
             }
         }
-        let mut path = String::new();
         for step in &steps {
             let Some(inputs) = step.inputs.as_ref().and_then(Node::as_map) else { continue };
-            path.clear();
-            path.push_str(&step.path);
-            path.push_str(".inputs");
-            let base = path.len();
             for entry in inputs {
                 // A loop's nested steps are steps of their own.
                 if step.loop_inputs.is_some() && entry.key == "Steps" {
                     continue;
                 }
-                path.truncate(base);
-                crate::syntax::push_key(&mut path, &entry.key);
-                collector.node(&entry.value, &path, Some(step), None);
+                collector.node(&entry.value, Some(step), Some(&entry.key), None);
             }
         }
         let graph = StepGraph::build(document);
-        let mut by_name = IndexMap::with_capacity(steps.len());
-        for step in &steps {
-            by_name.entry(step.name.value.as_str()).or_insert(*step);
-        }
-        Self { document, graph, steps, uses, by_name }
+        Self { document, graph, steps, uses }
     }
 
     /// The step named `name`.
     pub fn step(&self, name: &str) -> Option<&'a Step> {
-        self.by_name.get(name).copied()
+        // The graph indexes the steps by name already, the first of each name as here.
+        self.graph.node(name).and_then(|node| self.graph.step(node))
     }
 
     /// The loop step whose body holds `step`, if any.
@@ -97,63 +107,121 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The bytes whose line breaks [`Collector::line_text`] counts at once.
+const LINE_BLOCK: usize = 64;
+
 struct Collector<'a, 'u> {
     document: &'a Document,
     uses: &'u mut Vec<Use<'a>>,
+    /// A line of the text (1-based) and the byte where it starts. References come in source
+    /// order nearly always, so finding each one's line walks forward from the last one's: one
+    /// pass over the text in all, where a line index would first take one of its own.
+    line: u32,
+    line_start: usize,
 }
 
 impl<'a> Collector<'a, '_> {
+    /// Collects the references in the strings of `node`, the value of `input` of `step` or of
+    /// `parameter`'s default.
     fn node(
         &mut self,
-        node: &Node,
-        base: &str,
+        node: &'a Node,
         step: Option<&'a Step>,
+        input: Option<&'a str>,
         parameter: Option<&'a str>,
     ) {
-        let mut found: Vec<(String, Span, &str)> = Vec::new();
+        // Most values are one string: no walk, and no path of their own.
+        if let NodeKind::Str(text) = &node.kind {
+            self.string(text, node.span, "", step, input, parameter);
+            return;
+        }
         let mut relative = String::new();
         node.walk(&mut relative, &mut |relative_path, node| {
-            if let NodeKind::Str(text) = &node.kind
-                && may_have_references(text)
-            {
-                found.push((relative_path.to_string(), node.span, text));
+            if let NodeKind::Str(text) = &node.kind {
+                self.string(text, node.span, relative_path, step, input, parameter);
             }
         });
-        let mut path = String::with_capacity(base.len() + 16);
-        for (relative_path, span, text) in found {
-            path.clear();
-            path.push_str(base);
-            if !relative_path.is_empty() {
-                if !relative_path.starts_with('[') {
-                    path.push('.');
-                }
-                path.push_str(&relative_path);
-            }
-            let template = Template::parse(text);
-            let whole = template.as_whole_reference().is_some();
-            for reference in template.references() {
-                let span = self.reference_span(span, reference);
-                self.uses.push(Use {
-                    step,
-                    parameter,
-                    path: path.clone(),
-                    span,
-                    reference: reference.clone(),
-                    whole,
-                });
-            }
+    }
+
+    /// Collects the references of one string at `span`, whose path from its value is
+    /// `relative`.
+    fn string(
+        &mut self,
+        text: &str,
+        span: Span,
+        relative: &str,
+        step: Option<&'a Step>,
+        input: Option<&'a str>,
+        parameter: Option<&'a str>,
+    ) {
+        if !may_have_references(text) {
+            return;
+        }
+        let template = Template::parse(text);
+        let whole = template.as_whole_reference().is_some();
+        for part in template.parts {
+            let Part::Ref(reference) = part else { continue };
+            let span = self.reference_span(span, &reference);
+            self.uses.push(Use {
+                step,
+                parameter,
+                input,
+                relative: relative.into(),
+                span,
+                reference,
+                whole,
+            });
         }
     }
 
+    /// The text of the 1-based `line`, without its line break.
+    fn line_text(&mut self, line: u32) -> Option<&'a str> {
+        if line < self.line {
+            return self.document.source.line(line);
+        }
+        // Line breaks are counted a block at a time until the block that holds the start of
+        // the line wanted: a search per line, or a byte at a time, costs several times more.
+        let text = self.document.source.text.as_str();
+        let bytes = text.as_bytes();
+        let mut at = self.line_start;
+        let mut current = self.line;
+        while current < line {
+            let block = &bytes[at..bytes.len().min(at + LINE_BLOCK)];
+            if block.is_empty() {
+                return None;
+            }
+            #[allow(clippy::naive_bytecount, reason = "the compiler vectorises this count")]
+            let breaks = block.iter().filter(|&&byte| byte == b'\n').count();
+            let breaks = u32::try_from(breaks).unwrap_or(u32::MAX);
+            if current.saturating_add(breaks) < line {
+                current += breaks;
+                at += block.len();
+                continue;
+            }
+            for &byte in block {
+                at += 1;
+                if byte == b'\n' {
+                    current += 1;
+                    if current == line {
+                        break;
+                    }
+                }
+            }
+        }
+        self.line_start = at;
+        self.line = current;
+        let rest = &text[self.line_start..];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        Some(rest[..end].trim_end_matches('\r'))
+    }
+
     /// The span of the reference itself when its string is on one line (plain or quoted).
-    fn reference_span(&self, string: Span, reference: &Reference) -> Span {
+    fn reference_span(&mut self, string: Span, reference: &Reference) -> Span {
         if string.start.line != string.end.line {
             return string;
         }
         let quoted = self
-            .document
-            .source
-            .line(string.start.line)
+            .line_text(string.start.line)
             .and_then(|line| line.chars().nth(string.start.column as usize - 1))
             .is_some_and(|c| c == '"' || c == '\'');
         let column =
@@ -163,5 +231,41 @@ impl<'a> Collector<'a, '_> {
             Position::new(string.start.line, column),
             Position::new(string.start.line, column + length),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Format;
+
+    /// Every reference's span is where its text is written, whether its string is plain or
+    /// quoted, its line is before or after the one looked at last, or deep in a long file.
+    #[test]
+    fn reference_spans_point_at_the_reference_as_written() {
+        use std::fmt::Write;
+        let mut text = String::from("schemaVersion: '0.3'\nmainSteps:\n");
+        for index in 0..40 {
+            let _ = write!(
+                text,
+                "  - name: s{index}\n    action: aws:executeAwsApi\n    inputs:\n      Service: ssm\n      Api: GetParameter\n      Name: '/p/{{{{ Seed }}}}/{index}'\n      Path: x{{{{ Seed }}}}\n      Tags:\n        - \"é{{{{ Seed }}}}\"\n"
+            );
+        }
+        // Defaults are collected before the steps but written after them here.
+        text.push_str(
+            "parameters:\n  Seed:\n    type: String\n    default: 'a{{ global:REGION }}'\n",
+        );
+        let document = Document::parse("spans.yaml", text.clone(), Format::Yaml).expect("loads");
+        let context = Context::new(&document);
+        assert_eq!(context.uses.len(), 40 * 3 + 1);
+        let lines: Vec<&str> = text.lines().collect();
+        for use_ in &context.uses {
+            let line = lines[use_.span.start.line as usize - 1];
+            let byte = line.find(&use_.reference.written).expect("the reference is on its line");
+            let column = u32::try_from(line[..byte].chars().count()).unwrap() + 1;
+            assert_eq!(use_.span.start.column, column, "{}: {line}", use_.path());
+        }
+        assert_eq!(context.uses[0].path(), "parameters.Seed.default");
+        assert_eq!(context.uses[3].path(), "mainSteps[0].inputs.Tags[0]");
     }
 }

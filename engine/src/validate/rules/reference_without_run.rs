@@ -49,7 +49,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if dominance.dominates(source, reader) {
             continue;
         }
-        let after_body = user.loop_inputs.is_some() && use_.path.contains(".inputs.LoopCondition");
+        let after_body =
+            user.loop_inputs.is_some() && use_.path().contains(".inputs.LoopCondition");
         if let Some(path) = path_around(&cx.graph, start, source, reader, after_body) {
             let shown: Vec<&str> = path
                 .iter()

@@ -76,7 +76,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 /// Places a diagnostic at a reference.
 pub(super) fn located(diagnostic: Diagnostic, use_: &Use<'_>) -> Diagnostic {
-    let diagnostic = diagnostic.path(&use_.path).span(use_.span);
+    let diagnostic = diagnostic.path(use_.path()).span(use_.span);
     match use_.step {
         Some(step) => diagnostic.step(&step.name.value),
         None => diagnostic,
