@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 mod output;
 mod scratch;
 
-use output::{Capture, spawn_reader, spawn_request_reader, start_readers};
+#[cfg(unix)]
+use output::spawn_stream_reader;
+use output::{Capture, spawn_request_reader, start_readers};
 pub(crate) use output::{Event, Stream};
 pub(crate) use scratch::{ScratchDir, private_file};
 
@@ -517,18 +519,15 @@ impl ExitSender {
 }
 
 /// Reads the standard output, standard error and lifeline of a process forked by a warm
-/// interpreter, the sockets `streams`, each on a thread of its own, as events for the receiver
-/// made with `exits`; the lifeline's end to write to and to cut.
+/// interpreter, the sockets `streams`, on one thread, as events for the receiver made with
+/// `exits`; the lifeline's end to write to and to cut.
 #[cfg(unix)]
 pub(crate) fn read_streams(
     streams: [std::os::unix::net::UnixStream; 3],
     exits: &ExitSender,
 ) -> io::Result<std::os::unix::net::UnixStream> {
-    let [stdout, stderr, lifeline] = streams;
-    let ours = lifeline.try_clone()?;
-    spawn_reader(stdout, Stream::Stdout, exits.0.clone())?;
-    spawn_reader(stderr, Stream::Stderr, exits.0.clone())?;
-    spawn_request_reader(lifeline, exits.0.clone())?;
+    let ours = streams[2].try_clone()?;
+    spawn_stream_reader(streams, exits.0.clone())?;
     Ok(ours)
 }
 
