@@ -186,7 +186,7 @@ fn send_request(
 /// Output read so far, up to [`MAX_CAPTURE_BYTES`].
 #[derive(Debug, Default)]
 pub(super) struct Capture {
-    bytes: Vec<u8>,
+    pub(super) bytes: Vec<u8>,
     pub(super) cut: bool,
 }
 
