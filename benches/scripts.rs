@@ -3,11 +3,15 @@
 //! warm (a child forked from the runner's warm interpreter, boto3 already imported), against a
 //! rhai answer from a mock file (a `script:` rule of `MockAws`, and a one-step run whose script
 //! is stood in for by `rhai`). Each is measured inside one process, after a first run has found
-//! the interpreter. After divan's table, `warm/cold` prints the warm runner step as a ratio of
-//! the cold one, both measured in the same run.
+//! the interpreter. A runbook of ten script steps in a row, run whole, gives what each step of a
+//! burst costs, the children forked to replace the ones used included. After divan's table,
+//! `warm/cold` prints the warm runner step as a ratio of the cold one, both measured in the same
+//! run: steps one right after the other, steps apart, and runs of ten steps in a row (the whole
+//! run's time over ten).
 //!
 //! Needs `python3` with boto3 on `PATH`: `cargo bench --bench scripts`.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +52,28 @@ fn median_step(runner: &PythonRunner, steps: usize, pause: Duration) -> Duration
     times[times.len() / 2]
 }
 
+/// Times `runs` runs of ten trivial steps one right after the other, each run 200 ms after the
+/// one before (a warm interpreter that has had time to get its children ready); the median of
+/// each run's time over ten.
+#[allow(clippy::disallowed_methods, reason = "a benchmark measures real time")]
+fn median_run_of_ten(runner: &PythonRunner, runs: usize) -> Duration {
+    let request = trivial_request();
+    runner.run_blocking(&request).expect("warm-up run");
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(200));
+            let started = std::time::Instant::now();
+            for _ in 0..10 {
+                let output = runner.run_blocking(&request).expect("a trivial step succeeds");
+                assert_eq!(output.payload, json!({"double": 42}));
+            }
+            started.elapsed() / 10
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
 /// Prints the warm runner step against the cold one, measured now, as a ratio: steps one right
 /// after the other (a warm step may then wait for its child to be forked) and steps apart (as
 /// in a runbook whose script steps have other steps between them).
@@ -59,8 +85,13 @@ fn warm_against_cold() {
     assert!(runner.warm_up(), "the warm interpreter starts");
     let warm = median_step(&runner, 50, Duration::ZERO);
     let warm_apart = median_step(&runner, 50, apart);
+    let warm_ten = median_run_of_ten(&runner, 15);
     let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
-    for (warm, how) in [(warm, "one right after the other"), (warm_apart, "20 ms apart")] {
+    for (warm, how) in [
+        (warm, "one right after the other"),
+        (warm_apart, "20 ms apart"),
+        (warm_ten, "in runs of ten in a row, a run's time over ten"),
+    ] {
         println!(
             "warm/cold: a trivial Python step takes {:.2} ms warm ({how}) and {:.2} ms cold \
              (median): {:.3} of a cold start ({:.1}x faster)",
@@ -99,9 +130,20 @@ scripts:
 
 /// A runbook of one trivial script step, for the local interpreter's version.
 fn one_step_runbook(runtime: &str) -> Arc<Plan> {
-    let text = format!(
-        "schemaVersion: '0.3'\nmainSteps:\n- name: double\n  action: aws:executeScript\n  inputs:\n    Runtime: {runtime}\n    Handler: h\n    InputPayload: {{n: 21}}\n    Script: |-\n      def h(events, context):\n          return {{'double': events['n'] * 2}}\n  outputs:\n  - {{Name: Double, Selector: $.Payload.double, Type: Integer}}\n"
-    );
+    script_steps_runbook(runtime, 1)
+}
+
+/// A runbook of `steps` trivial script steps in a row, each named `double` and a number but the
+/// first, so that a mock file's stand-in for `double` answers none but the first.
+fn script_steps_runbook(runtime: &str, steps: usize) -> Arc<Plan> {
+    let mut text = String::from("schemaVersion: '0.3'\nmainSteps:\n");
+    for step in 0..steps {
+        let name = if step == 0 { "double".to_string() } else { format!("double{step}") };
+        let _ = write!(
+            text,
+            "- name: {name}\n  action: aws:executeScript\n  inputs:\n    Runtime: {runtime}\n    Handler: h\n    InputPayload: {{n: 21}}\n    Script: |-\n      def h(events, context):\n          return {{'double': events['n'] * 2}}\n  outputs:\n  - {{Name: Double, Selector: $.Payload.double, Type: Integer}}\n"
+        );
+    }
     let document = Document::parse("bench.yaml", text, Format::Yaml).expect("the runbook loads");
     Arc::new(Plan::new(Arc::new(document)))
 }
@@ -151,6 +193,31 @@ fn python_step_warm(bencher: divan::Bencher) {
     assert!(python.warm_up(), "the warm interpreter starts");
     let scripts = LocalScriptRunner::from_runners(python, PowerShellRunner::default());
     bench_run(bencher, Arc::new(scripts));
+}
+
+/// A whole run of ten trivial Python steps in a row, each forked from the warm interpreter: a
+/// run's time over ten is what each step of a burst costs.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn python_ten_steps_warm(bencher: divan::Bencher) {
+    let python = PythonRunner::new(None);
+    assert!(python.warm_up(), "the warm interpreter starts");
+    let scripts = LocalScriptRunner::from_runners(python, PowerShellRunner::default());
+    let runtime = virtual_runtime().expect("a runtime");
+    let plan = script_steps_runbook(&python_runtime(), 10);
+    let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().expect("a timestamp")));
+    let host =
+        Host::new(Arc::new(MockAws::new(mock_file())), clock).with_scripts(Arc::new(scripts));
+    let executor = Executor::new(Arc::new(runbook_actions::standard()), host);
+    let run = || {
+        let execution = runtime
+            .block_on(executor.run(plan.clone(), RunOptions::default()))
+            .expect("the run starts");
+        assert_eq!(execution.automation_execution_status, Status::Success);
+        assert_eq!(execution.step_executions.len(), 10);
+        assert_eq!(execution.step_executions[9].outputs["Double"], json!(42));
+    };
+    run();
+    bencher.bench_local(run);
 }
 
 /// The same step with its script stood in for by `rhai` from the mock file.

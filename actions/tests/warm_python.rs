@@ -248,7 +248,7 @@ def h(events, context):
     for seen in [&first, &second] {
         assert_eq!(seen["module"], json!(false), "{seen}");
         assert_eq!(seen["path"], json!(false), "{seen}");
-        assert_eq!(seen["threads"], json!(["MainThread", "runbook-lifeline"]), "{seen}");
+        assert_eq!(seen["threads"], json!(["MainThread"]), "{seen}");
         assert_eq!(seen["hidden"], json!([]), "{seen}");
     }
 }

@@ -119,7 +119,10 @@ class _Lifeline(object):
 def _watch_lifeline(held=False):
     """Watches standard input as the lifeline, on a thread of its own; with `held`, the thread
     reads only once the first line has been read with `first()`."""
-    import threading
+    # A bare thread, not a `threading.Thread`: the script's `threading.enumerate()` lists only
+    # its own threads, and in a child of the warm interpreter starting one copies less of the
+    # memory it shares (see zygote.py).
+    import _thread
 
     # Only a process leading its own group may take the group down: anything else would kill
     # whoever started it.
@@ -136,7 +139,7 @@ def _watch_lifeline(held=False):
     lifeline = _Lifeline(fd)
     if held:
         lifeline.open.clear()
-    threading.Thread(target=lifeline.watch, name="runbook-lifeline", daemon=True).start()
+    _thread.start_new_thread(lifeline.watch, ())
     return lifeline
 
 

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 mod output;
 mod scratch;
 
-use output::{Capture, spawn_reader, spawn_request_reader, start_readers};
+#[cfg(unix)]
+use output::spawn_stream_reader;
+use output::{Capture, spawn_request_reader, start_readers};
 pub(crate) use output::{Event, Stream};
 pub(crate) use scratch::{ScratchDir, private_file};
 
@@ -517,18 +519,15 @@ impl ExitSender {
 }
 
 /// Reads the standard output, standard error and lifeline of a process forked by a warm
-/// interpreter, the sockets `streams`, each on a thread of its own, as events for the receiver
-/// made with `exits`; the lifeline's end to write to and to cut.
+/// interpreter, the sockets `streams`, on one thread, as events for the receiver made with
+/// `exits`; the lifeline's end to write to and to cut.
 #[cfg(unix)]
 pub(crate) fn read_streams(
     streams: [std::os::unix::net::UnixStream; 3],
     exits: &ExitSender,
 ) -> io::Result<std::os::unix::net::UnixStream> {
-    let [stdout, stderr, lifeline] = streams;
-    let ours = lifeline.try_clone()?;
-    spawn_reader(stdout, Stream::Stdout, exits.0.clone())?;
-    spawn_reader(stderr, Stream::Stderr, exits.0.clone())?;
-    spawn_request_reader(lifeline, exits.0.clone())?;
+    let ours = streams[2].try_clone()?;
+    spawn_stream_reader(streams, exits.0.clone())?;
     Ok(ours)
 }
 
@@ -584,6 +583,9 @@ struct Supervisor {
     forked: bool,
     /// Its exit status, once reported.
     exited: Option<ExitStatus>,
+    /// Once the process has ended, until when its streams are still read for what it sent
+    /// before it ended.
+    reading_after_exit: Option<Deadline>,
 }
 
 /// What [`Supervisor::wait`] stopped for.
@@ -605,6 +607,7 @@ impl Supervisor {
             stderr: Capture::default(),
             forked: false,
             exited: None,
+            reading_after_exit: None,
         }
     }
 
@@ -635,8 +638,18 @@ impl Supervisor {
                 Handle::Spawned(child) => child.try_wait()?,
                 Handle::Forked(_) => self.exited,
             };
+            // Its status can come before what it wrote last has been read, since other threads
+            // read its streams: requests it sent before it ended (reports of the AWS calls it
+            // made, which want no reply) are still handed back, until its streams close or,
+            // when something it started holds them open, for a short grace.
+            let mut grace = None;
             if let Some(status) = status {
-                return Ok(Waited::Exited(Some(status)));
+                let reading =
+                    self.reading_after_exit.get_or_insert_with(|| Deadline::after(DRAIN_GRACE));
+                match reading.remaining() {
+                    Some(left) if self.open > 0 => grace = Some(left),
+                    _ => return Ok(Waited::Exited(Some(status))),
+                }
             }
             // A forked process that closed its output and its lifeline has ended (the lifeline
             // is closed only by its end): its status, which comes from its parent, is waited for
@@ -649,7 +662,8 @@ impl Supervisor {
                 pause(remaining.min(POLL_ENDING));
                 continue;
             }
-            match self.events.recv_timeout(remaining.min(POLL_RUNNING)) {
+            let wait = remaining.min(POLL_RUNNING).min(grace.unwrap_or(Duration::MAX));
+            match self.events.recv_timeout(wait) {
                 Ok(event) => {
                     if let Some(request) = self.take(event) {
                         return Ok(Waited::Request(request));
@@ -706,4 +720,53 @@ impl Deadline {
 /// Waits a little real time while a process ends; never used for a step's own waits.
 fn pause(duration: Duration) {
     std::thread::sleep(duration);
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+    use std::time::Duration;
+
+    use super::{Deadline, Event, Handle, StopSignal, Stream, Supervisor, Waited};
+
+    #[test]
+    fn a_request_sent_before_the_end_is_handed_back_even_when_the_exit_is_told_first() {
+        let (sender, events) = std::sync::mpsc::channel();
+        let mut supervisor = Supervisor::new(events, 3);
+        supervisor.forked = true;
+        let mut child = Handle::Forked(1);
+        for event in [
+            Event::Exited(ExitStatus::from_raw(0)),
+            Event::Output(Stream::Stdout, b"out".to_vec()),
+            Event::Request("{\"observed\": 1}".to_string()),
+            Event::Closed,
+            Event::Closed,
+            Event::Closed,
+        ] {
+            sender.send(event).expect("sent");
+        }
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let stop = StopSignal::default();
+        let first = supervisor.wait(&mut child, &deadline, &stop).expect("waited");
+        assert!(matches!(first, Waited::Request(ref line) if line == "{\"observed\": 1}"));
+        let second = supervisor.wait(&mut child, &deadline, &stop).expect("waited");
+        assert!(matches!(second, Waited::Exited(Some(status)) if status.success()));
+        assert_eq!(supervisor.stdout.bytes, b"out");
+    }
+
+    #[test]
+    fn streams_held_open_after_the_exit_are_read_only_for_a_short_grace() {
+        let (sender, events) = std::sync::mpsc::channel();
+        let mut supervisor = Supervisor::new(events, 3);
+        supervisor.forked = true;
+        let mut child = Handle::Forked(1);
+        sender.send(Event::Exited(ExitStatus::from_raw(0))).expect("sent");
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let waited =
+            supervisor.wait(&mut child, &deadline, &StopSignal::default()).expect("waited");
+        assert!(matches!(waited, Waited::Exited(Some(_))));
+        assert!(deadline.remaining().is_some_and(|left| left > Duration::from_secs(4)));
+        drop(sender);
+    }
 }
