@@ -40,13 +40,14 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        // A step reading itself, or a step that cannot have run at all: RB013's findings.
-        if source == reader || !cx.graph.leads_to(source, reader, &mut search) {
+        // Every path to the reader through the source: nothing to search for. This keeps the
+        // rule linear on the usual chain, where each step reads the one before it, and is
+        // asked first because it costs no search.
+        if dominance.dominates(source, reader) {
             continue;
         }
-        // Every path to the reader through the source: nothing to search for. This keeps the
-        // rule linear on the usual chain, where each step reads the one before it.
-        if dominance.dominates(source, reader) {
+        // A step reading itself, or a step that cannot have run at all: RB013's findings.
+        if source == reader || !cx.graph.leads_to(source, reader, &mut search) {
             continue;
         }
         let after_body =
