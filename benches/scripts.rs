@@ -128,11 +128,6 @@ scripts:
     rhai: '#{double: events.n * 2}'
 "#;
 
-/// A runbook of one trivial script step, for the local interpreter's version.
-fn one_step_runbook(runtime: &str) -> Arc<Plan> {
-    script_steps_runbook(runtime, 1)
-}
-
 /// A runbook of `steps` trivial script steps in a row, each named `double` and a number but the
 /// first, so that a mock file's stand-in for `double` answers none but the first.
 fn script_steps_runbook(runtime: &str, steps: usize) -> Arc<Plan> {
@@ -159,10 +154,11 @@ fn mock_file() -> Arc<MockFile> {
     Arc::new(MockFile::parse(Path::new("mocks.yaml"), MOCKS).expect("valid mock file"))
 }
 
-/// Runs the one-step runbook with `scripts` and checks that the step doubled its input.
-fn bench_run(bencher: divan::Bencher, scripts: Arc<dyn ScriptRunner>) {
+/// Runs the runbook of `steps` script steps with `scripts` and checks that every step doubled
+/// its input.
+fn bench_steps(bencher: divan::Bencher, scripts: Arc<dyn ScriptRunner>, steps: usize) {
     let runtime = virtual_runtime().expect("a runtime");
-    let plan = one_step_runbook(&python_runtime());
+    let plan = script_steps_runbook(&python_runtime(), steps);
     let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().expect("a timestamp")));
     let host = Host::new(Arc::new(MockAws::new(mock_file())), clock).with_scripts(scripts);
     let executor = Executor::new(Arc::new(runbook_actions::standard()), host);
@@ -171,10 +167,18 @@ fn bench_run(bencher: divan::Bencher, scripts: Arc<dyn ScriptRunner>) {
             .block_on(executor.run(plan.clone(), RunOptions::default()))
             .expect("the run starts");
         assert_eq!(execution.automation_execution_status, Status::Success);
-        assert_eq!(execution.step_executions[0].outputs["Double"], json!(42));
+        assert_eq!(execution.step_executions.len(), steps);
+        for step in &execution.step_executions {
+            assert_eq!(step.outputs["Double"], json!(42));
+        }
     };
     run();
     bencher.bench_local(run);
+}
+
+/// Runs the one-step runbook with `scripts`.
+fn bench_run(bencher: divan::Bencher, scripts: Arc<dyn ScriptRunner>) {
+    bench_steps(bencher, scripts, 1);
 }
 
 /// A whole run of one trivial Python step: the executor, a fresh `python3` process and its
@@ -202,22 +206,7 @@ fn python_ten_steps_warm(bencher: divan::Bencher) {
     let python = PythonRunner::new(None);
     assert!(python.warm_up(), "the warm interpreter starts");
     let scripts = LocalScriptRunner::from_runners(python, PowerShellRunner::default());
-    let runtime = virtual_runtime().expect("a runtime");
-    let plan = script_steps_runbook(&python_runtime(), 10);
-    let clock = Arc::new(VirtualClock::new("2026-01-01T00:00:00Z".parse().expect("a timestamp")));
-    let host =
-        Host::new(Arc::new(MockAws::new(mock_file())), clock).with_scripts(Arc::new(scripts));
-    let executor = Executor::new(Arc::new(runbook_actions::standard()), host);
-    let run = || {
-        let execution = runtime
-            .block_on(executor.run(plan.clone(), RunOptions::default()))
-            .expect("the run starts");
-        assert_eq!(execution.automation_execution_status, Status::Success);
-        assert_eq!(execution.step_executions.len(), 10);
-        assert_eq!(execution.step_executions[9].outputs["Double"], json!(42));
-    };
-    run();
-    bencher.bench_local(run);
+    bench_steps(bencher, Arc::new(scripts), 10);
 }
 
 /// The same step with its script stood in for by `rhai` from the mock file.
