@@ -255,15 +255,19 @@ impl StepInputs {
     /// The inputs `entries`, names with values.
     pub fn new<'a>(entries: impl IntoIterator<Item = (Arc<str>, &'a Value)>) -> Self {
         let mut names = Vec::new();
-        let mut text = String::new();
+        // Written as bytes, not through `Display`: its formatting machinery costs a step more
+        // than the writing.
+        let mut text = Vec::new();
         for (name, value) in entries {
-            // Writing a value into a String cannot fail.
-            let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{value}"));
+            // Writing a value into memory cannot fail.
+            let _ = serde_json::to_writer(&mut text, value);
             // Past 4 GiB of text an input's end no longer fits: its text is left out.
             let Ok(end) = u32::try_from(text.len()) else { break };
             names.push((name, end));
         }
         text.truncate(names.last().map_or(0, |(_, end)| *end as usize));
+        // JSON written whole is UTF-8, and the cut is at the end of a whole value.
+        let text = String::from_utf8(text).unwrap_or_default();
         Self { names: names.into_boxed_slice(), text: text.into_boxed_str() }
     }
 

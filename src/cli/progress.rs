@@ -195,6 +195,16 @@ fn push_duration(out: &mut String, span: jiff::SignedDuration) {
     };
 }
 
+/// `value` as compact JSON in `scratch`, written as bytes rather than through `Display`, whose
+/// formatting machinery costs more than the writing.
+fn json_into(scratch: &mut String, value: &serde_json::Value) {
+    let mut bytes = std::mem::take(scratch).into_bytes();
+    bytes.clear();
+    // Writing into memory cannot fail, and JSON written whole is UTF-8.
+    let _ = serde_json::to_writer(&mut bytes, value);
+    *scratch = String::from_utf8(bytes).unwrap_or_default();
+}
+
 /// Appends the words of a line: escaped, as everything a runbook or a run chose.
 fn push(out: &mut String, words: &[&str]) {
     for word in words {
@@ -282,8 +292,7 @@ impl Progress {
                 out.push('.');
                 escape_into(out, &call.api);
                 out.push(' ');
-                scratch.clear();
-                let _ = write!(scratch, "{}", call.params);
+                json_into(scratch, &call.params);
                 escape_into(out, scratch);
                 match (&call.response, &call.error) {
                     (_, Some(error)) => {
@@ -294,8 +303,7 @@ impl Progress {
                     }
                     (Some(response), None) if self.verbose => {
                         out.push_str(" ✔ ");
-                        scratch.clear();
-                        let _ = write!(scratch, "{response}");
+                        json_into(scratch, response);
                         escape_into(out, scratch);
                     }
                     _ => out.push_str(" ✔"),
