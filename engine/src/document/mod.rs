@@ -379,6 +379,28 @@ pub struct Step {
     pub loop_inputs: Option<Box<LoopInputs>>,
 }
 
+/// A selector written in a step ([`Step::literal_selectors`]).
+#[derive(Clone, Copy, Debug)]
+pub struct WrittenSelector<'d> {
+    /// The selector.
+    pub text: &'d str,
+    /// Where it is written.
+    pub span: Span,
+    /// The index of the output it selects for; `None` for the `PropertySelector` input.
+    pub output: Option<usize>,
+}
+
+impl WrittenSelector<'_> {
+    /// The field it is written in, below the step: `outputs[0].Selector` or
+    /// `inputs.PropertySelector`.
+    pub fn field(&self) -> String {
+        match self.output {
+            Some(index) => format!("outputs[{index}].Selector"),
+            None => "inputs.PropertySelector".to_string(),
+        }
+    }
+}
+
 impl Step {
     /// The catalog entry of this step's action, if the service has the action.
     pub fn spec(&self) -> Option<&'static ActionSpec> {
@@ -388,6 +410,24 @@ impl Step {
     /// The input named `name`.
     pub fn input(&self, name: &str) -> Option<&Node> {
         self.inputs.as_ref()?.get(name)
+    }
+
+    /// The selectors written literally in the step: each output's `Selector`, then the
+    /// `PropertySelector` input. One that holds a template is known only when the step runs, and
+    /// is left out.
+    pub fn literal_selectors(&self) -> impl Iterator<Item = WrittenSelector<'_>> {
+        let outputs = self.outputs.iter().enumerate().map(|(index, output)| WrittenSelector {
+            text: output.selector.value.as_str(),
+            span: output.selector.span,
+            output: Some(index),
+        });
+        let property = self.input("PropertySelector").and_then(|node| {
+            node.as_str().map(|text| WrittenSelector { text, span: node.span, output: None })
+        });
+        outputs.chain(property).filter(|selector| {
+            !(crate::template::may_have_references(selector.text)
+                && crate::template::Template::parse(selector.text).has_references())
+        })
     }
 
     /// `isCritical` with its default: `false` with `onFailure: Continue`, else `true`.

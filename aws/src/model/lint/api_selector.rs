@@ -3,7 +3,6 @@
 
 use runbook_engine::diagnostic::{Code, Diagnostic};
 use runbook_engine::document::Step;
-use runbook_engine::template::{Template, may_have_references};
 
 use super::{Linter, ModelRule, label};
 use crate::model::Operation;
@@ -22,16 +21,8 @@ impl<'d> Linter<'_, 'd> {
         call: (&'d str, &'d str),
         operation: &Operation<'_>,
     ) {
-        let outputs = step.outputs.iter().enumerate().map(|(index, output)| {
-            (output.selector.value.as_str(), output.selector.span, Some(index))
-        });
-        let property = step
-            .input("PropertySelector")
-            .and_then(|node| node.as_str().map(|text| (text, node.span, None)));
-        for (selector, span, index) in outputs.chain(property) {
-            if may_have_references(selector) && Template::parse(selector).has_references() {
-                continue;
-            }
+        for written in step.literal_selectors() {
+            let selector = written.text;
             self.stats.selectors_checked += 1;
             let problem = self
                 .selectors
@@ -52,11 +43,7 @@ impl<'d> Linter<'_, 'd> {
                 if let Some(closest) = &problem.closest {
                     diagnostic = diagnostic.hint(format!("did you mean `{closest}`?"));
                 }
-                let path = match index {
-                    Some(index) => format!("outputs[{index}].Selector"),
-                    None => "inputs.PropertySelector".to_string(),
-                };
-                self.push(diagnostic, step, &path, span);
+                self.push(diagnostic, step, &written.field(), written.span);
             }
         }
     }

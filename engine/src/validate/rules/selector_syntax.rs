@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::selector::Selector;
-use crate::template::{Template, may_have_references};
 use crate::validate::{Context, Rule};
 
 pub(super) const RULE: Rule = Rule {
@@ -19,22 +18,11 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     // each text is compiled once; the error's text when it does not compile.
     let mut verdicts: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for step in &cx.steps {
-        let outputs = step.outputs.iter().enumerate().map(|(index, output)| {
-            (output.selector.value.as_str(), output.selector.span, Some(index))
-        });
-        let property = step
-            .input("PropertySelector")
-            .and_then(|node| node.as_str().map(|text| (text, node.span, None)));
-        for (text, span, index) in outputs.chain(property) {
-            if may_have_references(text) && Template::parse(text).has_references() {
-                continue;
-            }
+        for written in step.literal_selectors() {
+            let text = written.text;
             let verdict = verdicts.entry(text).or_insert_with(|| Selector::compile(text).err());
             if let Some(error) = verdict {
-                let path = match index {
-                    Some(index) => format!("{}.outputs[{index}].Selector", step.path),
-                    None => format!("{}.inputs.PropertySelector", step.path),
-                };
+                let path = format!("{}.{}", step.path, written.field());
                 out.push(
                     Diagnostic::error(
                         RULE.code,
@@ -42,7 +30,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     )
                     .step(&step.name.value)
                     .path(path)
-                    .span(span)
+                    .span(written.span)
                     .hint("selectors look like $.Reservations[0].Instances[0].State.Name"),
                 );
             }
