@@ -86,22 +86,25 @@ impl Loader {
     /// Validates a loaded `document`.
     pub fn check(&self, document: Document) -> Validated {
         let report = match &self.models {
-            Some(models) if document.steps.len() < Self::STEPS_FOR_A_THREAD => {
-                let mut report = runbook_engine::validate::validate(&document);
-                report.merge(runbook_aws::model::lint::lint(&document, models));
-                report
-            }
             // The two read the document independently; on a long runbook each takes a while.
-            Some(models) => std::thread::scope(|scope| {
-                let lint = scope.spawn(|| runbook_aws::model::lint::lint(&document, models));
+            Some(models) if document.steps.len() >= Self::STEPS_FOR_A_THREAD => {
+                std::thread::scope(|scope| {
+                    let lint = scope.spawn(|| runbook_aws::model::lint::lint(&document, models));
+                    let mut report = runbook_engine::validate::validate(&document);
+                    match lint.join() {
+                        Ok(found) => report.merge(found),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                    report
+                })
+            }
+            models => {
                 let mut report = runbook_engine::validate::validate(&document);
-                match lint.join() {
-                    Ok(found) => report.merge(found),
-                    Err(panic) => std::panic::resume_unwind(panic),
+                if let Some(models) = models {
+                    report.merge(runbook_aws::model::lint::lint(&document, models));
                 }
                 report
-            }),
-            None => runbook_engine::validate::validate(&document),
+            }
         };
         Validated { document, report }
     }

@@ -15,20 +15,22 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        push_escaped(&mut out, c);
-    }
+    push_all_escaped(&mut out, text);
     Cow::Owned(out)
 }
 
 /// Appends `text` to `out` as [`escape`] shows it, without a string of its own.
 pub fn escape_into(out: &mut String, text: &str) {
     if text.chars().any(is_control) {
-        for c in text.chars() {
-            push_escaped(out, c);
-        }
+        push_all_escaped(out, text);
     } else {
         out.push_str(text);
+    }
+}
+
+fn push_all_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        push_escaped(out, c);
     }
 }
 

@@ -205,13 +205,6 @@ fn json_into(scratch: &mut String, value: &serde_json::Value) {
     *scratch = String::from_utf8(bytes).unwrap_or_default();
 }
 
-/// Appends the words of a line: escaped, as everything a runbook or a run chose.
-fn push(out: &mut String, words: &[&str]) {
-    for word in words {
-        escape_into(out, word);
-    }
-}
-
 fn step_line(out: &mut String, depth: u32, step: &StepExecution, color: bool) {
     let mark = match step.step_status {
         Status::Success => "✔",
@@ -249,9 +242,9 @@ impl Progress {
             Event::RunStarted { run } if run.depth > 0 => {
                 out.push_str(&indent(run.depth));
                 out.push_str("▶ automation ");
-                push(out, &[&run.document]);
+                escape_into(out, &run.document);
                 out.push_str(" (");
-                push(out, &[&run.execution_id]);
+                escape_into(out, &run.execution_id);
                 out.push_str(")\n");
             }
             Event::StepStarted { run, step, action, attempt, max_attempts } => {
