@@ -6,12 +6,12 @@
 //! pass: success, failure, a branch choice, a cancel (the step's
 //! [`Jumps`](crate::document::Jumps)), or entering and leaving a loop body.
 
-use indexmap::IndexMap;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, EdgeRef};
 
 use crate::document::{Document, OnFailure, Step};
+use crate::names::NameMap;
 
 /// Why control can pass from one step to another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -47,7 +47,7 @@ pub struct StepGraph<'a> {
     /// The graph itself.
     pub graph: DiGraph<GraphNode<'a>, EdgeKind>,
     /// Step name to node (the first step of that name).
-    index: IndexMap<&'a str, NodeIndex>,
+    index: NameMap<&'a str, NodeIndex>,
     /// The `End` node.
     pub end: NodeIndex,
     /// The first step, where the run starts.
@@ -58,7 +58,7 @@ impl<'a> StepGraph<'a> {
     /// Builds the graph of `document`.
     pub fn build(document: &'a Document) -> Self {
         let mut graph = DiGraph::new();
-        let mut index = IndexMap::new();
+        let mut index = NameMap::default();
         for step in document.all_steps() {
             let node = graph.add_node(GraphNode::Step(step));
             index.entry(step.name.value.as_str()).or_insert(node);

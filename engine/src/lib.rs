@@ -126,6 +126,7 @@ mod duration;
 pub mod execute;
 pub mod graph;
 pub mod host;
+mod names;
 pub mod params;
 pub mod record;
 mod schema;

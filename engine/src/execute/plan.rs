@@ -5,10 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use indexmap::IndexMap;
-
 use crate::catalog::{ActionSpec, ValueType};
 use crate::document::{Condition, Document, Jump, JumpKind, OnFailure, Operator, Step};
+use crate::names::{Hasher, NameMap};
 use crate::selector::Selector;
 use crate::value::{Strings, ValueTemplate};
 
@@ -24,10 +23,10 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     /// The main steps, in order.
     pub main: Vec<StepId>,
-    by_name: IndexMap<Arc<str>, StepId>,
+    by_name: NameMap<Arc<str>, StepId>,
     /// Each selector text compiled once, while the plan is made: long runbooks repeat the
     /// same few (`$.Payload.x` on every step).
-    selectors: IndexMap<String, Result<Arc<Selector>, String>>,
+    selectors: NameMap<String, Result<Arc<Selector>, String>>,
     /// The templates' strings, each held once, while the plan is made.
     strings: Strings,
 }
@@ -192,7 +191,7 @@ impl PlannedStep {
 }
 
 /// The document's steps by name, the first of each name.
-type Named<'d> = IndexMap<&'d str, &'d Step>;
+type Named<'d> = NameMap<&'d str, &'d Step>;
 
 impl Plan {
     /// Prepares `document` for running. This never fails: what cannot run fails its step when
@@ -204,8 +203,8 @@ impl Plan {
             document,
             steps: Vec::with_capacity(count),
             main: Vec::new(),
-            by_name: IndexMap::with_capacity(count),
-            selectors: IndexMap::new(),
+            by_name: NameMap::with_capacity_and_hasher(count, Hasher::default()),
+            selectors: NameMap::default(),
             strings: Strings::default(),
         };
         // References name steps anywhere in the document; looking each up in a list would make
@@ -218,7 +217,7 @@ impl Plan {
             .collect();
         plan.main = plan.add_scope(&steps.steps, Scope::Main, &named);
         plan.resolve_jumps();
-        plan.selectors = IndexMap::new();
+        plan.selectors = NameMap::default();
         plan.strings = Strings::default();
         plan
     }

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use indexmap::IndexSet;
+use crate::names::NameSet;
 use serde_json::{Map, Number, Value};
 
 use crate::record::as_text;
@@ -73,7 +73,7 @@ pub(crate) type Lookup<'a> = dyn Fn(TargetRef<'_>) -> Result<Value, Missing> + '
 
 /// The strings of a plan's templates, each held once.
 #[derive(Debug, Default)]
-pub(crate) struct Strings(IndexSet<Arc<str>>);
+pub(crate) struct Strings(NameSet<Arc<str>>);
 
 impl Strings {
     /// `text`, shared with every other use of the same text.

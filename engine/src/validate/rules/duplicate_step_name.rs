@@ -1,7 +1,7 @@
 //! RB004 `duplicate-step-name`: step names are unique in the whole runbook, loop bodies
 //! included (SPEC 4, RULINGS 21).
 
-use indexmap::IndexMap;
+use crate::names::NameMap;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::validate::{Context, Rule};
@@ -13,7 +13,7 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let mut first_line = IndexMap::new();
+    let mut first_line = NameMap::default();
     for step in &cx.steps {
         let name = step.name.value.as_str();
         if name.is_empty() {
