@@ -44,7 +44,7 @@ use runbook_aws::model::lint::{API_ACTIONS, Written, api_calls};
 use runbook_aws::model::{Models, ServiceModel, ShapeKind};
 use runbook_engine::Document;
 use runbook_engine::host::documents::{DocumentStore, FolderDocuments, document_name};
-use runbook_engine::template::{Target, Template};
+use runbook_engine::template::{Target, Template, has_references};
 use serde_json::{Value, json};
 
 pub mod script;
@@ -350,7 +350,7 @@ impl Collector<'_> {
 
     fn child(&mut self, name: Option<&runbook_engine::syntax::Node>, site: CallSite) {
         let Some(name) = name.and_then(|node| node.as_str()) else { return };
-        if Template::parse(name).has_references() {
+        if has_references(name) {
             let reason = format!("its name `{name}` is known only when the runbook runs");
             self.unknown.push(Unknown::Child { site, reason });
             return;

@@ -30,7 +30,7 @@
 //! ```
 
 use runbook_engine::syntax::Node;
-use runbook_engine::template::Template;
+use runbook_engine::template::has_references;
 
 /// A call an action makes on its own, and when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +72,7 @@ impl When {
             Self::Is { input: name, values, absent } => match input(name) {
                 None => absent,
                 Some(node) => match node.scalar_text() {
-                    Some(text) if Template::parse(&text).has_references() => true,
+                    Some(text) if has_references(&text) => true,
                     Some(text) => values.iter().any(|value| value.eq_ignore_ascii_case(&text)),
                     // Not a scalar: the step fails on its inputs before calling anything.
                     None => false,

@@ -17,7 +17,7 @@ use crate::document::{Document, Parameter};
 use crate::host::{ParameterStore, ScriptCalls};
 use crate::record::as_text;
 use crate::syntax::{Node, NodeKind};
-use crate::template::{Target, Template};
+use crate::template::{Target, Template, has_references};
 
 /// A parameter value the run cannot start with. The messages follow the service's
 /// `InvalidAutomationExecutionParametersException` texts where they are known.
@@ -87,8 +87,7 @@ pub async fn bind_parameters_for_run(
                 Some(default) => (default_value(name, default, store, calls).await?, true),
             },
         };
-        if from_default && value.as_str().is_some_and(|text| Template::parse(text).has_references())
-        {
+        if from_default && value.as_str().is_some_and(has_references) {
             bound.insert(name.to_string(), value);
             continue;
         }

@@ -95,7 +95,8 @@ impl Template {
             let parts = if text.is_empty() { Vec::new() } else { vec![Part::Text(text.into())] };
             return Self { parts };
         };
-        let mut parts = Vec::new();
+        // Text, a reference and text: the most parts nearly every string has.
+        let mut parts = Vec::with_capacity(3);
         // Where the literal text not yet pushed starts, and the character offset of `from`.
         let mut literal_start = 0;
         let mut from = first;
@@ -164,6 +165,22 @@ pub fn may_have_references(text: &str) -> bool {
     find_pair(text, b'{').is_some()
 }
 
+/// Whether `text` holds a reference: [`Template::has_references`] of [`Template::parse`], without
+/// building the template.
+pub fn has_references(text: &str) -> bool {
+    let mut from = 0;
+    while let Some(found) = find_pair(&text[from..], b'{') {
+        let after = from + found + 2;
+        match find_pair(&text[after..], b'}') {
+            Some(close) if split_target(text[after..after + close].trim()).is_some() => {
+                return true;
+            }
+            _ => from = after,
+        }
+    }
+    false
+}
+
 /// The byte offset of the first two `byte`s in a row (`{{` or `}}`) in `text`. A search for one
 /// byte, then a look at the next, is much cheaper than a substring search, which sets up a
 /// searcher on each call.
@@ -181,40 +198,71 @@ fn find_pair(text: &str, byte: u8) -> Option<usize> {
 }
 
 fn is_name(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn parse_target(inner: &str) -> Option<Target> {
+    let (kind, name, output) = split_target(inner)?;
+    let name = name.to_string();
+    Some(match kind {
+        TargetKind::Parameter => Target::Parameter(name),
+        TargetKind::StepOutput => Target::StepOutput { step: name, output: output.to_string() },
+        TargetKind::Variable => Target::Variable(name),
+        TargetKind::Global => Target::Global(name),
+        TargetKind::Automation => Target::Automation(name),
+        TargetKind::ParameterStore => Target::ParameterStore(name),
+        TargetKind::SecureParameterStore => Target::SecureParameterStore(name),
+    })
+}
+
+/// The kinds of [`Target`], without their names.
+#[derive(Clone, Copy)]
+enum TargetKind {
+    Parameter,
+    StepOutput,
+    Variable,
+    Global,
+    Automation,
+    ParameterStore,
+    SecureParameterStore,
+}
+
+/// What `inner` (the trimmed text between the braces) refers to: its kind, its name (a step's
+/// name for an output) and, for a step output, the output's name. Borrowed, so that asking
+/// whether a string holds a reference costs no allocation.
+fn split_target(inner: &str) -> Option<(TargetKind, &str, &str)> {
     if let Some((prefix, name)) = inner.split_once(':') {
         let name = name.trim();
-        return match prefix.trim() {
-            "variable" if is_name(name) => Some(Target::Variable(name.to_string())),
-            "global" if is_name(name) => Some(Target::Global(name.to_string())),
-            "automation" if is_name(name) => Some(Target::Automation(name.to_string())),
-            "ssm" if is_parameter_store_name(name) => {
-                Some(Target::ParameterStore(name.to_string()))
-            }
-            "ssm-secure" if is_parameter_store_name(name) => {
-                Some(Target::SecureParameterStore(name.to_string()))
-            }
-            _ => None,
+        let kind = match prefix.trim() {
+            "variable" if is_name(name) => TargetKind::Variable,
+            "global" if is_name(name) => TargetKind::Global,
+            "automation" if is_name(name) => TargetKind::Automation,
+            "ssm" if is_parameter_store_name(name) => TargetKind::ParameterStore,
+            "ssm-secure" if is_parameter_store_name(name) => TargetKind::SecureParameterStore,
+            _ => return None,
         };
+        return Some((kind, name, ""));
     }
     match inner.split_once('.') {
-        None if is_name(inner) => Some(Target::Parameter(inner.to_string())),
+        None if is_name(inner) => Some((TargetKind::Parameter, inner, "")),
         Some((step, output))
             if is_name(step)
                 && !output.is_empty()
-                && output.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) =>
+                && output
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) =>
         {
-            Some(Target::StepOutput { step: step.to_string(), output: output.to_string() })
+            Some((TargetKind::StepOutput, step, output))
         }
         _ => None,
     }
 }
 
 fn is_parameter_store_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/:".contains(c))
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b':'))
 }
 
 #[cfg(test)]
@@ -241,6 +289,37 @@ mod tests {
                 Target::SecureParameterStore("/db/pw".into()),
             ]
         );
+    }
+
+    #[test]
+    fn has_references_answers_as_a_parsed_template_does() {
+        let texts = [
+            "",
+            "plain",
+            "{{ A }}",
+            "x-{{b.C}}-y",
+            "{{ }}",
+            "{{ not a name }}",
+            "{{ a.}}",
+            "{ {A} }",
+            "{{{{A}}}}",
+            "{{ variable:V }}",
+            "{{ variable: }}",
+            "{{ ssm:/a/b }}",
+            "{{ ssm-secure:/db/pw }}",
+            "{{ other:x }}",
+            "{{ bad name }} then {{ Good }}",
+            "{{ unclosed",
+            "}}{{",
+            "{{ a.b-c.d_e }}",
+            "{{ a.b c }}",
+            "ünï{{ cödé }}",
+        ];
+        for text in texts {
+            assert_eq!(has_references(text), Template::parse(text).has_references(), "{text:?}");
+        }
+        assert!(has_references("{{ bad name }} then {{ Good }}"));
+        assert!(!has_references("{{ not a name }}"));
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use crate::catalog::{InputType, ValueType};
 use crate::document::{Document, Step};
 use crate::syntax::{Node, NodeKind, Span};
-use crate::template::{Target, Template, may_have_references};
+use crate::template::{Target, Template};
 
 /// A reference whose declared type does not fit the input it is given to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,7 +95,8 @@ pub(crate) fn mismatches_among<'d>(
 
 fn whole_reference(node: &Node) -> Option<Target> {
     let text = node.as_str()?;
-    if !may_have_references(text) {
+    // A whole reference has no text around it; most strings fail this first look.
+    if !(text.starts_with("{{") && text.ends_with("}}")) {
         return None;
     }
     let template = Template::parse(text);

@@ -424,10 +424,7 @@ impl Step {
         let property = self.input("PropertySelector").and_then(|node| {
             node.as_str().map(|text| WrittenSelector { text, span: node.span, output: None })
         });
-        outputs.chain(property).filter(|selector| {
-            !(crate::template::may_have_references(selector.text)
-                && crate::template::Template::parse(selector.text).has_references())
-        })
+        outputs.chain(property).filter(|selector| !crate::template::has_references(selector.text))
     }
 
     /// `isCritical` with its default: `false` with `onFailure: Continue`, else `true`.

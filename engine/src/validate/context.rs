@@ -107,9 +107,6 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The bytes whose line breaks [`Collector::line_text`] counts at once.
-const LINE_BLOCK: usize = 64;
-
 struct Collector<'a, 'u> {
     document: &'a Document,
     uses: &'u mut Vec<Use<'a>>,
@@ -179,34 +176,17 @@ impl<'a> Collector<'a, '_> {
         if line < self.line {
             return self.document.source.line(line);
         }
-        // Line breaks are counted a block at a time until the block that holds the start of
-        // the line wanted: a search per line, or a byte at a time, costs several times more.
+        // The line breaks between the last line asked for and this one are found with a
+        // vectorised search: the lines asked for come in order, so the whole text is searched
+        // once.
         let text = self.document.source.text.as_str();
-        let bytes = text.as_bytes();
         let mut at = self.line_start;
         let mut current = self.line;
-        while current < line {
-            let block = &bytes[at..bytes.len().min(at + LINE_BLOCK)];
-            if block.is_empty() {
-                return None;
-            }
-            #[allow(clippy::naive_bytecount, reason = "the compiler vectorises this count")]
-            let breaks = block.iter().filter(|&&byte| byte == b'\n').count();
-            let breaks = u32::try_from(breaks).unwrap_or(u32::MAX);
-            if current.saturating_add(breaks) < line {
-                current += breaks;
-                at += block.len();
-                continue;
-            }
-            for &byte in block {
-                at += 1;
-                if byte == b'\n' {
-                    current += 1;
-                    if current == line {
-                        break;
-                    }
-                }
-            }
+        if current < line {
+            let skipped = (line - current) as usize;
+            let found = memchr::memchr_iter(b'\n', &text.as_bytes()[at..]).nth(skipped - 1)?;
+            at += found + 1;
+            current = line;
         }
         self.line_start = at;
         self.line = current;

@@ -37,7 +37,7 @@ use runbook_engine::Document;
 use runbook_engine::diagnostic::{Code, Diagnostic};
 use runbook_engine::document::Step;
 use runbook_engine::syntax::{Entry, Node, Span};
-use runbook_engine::template::{Template, may_have_references};
+use runbook_engine::template::has_references;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -87,9 +87,7 @@ pub enum Written<'d> {
 impl<'d> Written<'d> {
     fn of(node: Option<&'d Node>) -> Self {
         match node.and_then(Node::as_str) {
-            Some(text) if may_have_references(text) && Template::parse(text).has_references() => {
-                Self::Templated(text)
-            }
+            Some(text) if has_references(text) => Self::Templated(text),
             Some(text) => Self::Literal(text),
             None => Self::Missing,
         }

@@ -4,7 +4,7 @@
 //! (`../x.py`, `/tmp/x.py`) would run code from elsewhere.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::template::Template;
+use crate::template::has_references;
 use crate::validate::{Context, Rule};
 
 pub(super) const RULE: Rule = Rule {
@@ -38,7 +38,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for step in cx.steps.iter().filter(|step| step.action.value == "aws:executeScript") {
         let Some(node) = step.input("Attachment") else { continue };
         let Some(name) = node.scalar_text() else { continue };
-        if Template::parse(&name).has_references() || is_plain_file_name(&name) {
+        if has_references(&name) || is_plain_file_name(&name) {
             continue;
         }
         out.push(

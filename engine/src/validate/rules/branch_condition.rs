@@ -5,7 +5,7 @@
 use crate::diagnostic::{Code, Diagnostic};
 use crate::document::{Condition, Operator, Step};
 use crate::syntax::{Node, NodeKind};
-use crate::template::Template;
+use crate::template::has_references;
 use crate::validate::{Context, Rule};
 
 pub(super) const RULE: Rule = Rule {
@@ -68,7 +68,7 @@ fn conditions(step: &Step, condition: &Condition, path: &str, out: &mut Vec<Diag
 }
 
 fn operand_problem(operator: Operator, value: &Node) -> Option<String> {
-    if value.as_str().is_some_and(|text| Template::parse(text).has_references()) {
+    if value.as_str().is_some_and(has_references) {
         return None;
     }
     let name = operator.as_str();

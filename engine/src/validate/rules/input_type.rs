@@ -10,7 +10,7 @@
 use crate::catalog::{InputType, ValueType};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::syntax::{Node, NodeKind, push_key};
-use crate::template::Template;
+use crate::template::has_references;
 use crate::typing;
 use crate::validate::{Context, Rule};
 
@@ -80,7 +80,7 @@ fn describe(ty: InputType) -> String {
 
 /// Whether the text holds a `{{ }}` reference, whose type is only known at run time.
 fn templated(node: &Node) -> bool {
-    node.as_str().is_some_and(|text| Template::parse(text).has_references())
+    node.as_str().is_some_and(has_references)
 }
 
 /// What was found instead, when `node` does not fit `ty`.

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::duration::{parse_duration, parse_timestamp};
-use crate::template::Template;
+use crate::template::has_references;
 use crate::validate::{Context, Rule};
 
 pub(super) const RULE: Rule = Rule {
@@ -32,9 +32,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 timestamp.span,
             ));
         }
-        let literal = |node: &crate::syntax::Node| {
-            node.scalar_text().filter(|text| !Template::parse(text).has_references())
-        };
+        let literal =
+            |node: &crate::syntax::Node| node.scalar_text().filter(|text| !has_references(text));
         if let Some(node) = duration
             && let Some(text) = literal(node)
         {

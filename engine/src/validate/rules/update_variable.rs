@@ -5,7 +5,7 @@
 use crate::catalog::ValueType;
 use crate::diagnostic::{Code, Diagnostic, closest};
 use crate::syntax::{Node, NodeKind};
-use crate::template::Template;
+use crate::template::has_references;
 use crate::validate::{Context, Rule};
 
 pub(super) const RULE: Rule = Rule {
@@ -64,7 +64,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 fn fits(ty: ValueType, value: &Node) -> bool {
-    if value.as_str().is_some_and(|text| Template::parse(text).has_references()) {
+    if value.as_str().is_some_and(has_references) {
         return true;
     }
     ty.matches(&value.to_json()) || matches!(value.kind, NodeKind::Null)
