@@ -91,46 +91,28 @@ impl Template {
     /// Splits `text` into literal text and references.
     pub fn parse(text: &str) -> Self {
         // Most strings hold no reference: one part, no scanning past the first look.
-        let Some(first) = find_pair(text, b'{') else {
+        if find_pair(text, b'{').is_none() {
             let parts = if text.is_empty() { Vec::new() } else { vec![Part::Text(text.into())] };
             return Self { parts };
-        };
+        }
         // Text, a reference and text: the most parts nearly every string has.
         let mut parts = Vec::with_capacity(3);
-        // Where the literal text not yet pushed starts, and the character offset of `from`.
-        let mut literal_start = 0;
-        let mut from = first;
+        // The characters before the piece at hand, for each reference's offset.
         let mut chars_before = 0;
-        let mut counted_to = 0;
-        while let Some(found) = find_pair(&text[from..], b'{') {
-            let open = from + found;
-            let after = open + 2;
-            let reference = find_pair(&text[after..], b'}').and_then(|close| {
-                parse_target(text[after..after + close].trim()).map(|target| (target, close))
-            });
-            match reference {
-                Some((target, close)) => {
-                    if literal_start < open {
-                        parts.push(Part::Text(text[literal_start..open].into()));
-                    }
-                    let end = after + close + 2;
-                    chars_before += text[counted_to..open].chars().count();
-                    counted_to = open;
-                    parts.push(Part::Ref(Reference {
-                        target,
-                        written: text[open..end].into(),
-                        offset: chars_before,
-                    }));
-                    literal_start = end;
-                    from = end;
-                }
-                // Not a reference: keep the braces as text and look further on.
-                None => from = after,
+        walk(text, |piece| match piece {
+            Piece::Literal(literal) => {
+                chars_before += literal.chars().count();
+                parts.push(Part::Text(literal.into()));
             }
-        }
-        if literal_start < text.len() {
-            parts.push(Part::Text(text[literal_start..].into()));
-        }
+            Piece::Reference(found) => {
+                parts.push(Part::Ref(Reference {
+                    target: found.target(),
+                    written: found.written.into(),
+                    offset: chars_before,
+                }));
+                chars_before += found.written.chars().count();
+            }
+        });
         // A plan keeps a template for every input of every step: the room a growing list
         // leaves over would stay taken for the whole run.
         parts.shrink_to_fit();
@@ -157,6 +139,76 @@ impl Template {
             Part::Ref(reference) => Some(reference),
             Part::Text(_) => None,
         })
+    }
+}
+
+/// A piece of a template's text, borrowed from it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Piece<'t> {
+    /// Text between references (braces that open no valid reference included).
+    Literal(&'t str),
+    /// A reference.
+    Reference(Found<'t>),
+}
+
+/// A reference as written, borrowed from its text.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Found<'t> {
+    /// The whole reference, from `{{` to `}}`.
+    pub(crate) written: &'t str,
+    /// What it refers to.
+    pub(crate) kind: TargetKind,
+    /// Its name: a parameter's, a variable's, a path, or the step's for an output.
+    pub(crate) name: &'t str,
+    /// The output's name for a step output; empty for the other kinds.
+    pub(crate) output: &'t str,
+}
+
+impl Found<'_> {
+    /// The target, owned.
+    pub(crate) fn target(&self) -> Target {
+        let name = self.name.to_string();
+        match self.kind {
+            TargetKind::Parameter => Target::Parameter(name),
+            TargetKind::StepOutput => {
+                Target::StepOutput { step: name, output: self.output.to_string() }
+            }
+            TargetKind::Variable => Target::Variable(name),
+            TargetKind::Global => Target::Global(name),
+            TargetKind::Automation => Target::Automation(name),
+            TargetKind::ParameterStore => Target::ParameterStore(name),
+            TargetKind::SecureParameterStore => Target::SecureParameterStore(name),
+        }
+    }
+}
+
+/// Calls `each` with the pieces of `text` in order: what [`Template::parse`] makes its parts
+/// of, without allocating, so that a caller keeping its own form of the template (the plan's)
+/// builds no other on the way.
+pub(crate) fn walk<'t>(text: &'t str, mut each: impl FnMut(Piece<'t>)) {
+    let mut literal_start = 0;
+    let mut from = 0;
+    while let Some(found) = find_pair(&text[from..], b'{') {
+        let open = from + found;
+        let after = open + 2;
+        // No `}}` after this `{{`: none after any later one either.
+        let Some(close) = find_pair(&text[after..], b'}') else { break };
+        match split_target(text[after..after + close].trim()) {
+            Some((kind, name, output)) => {
+                let end = after + close + 2;
+                if literal_start < open {
+                    each(Piece::Literal(&text[literal_start..open]));
+                }
+                each(Piece::Reference(Found { written: &text[open..end], kind, name, output }));
+                literal_start = end;
+                from = end;
+            }
+            // Not a reference: the braces stay text, and the search goes on after them.
+            None => from = after,
+        }
+    }
+    if literal_start < text.len() {
+        each(Piece::Literal(&text[literal_start..]));
     }
 }
 
@@ -201,23 +253,9 @@ fn is_name(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn parse_target(inner: &str) -> Option<Target> {
-    let (kind, name, output) = split_target(inner)?;
-    let name = name.to_string();
-    Some(match kind {
-        TargetKind::Parameter => Target::Parameter(name),
-        TargetKind::StepOutput => Target::StepOutput { step: name, output: output.to_string() },
-        TargetKind::Variable => Target::Variable(name),
-        TargetKind::Global => Target::Global(name),
-        TargetKind::Automation => Target::Automation(name),
-        TargetKind::ParameterStore => Target::ParameterStore(name),
-        TargetKind::SecureParameterStore => Target::SecureParameterStore(name),
-    })
-}
-
 /// The kinds of [`Target`], without their names.
-#[derive(Clone, Copy)]
-enum TargetKind {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TargetKind {
     Parameter,
     StepOutput,
     Variable,

@@ -8,12 +8,12 @@
 
 use std::sync::Arc;
 
-use crate::names::NameSet;
 use serde_json::{Map, Number, Value};
 
+use crate::names::NameSet;
 use crate::record::as_text;
 use crate::syntax::{Node, NodeKind};
-use crate::template::{Part, Target, Template};
+use crate::template::{Found, Part, Target, TargetKind, Template};
 
 /// Why a reference has no value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,22 +161,30 @@ enum Segment<'a> {
 }
 
 impl TextTemplate {
-    /// `template`, parsed from `text`, in ranges of `text`; `None` for a text too long for
-    /// them (4 GiB).
-    fn new(text: &str, template: &Template) -> Option<Self> {
-        let mut parts = Vec::with_capacity(template.parts.len());
-        let mut at = 0;
-        for part in &template.parts {
-            let (len, name) = match part {
-                Part::Text(literal) => (literal.len(), Name::Literal),
-                Part::Ref(reference) => {
-                    (reference.written.len(), locate(&reference.written, at, &reference.target)?)
+    /// The template of `text`, read straight from it; `None` when it holds no reference. The
+    /// text must fit [`Range`]s (4 GiB).
+    fn read(text: &str) -> Option<Self> {
+        // Each name the walk finds is a slice of `text`: its place is its distance from the start.
+        let base = text.as_ptr() as usize;
+        let range = |part: &str| {
+            let start = part.as_ptr() as usize - base;
+            Range::new(start, start + part.len())
+        };
+        let mut parts = Vec::with_capacity(3);
+        let mut references = false;
+        crate::template::walk(text, |piece| {
+            let (written, name) = match piece {
+                crate::template::Piece::Literal(literal) => (literal, Some(Name::Literal)),
+                crate::template::Piece::Reference(found) => {
+                    references = true;
+                    (found.written, name_of(&found, range))
                 }
             };
-            parts.push(Piece { written: Range::new(at, at + len)?, name });
-            at += len;
-        }
-        Some(Self { text: text.into(), parts: parts.into_boxed_slice() })
+            if let (Some(written), Some(name)) = (range(written), name) {
+                parts.push(Piece { written, name });
+            }
+        });
+        references.then(|| Self { text: text.into(), parts: parts.into_boxed_slice() })
     }
 
     fn segments(&self) -> impl Iterator<Item = Segment<'_>> + Clone {
@@ -200,26 +208,17 @@ impl TextTemplate {
     }
 }
 
-/// The names of the reference `written` (which starts at byte `at` of its text), as ranges of
-/// that text. A reference is `{{`, spaces, its name form, spaces and `}}`: a name that starts
-/// the form is its first occurrence, one that ends it its last.
-fn locate(written: &str, at: usize, target: &Target) -> Option<Name> {
-    let first = |name: &str| {
-        let start = at + written.find(name)?;
-        Range::new(start, start + name.len())
-    };
-    let last = |name: &str| {
-        let start = at + written.rfind(name)?;
-        Range::new(start, start + name.len())
-    };
-    Some(match target {
-        Target::Parameter(name) => Name::Parameter(first(name)?),
-        Target::StepOutput { step, output } => Name::StepOutput(first(step)?, last(output)?),
-        Target::Variable(name) => Name::Variable(last(name)?),
-        Target::Global(name) => Name::Global(last(name)?),
-        Target::Automation(name) => Name::Automation(last(name)?),
-        Target::ParameterStore(path) => Name::ParameterStore(last(path)?),
-        Target::SecureParameterStore(path) => Name::SecureParameterStore(last(path)?),
+/// The names of the reference `found`, as ranges of its text (`range` places a slice of it).
+fn name_of(found: &Found<'_>, range: impl Fn(&str) -> Option<Range>) -> Option<Name> {
+    let name = range(found.name)?;
+    Some(match found.kind {
+        TargetKind::Parameter => Name::Parameter(name),
+        TargetKind::StepOutput => Name::StepOutput(name, range(found.output)?),
+        TargetKind::Variable => Name::Variable(name),
+        TargetKind::Global => Name::Global(name),
+        TargetKind::Automation => Name::Automation(name),
+        TargetKind::ParameterStore => Name::ParameterStore(name),
+        TargetKind::SecureParameterStore => Name::SecureParameterStore(name),
     })
 }
 
@@ -272,12 +271,15 @@ impl ValueTemplate {
 
     fn from_text(text: &str, strings: &mut Strings) -> Self {
         if crate::template::may_have_references(text) {
-            let template = Template::parse(text);
-            if template.has_references() {
-                return match TextTemplate::new(text, &template) {
-                    Some(compact) => Self::Text(Box::new(compact)),
-                    None => Self::Large(Box::new(template)),
-                };
+            if u32::try_from(text.len()).is_ok() {
+                if let Some(compact) = TextTemplate::read(text) {
+                    return Self::Text(Box::new(compact));
+                }
+            } else {
+                let template = Template::parse(text);
+                if template.has_references() {
+                    return Self::Large(Box::new(template));
+                }
             }
         }
         Self::Str(strings.get(text))
@@ -484,7 +486,7 @@ mod tests {
     fn every_reference_form_is_read_from_the_text_as_written() {
         let text = "{{ A }}-{{b.C.d}}-{{  variable:V }}-{{global:REGION}}-{{automation:EXECUTION_ID}}-{{ ssm:/a/b }}-{{ ssm-secure:/db/pw }}-{{ x.x }}{{ nope";
         let template = Template::parse(text);
-        let compact = TextTemplate::new(text, &template).unwrap();
+        let compact = TextTemplate::read(text).unwrap();
         let read: Vec<_> = compact
             .segments()
             .map(|segment| match segment {
