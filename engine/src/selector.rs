@@ -20,6 +20,9 @@ use serde_json_path::JsonPath;
 pub struct Selector {
     path: Arc<JsonPath>,
     definite: bool,
+    /// The member names of a path that is only names (`$.Payload.InstanceId`), the form
+    /// nearly every output uses: walked directly, it costs a tenth of a general query.
+    members: Option<Arc<[Box<str>]>>,
     text: String,
 }
 
@@ -40,8 +43,12 @@ impl Selector {
         }
         let normalized = normalize(text.trim());
         let path = JsonPath::parse(&normalized).map_err(|error| error.to_string())?;
-        let selector =
-            Self { definite: is_definite(&normalized), path: Arc::new(path), text: text.into() };
+        let selector = Self {
+            definite: is_definite(&normalized),
+            members: member_names(&normalized),
+            path: Arc::new(path),
+            text: text.into(),
+        };
         COMPILED.with_borrow_mut(|compiled| {
             if compiled.len() >= REMEMBERED {
                 compiled.clear();
@@ -64,6 +71,9 @@ impl Selector {
     /// What the selector yields from `value`: the value itself for a definite path, the list of
     /// matches otherwise; `None` when nothing matches.
     pub fn select(&self, value: &Value) -> Option<Value> {
+        if let Some(members) = &self.members {
+            return members.iter().try_fold(value, |value, name| value.get(&**name)).cloned();
+        }
         let nodes = self.path.query(value).all();
         if self.definite {
             nodes.first().map(|node| (*node).clone())
@@ -149,6 +159,19 @@ fn normalize(text: &str) -> String {
     out
 }
 
+/// The names of a normalised path made only of `.name` segments whose names are ASCII letters,
+/// digits and `_`, not starting with a digit; `None` for any other path.
+fn member_names(path: &str) -> Option<Arc<[Box<str>]>> {
+    let rest = path.strip_prefix("$.")?;
+    rest.split('.')
+        .map(|name| {
+            let simple = name.bytes().next().is_some_and(|first| !first.is_ascii_digit())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            simple.then(|| Box::from(name))
+        })
+        .collect()
+}
+
 /// Whether a normalised path has only name and index segments.
 fn is_definite(path: &str) -> bool {
     if path.contains("..") {
@@ -186,6 +209,21 @@ mod tests {
 
     fn select(selector: &str, value: &Value) -> Option<Value> {
         Selector::compile(selector).unwrap().select(value)
+    }
+
+    #[test]
+    fn paths_of_names_alone_select_as_the_general_query_does() {
+        let value = json!({"a": {"b": {"c": 1}, "list": [1, 2], "x-y": 3}, "n": null});
+        for text in ["$.a.b.c", "a.b", "$.a.list", "$.n", "$.a.missing", "$.a.b.c.d", "$.a.list.b"]
+        {
+            let selector = Selector::compile(text).unwrap();
+            assert!(selector.members.is_some(), "{text}");
+            let general = Selector { members: None, ..selector.clone() };
+            assert_eq!(selector.select(&value), general.select(&value), "{text}");
+        }
+        for text in ["$.a['b']", "$.a.x-y", "$.a.list[0]", "$..c", "$.a.*", "$", "$.a.1"] {
+            assert!(Selector::compile(text).unwrap().members.is_none(), "{text}");
+        }
     }
 
     #[test]
