@@ -57,7 +57,8 @@ impl IdGenerator {
         put(15, 3, high & 0x0FFF);
         put(19, 4, ((low >> 48) & 0x3FFF) | 0x8000);
         put(24, 12, low & 0xFFFF_FFFF_FFFF);
-        String::from_utf8_lossy(&text).into_owned()
+        // Hex digits and dashes: always text, and checked as such at a glance.
+        std::str::from_utf8(&text).map_or_else(|_| String::new(), str::to_owned)
     }
 }
 
