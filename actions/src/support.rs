@@ -34,6 +34,7 @@ use std::time::Duration;
 
 use runbook_engine::action::Selector;
 use runbook_engine::action::{FailureKind, StepContext, StepFailure};
+use serde::de::value::MapDeserializer;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -240,9 +241,8 @@ pub(crate) fn split_api_inputs<T: DeserializeOwned>(
     // The parameters go to the call's record, which lives as long as the run: sized to what
     // they hold, not to the inputs they came from.
     let mut found: Vec<Option<Value>> = vec![None; named.len()];
-    let mut params = Map::with_capacity(
-        all.len().saturating_sub(named.iter().filter(|name| all.contains_key(**name)).count()),
-    );
+    let own = all.keys().filter(|key| named.contains(&key.as_str())).count();
+    let mut params = Map::with_capacity(all.len() - own);
     for (key, value) in all {
         match named.iter().position(|name| *name == key) {
             Some(index) => found[index] = Some(value),
@@ -252,9 +252,14 @@ pub(crate) fn split_api_inputs<T: DeserializeOwned>(
         }
     }
     // Read straight from the pairs: a map of their own would be built for every API step.
+    // Tracking the path of what is read costs more than the reading, so it is done only to
+    // say where inputs that could not be read went wrong.
+    let pairs = named.iter().zip(&found).filter_map(|(name, value)| Some((*name, value.as_ref()?)));
+    if let Ok(own) = T::deserialize(MapDeserializer::<_, serde_json::Error>::new(pairs)) {
+        return Ok((own, Value::Object(params)));
+    }
     let own = named.iter().zip(found).filter_map(|(name, value)| Some((*name, value?)));
-    let own = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(own);
-    Ok((parse_from(action, own)?, Value::Object(params)))
+    Ok((parse_from(action, MapDeserializer::new(own))?, Value::Object(params)))
 }
 
 /// Text: a string, or a number or boolean written where text is wanted (`ImageName: 2024`).
