@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 /// `\r`, `\n`, `\t`, `\0`, and `\xNN` (`\u{NN}` for C1) for the others. Text without them is
 /// returned as it is.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_control) {
+    if !has_control(text) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -21,7 +21,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 
 /// Appends `text` to `out` as [`escape`] shows it, without a string of its own.
 pub fn escape_into(out: &mut String, text: &str) {
-    if text.chars().any(is_control) {
+    if has_control(text) {
         push_all_escaped(out, text);
     } else {
         out.push_str(text);
@@ -49,6 +49,12 @@ pub fn escape_lines(text: &str, indent: &str) -> String {
         out.push_str(&escape(line));
     }
     out
+}
+
+/// Whether `text` holds a control character. Printable ASCII, nearly all that is shown, is
+/// recognised a block of bytes at a time; only other text is decoded character by character.
+fn has_control(text: &str) -> bool {
+    !text.bytes().all(|byte| (b' '..=b'~').contains(&byte)) && text.chars().any(is_control)
 }
 
 fn is_control(c: char) -> bool {
