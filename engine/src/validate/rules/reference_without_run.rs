@@ -9,10 +9,8 @@
 //! is read after the body, so neither counts as a path around the body's steps.
 
 use petgraph::Direction;
-use petgraph::algo::dominators;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
-use petgraph::visit::NodeFiltered;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{EdgeKind, Search, StepGraph};
@@ -30,7 +28,8 @@ pub(super) const RULE: Rule = Rule {
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(start) = cx.graph.start else { return };
     let mut search = Search::default();
-    let dominance = Dominance::new(&cx.graph, start);
+    // Made at the first reference to a step's output: many runbooks have none.
+    let mut dominance = None;
     for use_ in &cx.uses {
         let (Some(user), Target::StepOutput { step, output }) = (use_.step, &use_.reference.target)
         else {
@@ -43,7 +42,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         // Every path to the reader through the source: nothing to search for. This keeps the
         // rule linear on the usual chain, where each step reads the one before it, and is
         // asked first because it costs no search.
-        if dominance.dominates(source, reader) {
+        if dominance
+            .get_or_insert_with(|| Dominance::new(&cx.graph, start))
+            .dominates(source, reader)
+        {
             continue;
         }
         // A step reading itself, or a step that cannot have run at all: RB013's findings.
@@ -95,14 +97,10 @@ struct Dominance {
 impl Dominance {
     fn new(graph: &StepGraph<'_>, start: NodeIndex) -> Self {
         let count = graph.graph.node_count();
-        // Without `End`, which every step may fail into: no path goes on from it, and its
-        // one predecessor per step would make the dominator search quadratic.
-        let steps = NodeFiltered::from_fn(&graph.graph, |node| graph.step(node).is_some());
-        let tree = dominators::simple_fast(&steps, start);
         let mut children: Vec<Vec<NodeIndex>> = vec![Vec::new(); count];
-        for node in graph.graph.node_indices() {
-            if let Some(parent) = tree.immediate_dominator(node) {
-                children[parent.index()].push(node);
+        for (node, parent) in immediate_dominators(graph, start).into_iter().enumerate() {
+            if let Some(parent) = parent {
+                children[parent.index()].push(NodeIndex::new(node));
             }
         }
         // Unreachable nodes keep an empty interval, so they dominate nothing and nothing
@@ -132,6 +130,72 @@ impl Dominance {
             && self.entered[outer] <= self.entered[inner]
             && self.left[inner] <= self.left[outer]
     }
+}
+
+/// The immediate dominator of each step reachable from `start`, by node index (`None` for
+/// `start` and the nodes it does not reach), with Cooper, Harvey and Kennedy's iterative
+/// algorithm over plain vectors: a general one keeps its sets in hash maps, which on a long
+/// runbook cost more than the rest of the rule. `End` is left out: every step may fail into
+/// it, so no path goes on from it, and its one predecessor per step would make the search
+/// quadratic.
+fn immediate_dominators(graph: &StepGraph<'_>, start: NodeIndex) -> Vec<Option<NodeIndex>> {
+    let count = graph.graph.node_count();
+    let is_step = |node: NodeIndex| graph.step(node).is_some();
+    // Post-order numbers from a depth-first walk; `usize::MAX` for nodes not reached.
+    let mut number = vec![usize::MAX; count];
+    let mut order = Vec::with_capacity(count);
+    let mut seen = vec![false; count];
+    let mut stack = vec![(start, graph.graph.neighbors_directed(start, Direction::Outgoing))];
+    seen[start.index()] = true;
+    while let Some((node, successors)) = stack.last_mut() {
+        let node = *node;
+        match successors.find(|next| is_step(*next) && !seen[next.index()]) {
+            Some(next) => {
+                seen[next.index()] = true;
+                stack.push((next, graph.graph.neighbors_directed(next, Direction::Outgoing)));
+            }
+            None => {
+                number[node.index()] = order.len();
+                order.push(node);
+                stack.pop();
+            }
+        }
+    }
+    let mut idom: Vec<Option<NodeIndex>> = vec![None; count];
+    idom[start.index()] = Some(start);
+    let intersect = |idom: &[Option<NodeIndex>], mut a: NodeIndex, mut b: NodeIndex| {
+        while a != b {
+            while number[a.index()] < number[b.index()] {
+                a = idom[a.index()].unwrap_or(start);
+            }
+            while number[b.index()] < number[a.index()] {
+                b = idom[b.index()].unwrap_or(start);
+            }
+        }
+        a
+    };
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &node in order.iter().rev().filter(|node| **node != start) {
+            let mut new = None;
+            for before in graph.graph.neighbors_directed(node, Direction::Incoming) {
+                if number[before.index()] == usize::MAX || idom[before.index()].is_none() {
+                    continue;
+                }
+                new = Some(match new {
+                    None => before,
+                    Some(so_far) => intersect(&idom, before, so_far),
+                });
+            }
+            if new.is_some() && idom[node.index()] != new {
+                idom[node.index()] = new;
+                changed = true;
+            }
+        }
+    }
+    idom[start.index()] = None;
+    idom
 }
 
 fn path_around(
@@ -190,6 +254,48 @@ mod tests {
     use crate::validate::testing::{check, messages, runbook};
 
     const DESCRIBE: &str = "action: aws:executeAwsApi\n  inputs: {Service: ec2, Api: DescribeInstances}\n  outputs: [{Name: Id, Selector: $.Id, Type: String}]";
+
+    /// The dominators of the step graph of `steps`, by step name, as petgraph finds them and
+    /// as the rule does.
+    fn dominators_both_ways(steps: &str) -> (Vec<Option<String>>, Vec<Option<String>>) {
+        use petgraph::algo::dominators;
+        use petgraph::visit::NodeFiltered;
+
+        let document =
+            crate::Document::parse("r.yaml", runbook(steps), crate::document::Format::Yaml)
+                .unwrap();
+        let graph = StepGraph::build(&document);
+        let start = graph.start.unwrap();
+        let name = |node: Option<NodeIndex>| {
+            node.and_then(|node| graph.step(node)).map(|step| step.name.value.clone())
+        };
+        let filtered = NodeFiltered::from_fn(&graph.graph, |node| graph.step(node).is_some());
+        let tree = dominators::simple_fast(&filtered, start);
+        let general =
+            graph.graph.node_indices().map(|node| name(tree.immediate_dominator(node))).collect();
+        let ours = immediate_dominators(&graph, start).into_iter().map(name).collect();
+        (general, ours)
+    }
+
+    #[test]
+    fn dominators_are_those_of_the_general_algorithm() {
+        let sleep = "action: aws:sleep\n  inputs: {Duration: PT1S}";
+        for steps in [
+            format!("- name: a\n  {sleep}\n- name: b\n  {sleep}\n- name: c\n  {sleep}\n"),
+            format!(
+                "- name: choose\n  action: aws:branch\n  inputs: {{Choices: [{{NextStep: c, Variable: a, StringEquals: a}}], Default: b}}\n- name: b\n  {sleep}\n  nextStep: d\n- name: c\n  {sleep}\n- name: d\n  {sleep}\n  onFailure: step:b\n- name: e\n  {sleep}\n  nextStep: choose\n"
+            ),
+            format!(
+                "- name: a\n  {sleep}\n  onFailure: step:c\n- name: b\n  {sleep}\n  isEnd: true\n- name: c\n  {sleep}\n  nextStep: a\n- name: lost\n  {sleep}\n"
+            ),
+            format!(
+                "- name: loop\n  action: aws:loop\n  inputs:\n    Iterators: [1, 2]\n    Steps:\n      - name: inner\n        action: aws:sleep\n        inputs: {{Duration: PT1S}}\n- name: after\n  {sleep}\n"
+            ),
+        ] {
+            let (general, ours) = dominators_both_ways(&steps);
+            assert_eq!(ours, general, "{steps}");
+        }
+    }
 
     #[test]
     fn a_branch_around_the_step_is_a_warning_with_a_path() {
