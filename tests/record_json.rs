@@ -278,6 +278,31 @@ fn every_shape_serde_knows_is_written_as_the_stock_printer_writes_it() {
     same(&(Named("a"), Nothing, [(); 2]));
 }
 
+/// A struct whose fields recur at every depth, with names that need escapes or are too long to
+/// be remembered with their line.
+#[derive(Serialize)]
+struct Node {
+    #[serde(rename = "Name")]
+    name: u32,
+    #[serde(rename = "Quo\"ted\n")]
+    quoted: bool,
+    #[serde(rename = "AFieldNameLongEnoughThatItsLineDoesNotFitInTheSixtyFourBytesKept")]
+    long: (),
+    #[serde(rename = "Children")]
+    children: Vec<Node>,
+}
+
+fn node(depth: u32) -> Node {
+    let children = if depth == 0 { vec![] } else { vec![node(depth - 1), node(0)] };
+    Node { name: depth, quoted: depth.is_multiple_of(2), long: (), children }
+}
+
+#[test]
+fn fields_at_every_depth_are_written_as_the_stock_printer_writes_them() {
+    same(&node(40));
+    same(&(0..3).map(node).collect::<Vec<_>>());
+}
+
 #[test]
 fn keys_that_are_no_string_or_number_fail_as_with_the_stock_printer() {
     let lists = IndexMap::from([(vec![1], 1)]);

@@ -20,7 +20,12 @@ pub(crate) fn write<W: Write, T: Serialize + ?Sized>(
     writer: W,
     value: &T,
 ) -> serde_json::Result<()> {
-    let mut out = Pretty { text: Vec::with_capacity(FLUSH_AT + 4096), sink: writer, depth: 0 };
+    let mut out = Pretty {
+        text: Vec::with_capacity(FLUSH_AT + 4096),
+        sink: writer,
+        depth: 0,
+        fields: Box::new([Field::NONE; FIELDS]),
+    };
     value.serialize(&mut out)?;
     out.flush()
 }
@@ -42,6 +47,29 @@ struct Pretty<W> {
     text: Vec<u8>,
     sink: W,
     depth: usize,
+    /// Lines of fields written before, by the address of the field's name: a record writes the
+    /// same few dozen fields thousands of times.
+    fields: Box<[Field; FIELDS]>,
+}
+
+/// How many field lines [`Pretty`] remembers.
+const FIELDS: usize = 64;
+
+/// The line of a field whose name needs no escape, from its newline to its value, at a depth:
+/// what a `&'static str` holds never changes, so its address and length stand for the name.
+#[derive(Clone, Copy)]
+struct Field {
+    address: usize,
+    len: usize,
+    depth: usize,
+    /// The newline, the indentation, the quoted name and `": "`.
+    text: [u8; LINE],
+    /// How much of `text` is the line.
+    used: usize,
+}
+
+impl Field {
+    const NONE: Self = Self { address: 0, len: 0, depth: 0, text: [0; LINE], used: 0 };
 }
 
 impl<W: Write> Pretty<W> {
@@ -62,18 +90,23 @@ impl<W: Write> Pretty<W> {
         let start = usize::from(first);
         let end = self.text.len() + 2 - start + self.depth * 2;
         // A copy of known size, cut back to the depth: shorter than a call to copy the rest.
-        self.text.extend_from_slice(&BREAK[start..start + LINE]);
-        if end <= self.text.len() {
+        if end - self.text.len() <= LINE {
+            self.text.extend_from_slice(&BREAK[start..start + LINE]);
             self.text.truncate(end);
         } else {
+            if !first {
+                self.text.push(b',');
+            }
             self.indent(end);
         }
         Ok(())
     }
 
-    /// Indents a line deeper than [`BREAK`] reaches until the text is `end` long.
+    /// Writes a newline and indentation until the text is `end` long, in pieces as long as
+    /// [`BREAK`] has; for lines deeper than it reaches in one.
     #[cold]
     fn indent(&mut self, end: usize) {
+        self.text.push(b'\n');
         while self.text.len() < end {
             let piece = (end - self.text.len()).min(LINE - 1);
             self.text.extend_from_slice(&BREAK[2..2 + piece]);
@@ -91,13 +124,48 @@ impl<W: Write> Pretty<W> {
         Compound { out: self, state: State::First }
     }
 
-    /// A key and the `": "` after it, on a line of its own.
-    fn key(&mut self, state: &mut State, key: &str) -> serde_json::Result<()> {
-        self.line(*state == State::First)?;
-        *state = State::Rest;
+    /// A field's line: its name and the `": "` after it, copied whole once written.
+    fn key(&mut self, state: &mut State, key: &'static str) -> serde_json::Result<()> {
+        if self.text.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        if *state == State::First {
+            *state = State::Rest;
+        } else {
+            self.text.push(b',');
+        }
+        let address = key.as_ptr().addr();
+        // Fibonacci hashing: the top bits of the address times 2^64 over the golden ratio.
+        let slot = (address ^ self.depth).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize)
+            >> (usize::BITS - FIELDS.ilog2());
+        let field = &self.fields[slot];
+        if (field.address, field.len, field.depth) == (address, key.len(), self.depth) {
+            let end = self.text.len() + field.used;
+            self.text.extend_from_slice(&field.text);
+            self.text.truncate(end);
+            return Ok(());
+        }
+        self.new_field(slot, key);
+        Ok(())
+    }
+
+    /// Writes the line of a field not met before at this depth, and remembers it.
+    #[cold]
+    #[inline(never)]
+    fn new_field(&mut self, slot: usize, key: &'static str) {
+        let start = self.text.len();
+        self.indent(start + 1 + self.depth * 2);
         string(&mut self.text, key);
         self.text.extend_from_slice(b": ");
-        Ok(())
+        let line = &self.text[start..];
+        // An escape makes the name longer.
+        let plain = line.len() == 2 * self.depth + key.len() + 5;
+        if plain && line.len() <= LINE {
+            let field = &mut self.fields[slot];
+            field.text[..line.len()].copy_from_slice(line);
+            field.used = line.len();
+            (field.address, field.len, field.depth) = (key.as_ptr().addr(), key.len(), self.depth);
+        }
     }
 
     /// Formats a number the way `serde_json` does.
@@ -160,59 +228,56 @@ fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Writes `text` escaped for a JSON string, eight bytes at a time, each word copied whole (a
-/// copy of known size, where a copy of any size is a call), the last one cut back to the text.
+/// Writes `text` escaped for a JSON string. Most texts need no escape: they are checked eight
+/// bytes at a time and copied whole.
+#[inline]
 fn contents(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    let (words, tail) = bytes.as_chunks::<8>();
-    for (index, chunk) in words.iter().enumerate() {
-        if needs_escape(u64::from_le_bytes(*chunk)) != 0 {
-            return escaped(out, &bytes[index * 8..]);
+    let found = match bytes.last_chunk::<8>() {
+        Some(last) => {
+            // The last word again, over bytes already checked when the length is not a
+            // multiple of eight.
+            let (words, _) = bytes.as_chunks::<8>();
+            words.iter().fold(needs_escape(u64::from_le_bytes(*last)), |found, word| {
+                found | needs_escape(u64::from_le_bytes(*word))
+            })
         }
-        out.extend_from_slice(chunk);
+        None if bytes.is_empty() => return,
+        None => needs_escape(short_word(bytes)),
+    };
+    if found == 0 {
+        out.extend_from_slice(bytes);
+    } else {
+        escaped(out, bytes);
     }
-    if tail.is_empty() {
-        return;
-    }
-    let word = last_word(bytes);
-    if needs_escape(word) != 0 {
-        return escaped(out, tail);
-    }
-    let end = out.len() + tail.len();
-    out.extend_from_slice(&word.to_le_bytes());
-    out.truncate(end);
 }
 
-/// The last `bytes.len() % 8` bytes of `bytes` (at least one), padded to a word with letters,
-/// which never need an escape, read without a loop.
-fn last_word(bytes: &[u8]) -> u64 {
+/// `bytes` (one to seven of them) padded to a word with letters, which never need an escape,
+/// read without a loop.
+fn short_word(bytes: &[u8]) -> u64 {
     const PADDING: u64 = 0x6161_6161_6161_6161;
     let len = bytes.len();
-    let tail = len % 8;
-    let bits = 8 * tail as u32;
-    let word = if let Some(last) = len.checked_sub(8).and_then(|start| bytes.get(start..)) {
-        // The word that ends the text, its bytes already written shifted out.
-        u64::from_le_bytes(last.try_into().unwrap_or_default()) >> (64 - bits)
-    } else if tail >= 4 {
+    let word = if len >= 4 {
         // Two overlapping halves: the bytes they share are the same.
         let half = |at: usize| {
             u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default()))
         };
-        half(0) | half(tail - 4) << (8 * (tail - 4))
+        half(0) | half(len - 4) << (8 * (len - 4))
     } else {
         let byte = |at: usize| u64::from(bytes[at]) << (8 * at);
-        byte(0) | byte(tail / 2) | byte(tail - 1)
+        byte(0) | byte(len / 2) | byte(len - 1)
     };
-    word | PADDING << bits
+    word | PADDING << (8 * len)
 }
 
-/// Writes `bytes` escaped, from the word where the first byte to escape is.
+/// Writes `bytes` escaped, a word at a time: each word copied whole, and cut back where a byte
+/// needs an escape.
 #[cold]
 fn escaped(out: &mut Vec<u8>, mut rest: &[u8]) {
     while !rest.is_empty() {
         let word = match rest.first_chunk::<8>() {
             Some(chunk) => u64::from_le_bytes(*chunk),
-            None => last_word(rest),
+            None => short_word(rest),
         };
         let found = needs_escape(word);
         let end = out.len() + rest.len().min(8);
