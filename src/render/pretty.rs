@@ -24,7 +24,7 @@ pub(crate) fn write<W: Write, T: Serialize + ?Sized>(
         text: Vec::with_capacity(FLUSH_AT + 4096),
         sink: writer,
         depth: 0,
-        fields: Box::new([Field::NONE; FIELDS]),
+        fields: vec![Field::NONE; FIELDS].into_boxed_slice(),
     };
     value.serialize(&mut out)?;
     out.flush()
@@ -35,11 +35,14 @@ const FLUSH_AT: usize = 64 * 1024;
 
 /// A comma, a newline, then enough spaces for any depth a record reaches in one slice; deeper
 /// levels write the rest in pieces.
-const BREAK: &[u8; LINE + 1] =
-    b",\n                                                               ";
+const BREAK: &[u8; LINE + 1] = b",\n                               ";
 
-/// How much of [`BREAK`] a line starts with (from the comma or from the newline).
-const LINE: usize = 64;
+/// How much of [`BREAK`] a line starts with (from the comma or from the newline): enough for
+/// fifteen levels.
+const LINE: usize = 32;
+
+/// How long a field's line [`Pretty`] remembers may be.
+const FIELD_LINE: usize = 48;
 
 /// The serializer: the text not yet written, where it goes, and how deep in arrays and objects
 /// the next value is.
@@ -49,11 +52,14 @@ struct Pretty<W> {
     depth: usize,
     /// Lines of fields written before, by the address of the field's name: a record writes the
     /// same few dozen fields thousands of times.
-    fields: Box<[Field; FIELDS]>,
+    fields: Box<[Field]>,
 }
 
 /// How many field lines [`Pretty`] remembers.
-const FIELDS: usize = 64;
+const FIELDS: usize = 256;
+
+/// How many slots from the one its hash names a field's line may take.
+const PROBES: usize = 8;
 
 /// The line of a field whose name needs no escape, from its newline to its value, at a depth:
 /// what a `&'static str` holds never changes, so its address and length stand for the name.
@@ -62,14 +68,14 @@ struct Field {
     address: usize,
     len: usize,
     depth: usize,
-    /// The newline, the indentation, the quoted name and `": "`.
-    text: [u8; LINE],
-    /// How much of `text` is the line.
+    /// A comma, then the line: the newline, the indentation, the quoted name and `": "`.
+    text: [u8; FIELD_LINE + 1],
+    /// How long the line is.
     used: usize,
 }
 
 impl Field {
-    const NONE: Self = Self { address: 0, len: 0, depth: 0, text: [0; LINE], used: 0 };
+    const NONE: Self = Self { address: 0, len: 0, depth: 0, text: [b','; FIELD_LINE + 1], used: 0 };
 }
 
 impl<W: Write> Pretty<W> {
@@ -125,31 +131,41 @@ impl<W: Write> Pretty<W> {
     }
 
     /// A field's line: its name and the `": "` after it, copied whole once written.
+    #[inline]
     fn key(&mut self, state: &mut State, key: &'static str) -> serde_json::Result<()> {
         if self.text.len() >= FLUSH_AT {
             self.flush()?;
         }
-        if *state == State::First {
-            *state = State::Rest;
-        } else {
-            self.text.push(b',');
-        }
+        let first = *state == State::First;
+        *state = State::Rest;
         let address = key.as_ptr().addr();
-        // Fibonacci hashing: the top bits of the address times 2^64 over the golden ratio.
-        let slot = (address ^ self.depth).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize)
+        // Fibonacci hashing: the top bits of the address times 2^64 over the golden ratio; then
+        // the next few slots, as fields whose hashes meet take them.
+        let mut slot = (address ^ self.depth).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize)
             >> (usize::BITS - FIELDS.ilog2());
-        let field = &self.fields[slot];
-        if (field.address, field.len, field.depth) == (address, key.len(), self.depth) {
-            let end = self.text.len() + field.used;
-            self.text.extend_from_slice(&field.text);
-            self.text.truncate(end);
-            return Ok(());
+        for _ in 0..PROBES {
+            let field = &self.fields[slot];
+            if (field.address, field.len, field.depth) == (address, key.len(), self.depth) {
+                let from = usize::from(first);
+                let end = self.text.len() + 1 - from + field.used;
+                self.text.extend_from_slice(&field.text[from..from + FIELD_LINE]);
+                self.text.truncate(end);
+                return Ok(());
+            }
+            if field.address == 0 {
+                break;
+            }
+            slot = (slot + 1) % FIELDS;
+        }
+        if !first {
+            self.text.push(b',');
         }
         self.new_field(slot, key);
         Ok(())
     }
 
-    /// Writes the line of a field not met before at this depth, and remembers it.
+    /// Writes the line of a field not met before at this depth, and remembers it in `slot`
+    /// if that is free.
     #[cold]
     #[inline(never)]
     fn new_field(&mut self, slot: usize, key: &'static str) {
@@ -160,9 +176,9 @@ impl<W: Write> Pretty<W> {
         let line = &self.text[start..];
         // An escape makes the name longer.
         let plain = line.len() == 2 * self.depth + key.len() + 5;
-        if plain && line.len() <= LINE {
-            let field = &mut self.fields[slot];
-            field.text[..line.len()].copy_from_slice(line);
+        let field = &mut self.fields[slot];
+        if plain && line.len() <= FIELD_LINE && field.address == 0 {
+            field.text[1..=line.len()].copy_from_slice(line);
             field.used = line.len();
             (field.address, field.len, field.depth) = (key.as_ptr().addr(), key.len(), self.depth);
         }
@@ -199,6 +215,7 @@ impl<W: Write> Compound<'_, W> {
         value.serialize(&mut *self.out)
     }
 
+    #[inline]
     fn close(self, bracket: u8) -> serde_json::Result<()> {
         if self.state == State::Closed {
             return Ok(());
@@ -228,23 +245,43 @@ fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Writes `text` escaped for a JSON string. Most texts need no escape: they are checked eight
-/// bytes at a time and copied whole.
+/// Writes `text` escaped for a JSON string. Most texts need no escape and are short: up to
+/// sixteen bytes they are checked and copied a word at a time (two overlapping words past
+/// eight), in copies of known size, where a copy of any size is a call.
 #[inline]
 fn contents(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    let found = match bytes.last_chunk::<8>() {
-        Some(last) => {
-            // The last word again, over bytes already checked when the length is not a
-            // multiple of eight.
-            let (words, _) = bytes.as_chunks::<8>();
-            words.iter().fold(needs_escape(u64::from_le_bytes(*last)), |found, word| {
-                found | needs_escape(u64::from_le_bytes(*word))
-            })
+    if bytes.len() > 16 {
+        return long_contents(out, bytes);
+    }
+    if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        if needs_escape(u64::from_le_bytes(*first)) | needs_escape(u64::from_le_bytes(*last)) != 0 {
+            return escaped(out, bytes);
         }
-        None if bytes.is_empty() => return,
-        None => needs_escape(short_word(bytes)),
-    };
+        let end = out.len() + bytes.len();
+        out.extend_from_slice(first);
+        out.truncate(end - 8);
+        out.extend_from_slice(last);
+    } else if !bytes.is_empty() {
+        let word = short_word(bytes);
+        if needs_escape(word) != 0 {
+            return escaped(out, bytes);
+        }
+        let end = out.len() + bytes.len();
+        out.extend_from_slice(&word.to_le_bytes());
+        out.truncate(end);
+    }
+}
+
+/// Writes `bytes`, more than sixteen of them, escaped: they are checked eight at a time (the
+/// last word again, over bytes already checked when the length is not a multiple of eight) and
+/// copied whole when none needs an escape.
+#[inline(never)]
+fn long_contents(out: &mut Vec<u8>, bytes: &[u8]) {
+    let (words, _) = bytes.as_chunks::<8>();
+    let last = bytes.last_chunk::<8>().map_or(0, |last| needs_escape(u64::from_le_bytes(*last)));
+    let found =
+        words.iter().fold(last, |found, word| found | needs_escape(u64::from_le_bytes(*word)));
     if found == 0 {
         out.extend_from_slice(bytes);
     } else {
@@ -270,29 +307,22 @@ fn short_word(bytes: &[u8]) -> u64 {
     word | PADDING << (8 * len)
 }
 
-/// Writes `bytes` escaped, a word at a time: each word copied whole, and cut back where a byte
-/// needs an escape.
+/// Writes `bytes`, some of which need an escape: the runs between them whole. Texts with escapes
+/// are mostly short (JSON texts of inputs), for which a word at a time gains nothing.
 #[cold]
-fn escaped(out: &mut Vec<u8>, mut rest: &[u8]) {
-    while !rest.is_empty() {
-        let word = match rest.first_chunk::<8>() {
-            Some(chunk) => u64::from_le_bytes(*chunk),
-            None => short_word(rest),
-        };
-        let found = needs_escape(word);
-        let end = out.len() + rest.len().min(8);
-        out.extend_from_slice(&word.to_le_bytes());
-        if found == 0 {
-            out.truncate(end);
-            rest = rest.get(8..).unwrap_or_default();
-            continue;
+fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut start = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        if byte < 0x20 || byte == b'"' || byte == b'\\' {
+            if at > start {
+                out.extend_from_slice(&bytes[start..at]);
+            }
+            escape(out, byte);
+            start = at + 1;
         }
-        // The lowest flagged byte is the first to escape (flags above it may be false), and
-        // it is one of the text's, not the padding's.
-        let clean = (found.trailing_zeros() / 8) as usize;
-        out.truncate(end - rest.len().min(8) + clean);
-        escape(out, rest[clean]);
-        rest = &rest[clean + 1..];
+    }
+    if start < bytes.len() {
+        out.extend_from_slice(&bytes[start..]);
     }
 }
 
@@ -592,12 +622,19 @@ impl<W: Write> ser::SerializeMap for Compound<'_, W> {
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> serde_json::Result<()> {
         self.out.line(self.state == State::First)?;
         self.state = State::Rest;
-        key.serialize(Key(&mut self.out.text))?;
-        self.out.text.extend_from_slice(b": ");
-        Ok(())
+        key.serialize(Key(&mut self.out.text))
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> serde_json::Result<()> {
+        value.serialize(&mut *self.out)
+    }
+
+    fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(
+        &mut self,
+        key: &K,
+        value: &V,
+    ) -> serde_json::Result<()> {
+        self.serialize_key(key)?;
         value.serialize(&mut *self.out)
     }
 
@@ -641,14 +678,15 @@ impl<W: Write> ser::SerializeStructVariant for Compound<'_, W> {
     }
 }
 
-/// A map key: a string, or a number, `bool` or `char` written as one, as `serde_json` allows.
+/// A map key, and the `": "` after it: a string, or a number, `bool` or `char` written as one,
+/// as `serde_json` allows.
 struct Key<'a>(&'a mut Vec<u8>);
 
 impl Key<'_> {
     fn quoted(self, write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> serde_json::Result<()> {
         self.0.push(b'"');
         write(self.0).map_err(serde_json::Error::io)?;
-        self.0.push(b'"');
+        self.0.extend_from_slice(b"\": ");
         Ok(())
     }
 }
@@ -673,7 +711,10 @@ impl ser::Serializer for Key<'_> {
     type SerializeStructVariant = ser::Impossible<(), serde_json::Error>;
 
     fn serialize_str(self, value: &str) -> serde_json::Result<()> {
-        string(self.0, value);
+        self.0.reserve(value.len() + 4);
+        self.0.push(b'"');
+        contents(self.0, value);
+        self.0.extend_from_slice(b"\": ");
         Ok(())
     }
 
@@ -835,6 +876,8 @@ impl ser::Serializer for Key<'_> {
     }
 
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> serde_json::Result<()> {
-        collect(self.0, value)
+        collect(self.0, value)?;
+        self.0.extend_from_slice(b": ");
+        Ok(())
     }
 }
