@@ -288,13 +288,16 @@ struct Node {
     quoted: bool,
     #[serde(rename = "AFieldNameLongEnoughThatItsLineDoesNotFitInTheSixtyFourBytesKept")]
     long: (),
+    /// Its line is as long as the longest line kept, at depth 9.
+    #[serde(rename = "TwentyFiveLettersLongName")]
+    odd: u8,
     #[serde(rename = "Children")]
     children: Vec<Node>,
 }
 
 fn node(depth: u32) -> Node {
     let children = if depth == 0 { vec![] } else { vec![node(depth - 1), node(0)] };
-    Node { name: depth, quoted: depth.is_multiple_of(2), long: (), children }
+    Node { name: depth, quoted: depth.is_multiple_of(2), long: (), odd: 1, children }
 }
 
 #[test]

@@ -41,7 +41,7 @@ const BREAK: &[u8; LINE + 1] = b",\n                               ";
 /// fifteen levels.
 const LINE: usize = 32;
 
-/// How long a field's line [`Pretty`] remembers may be.
+/// How long a field's line [`Pretty`] remembers may be, and a comma before it.
 const FIELD_LINE: usize = 48;
 
 /// The serializer: the text not yet written, where it goes, and how deep in arrays and objects
@@ -178,7 +178,8 @@ impl<W: Write> Pretty<W> {
         // An escape makes the name longer.
         let plain = line.len() == 2 * self.depth + key.len() + 5;
         let field = &mut self.fields[slot];
-        if plain && line.len() <= FIELD_LINE && field.address == 0 {
+        // The line is copied after a comma, from a copy of `FIELD_LINE` bytes.
+        if plain && line.len() < FIELD_LINE && field.address == 0 {
             field.text[1..=line.len()].copy_from_slice(line);
             field.used = line.len();
             (field.address, field.len, field.depth) = (key.as_ptr().addr(), key.len(), self.depth);
