@@ -401,6 +401,54 @@ fn collect<T: fmt::Display + ?Sized>(out: &mut Vec<u8>, value: &T) -> serde_json
     Ok(())
 }
 
+/// The integers narrower than 64 bits, written as the 64-bit ones they widen to, in both
+/// serializers.
+macro_rules! widened_integers {
+    () => {
+        fn serialize_i8(self, value: i8) -> serde_json::Result<()> {
+            self.serialize_i64(value.into())
+        }
+
+        fn serialize_i16(self, value: i16) -> serde_json::Result<()> {
+            self.serialize_i64(value.into())
+        }
+
+        fn serialize_i32(self, value: i32) -> serde_json::Result<()> {
+            self.serialize_i64(value.into())
+        }
+
+        fn serialize_u8(self, value: u8) -> serde_json::Result<()> {
+            self.serialize_u64(value.into())
+        }
+
+        fn serialize_u16(self, value: u16) -> serde_json::Result<()> {
+            self.serialize_u64(value.into())
+        }
+
+        fn serialize_u32(self, value: u32) -> serde_json::Result<()> {
+            self.serialize_u64(value.into())
+        }
+    };
+}
+
+/// Arrays (sequences, tuples and tuple structs), item by item.
+macro_rules! arrays {
+    ($($kind:ident::$item:ident),*) => {$(
+        impl<W: Write> ser::$kind for Compound<'_, W> {
+            type Ok = ();
+            type Error = serde_json::Error;
+
+            fn $item<T: Serialize + ?Sized>(&mut self, value: &T) -> serde_json::Result<()> {
+                self.item(value)
+            }
+
+            fn end(self) -> serde_json::Result<()> {
+                self.close(b']')
+            }
+        }
+    )*};
+}
+
 impl<'a, W: Write> ser::Serializer for &'a mut Pretty<W> {
     type Ok = ();
     type Error = serde_json::Error;
@@ -417,17 +465,7 @@ impl<'a, W: Write> ser::Serializer for &'a mut Pretty<W> {
         Ok(())
     }
 
-    fn serialize_i8(self, value: i8) -> serde_json::Result<()> {
-        self.serialize_i64(value.into())
-    }
-
-    fn serialize_i16(self, value: i16) -> serde_json::Result<()> {
-        self.serialize_i64(value.into())
-    }
-
-    fn serialize_i32(self, value: i32) -> serde_json::Result<()> {
-        self.serialize_i64(value.into())
-    }
+    widened_integers!();
 
     fn serialize_i64(self, value: i64) -> serde_json::Result<()> {
         self.number(|text| CompactFormatter.write_i64(text, value))
@@ -435,18 +473,6 @@ impl<'a, W: Write> ser::Serializer for &'a mut Pretty<W> {
 
     fn serialize_i128(self, value: i128) -> serde_json::Result<()> {
         self.number(|text| CompactFormatter.write_i128(text, value))
-    }
-
-    fn serialize_u8(self, value: u8) -> serde_json::Result<()> {
-        self.serialize_u64(value.into())
-    }
-
-    fn serialize_u16(self, value: u16) -> serde_json::Result<()> {
-        self.serialize_u64(value.into())
-    }
-
-    fn serialize_u32(self, value: u32) -> serde_json::Result<()> {
-        self.serialize_u64(value.into())
     }
 
     fn serialize_u64(self, value: u64) -> serde_json::Result<()> {
@@ -589,44 +615,11 @@ impl<'a, W: Write> ser::Serializer for &'a mut Pretty<W> {
     }
 }
 
-impl<W: Write> ser::SerializeSeq for Compound<'_, W> {
-    type Ok = ();
-    type Error = serde_json::Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> serde_json::Result<()> {
-        self.item(value)
-    }
-
-    fn end(self) -> serde_json::Result<()> {
-        self.close(b']')
-    }
-}
-
-impl<W: Write> ser::SerializeTuple for Compound<'_, W> {
-    type Ok = ();
-    type Error = serde_json::Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> serde_json::Result<()> {
-        self.item(value)
-    }
-
-    fn end(self) -> serde_json::Result<()> {
-        self.close(b']')
-    }
-}
-
-impl<W: Write> ser::SerializeTupleStruct for Compound<'_, W> {
-    type Ok = ();
-    type Error = serde_json::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> serde_json::Result<()> {
-        self.item(value)
-    }
-
-    fn end(self) -> serde_json::Result<()> {
-        self.close(b']')
-    }
-}
+arrays!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl<W: Write> ser::SerializeTupleVariant for Compound<'_, W> {
     type Ok = ();
@@ -752,17 +745,7 @@ impl ser::Serializer for Key<'_> {
         self.serialize_str(if value { "true" } else { "false" })
     }
 
-    fn serialize_i8(self, value: i8) -> serde_json::Result<()> {
-        self.serialize_i64(value.into())
-    }
-
-    fn serialize_i16(self, value: i16) -> serde_json::Result<()> {
-        self.serialize_i64(value.into())
-    }
-
-    fn serialize_i32(self, value: i32) -> serde_json::Result<()> {
-        self.serialize_i64(value.into())
-    }
+    widened_integers!();
 
     fn serialize_i64(self, value: i64) -> serde_json::Result<()> {
         self.quoted(|text| CompactFormatter.write_i64(text, value))
@@ -770,18 +753,6 @@ impl ser::Serializer for Key<'_> {
 
     fn serialize_i128(self, value: i128) -> serde_json::Result<()> {
         self.quoted(|text| CompactFormatter.write_i128(text, value))
-    }
-
-    fn serialize_u8(self, value: u8) -> serde_json::Result<()> {
-        self.serialize_u64(value.into())
-    }
-
-    fn serialize_u16(self, value: u16) -> serde_json::Result<()> {
-        self.serialize_u64(value.into())
-    }
-
-    fn serialize_u32(self, value: u32) -> serde_json::Result<()> {
-        self.serialize_u64(value.into())
     }
 
     fn serialize_u64(self, value: u64) -> serde_json::Result<()> {
