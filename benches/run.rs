@@ -1,9 +1,12 @@
 //! The executor's own cost per step: long chains of control steps (sleep and branch), and the
 //! peer's chain of `aws:executeAwsApi` calls answered by mocks, on the virtual clock; and the
-//! cost of writing such a chain's record as `--output json` does. Divan's allocation profiler
-//! shows the memory a run takes, which should grow linearly with its steps.
+//! cost of writing such a chain's record as `--output json` does, and as `serde_json`'s pretty
+//! printer does. Divan's allocation profiler shows the memory a run takes, which should grow
+//! linearly with its steps.
 
 mod common;
+#[path = "../src/render/pretty.rs"]
+mod pretty;
 
 use std::path::Path;
 
@@ -63,6 +66,17 @@ fn api_chain(bencher: divan::Bencher, steps: usize) {
 /// writes it.
 #[divan::bench(args = [100, 1_000, 10_000], sample_count = 10)]
 fn api_chain_record_json(bencher: divan::Bencher, steps: usize) {
+    let runbook = runbook(&common::api_chain(steps));
+    let execution = api_session().run(&runbook).expect("starts").execution;
+    bencher.counter(divan::counter::ItemsCount::new(steps)).bench(|| {
+        let mut out = std::io::BufWriter::new(std::io::sink());
+        pretty::write(&mut out, &execution).expect("writes");
+    });
+}
+
+/// The same record written by `serde_json`'s pretty printer, which writes the same bytes.
+#[divan::bench(args = [100, 1_000, 10_000], sample_count = 10)]
+fn api_chain_record_json_stock(bencher: divan::Bencher, steps: usize) {
     let runbook = runbook(&common::api_chain(steps));
     let execution = api_session().run(&runbook).expect("starts").execution;
     bencher.counter(divan::counter::ItemsCount::new(steps)).bench(|| {

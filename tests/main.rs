@@ -20,6 +20,7 @@
 //! - `load_errors`: each way a file can fail to load, pinned to its position;
 //! - `permissions`: the IAM policy a runbook needs;
 //! - `record`: `runbook run --record`, and runs replayed from their recordings;
+//! - `record_json`: the record's JSON writer writes what `serde_json`'s pretty printer writes;
 //! - `remote` (feature `aws`): `runbook deploy` and `runbook run --remote` against a scripted SSM
 //!   endpoint in the test process;
 //! - `references`: references with no value at run time are left as written, with warnings;
@@ -53,6 +54,7 @@ mod load_errors;
 mod parameter_defaults;
 mod permissions;
 mod record;
+mod record_json;
 mod references;
 #[cfg(feature = "aws")]
 mod remote;

@@ -7,6 +7,7 @@
 //! `Warnings` (references a step ran with as their literal text, RULINGS 12) and, per step,
 //! `Attempts`, `Response` and the script's `Stdout`/`Stderr`.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -617,10 +618,29 @@ pub fn as_text(value: &Value) -> String {
 }
 
 fn timestamp<S: Serializer>(time: &jiff::Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
-    match service_time(*time) {
-        Some(text) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
-        None => serializer.collect_str(&time.strftime(SERVICE_TIME)),
+    thread_local! {
+        /// The millisecond last written and its text: a run's steps start and end many to a
+        /// millisecond, and working the text out costs more than writing it.
+        static LAST: RefCell<(Option<(i64, i32)>, String)> =
+            const { RefCell::new((None, String::new())) };
     }
+    // The second and millisecond the text shows: before 1970 the fraction is negative, and is
+    // taken from the second before.
+    let millisecond = match (time.as_second(), time.subsec_nanosecond()) {
+        (second, nanos) if nanos < 0 => (second - 1, (nanos + 1_000_000_000) / 1_000_000),
+        (second, nanos) => (second, nanos / 1_000_000),
+    };
+    LAST.with_borrow_mut(|(last, text)| {
+        if *last != Some(millisecond) {
+            let Some(bytes) = service_time(*time) else {
+                return serializer.collect_str(&time.strftime(SERVICE_TIME));
+            };
+            text.clear();
+            text.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
+            *last = Some(millisecond);
+        }
+        serializer.serialize_str(text)
+    })
 }
 
 /// How the record writes times: UTC, to the millisecond.
@@ -737,6 +757,28 @@ mod tests {
         }
         let ancient: jiff::Timestamp = "0999-12-31T23:59:59Z".parse().unwrap();
         assert_eq!(service_time(ancient), None);
+        // Written through the text kept for the last millisecond: times in one millisecond,
+        // times on both sides of 1970 a fraction apart, and the general formatter's years.
+        let written = |text: &str| {
+            let time: jiff::Timestamp = text.parse().unwrap();
+            let value = timestamp(&time, serde_json::value::Serializer).unwrap();
+            assert_eq!(value, json!(time.strftime(SERVICE_TIME).to_string()), "{text}");
+        };
+        for text in [
+            "2026-12-07T19:16:18.340Z",
+            "2026-12-07T19:16:18.340999Z",
+            "2026-12-07T19:16:18.341Z",
+            "1970-01-01T00:00:00.0003Z",
+            "1969-12-31T23:59:59.9995Z",
+            "1970-01-01T00:00:00.0003Z",
+            "1969-12-31T23:59:59.0005Z",
+            "0999-12-31T23:59:59Z",
+            "0999-12-31T23:59:59Z",
+            "1000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59.0001Z",
+        ] {
+            written(text);
+        }
         let value = serde_json::to_value(CallRecord {
             automation_execution_id: "x".into(),
             step_name: "s".into(),
