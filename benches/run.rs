@@ -5,8 +5,6 @@
 //! linearly with its steps.
 
 mod common;
-#[path = "../src/render/pretty.rs"]
-mod pretty;
 
 use std::path::Path;
 
@@ -70,7 +68,7 @@ fn api_chain_record_json(bencher: divan::Bencher, steps: usize) {
     let execution = api_session().run(&runbook).expect("starts").execution;
     bencher.counter(divan::counter::ItemsCount::new(steps)).bench(|| {
         let mut out = std::io::BufWriter::new(std::io::sink());
-        pretty::write(&mut out, &execution).expect("writes");
+        runbook::json::write(&mut out, &execution).expect("writes");
     });
 }
 

@@ -122,6 +122,7 @@
 
 pub mod diff;
 pub mod harness;
+pub mod json;
 pub mod permissions;
 pub mod rules;
 pub mod service;

@@ -21,12 +21,9 @@ use serde_json::{Map, Number, Value, json};
 use crate::corpus_runs::generated;
 use crate::support::{corpus_files, root};
 
-#[path = "../src/render/pretty.rs"]
-mod pretty;
-
 fn ours<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
     let mut text = Vec::new();
-    pretty::write(&mut text, value)?;
+    runbook::json::write(&mut text, value)?;
     Ok(String::from_utf8(text).expect("the writer writes UTF-8"))
 }
 
@@ -337,7 +334,7 @@ fn a_writer_that_fails_fails_the_write() {
             Ok(())
         }
     }
-    let error = pretty::write(Full, &json!({"a": [1, 2]})).unwrap_err();
+    let error = runbook::json::write(Full, &json!({"a": [1, 2]})).unwrap_err();
     assert!(error.is_io(), "{error}");
     assert!(error.to_string().contains("the disk is full"), "{error}");
 }

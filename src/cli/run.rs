@@ -347,9 +347,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Outcome> {
         if let Some(secrets) = &masked {
             let mut record = serde_json::to_value(execution)?;
             secrets.mask_value(&mut record);
-            crate::render::pretty::write(&mut stdout, &record)?;
+            runbook::json::write(&mut stdout, &record)?;
         } else {
-            crate::render::pretty::write(&mut stdout, execution)?;
+            runbook::json::write(&mut stdout, execution)?;
         }
         writeln!(stdout)?;
     } else {

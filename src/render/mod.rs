@@ -2,7 +2,6 @@
 
 pub(crate) mod human;
 pub(crate) mod json;
-pub(crate) mod pretty;
 pub(crate) mod sarif;
 
 use runbook_engine::Document;

@@ -317,7 +317,7 @@ fn record_json(execution: &Execution) -> anyhow::Result<Value> {
 fn print_record(execution: &Execution, json: bool) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     if json {
-        crate::render::pretty::write(&mut stdout, &record_json(execution)?)?;
+        runbook::json::write(&mut stdout, &record_json(execution)?)?;
         writeln!(stdout)?;
     } else {
         let mut text = progress::summary(execution, crate::cli::color::stdout());

@@ -6,8 +6,9 @@
 //! between them whole, and writes each line break with its indentation, a comma and a key at
 //! once; the stock printer writes them a few bytes at a time through its formatter.
 //!
-//! Used by `runbook run --output json` for the record; `tests/record_json.rs` holds it to the
-//! stock printer's output, for arbitrary values and for real records.
+//! Used by `runbook run --output json` for the record, and open to programs that write records
+//! of their own; `tests/record_json.rs` holds it to the stock printer's output, for arbitrary
+//! values and for real records.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -16,10 +17,7 @@ use serde::ser::{self, Serialize};
 use serde_json::ser::{CompactFormatter, Formatter};
 
 /// Writes `value` as indented JSON to `writer`, byte for byte as `serde_json::to_writer_pretty`.
-pub(crate) fn write<W: Write, T: Serialize + ?Sized>(
-    writer: W,
-    value: &T,
-) -> serde_json::Result<()> {
+pub fn write<W: Write, T: Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
     let mut out = Pretty {
         text: Vec::with_capacity(FLUSH_AT + 4096),
         sink: writer,
