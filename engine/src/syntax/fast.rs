@@ -405,18 +405,23 @@ fn single_quoted(inner: &str) -> Option<Cow<'_, str>> {
 /// pass over the bytes: a substring search sets up a searcher on each call, which costs more
 /// than the few bytes of a typical value.
 fn has_indicator_pair(text: &[u8]) -> bool {
-    text.windows(2).any(|pair| matches!(pair, b": " | b" #"))
+    // Most values hold neither `:` nor `#`: a vectorised search skips them whole.
+    memchr::memchr2_iter(b':', b'#', text).any(|at| match text[at] {
+        b':' => text.get(at + 1) == Some(&b' '),
+        _ => at > 0 && text[at - 1] == b' ',
+    })
 }
 
 /// The end (exclusive) of the line starting at `from`: its line break or the end of the text.
 fn line_end(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().position(|&byte| byte == b'\n').map_or(bytes.len(), |at| from + at)
+    memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |at| from + at)
 }
 
 /// Checks that a line holds only characters the fast path reads (printable, no tab or carriage
 /// return, no byte-order mark or line separator); returns whether it is all ASCII.
 fn check_line(line: &str) -> Read<bool> {
-    if line.bytes().all(|byte| (b' '..=b'~').contains(&byte)) {
+    // Without an early exit the compiler checks the bytes many at a time; lines are short.
+    if line.bytes().fold(true, |printable, byte| printable & (b' '..=b'~').contains(&byte)) {
         return Ok(true);
     }
     let readable = |c: char| {
