@@ -12,13 +12,14 @@
 #
 # A spare child is forked before the step it will run is known, so that a step waits neither
 # for the fork nor for anything that does not depend on the step: the child leads its own
-# process group, touches what a step touches (see _rehearse), makes its standard output,
-# standard error and lifeline (three socket pairs) and starts watching its lifeline. Last, it
-# hands the runner's ends of the three to the runner on the socket it inherited, with its pid
-# as the message ("PID\n"), which says it is ready. Then it waits for its step on the lifeline,
-# one JSON line:
+# process group, touches what a step touches (see _rehearse) and makes its standard output,
+# standard error and lifeline (three socket pairs). Last, it hands the runner's ends of the
+# three to the runner on the socket it inherited, with its pid as the message ("PID\n"), which
+# says it is ready. Then it waits for its step on the lifeline, one JSON line:
 #   {"dir": DIR, "env": {...}, "remove": [...], "request": <the bootstrap's request>}
-# moves to DIR, sets its environment and runs the bootstrap's run().
+# watches the lifeline (on a thread when the script's AWS calls go over it, otherwise by the
+# SIGIO its closing sends: a second thread makes each page the step copies dearer), moves to
+# DIR, sets its environment and runs the bootstrap's run().
 
 
 def _serve():
@@ -30,6 +31,7 @@ def _serve():
     import base64  # noqa: F401
     import binascii  # noqa: F401
     import datetime  # noqa: F401
+    import fcntl  # noqa: F401
     import gc
     import importlib.abc  # noqa: F401
     import importlib.util  # noqa: F401
@@ -48,6 +50,7 @@ def _serve():
     # Objects that exist now are never collected, so that the collector does not touch, and
     # copy, the pages children share with this process.
     gc.freeze()
+    _collapse_memory()
 
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
@@ -141,7 +144,7 @@ def _wait_for_step():
         io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True
     )
     sys.stdin = open(os.devnull, encoding="utf-8")
-    lifeline = _watch_lifeline(held=True)
+    lifeline = _watch_lifeline(watch=False)
     if lifeline is None:
         os._exit(70)
     # The runner's ends, handed over last: they say this child is ready, so that its step
@@ -158,8 +161,13 @@ def _wait_for_step():
         stream.close()
     order = lifeline.first()
     if order is None:
-        # The runner has gone before giving this child a step (the watcher takes it down too).
+        # The runner has gone before giving this child a step.
         os._exit(0)
+    if order["request"].get("bridge"):
+        # The script's AWS calls go to the runner on the lifeline: a thread hands the replies.
+        lifeline.start_watching()
+    else:
+        lifeline.watch_by_signal()
     os.chdir(order["dir"])
     for name in order.get("remove", []):
         os.environ.pop(name, None)
@@ -167,6 +175,43 @@ def _wait_for_step():
     global _SAY_END_BEFORE_EXIT
     _SAY_END_BEFORE_EXIT = True
     run(order["request"], lifeline)
+
+
+def _collapse_memory():
+    """Has the system back this process's private memory with huge pages where it can (Linux
+    6.1 and later). Forking a child copies, and its exit drops, one entry per page of that
+    memory, which with boto3 imported is thousands of entries each way; a huge page is one
+    entry, or a run of entries handled at once once a child has written to it. Elsewhere, or
+    when refused, nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        with open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size") as file:
+            huge = int(file.read())
+        with open("/proc/self/maps") as file:
+            maps = file.read().splitlines()
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        madvise.restype = ctypes.c_int
+    except Exception:
+        return
+    MADV_COLLAPSE = 25
+    for line in maps:
+        fields = line.split()
+        # Private writable memory that is no file's: the heap and the interpreter's arenas.
+        if len(fields) < 5 or not fields[1].startswith("rw") or fields[1][3] != "p":
+            continue
+        if len(fields) > 5 and fields[5] != "[heap]":
+            continue
+        start, end = (int(bound, 16) for bound in fields[0].split("-"))
+        # Only whole huge pages, aligned, inside the range.
+        start = (start + huge - 1) // huge * huge
+        end = end // huge * huge
+        if end > start:
+            # Refused on a kernel without it, or without memory to spare: nothing to do.
+            madvise(start, end - start, MADV_COLLAPSE)
 
 
 def _rehearse():
