@@ -328,6 +328,41 @@ def h(events, context):
 }
 
 #[test]
+fn each_warm_step_draws_its_own_random_numbers_and_knows_its_own_thread() {
+    let runner = warm();
+    let script = r#"
+import logging
+import os
+import random
+import threading
+
+def h(events, context):
+    logging.getLogger("step").warning("logged")
+    main = threading.main_thread()
+    return {
+        "random": random.getrandbits(64),
+        "pid": os.getpid(),
+        "main": main is threading.current_thread(),
+        "native": main.native_id == threading.get_native_id(),
+    }
+"#;
+    let request = request(&runner, script);
+    let outputs: Vec<ScriptOutput> =
+        (0..3).map(|_| run(&runner, &request).expect("the step succeeds")).collect();
+    for output in &outputs {
+        assert_eq!(output.payload["main"], json!(true), "{}", output.payload);
+        assert_eq!(output.payload["native"], json!(true), "{}", output.payload);
+        assert_eq!(output.stderr, "logged\n");
+    }
+    let draws: std::collections::BTreeSet<String> =
+        outputs.iter().map(|output| output.payload["random"].to_string()).collect();
+    assert_eq!(draws.len(), 3, "steps drew the same random numbers: {draws:?}");
+    let pids: std::collections::BTreeSet<String> =
+        outputs.iter().map(|output| output.payload["pid"].to_string()).collect();
+    assert_eq!(pids.len(), 3, "{pids:?}");
+}
+
+#[test]
 fn when_the_warm_interpreter_dies_later_steps_run_cold() {
     support::assert_boto3();
     // A warm interpreter of its own, since this test ends it.

@@ -23,6 +23,9 @@
 
 
 def _serve():
+    # Before anything imported below registers what a fork runs in the child.
+    hooks = _record_fork_hooks()
+
     import json as _json
     import select
     import signal
@@ -47,6 +50,7 @@ def _serve():
         import botocore.waiter  # noqa: F401
     except Exception:
         pass
+    fork, after_fork = _choose_fork(hooks)
     # Objects that exist now are never collected, so that the collector does not touch, and
     # copy, the pages children share with this process.
     gc.freeze()
@@ -77,12 +81,13 @@ def _serve():
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         try:
-            pid = os.fork()
+            pid = fork()
         except OSError as error:
             say({"failed": "no child could be forked: {}".format(error)})
             return
         if pid != 0:
             return
+        after_fork()
         try:
             global _RUNNER
             # The socket to the runner, which standard input is until the lifeline replaces it.
@@ -175,6 +180,95 @@ def _wait_for_step():
     global _SAY_END_BEFORE_EXIT
     _SAY_END_BEFORE_EXIT = True
     run(order["request"], lifeline)
+
+
+# The modules whose registrations for os.fork() matter to a child (see `_choose_fork`).
+_FORK_HOOKED = ("threading", "random", "logging", "concurrent.futures.thread")
+
+
+def _record_fork_hooks():
+    """Starts recording what modules register to run in the child of os.fork(); `None` when a
+    module that registers something is imported already, since what it registered is not
+    known. `_choose_fork` ends the recording."""
+    if any(name in sys.modules for name in _FORK_HOOKED):
+        return None
+    register = os.register_at_fork
+    hooks = []
+
+    def recording(**kwargs):
+        if kwargs.get("after_in_child") is not None:
+            hooks.append(kwargs["after_in_child"])
+        return register(**kwargs)
+
+    os.register_at_fork = recording
+    return (register, hooks)
+
+
+def _choose_fork(recorded):
+    """How this process forks its children: a function that forks and returns the child's pid
+    (0 in the child), and what the child runs next.
+
+    os.fork() runs, in the child, everything modules registered, most of which resets what
+    another thread might have held while the process forked (threading's bookkeeping of its
+    threads, logging's locks), of which this process has none: in a child of a process with
+    boto3 imported that copies a few hundred pages of the memory it shares, about a third of
+    all a child copies before its step. Where it is known to be safe, on Linux with CPython and
+    its interpreter lock, when this process has no other thread and what was registered is
+    known, the C library's fork is called instead, the lock held, and the child runs what was
+    registered but those resets itself (which reseeds `random`, for one)."""
+    if recorded is None:
+        return os.fork, lambda: None
+    register, hooks = recorded
+    os.register_at_fork = register
+    import threading
+
+    threads_hook = getattr(threading, "_after_fork", None)
+    if (
+        not sys.platform.startswith("linux")
+        or sys.implementation.name != "cpython"
+        or not getattr(sys, "_is_gil_enabled", lambda: True)()
+        or threading.active_count() != 1
+        or not any(hook is threads_hook for hook in hooks)
+    ):
+        return os.fork, lambda: None
+    try:
+        import ctypes
+
+        c_fork = ctypes.PyDLL(None, use_errno=True).fork
+        c_fork.argtypes = []
+        c_fork.restype = ctypes.c_int
+    except Exception:
+        return os.fork, lambda: None
+    logging_hook = getattr(sys.modules.get("logging"), "_after_at_fork_child_reinit_locks", None)
+
+    def resets_locks(hook):
+        return (
+            hook is threads_hook
+            or hook is logging_hook
+            or getattr(hook, "__name__", None) == "_at_fork_reinit"
+        )
+
+    others = [hook for hook in hooks if not resets_locks(hook)]
+    main = threading.main_thread()
+
+    def fork():
+        pid = c_fork()
+        if pid < 0:
+            number = ctypes.get_errno()
+            raise OSError(number, os.strerror(number))
+        return pid
+
+    def after_fork():
+        for hook in others:
+            try:
+                hook()
+            except Exception:
+                pass
+        # What threading's part would have corrected: the thread's id in the system.
+        if hasattr(main, "_set_native_id"):
+            main._set_native_id()
+
+    return fork, after_fork
 
 
 def _collapse_memory():
