@@ -11,15 +11,15 @@
 #   and for every child that ends: {"exited": PID, "status": WAIT_STATUS}
 #
 # A spare child is forked before the step it will run is known, so that a step waits neither
-# for the fork nor for anything that does not depend on the step: the child leads its own
-# process group, touches what a step touches (see _rehearse) and makes its standard output,
-# standard error and lifeline (three socket pairs). Last, it hands the runner's ends of the
-# three to the runner on the socket it inherited, with its pid as the message ("PID\n"), which
-# says it is ready. Then it waits for its step on the lifeline, one JSON line:
+# for the fork nor for anything that does not depend on the step. Its standard output,
+# standard error and lifeline are three socket pairs made here before the fork; this process
+# hands the runner's ends of the three to the runner on its standard input, with the child's
+# pid as the message ("PID\n"). Meanwhile the child leads its own process group, touches what
+# a step touches (see _rehearse) and waits for its step on the lifeline, one JSON line:
 #   {"dir": DIR, "env": {...}, "remove": [...], "request": <the bootstrap's request>}
-# watches the lifeline (on a thread when the script's AWS calls go over it, otherwise by the
-# SIGIO its closing sends: a second thread makes each page the step copies dearer), moves to
-# DIR, sets its environment and runs the bootstrap's run().
+# then watches the lifeline (on a thread when the script's AWS calls go over it, otherwise by
+# the SIGIO its closing sends: a second thread makes each page the step copies dearer), moves
+# to DIR, sets its environment and runs the bootstrap's run().
 
 
 def _serve():
@@ -77,21 +77,42 @@ def _serve():
             say({"exited": pid, "status": status})
 
     def spare():
-        """Forks a child that hands its streams to the runner and waits for its step."""
+        """Forks a child with its streams, hands their other ends to the runner and lets the
+        child get ready for its step."""
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         try:
+            # Made here rather than in the child, which would copy the memory that takes.
+            pairs = [socket.socketpair() for _ in range(3)]
             pid = fork()
         except OSError as error:
             say({"failed": "no child could be forked: {}".format(error)})
             return
         if pid != 0:
+            try:
+                # Also done by the child: whichever comes first, the runner never sees it in
+                # this process's group.
+                os.setpgid(pid, pid)
+            except OSError:
+                pass
+            fds = array.array("i", [theirs.fileno() for _, theirs in pairs])
+            try:
+                runner.sendmsg(
+                    [str(pid).encode("ascii") + b"\n"],
+                    [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)],
+                )
+            except OSError:
+                # The runner has gone: so will this process, once its standard input closes.
+                pass
+            for ours, theirs in pairs:
+                ours.close()
+                theirs.close()
             return
         after_fork()
         try:
-            global _RUNNER
-            # The socket to the runner, which standard input is until the lifeline replaces it.
-            _RUNNER = os.dup(0)
+            global _PAIRS
+            _PAIRS = pairs
+            runner.close()
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             os.close(wake_read)
@@ -106,6 +127,10 @@ def _serve():
                 pass
         os._exit(70)
 
+    import array
+
+    # Standard input, to hand the runner each child's streams on.
+    runner = socket.socket(fileno=os.dup(0))
     say({"ready": True})
     pending = b""
     while True:
@@ -131,15 +156,12 @@ def _serve():
 
 
 def _wait_for_step():
-    import array
     import io
-    import socket
 
-    # Before the lifeline's thread starts: the memory a process with threads copies costs more.
     _adopt_orphans()
     _rehearse()
-    pairs = [socket.socketpair() for _ in range(3)]
-    for fd, (ours, _) in zip((1, 2, 0), pairs):
+    for fd, (ours, theirs) in zip((1, 2, 0), _PAIRS):
+        theirs.close()
         os.dup2(ours.fileno(), fd)
         ours.close()
     sys.stdout = io.TextIOWrapper(
@@ -152,18 +174,6 @@ def _wait_for_step():
     lifeline = _watch_lifeline(watch=False)
     if lifeline is None:
         os._exit(70)
-    # The runner's ends, handed over last: they say this child is ready, so that its step
-    # does not wait for any of the above.
-    runner = socket.socket(fileno=_RUNNER)
-    theirs = [stream for _, stream in pairs]
-    fds = array.array("i", [stream.fileno() for stream in theirs])
-    runner.sendmsg(
-        [str(os.getpid()).encode("ascii") + b"\n"],
-        [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)],
-    )
-    runner.close()
-    for stream in theirs:
-        stream.close()
     order = lifeline.first()
     if order is None:
         # The runner has gone before giving this child a step.
