@@ -105,7 +105,9 @@ class _Lifeline(object):
         closing sends this process SIGIO, on which the script is ended as `watch` ends it. A
         process with a second thread pays more for every page of memory it copies from the
         warm interpreter (the other processor's view of its memory must be flushed each time),
-        and a step copies hundreds. Where the signal cannot be had, a thread watches."""
+        and a step copies hundreds. Where the signal cannot be had, a thread watches. A script
+        that takes SIGIO for itself is still stopped by the runner, which kills the process
+        group a moment after cutting the lifeline."""
         import fcntl
         import signal
 

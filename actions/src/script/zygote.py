@@ -146,7 +146,11 @@ def _serve():
             reap()
         if 0 not in ready:
             continue
-        chunk = os.read(0, 65536)
+        try:
+            chunk = os.read(0, 65536)
+        except OSError:
+            # The runner has gone, maybe before reading all it was sent.
+            chunk = b""
         if not chunk:
             os._exit(0)
         pending += chunk
@@ -200,9 +204,9 @@ def _record_fork_hooks():
     """Starts recording what modules register to run in the child of os.fork(); `None` when a
     module that registers something is imported already, since what it registered is not
     known. `_choose_fork` ends the recording."""
-    if any(name in sys.modules for name in _FORK_HOOKED):
+    register = getattr(os, "register_at_fork", None)
+    if register is None or any(name in sys.modules for name in _FORK_HOOKED):
         return None
-    register = os.register_at_fork
     hooks = []
 
     def recording(**kwargs):
