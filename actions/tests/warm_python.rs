@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use runbook_actions::script::{MOCK_AWS_ENV, PythonRunner};
 use runbook_engine::host::{
-    ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
+    NoScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
 };
 use serde_json::{Value, json};
 
@@ -127,6 +127,80 @@ fn a_warm_step_past_its_limit_is_stopped() {
     let next = self::request(&runner, "def h(e, c):\n    return 'next'\n");
     assert_eq!(payload(run(&runner, &next)), json!("next"));
     assert!(runner.is_warm());
+}
+
+/// Whether the process `pid` has ended (it may wait to be reaped), given ten seconds.
+#[cfg(target_os = "linux")]
+#[allow(clippy::disallowed_methods, reason = "the test waits for real processes to end")]
+fn has_ended(pid: u32) -> bool {
+    let stat = std::path::PathBuf::from(format!("/proc/{pid}/stat"));
+    (0..500).any(|_| {
+        let state = std::fs::read_to_string(&stat).unwrap_or_default();
+        let ended = state.is_empty() || state.split_whitespace().nth(2) == Some("Z");
+        if !ended {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ended
+    })
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[allow(clippy::disallowed_methods, reason = "the test waits for a real process to start")]
+fn a_cancelled_warm_step_stops_its_script_and_what_it_started_outside_its_group() {
+    let runner = warm();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("warm_python_cancelled");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("cargo's scratch directory is writable");
+    let pids = dir.join("pids");
+    let script = r#"
+import os
+import subprocess
+import sys
+import time
+
+def h(events, context):
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+    )
+    with open(events["pids"] + ".part", "w") as file:
+        file.write("{} {}".format(os.getpid(), daemon.pid))
+    os.rename(events["pids"] + ".part", events["pids"])
+    time.sleep(600)
+"#;
+    let mut request = request(&runner, script);
+    request.input_payload = json!({ "pids": pids });
+    request.timeout = Duration::from_secs(900);
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+    let seen = pids.clone();
+    runtime.block_on(async move {
+        let step = runner.run(request, &NoScriptCalls);
+        // The step's future is dropped once the script has started, as a cancel drops it.
+        let started = async {
+            while !seen.exists() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            _ = step => panic!("the script ended on its own"),
+            () = started => {}
+        }
+    });
+    // Without the stop, the script would hold the blocking pool for its whole 600 seconds.
+    runtime.shutdown_timeout(Duration::from_secs(60));
+    let text = std::fs::read_to_string(&pids).expect("the pids");
+    let [script_pid, daemon]: [u32; 2] = text
+        .split_whitespace()
+        .map(|pid| pid.parse().expect("a pid"))
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("two pids");
+    assert!(has_ended(script_pid), "the cancelled step's script {script_pid} is still running");
+    assert!(
+        has_ended(daemon),
+        "the process {daemon} the script started in a session of its own is still running"
+    );
 }
 
 #[test]
@@ -251,6 +325,41 @@ def h(events, context):
         assert_eq!(seen["threads"], json!(["MainThread"]), "{seen}");
         assert_eq!(seen["hidden"], json!([]), "{seen}");
     }
+}
+
+#[test]
+fn each_warm_step_draws_its_own_random_numbers_and_knows_its_own_thread() {
+    let runner = warm();
+    let script = r#"
+import logging
+import os
+import random
+import threading
+
+def h(events, context):
+    logging.getLogger("step").warning("logged")
+    main = threading.main_thread()
+    return {
+        "random": random.getrandbits(64),
+        "pid": os.getpid(),
+        "main": main is threading.current_thread(),
+        "native": main.native_id == threading.get_native_id(),
+    }
+"#;
+    let request = request(&runner, script);
+    let outputs: Vec<ScriptOutput> =
+        (0..3).map(|_| run(&runner, &request).expect("the step succeeds")).collect();
+    for output in &outputs {
+        assert_eq!(output.payload["main"], json!(true), "{}", output.payload);
+        assert_eq!(output.payload["native"], json!(true), "{}", output.payload);
+        assert_eq!(output.stderr, "logged\n");
+    }
+    let draws: std::collections::BTreeSet<String> =
+        outputs.iter().map(|output| output.payload["random"].to_string()).collect();
+    assert_eq!(draws.len(), 3, "steps drew the same random numbers: {draws:?}");
+    let pids: std::collections::BTreeSet<String> =
+        outputs.iter().map(|output| output.payload["pid"].to_string()).collect();
+    assert_eq!(pids.len(), 3, "{pids:?}");
 }
 
 #[test]

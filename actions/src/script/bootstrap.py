@@ -39,14 +39,14 @@ class _Lifeline(object):
         self.arrived = threading.Condition()
         self.replies = []
         self.closed = False
-        # Set once the watcher may read: until then the lifeline is read by first().
-        self.open = threading.Event()
-        self.open.set()
         self.pending = b""
+        # Set once the step has said it ended (see `_say_end`): the lifeline's closing then
+        # needs nothing done, since this process is already on its way out.
+        self.ending = False
 
     def first(self):
-        """Reads the first line the runner sends, as JSON, then lets the watcher read the rest;
-        `None` when the lifeline closes first. For a lifeline watched with `held`."""
+        """Reads the first line the runner sends, as JSON, before anything watches the
+        lifeline; `None` when the lifeline closes first."""
         line = b""
         try:
             while b"\n" not in line:
@@ -56,15 +56,10 @@ class _Lifeline(object):
                 line += chunk
         except OSError:
             return None
-        finally:
-            line, _, self.pending = line.partition(b"\n")
-            self.open.set()
+        line, _, self.pending = line.partition(b"\n")
         return json.loads(line.decode("utf-8"))
 
     def watch(self):
-        import signal
-
-        self.open.wait()
         pending = self.pending
         try:
             while True:
@@ -79,14 +74,73 @@ class _Lifeline(object):
                         self.arrived.notify_all()
         except OSError:
             pass
+        if self.ending:
+            return
         with self.arrived:
             self.closed = True
             self.arrived.notify_all()
+        self.cut()
+
+    def cut(self):
+        """The runner has cut the lifeline: ends the script, and all it started."""
+        import signal
+
         _end_descendants()
         try:
             os.killpg(os.getpgrp(), signal.SIGKILL)
         except (AttributeError, OSError):
             os._exit(137)
+
+    def start_watching(self):
+        """Watches the lifeline on a thread of its own, which also hands the runner's replies
+        to `ask`."""
+        # A bare thread, not a `threading.Thread`: the script's `threading.enumerate()` lists
+        # only its own threads.
+        import _thread
+
+        _thread.start_new_thread(self.watch, ())
+
+    def watch_by_signal(self):
+        """Watches the lifeline without a thread, for a step that sends nothing on it: its
+        closing sends this process SIGIO, on which the script is ended as `watch` ends it. A
+        process with a second thread pays more for every page of memory it copies from the
+        warm interpreter (the other processor's view of its memory must be flushed each time),
+        and a step copies hundreds. Where the signal cannot be had, a thread watches. A script
+        that takes SIGIO for itself is still stopped by the runner, which kills the process
+        group a moment after cutting the lifeline."""
+        import fcntl
+        import signal
+
+        try:
+            signal.signal(signal.SIGIO, self._signalled)
+            fcntl.fcntl(self.fd, fcntl.F_SETOWN, os.getpid())
+            flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+            fcntl.fcntl(self.fd, fcntl.F_SETFL, flags | os.O_NONBLOCK | os.O_ASYNC)
+        except (AttributeError, OSError, ValueError):
+            try:
+                signal.signal(signal.SIGIO, signal.SIG_DFL)
+            except (AttributeError, OSError, ValueError):
+                pass
+            self.start_watching()
+            return
+        # A lifeline cut before the signal was asked for sends none.
+        self._signalled(signal.SIGIO, None)
+
+    def _signalled(self, number, frame):
+        if self.ending:
+            return
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                # Still open.
+                return
+            except OSError:
+                break
+            if not chunk:
+                break
+            # Nothing is sent on this lifeline but its closing; whatever comes is dropped.
+        self.cut()
 
     def tell(self, report):
         """Sends `report`, which has no reply; whether it was sent."""
@@ -116,14 +170,9 @@ class _Lifeline(object):
                 return json.loads(self.replies.pop(0).decode("utf-8"))
 
 
-def _watch_lifeline(held=False):
-    """Watches standard input as the lifeline, on a thread of its own; with `held`, the thread
-    reads only once the first line has been read with `first()`."""
-    # A bare thread, not a `threading.Thread`: the script's `threading.enumerate()` lists only
-    # its own threads, and in a child of the warm interpreter starting one copies less of the
-    # memory it shares (see zygote.py).
-    import _thread
-
+def _watch_lifeline(watch=True):
+    """Takes standard input as the lifeline and, with `watch`, watches it on a thread of its
+    own; without, the caller reads its first line with `first()` and then watches it."""
     # Only a process leading its own group may take the group down: anything else would kill
     # whoever started it.
     if not hasattr(os, "getpgrp") or os.getpgrp() != os.getpid():
@@ -137,9 +186,8 @@ def _watch_lifeline(held=False):
     except OSError:
         return None
     lifeline = _Lifeline(fd)
-    if held:
-        lifeline.open.clear()
-    _thread.start_new_thread(lifeline.watch, ())
+    if watch:
+        lifeline.start_watching()
     return lifeline
 
 
@@ -547,8 +595,9 @@ _SAY_END_BEFORE_EXIT = False
 
 def _say_end(lifeline):
     """Closes this process's side of its standard output, standard error and lifeline, as
-    exiting would: its streams become /dev/null, and the lifeline is shut for writing (the
-    thread that watches it still reads, so it does not take the group down)."""
+    exiting would: its streams become /dev/null, and the lifeline is shut for writing. What
+    watches the lifeline is told first, so that the runner's cutting it then takes nothing
+    down: this process is already on its way out."""
     try:
         quiet = os.open(os.devnull, os.O_WRONLY)
         os.dup2(quiet, 1)
@@ -558,6 +607,7 @@ def _say_end(lifeline):
         pass
     if lifeline is None:
         return
+    lifeline.ending = True
     import socket
 
     try:

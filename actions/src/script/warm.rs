@@ -5,14 +5,13 @@
 //! cold process would; it only skips the interpreter's start-up and the imports.
 //!
 //! A step's child is ready before the step: it is forked once the step before has ended, or
-//! later, while no step runs (see [`Stock`]), has made
-//! its standard output, standard error and lifeline (socket pairs, whose other ends it hands
-//! to this process over the socket that is the warm interpreter's standard input), has started
-//! watching its lifeline and has done, on made-up data, the work that copies the memory it
-//! shares with the warm interpreter. The step only sends it its request on the lifeline. The
-//! child says the step has ended by closing its streams before it exits, since tearing its
-//! memory down takes milliseconds; its exit status comes from the warm interpreter, which is
-//! its parent.
+//! later, while no step runs (see [`Stock`]), with its standard output, standard error and
+//! lifeline (socket pairs, whose other ends the warm interpreter hands to this process over the
+//! socket that is its standard input), and does, on made-up data, the work that copies the
+//! memory it shares with the warm interpreter. The step only sends it its request on the
+//! lifeline. The child says the step has ended by closing its streams before it exits, since
+//! tearing its memory down takes milliseconds; its exit status comes from the warm
+//! interpreter, which is its parent.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Write};
