@@ -246,23 +246,8 @@ fn a_script_past_its_limit_is_stopped_with_its_children() {
     // What the script printed before it was stopped is kept.
     let child: u32 = error.stdout.trim().parse().expect("the script printed its child's id");
     if cfg!(target_os = "linux") {
-        assert!(has_ended(child), "the script's child {child} is still running");
+        assert!(support::has_ended(child), "the script's child {child} is still running");
     }
-}
-
-/// Whether process `pid` has ended (gone, or a zombie waiting to be reaped), waiting up to
-/// ten seconds for it, which a loaded machine takes to deliver a kill no more than an idle one
-/// does. Reads `/proc`, so it only answers on Linux.
-fn has_ended(pid: u32) -> bool {
-    let stat = PathBuf::from(format!("/proc/{pid}/stat"));
-    (0..500).any(|_| {
-        let state = std::fs::read_to_string(&stat).unwrap_or_default();
-        let ended = state.is_empty() || state.split_whitespace().nth(2) == Some("Z");
-        if !ended {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        ended
-    })
 }
 
 #[test]
@@ -279,7 +264,7 @@ fn a_script_s_leftover_processes_end_with_its_step() {
     let leftover = output.payload.as_u64().expect("the script returned its child's id");
     if cfg!(target_os = "linux") {
         let leftover = u32::try_from(leftover).expect("a process id");
-        assert!(has_ended(leftover), "the script's child {leftover} is still running");
+        assert!(support::has_ended(leftover), "the script's child {leftover} is still running");
     }
 }
 
@@ -551,7 +536,6 @@ fn powershell_gets_its_input_as_the_service_passes_it() {
 
 #[cfg(target_os = "linux")]
 #[test]
-#[allow(clippy::disallowed_methods, reason = "the test waits for a real process to start")]
 fn a_cancelled_powershell_step_stops_its_script() {
     use std::os::unix::fs::PermissionsExt;
 
@@ -565,27 +549,10 @@ fn a_cancelled_powershell_step_stops_its_script() {
     request.runtime = "PowerShell 7.4".to_string();
     request.timeout = Duration::from_secs(900);
     let runner = PowerShellRunner::new(Some(pwsh));
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
-    let pid_seen = pid_file.clone();
-    runtime.block_on(async move {
-        let step = runner.run(request, &NoScriptCalls);
-        // The step's future is dropped once the script has started, as a cancel drops it.
-        let started = async {
-            while !pid_seen.exists() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        };
-        tokio::select! {
-            _ = step => panic!("the stand-in ended on its own"),
-            () = started => {}
-        }
-    });
-    // Without the stop, the script would hold the blocking pool for its whole 600 seconds.
-    runtime.shutdown_timeout(Duration::from_secs(60));
+    support::cancel_once_started(&runner, request, &pid_file);
     let pid: u32 =
         std::fs::read_to_string(&pid_file).expect("the pid").trim().parse().expect("a pid");
-    assert!(has_ended(pid), "the cancelled step's script {pid} is still running");
+    assert!(support::has_ended(pid), "the cancelled step's script {pid} is still running");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use runbook_actions::script::{MOCK_AWS_ENV, PythonRunner};
 use runbook_engine::host::{
-    NoScriptCalls, ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
+    ScriptError, ScriptErrorKind, ScriptOutput, ScriptRequest, ScriptRunner,
 };
 use serde_json::{Value, json};
 
@@ -129,24 +129,8 @@ fn a_warm_step_past_its_limit_is_stopped() {
     assert!(runner.is_warm());
 }
 
-/// Whether the process `pid` has ended (it may wait to be reaped), given ten seconds.
-#[cfg(target_os = "linux")]
-#[allow(clippy::disallowed_methods, reason = "the test waits for real processes to end")]
-fn has_ended(pid: u32) -> bool {
-    let stat = std::path::PathBuf::from(format!("/proc/{pid}/stat"));
-    (0..500).any(|_| {
-        let state = std::fs::read_to_string(&stat).unwrap_or_default();
-        let ended = state.is_empty() || state.split_whitespace().nth(2) == Some("Z");
-        if !ended {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        ended
-    })
-}
-
 #[cfg(target_os = "linux")]
 #[test]
-#[allow(clippy::disallowed_methods, reason = "the test waits for a real process to start")]
 fn a_cancelled_warm_step_stops_its_script_and_what_it_started_outside_its_group() {
     let runner = warm();
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("warm_python_cancelled");
@@ -171,24 +155,7 @@ def h(events, context):
     let mut request = request(&runner, script);
     request.input_payload = json!({ "pids": pids });
     request.timeout = Duration::from_secs(900);
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
-    let seen = pids.clone();
-    runtime.block_on(async move {
-        let step = runner.run(request, &NoScriptCalls);
-        // The step's future is dropped once the script has started, as a cancel drops it.
-        let started = async {
-            while !seen.exists() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        };
-        tokio::select! {
-            _ = step => panic!("the script ended on its own"),
-            () = started => {}
-        }
-    });
-    // Without the stop, the script would hold the blocking pool for its whole 600 seconds.
-    runtime.shutdown_timeout(Duration::from_secs(60));
+    support::cancel_once_started(&runner, request, &pids);
     let text = std::fs::read_to_string(&pids).expect("the pids");
     let [script_pid, daemon]: [u32; 2] = text
         .split_whitespace()
@@ -196,9 +163,12 @@ def h(events, context):
         .collect::<Vec<_>>()
         .try_into()
         .expect("two pids");
-    assert!(has_ended(script_pid), "the cancelled step's script {script_pid} is still running");
     assert!(
-        has_ended(daemon),
+        support::has_ended(script_pid),
+        "the cancelled step's script {script_pid} is still running"
+    );
+    assert!(
+        support::has_ended(daemon),
         "the process {daemon} the script started in a session of its own is still running"
     );
 }
