@@ -89,7 +89,13 @@ impl Loader {
             // The two read the document independently; on a long runbook each takes a while.
             Some(models) if document.steps.len() >= Self::STEPS_FOR_A_THREAD => {
                 std::thread::scope(|scope| {
-                    let lint = scope.spawn(|| runbook_aws::model::lint::lint(&document, models));
+                    let lint = scope.spawn(|| {
+                        let found = runbook_aws::model::lint::lint(&document, models);
+                        // The thread has time to spare before validation ends; a run needs
+                        // the hash next, and on its own thread it would wait for it.
+                        document.source.text_hash();
+                        found
+                    });
                     let mut report = runbook_engine::validate::validate(&document);
                     match lint.join() {
                         Ok(found) => report.merge(found),
@@ -499,8 +505,8 @@ impl Session {
             RunClock::Custom(clock) => clock.clone(),
         };
         let ids = self.ids.clone().unwrap_or_else(|| {
-            Arc::new(IdGenerator::for_run(
-                &runbook.document().source.text,
+            Arc::new(IdGenerator::for_source(
+                &runbook.document().source,
                 &self.parameters,
                 IdGenerator::SEED,
             ))

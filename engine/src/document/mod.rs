@@ -71,12 +71,22 @@ pub struct Source {
     /// Where each line starts, found the first time a message quotes a line: most loads quote
     /// none, and on a long runbook the index is one more pass over every byte.
     lines: OnceLock<LineIndex>,
+    /// The hash of the text that execution ids start from, found once.
+    hash: OnceLock<u64>,
 }
 
 impl Source {
     /// Wraps `text` read from `path`.
     pub fn new(path: impl Into<PathBuf>, text: String, format: Format) -> Self {
-        Self { path: path.into(), text, format, lines: OnceLock::new() }
+        Self { path: path.into(), text, format, lines: OnceLock::new(), hash: OnceLock::new() }
+    }
+
+    /// The hash of the text that a run's execution ids follow from
+    /// ([`IdGenerator::for_source`](crate::execute::IdGenerator::for_source)). Found once; a
+    /// loader with a thread to spare finds it while the document is validated, as on a long
+    /// runbook it is a pass over every byte whose steps cannot overlap.
+    pub fn text_hash(&self) -> u64 {
+        *self.hash.get_or_init(|| crate::execute::text_hash(&self.text))
     }
 
     /// The text of the 1-based `line`.

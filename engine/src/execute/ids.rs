@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use crate::document::Source;
+
 /// Makes ids.
 #[derive(Debug)]
 pub struct IdGenerator {
@@ -27,8 +29,18 @@ impl IdGenerator {
     /// A generator whose ids follow from the runbook's text, the run's parameters and `seed`:
     /// the same run gives the same ids, a different runbook or parameter gives others.
     pub fn for_run(document_text: &str, parameters: &IndexMap<String, Value>, seed: u64) -> Self {
-        let mut hash = Fnv::default();
-        hash.write(document_text.as_bytes());
+        Self::from_text_hash(text_hash(document_text), parameters, seed)
+    }
+
+    /// [`for_run`](Self::for_run) of the runbook read from `source`, whose text's hash is found
+    /// once, and may have been found already.
+    pub fn for_source(source: &Source, parameters: &IndexMap<String, Value>, seed: u64) -> Self {
+        Self::from_text_hash(source.text_hash(), parameters, seed)
+    }
+
+    fn from_text_hash(text_hash: u64, parameters: &IndexMap<String, Value>, seed: u64) -> Self {
+        // The parameters go on where the text left off: one hash of the text and then them.
+        let mut hash = Fnv(text_hash);
         for (name, value) in parameters {
             hash.write(&[0]);
             hash.write(name.as_bytes());
@@ -80,6 +92,14 @@ pub fn is_execution_id(text: &str) -> bool {
 }
 
 /// 64-bit FNV-1a: stable across platforms and compiler versions, unlike the standard hasher.
+/// The hash of a runbook's text that its execution ids start from (see
+/// [`IdGenerator::for_run`]).
+pub fn text_hash(text: &str) -> u64 {
+    let mut hash = Fnv::default();
+    hash.write(text.as_bytes());
+    hash.0
+}
+
 struct Fnv(u64);
 
 impl Default for Fnv {
@@ -124,6 +144,20 @@ mod tests {
             low & 0xFFFF_FFFF_FFFF
         );
         assert_eq!(ids.next_id(), expected);
+    }
+
+    #[test]
+    fn a_source_s_hash_gives_the_ids_its_text_gives() {
+        let text = "schemaVersion: '0.3'\nmainSteps: []\n";
+        let source = Source::new("r.yaml", text.to_string(), crate::document::Format::Yaml);
+        let parameters: IndexMap<String, Value> =
+            [("Name".to_string(), Value::from("x"))].into_iter().collect();
+        let expected = IdGenerator::for_run(text, &parameters, 3).next_id();
+        assert_eq!(IdGenerator::for_source(&source, &parameters, 3).next_id(), expected);
+        // Found before, on another thread: the same.
+        std::thread::scope(|scope| scope.spawn(|| source.text_hash()).join().unwrap());
+        assert_eq!(IdGenerator::for_source(&source, &parameters, 3).next_id(), expected);
+        assert_ne!(IdGenerator::for_run("other", &parameters, 3).next_id(), expected);
     }
 
     #[test]

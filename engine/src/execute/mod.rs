@@ -31,7 +31,7 @@ pub use action::Actions;
 pub use budget::StepBudget;
 pub use cancel::CancelToken;
 pub use executor::Executor;
-pub use ids::{IdGenerator, is_execution_id};
+pub use ids::{IdGenerator, is_execution_id, text_hash};
 pub use locations::{DEFAULT_EXECUTION_ROLE, Locations};
 pub use options::{Host, MAX_DEPTH, NoScripts, RunContext, RunOptions};
 pub use plan::{Plan, StepId};
