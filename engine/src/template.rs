@@ -99,20 +99,22 @@ impl Template {
         let mut parts = Vec::with_capacity(3);
         // The characters before the piece at hand, for each reference's offset.
         let mut chars_before = 0;
-        walk(text, |piece| match piece {
-            Piece::Literal(literal) => {
-                chars_before += literal.chars().count();
-                parts.push(Part::Text(literal.into()));
+        for piece in pieces(text) {
+            match piece {
+                Piece::Literal(literal) => {
+                    chars_before += literal.chars().count();
+                    parts.push(Part::Text(literal.into()));
+                }
+                Piece::Reference(found) => {
+                    parts.push(Part::Ref(Reference {
+                        target: found.target(),
+                        written: found.written.into(),
+                        offset: chars_before,
+                    }));
+                    chars_before += found.written.chars().count();
+                }
             }
-            Piece::Reference(found) => {
-                parts.push(Part::Ref(Reference {
-                    target: found.target(),
-                    written: found.written.into(),
-                    offset: chars_before,
-                }));
-                chars_before += found.written.chars().count();
-            }
-        });
+        }
         // A plan keeps a template for every input of every step: the room a growing list
         // leaves over would stay taken for the whole run.
         parts.shrink_to_fit();
@@ -182,33 +184,59 @@ impl Found<'_> {
     }
 }
 
-/// Calls `each` with the pieces of `text` in order: what [`Template::parse`] makes its parts
-/// of, without allocating, so that a caller keeping its own form of the template (the plan's)
-/// builds no other on the way.
-pub(crate) fn walk<'t>(text: &'t str, mut each: impl FnMut(Piece<'t>)) {
-    let mut literal_start = 0;
-    let mut from = 0;
-    while let Some(found) = find_pair(&text[from..], b'{') {
-        let open = from + found;
-        let after = open + 2;
-        // No `}}` after this `{{`: none after any later one either.
-        let Some(close) = find_pair(&text[after..], b'}') else { break };
-        match split_target(text[after..after + close].trim()) {
-            Some((kind, name, output)) => {
-                let end = after + close + 2;
-                if literal_start < open {
-                    each(Piece::Literal(&text[literal_start..open]));
-                }
-                each(Piece::Reference(Found { written: &text[open..end], kind, name, output }));
-                literal_start = end;
-                from = end;
-            }
-            // Not a reference: the braces stay text, and the search goes on after them.
-            None => from = after,
+/// The pieces of `text` in order: what [`Template::parse`] makes its parts of, without
+/// allocating, so that a caller keeping its own form of the template (the plan's) builds no
+/// other on the way, and one asking only whether there is a reference stops at the first.
+pub(crate) fn pieces(text: &str) -> Pieces<'_> {
+    Pieces { text, literal_start: 0, from: 0, after_literal: None }
+}
+
+/// The iterator of [`pieces`].
+#[derive(Clone, Debug)]
+pub(crate) struct Pieces<'t> {
+    text: &'t str,
+    /// Where the literal text not yet given starts.
+    literal_start: usize,
+    /// Where the search for the next `{{` goes on.
+    from: usize,
+    /// A reference found after literal text, given next.
+    after_literal: Option<Found<'t>>,
+}
+
+impl<'t> Iterator for Pieces<'t> {
+    type Item = Piece<'t>;
+
+    fn next(&mut self) -> Option<Piece<'t>> {
+        if let Some(found) = self.after_literal.take() {
+            return Some(Piece::Reference(found));
         }
-    }
-    if literal_start < text.len() {
-        each(Piece::Literal(&text[literal_start..]));
+        let text = self.text;
+        while let Some(found) = find_pair(&text[self.from..], b'{') {
+            let open = self.from + found;
+            let after = open + 2;
+            // No `}}` after this `{{`: none after any later one either.
+            let Some(close) = find_pair(&text[after..], b'}') else { break };
+            let Some((kind, name, output)) = split_target(text[after..after + close].trim()) else {
+                // Not a reference: the braces stay text, and the search goes on after them.
+                self.from = after;
+                continue;
+            };
+            let end = after + close + 2;
+            let found = Found { written: &text[open..end], kind, name, output };
+            let literal = &text[self.literal_start..open];
+            self.literal_start = end;
+            self.from = end;
+            if literal.is_empty() {
+                return Some(Piece::Reference(found));
+            }
+            self.after_literal = Some(found);
+            return Some(Piece::Literal(literal));
+        }
+        // The rest is text, given once.
+        self.from = text.len();
+        let literal = &text[self.literal_start..];
+        self.literal_start = text.len();
+        (!literal.is_empty()).then_some(Piece::Literal(literal))
     }
 }
 
@@ -220,17 +248,7 @@ pub fn may_have_references(text: &str) -> bool {
 /// Whether `text` holds a reference: [`Template::has_references`] of [`Template::parse`], without
 /// building the template.
 pub fn has_references(text: &str) -> bool {
-    let mut from = 0;
-    while let Some(found) = find_pair(&text[from..], b'{') {
-        let after = from + found + 2;
-        match find_pair(&text[after..], b'}') {
-            Some(close) if split_target(text[after..after + close].trim()).is_some() => {
-                return true;
-            }
-            _ => from = after,
-        }
-    }
-    false
+    pieces(text).any(|piece| matches!(piece, Piece::Reference(_)))
 }
 
 /// The byte offset of the first two `byte`s in a row (`{{` or `}}`) in `text`. A search for one

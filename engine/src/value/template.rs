@@ -164,7 +164,7 @@ impl TextTemplate {
     /// The template of `text`, read straight from it; `None` when it holds no reference. The
     /// text must fit [`Range`]s (4 GiB).
     fn read(text: &str) -> Option<Self> {
-        // Each name the walk finds is a slice of `text`: its place is its distance from the start.
+        // Each name the pieces hold is a slice of `text`: its place is its distance from the start.
         let base = text.as_ptr() as usize;
         let range = |part: &str| {
             let start = part.as_ptr() as usize - base;
@@ -172,7 +172,7 @@ impl TextTemplate {
         };
         let mut parts = Vec::with_capacity(3);
         let mut references = false;
-        crate::template::walk(text, |piece| {
+        for piece in crate::template::pieces(text) {
             let (written, name) = match piece {
                 crate::template::Piece::Literal(literal) => (literal, Some(Name::Literal)),
                 crate::template::Piece::Reference(found) => {
@@ -183,7 +183,7 @@ impl TextTemplate {
             if let (Some(written), Some(name)) = (range(written), name) {
                 parts.push(Piece { written, name });
             }
-        });
+        }
         references.then(|| Self { text: text.into(), parts: parts.into_boxed_slice() })
     }
 
